@@ -1,0 +1,125 @@
+//! Every way a request can fail, mapped to status and JSON body in exactly one place.
+
+use paylater_shared::{AmountError, ApiError, CurrencyError, DateError};
+use thiserror::Error;
+
+/// A failed request. The `Display` text is the human message sent to the client, so it never
+/// carries internals; those go to the log through [`EdgeError::Internal`]'s `detail`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EdgeError {
+    #[error("no route for {path}")]
+    NotFound { path: String },
+    #[error("{method} is not allowed here; allowed: {allowed}")]
+    MethodNotAllowed { method: String, allowed: &'static str },
+    #[error("{field} is required")]
+    Missing { field: &'static str },
+    #[error("key must be a publishable key: pk_test_… or pk_live_…")]
+    InvalidKey,
+    #[error("no merchant has this publishable key")]
+    UnknownKey,
+    #[error("origin {origin} is not allowed for this merchant")]
+    OriginNotAllowed { origin: String },
+    #[error("{0}")]
+    InvalidAmount(AmountError),
+    #[error("{0}")]
+    InvalidCurrency(CurrencyError),
+    #[error("currency {currency} is not offered by this merchant")]
+    CurrencyNotOffered { currency: String },
+    #[error("{field}: {source}")]
+    InvalidDate { field: &'static str, source: DateError },
+    #[error("locale must be a BCP 47 language tag like en-US")]
+    InvalidLocale,
+    #[error("unknown query parameter {name}")]
+    UnknownParameter { name: String },
+    #[error("query parameter {name} is given more than once")]
+    RepeatedParameter { name: String },
+    #[error("internal error; it has been logged")]
+    Internal { detail: String },
+}
+
+impl EdgeError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NotFound { .. } => 404,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::UnknownKey => 401,
+            Self::OriginNotAllowed { .. } => 403,
+            Self::CurrencyNotOffered { .. } => 422,
+            Self::Internal { .. } => 500,
+            Self::Missing { .. }
+            | Self::InvalidKey
+            | Self::InvalidAmount(_)
+            | Self::InvalidCurrency(_)
+            | Self::InvalidDate { .. }
+            | Self::InvalidLocale
+            | Self::UnknownParameter { .. }
+            | Self::RepeatedParameter { .. } => 400,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Missing { .. } => "missing_parameter",
+            Self::InvalidKey => "invalid_key",
+            Self::UnknownKey => "unknown_key",
+            Self::OriginNotAllowed { .. } => "origin_not_allowed",
+            Self::InvalidAmount(_) => "invalid_amount",
+            Self::InvalidCurrency(_) => "invalid_currency",
+            Self::CurrencyNotOffered { .. } => "currency_not_offered",
+            Self::InvalidDate { .. } => "invalid_date",
+            Self::InvalidLocale => "invalid_locale",
+            Self::UnknownParameter { .. } => "unknown_parameter",
+            Self::RepeatedParameter { .. } => "repeated_parameter",
+            Self::Internal { .. } => "internal_error",
+        }
+    }
+
+    /// The input at fault, if one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Missing { field } | Self::InvalidDate { field, .. } => Some(field),
+            Self::InvalidKey | Self::UnknownKey => Some("key"),
+            Self::OriginNotAllowed { .. } => Some("Origin"),
+            Self::InvalidAmount(_) => Some("amount"),
+            Self::InvalidCurrency(_) | Self::CurrencyNotOffered { .. } => Some("currency"),
+            Self::InvalidLocale => Some("locale"),
+            Self::UnknownParameter { name } | Self::RepeatedParameter { name } => Some(name),
+            Self::NotFound { .. } | Self::MethodNotAllowed { .. } | Self::Internal { .. } => None,
+        }
+    }
+
+    pub fn to_api_error(&self) -> ApiError {
+        ApiError::new(self.code(), self.to_string(), self.field())
+    }
+
+    /// The JSON body of the response.
+    pub fn body(&self) -> String {
+        // Serializing a struct of strings cannot fail.
+        serde_json::to_string(&self.to_api_error().into_body()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_never_reach_the_body() {
+        let error = EdgeError::Internal { detail: "KV get failed: secret stack trace".into() };
+        assert_eq!(error.status(), 500);
+        assert!(!error.body().contains("secret"));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&error.body()).unwrap(),
+            serde_json::json!({ "error": { "code": "internal_error", "message": "internal error; it has been logged", "field": null } })
+        );
+    }
+
+    #[test]
+    fn amount_errors_name_the_field() {
+        let error = EdgeError::InvalidAmount(AmountError::NotPositive);
+        assert_eq!((error.status(), error.code(), error.field()), (400, "invalid_amount", Some("amount")));
+        assert_eq!(error.to_string(), "amount must be greater than zero");
+    }
+}

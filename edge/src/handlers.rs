@@ -1,0 +1,68 @@
+//! What each route answers, given what the runtime looked up. Pure: no bindings, no clock.
+
+use paylater_shared::merchant::PublicMerchantConfig;
+use paylater_shared::{CivilDate, MerchantConfig, OffersResponse};
+
+use crate::error::EdgeError;
+use crate::query::OffersQuery;
+
+/// `GET /health`.
+pub fn health() -> serde_json::Value {
+    serde_json::json!({ "status": "ok" })
+}
+
+/// `GET /v1/merchants/{pk}/config`.
+pub fn merchant_config(merchant: &MerchantConfig) -> PublicMerchantConfig {
+    PublicMerchantConfig::from(merchant)
+}
+
+/// `GET /v1/offers`: every plan whose range holds the amount, with schedules from `start` (or
+/// `today_utc`).
+pub fn offers(merchant: &MerchantConfig, query: &OffersQuery, today_utc: CivilDate) -> Result<OffersResponse, EdgeError> {
+    if !merchant.currencies().contains(&query.currency) {
+        return Err(EdgeError::CurrencyNotOffered { currency: query.currency.to_string() });
+    }
+    let start = query.start.unwrap_or(today_utc);
+    let plans = merchant
+        .offers(query.amount, query.currency, start)
+        .map_err(|e| EdgeError::Internal { detail: format!("schedule for an eligible amount: {e}") })?;
+    Ok(OffersResponse { amount: query.amount, currency: query.currency, plans })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paylater_shared::{Currency, MinorUnits};
+
+    fn demo() -> MerchantConfig {
+        MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap()
+    }
+
+    fn query(amount: u64, currency: &str, start: Option<&str>) -> OffersQuery {
+        OffersQuery {
+            key: "pk_test_demo".into(),
+            amount: MinorUnits(amount),
+            currency: Currency::parse(currency).unwrap(),
+            locale: None,
+            start: start.map(|s| CivilDate::parse(s).unwrap()),
+        }
+    }
+
+    #[test]
+    fn offers_use_start_or_today() {
+        let today = CivilDate::parse("2026-11-23").unwrap();
+        let response = offers(&demo(), &query(25_000, "EUR", Some("2027-01-31")), today).unwrap();
+        let ids: Vec<_> = response.plans.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["pay_in_4", "pay_in_30", "financing_6", "financing_12", "financing_24"]);
+        assert_eq!(response.plans[2].schedule[0].due_date.to_string(), "2027-02-28");
+        let response = offers(&demo(), &query(12_999, "USD", None), today).unwrap();
+        assert_eq!(response.plans[0].schedule[0].due_date, today);
+    }
+
+    #[test]
+    fn amount_outside_every_range_has_no_plans() {
+        let today = CivilDate::parse("2026-11-23").unwrap();
+        assert!(offers(&demo(), &query(500, "USD", None), today).unwrap().plans.is_empty());
+        assert_eq!(offers(&demo(), &query(500, "CHF", None), today).unwrap_err().code(), "currency_not_offered");
+    }
+}

@@ -1,0 +1,111 @@
+//! Query strings, strictly: unknown or repeated parameters are errors, so a typo never silently
+//! becomes a default.
+
+use paylater_shared::widget_options::{is_language_tag, is_publishable_key};
+use paylater_shared::{CivilDate, Currency, MinorUnits};
+
+use crate::error::EdgeError;
+
+/// `GET /v1/offers?key=&amount=&currency=&locale=&start=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffersQuery {
+    pub key: String,
+    pub amount: MinorUnits,
+    pub currency: Currency,
+    pub locale: Option<String>,
+    /// The shopper's local date; the edge uses today in UTC when absent.
+    pub start: Option<CivilDate>,
+}
+
+const OFFERS_PARAMETERS: [&str; 5] = ["key", "amount", "currency", "locale", "start"];
+
+impl OffersQuery {
+    /// Parses already percent-decoded pairs.
+    pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
+        let mut values: [Option<&str>; 5] = [None; 5];
+        for (name, value) in pairs {
+            let index = OFFERS_PARAMETERS
+                .iter()
+                .position(|known| known == name)
+                .ok_or_else(|| EdgeError::UnknownParameter { name: name.clone() })?;
+            if values[index].replace(value).is_some() {
+                return Err(EdgeError::RepeatedParameter { name: name.clone() });
+            }
+        }
+        let [key, amount, currency, locale, start] = values;
+        let key = key.ok_or(EdgeError::Missing { field: "key" })?;
+        if !is_publishable_key(key) {
+            return Err(EdgeError::InvalidKey);
+        }
+        let amount = MinorUnits::parse_positive(amount.ok_or(EdgeError::Missing { field: "amount" })?)
+            .map_err(EdgeError::InvalidAmount)?;
+        let currency = Currency::parse(currency.ok_or(EdgeError::Missing { field: "currency" })?)
+            .map_err(EdgeError::InvalidCurrency)?;
+        let locale = match locale {
+            Some(tag) if !is_language_tag(tag) => return Err(EdgeError::InvalidLocale),
+            other => other.map(str::to_owned),
+        };
+        let start = start
+            .map(CivilDate::parse)
+            .transpose()
+            .map_err(|source| EdgeError::InvalidDate { field: "start", source })?;
+        Ok(Self { key: key.to_owned(), amount, currency, locale, start })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn parses_a_full_query() {
+        let q = OffersQuery::parse(&pairs(&[
+            ("key", "pk_test_demo"),
+            ("amount", "12999"),
+            ("currency", "USD"),
+            ("locale", "sv-SE"),
+            ("start", "2026-11-23"),
+        ]))
+        .unwrap();
+        assert_eq!(q.key, "pk_test_demo");
+        assert_eq!(q.amount, MinorUnits(12999));
+        assert_eq!(q.currency.code(), "USD");
+        assert_eq!(q.locale.as_deref(), Some("sv-SE"));
+        assert_eq!(q.start.map(|d| d.to_string()).as_deref(), Some("2026-11-23"));
+    }
+
+    #[test]
+    fn bad_queries_are_refused_with_code_and_field() {
+        let base = [("key", "pk_test_demo"), ("amount", "12999"), ("currency", "USD")];
+        let with = |name: &str, value: &str| {
+            let mut list: Vec<(&str, &str)> = base.iter().copied().filter(|(k, _)| *k != name).collect();
+            list.push((name, value));
+            pairs(&list)
+        };
+        let without = |name: &str| pairs(&base.iter().copied().filter(|(k, _)| *k != name).collect::<Vec<_>>());
+        let cases: Vec<(Vec<(String, String)>, &str, Option<&str>)> = vec![
+            (without("key"), "missing_parameter", Some("key")),
+            (without("amount"), "missing_parameter", Some("amount")),
+            (without("currency"), "missing_parameter", Some("currency")),
+            (with("key", "sk_live_secret"), "invalid_key", Some("key")),
+            (with("amount", "-5"), "invalid_amount", Some("amount")),
+            (with("amount", "12.5"), "invalid_amount", Some("amount")),
+            (with("amount", "0"), "invalid_amount", Some("amount")),
+            (with("currency", "usd"), "invalid_currency", Some("currency")),
+            (with("currency", "ZZZ"), "invalid_currency", Some("currency")),
+            (with("locale", "en_US"), "invalid_locale", Some("locale")),
+            (with("start", "2026-02-30"), "invalid_date", Some("start")),
+            (with("start", "tomorrow"), "invalid_date", Some("start")),
+            (with("amout", "5"), "unknown_parameter", Some("amout")),
+            (pairs(&[("key", "pk_test_demo"), ("key", "pk_test_demo"), ("amount", "1"), ("currency", "USD")]), "repeated_parameter", Some("key")),
+        ];
+        for (query, code, field) in cases {
+            let error = OffersQuery::parse(&query).unwrap_err();
+            assert_eq!((error.code(), error.field()), (code, field), "{query:?}");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The routing table: which handler a method and path reach. Pure, so it is tested natively.
+
+use crate::error::EdgeError;
+
+/// A resolved route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    MerchantConfig { key: String },
+    Offers,
+    /// A CORS preflight for any API path.
+    Preflight,
+}
+
+impl Route {
+    /// Resolves a request line. Static widget assets never get here: Workers static assets
+    /// answer `/v1/widget.js` and `/v1/widget/*` before the worker runs.
+    pub fn resolve(method: &str, path: &str) -> Result<Self, EdgeError> {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let (route, allowed) = match segments.as_slice() {
+            ["health"] => (Self::Health, "GET"),
+            ["v1", "merchants", key, "config"] if !key.is_empty() => (Self::MerchantConfig { key: (*key).to_owned() }, "GET"),
+            ["v1", "offers"] => (Self::Offers, "GET"),
+            _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
+        };
+        match method {
+            "GET" | "HEAD" if allowed == "GET" => Ok(route),
+            "OPTIONS" if path.starts_with("/v1/") => Ok(Self::Preflight),
+            _ => Err(EdgeError::MethodNotAllowed { method: method.to_owned(), allowed }),
+        }
+    }
+
+    /// A short name for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Health => "health",
+            Self::MerchantConfig { .. } => "merchant_config",
+            Self::Offers => "offers",
+            Self::Preflight => "preflight",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_known_routes() {
+        assert_eq!(Route::resolve("GET", "/health"), Ok(Route::Health));
+        assert_eq!(Route::resolve("GET", "/v1/merchants/pk_test_demo/config"), Ok(Route::MerchantConfig { key: "pk_test_demo".into() }));
+        assert_eq!(Route::resolve("GET", "/v1/offers"), Ok(Route::Offers));
+        assert_eq!(Route::resolve("OPTIONS", "/v1/offers"), Ok(Route::Preflight));
+    }
+
+    #[test]
+    fn refuses_unknown_paths_and_methods() {
+        let cases = [
+            ("GET", "/", "not_found"),
+            ("GET", "/v1", "not_found"),
+            ("GET", "/v1/merchants//config", "not_found"),
+            ("GET", "/v1/merchants/pk_test_demo/config/extra", "not_found"),
+            ("POST", "/v1/offers", "method_not_allowed"),
+            ("DELETE", "/health", "method_not_allowed"),
+            ("OPTIONS", "/health", "method_not_allowed"),
+        ];
+        for (method, path, code) in cases {
+            assert_eq!(Route::resolve(method, path).map_err(|e| e.code()), Err(code), "{method} {path}");
+        }
+    }
+}

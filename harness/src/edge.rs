@@ -1,0 +1,120 @@
+//! A real edge: `wrangler dev --local` (workerd) on free loopback ports, with its own state
+//! directory and the demo merchant seeded into local KV.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::process::Server;
+use crate::{HarnessError, http, paths, ports};
+
+/// Where state, logs and the port live for one edge.
+pub struct EdgeOptions {
+    pub port: Option<u16>,
+    /// A directory for `.wrangler` state and the log; a fresh one per test.
+    pub work_dir: PathBuf,
+    /// Extra `--var NAME:VALUE` bindings.
+    pub vars: Vec<(String, String)>,
+}
+
+/// A running edge, stopped on drop.
+pub struct Edge {
+    pub url: String,
+    pub port: u16,
+    server: Server,
+}
+
+/// The demo merchant's seed file: one source for KV, docs and tests.
+pub fn demo_merchant_seed() -> PathBuf {
+    paths::workspace_root().join("seed/merchants/pk_test_demo.json")
+}
+
+fn wrangler(work_dir: &Path) -> Command {
+    let mut command = Command::new(paths::node_bin("wrangler"));
+    command
+        .current_dir(paths::workspace_root())
+        .env("PATH", paths::tool_path())
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        // Wrangler's own log files go with the test's state, not into the user's home.
+        .env("WRANGLER_LOG_PATH", work_dir.join("wrangler-logs"))
+        // The edge was built before any server starts (xtask); don't rebuild per instance.
+        .env("PAYLATER_EDGE_PREBUILT", "1");
+    command
+}
+
+/// Seeds every merchant file of `seed/merchants/` into local KV under `state`.
+pub fn seed_merchants(state: &Path, work_dir: &Path) -> Result<(), HarnessError> {
+    let seed_dir = paths::workspace_root().join("seed/merchants");
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(&seed_dir)? {
+        let path = entry?.path();
+        let Some(key) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        let value = std::fs::read_to_string(&path)?;
+        entries.push(serde_json::json!({ "key": format!("merchant:{key}"), "value": value }));
+    }
+    let bulk = work_dir.join("merchants-bulk.json");
+    std::fs::write(&bulk, serde_json::Value::Array(entries).to_string())?;
+    let output = wrangler(work_dir)
+        .args(["kv", "bulk", "put", "--binding", "MERCHANTS", "--local", "--persist-to"])
+        .arg(state)
+        .arg(&bulk)
+        .output()?;
+    if !output.status.success() {
+        return Err(HarnessError::Command {
+            what: "wrangler kv bulk put".into(),
+            detail: format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        });
+    }
+    Ok(())
+}
+
+impl Edge {
+    /// Seeds KV, starts `wrangler dev`, and waits until `/health` answers as only our worker does.
+    pub fn start(options: EdgeOptions) -> Result<Self, HarnessError> {
+        std::fs::create_dir_all(&options.work_dir)?;
+        let state = options.work_dir.join("state");
+        seed_merchants(&state, &options.work_dir)?;
+        let port = match options.port {
+            Some(port) => port,
+            None => ports::free_port()?,
+        };
+        let inspector = ports::free_port()?;
+        let mut command = wrangler(&options.work_dir);
+        command
+            .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &inspector.to_string(), "--log-level", "log", "--show-interactive-dev-session=false"])
+            .arg("--persist-to")
+            .arg(&state);
+        for (name, value) in &options.vars {
+            command.args(["--var", &format!("{name}:{value}")]);
+        }
+        let mut server = Server::spawn("wrangler dev", command, &options.work_dir.join("edge.log"))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let health = format!("{url}/health");
+        server.wait_ready(Duration::from_secs(90), || {
+            // Our worker's answer: the exact body plus the request id header it stamps.
+            http::get(&health).is_ok_and(|r| r.status == 200 && r.json() == serde_json::json!({ "status": "ok" }) && r.header("x-request-id").is_some())
+        })?;
+        Ok(Self { url, port, server })
+    }
+
+    pub fn log_text(&self) -> String {
+        self.server.log_text()
+    }
+
+    pub fn log_path(&self) -> &Path {
+        self.server.log_path()
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.server.pid()
+    }
+
+    /// Stops the edge; true if it had to be killed.
+    pub fn stop(&mut self) -> bool {
+        self.server.stop()
+    }
+}

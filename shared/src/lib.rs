@@ -1,0 +1,33 @@
+//! Pure domain logic of Paylater, shared by the widget (wasm in the browser), the edge (wasm in
+//! workerd) and native tests, so every party computes the same numbers.
+//!
+//! Nothing here touches a clock, randomness, the network or a platform API: callers pass the
+//! current date and any entropy in.
+//!
+//! # Layout
+//! - [`currency`]: ISO 4217 codes and their minor-unit exponents.
+//! - [`money`]: amounts as integer minor units, parsing and checked arithmetic.
+//! - [`date`]: civil (calendar) dates, day and month arithmetic with month-end clamping.
+//! - [`plan`]: plan kinds and their repayment schedules.
+//! - [`merchant`]: merchant configuration and plan eligibility.
+//! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`.
+//! - [`widget_options`]: the script tag's attributes, validated.
+//! - [`api_error`]: the JSON error body every HTTP error carries.
+
+pub mod api_error;
+pub mod currency;
+pub mod date;
+pub mod merchant;
+pub mod money;
+pub mod offer;
+pub mod plan;
+pub mod widget_options;
+
+pub use api_error::{ApiError, ApiErrorBody};
+pub use currency::{Currency, CurrencyError};
+pub use date::{CivilDate, DateError};
+pub use merchant::{MerchantConfig, PlanRange};
+pub use money::{AmountError, MinorUnits};
+pub use offer::{Offer, OffersResponse};
+pub use plan::{Installment, PlanKind, PlanTerms, ScheduleError};
+pub use widget_options::{Theme, WidgetOptions, WidgetOptionsError};

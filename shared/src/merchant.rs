@@ -1,0 +1,274 @@
+//! Merchant configuration (stored in KV by publishable key) and plan eligibility.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::currency::Currency;
+use crate::date::CivilDate;
+use crate::money::MinorUnits;
+use crate::offer::Offer;
+use crate::plan::{MAX_APR_BPS, MAX_FINANCING_MONTHS, PlanKind, PlanTerms, ScheduleError};
+
+/// Inclusive amount range of a plan in one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanRange {
+    pub min: MinorUnits,
+    pub max: MinorUnits,
+}
+
+impl PlanRange {
+    pub fn contains(&self, amount: MinorUnits) -> bool {
+        self.min <= amount && amount <= self.max
+    }
+}
+
+/// One financing term a merchant enables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinancingTerm {
+    pub months: u8,
+    pub apr_bps: u32,
+}
+
+/// A plan family the merchant enables, with its limits per currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanConfig {
+    pub kind: PlanKind,
+    pub ranges: BTreeMap<Currency, PlanRange>,
+    /// Financing only: the terms offered; empty for the other kinds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<FinancingTerm>,
+}
+
+/// When the widget may send telemetry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TelemetryMode {
+    Always,
+    Consent,
+}
+
+/// Everything the edge knows of a merchant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerchantConfig {
+    pub merchant_id: String,
+    pub publishable_key: String,
+    pub display_name: String,
+    /// Who lends the money, named in the disclosures.
+    pub lender: String,
+    pub allowed_origins: Vec<String>,
+    pub plans: Vec<PlanConfig>,
+    /// Late fee in minor units per currency; absent means none is ever charged.
+    #[serde(default)]
+    pub late_fees: BTreeMap<Currency, MinorUnits>,
+    pub telemetry: TelemetryMode,
+}
+
+/// Why a stored merchant configuration is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MerchantConfigError {
+    #[error("merchant config is not valid JSON of the expected shape: {0}")]
+    Malformed(String),
+    #[error("plan {kind} has a range whose min exceeds its max in {currency}")]
+    InvertedRange { kind: &'static str, currency: Currency },
+    #[error("financing term of {months} months at {apr_bps} bps is out of bounds")]
+    BadFinancingTerm { months: u8, apr_bps: u32 },
+    #[error("plan {0} is configured twice")]
+    DuplicatePlan(&'static str),
+}
+
+impl MerchantConfig {
+    /// Parses and validates a stored configuration.
+    pub fn from_json(text: &str) -> Result<Self, MerchantConfigError> {
+        let config: Self = serde_json::from_str(text).map_err(|e| MerchantConfigError::Malformed(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), MerchantConfigError> {
+        let mut seen = Vec::new();
+        for plan in &self.plans {
+            if seen.contains(&plan.kind) {
+                return Err(MerchantConfigError::DuplicatePlan(plan.kind.as_str()));
+            }
+            seen.push(plan.kind);
+            for (currency, range) in &plan.ranges {
+                if range.min > range.max {
+                    return Err(MerchantConfigError::InvertedRange { kind: plan.kind.as_str(), currency: *currency });
+                }
+            }
+            for term in &plan.terms {
+                if term.months == 0 || term.months > MAX_FINANCING_MONTHS || term.apr_bps > MAX_APR_BPS {
+                    return Err(MerchantConfigError::BadFinancingTerm { months: term.months, apr_bps: term.apr_bps });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every currency any plan accepts.
+    pub fn currencies(&self) -> Vec<Currency> {
+        let mut all: Vec<Currency> = self.plans.iter().flat_map(|p| p.ranges.keys().copied()).collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// The concrete plans (one per financing term) whose range holds `amount` in `currency`.
+    pub fn eligible_terms(&self, amount: MinorUnits, currency: Currency) -> Vec<PlanTerms> {
+        let mut eligible = Vec::new();
+        for plan in &self.plans {
+            if !plan.ranges.get(&currency).is_some_and(|range| range.contains(amount)) {
+                continue;
+            }
+            match plan.kind {
+                PlanKind::PayIn4 => eligible.push(PlanTerms::PayIn4),
+                PlanKind::PayIn30 => eligible.push(PlanTerms::PayIn30),
+                PlanKind::Financing => eligible.extend(
+                    plan.terms.iter().map(|t| PlanTerms::Financing { months: t.months, apr_bps: t.apr_bps }),
+                ),
+            }
+        }
+        eligible
+    }
+
+    /// Every eligible plan with its full schedule counted from `start`.
+    pub fn offers(&self, amount: MinorUnits, currency: Currency, start: CivilDate) -> Result<Vec<Offer>, ScheduleError> {
+        self.eligible_terms(amount, currency).iter().map(|terms| Offer::compute(terms, amount, start)).collect()
+    }
+
+    /// Whether a browser `Origin` may use this merchant's key. Test keys also accept loopback
+    /// origins on any port, so local development and tests need no configuration.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|allowed| allowed == origin)
+            || (self.publishable_key.starts_with("pk_test_") && is_loopback_origin(origin))
+    }
+}
+
+/// `http://127.0.0.1:PORT` or `http://localhost:PORT` exactly (no path, no credentials).
+pub fn is_loopback_origin(origin: &str) -> bool {
+    let Some(host_port) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let Some((host, port)) = host_port.rsplit_once(':') else {
+        return false;
+    };
+    matches!(host, "127.0.0.1" | "localhost")
+        && !port.is_empty()
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u16>().is_ok_and(|p| p > 0)
+}
+
+/// The part of a merchant's configuration the widget needs (`GET /v1/merchants/{pk}/config`):
+/// no origins, nothing that would help an attacker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicMerchantConfig {
+    pub merchant_id: String,
+    pub display_name: String,
+    pub lender: String,
+    pub currencies: Vec<Currency>,
+    pub plans: Vec<PlanConfig>,
+    pub late_fees: BTreeMap<Currency, MinorUnits>,
+    pub telemetry: TelemetryMode,
+}
+
+impl From<&MerchantConfig> for PublicMerchantConfig {
+    fn from(config: &MerchantConfig) -> Self {
+        Self {
+            merchant_id: config.merchant_id.clone(),
+            display_name: config.display_name.clone(),
+            lender: config.lender.clone(),
+            currencies: config.currencies(),
+            plans: config.plans.clone(),
+            late_fees: config.late_fees.clone(),
+            telemetry: config.telemetry,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo merchant as seeded into KV: the single source of its figures.
+    pub(crate) fn demo() -> MerchantConfig {
+        MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap()
+    }
+
+    fn ids(terms: &[PlanTerms]) -> Vec<String> {
+        terms.iter().map(PlanTerms::id).collect()
+    }
+
+    fn currency(code: &str) -> Currency {
+        Currency::parse(code).unwrap()
+    }
+
+    #[test]
+    fn demo_merchant_matches_the_product_table() {
+        let demo = demo();
+        assert_eq!(demo.display_name, "Nordic Outdoor Co.");
+        assert_eq!(demo.currencies().iter().map(Currency::code).collect::<Vec<_>>(), ["EUR", "GBP", "JPY", "SEK", "USD"]);
+        let cases: &[(u64, &str, &[&str])] = &[
+            (12_999, "USD", &["pay_in_4", "pay_in_30"]),
+            (3_499, "USD", &["pay_in_30"]),
+            (999, "GBP", &[]),
+            (150_000, "EUR", &["pay_in_4", "financing_6", "financing_12", "financing_24"]),
+            (150_001, "EUR", &["financing_6", "financing_12", "financing_24"]),
+            (25_000, "USD", &["pay_in_4", "pay_in_30", "financing_6", "financing_12", "financing_24"]),
+            (1_000_001, "USD", &[]),
+            (5_000, "JPY", &["pay_in_4", "pay_in_30"]),
+            (35_000, "JPY", &["pay_in_4", "pay_in_30", "financing_6", "financing_12", "financing_24"]),
+            (34_999, "SEK", &["pay_in_30"]),
+            (35_000, "SEK", &["pay_in_4", "pay_in_30"]),
+            (12_999, "CHF", &[]),
+        ];
+        for (amount, code, expected) in cases {
+            assert_eq!(ids(&demo.eligible_terms(MinorUnits(*amount), currency(code))), *expected, "{amount} {code}");
+        }
+    }
+
+    #[test]
+    fn origins_exact_or_loopback_for_test_keys() {
+        let mut demo = demo();
+        let cases = [
+            ("http://127.0.0.1:8080", true),
+            ("http://localhost:3000", true),
+            ("http://127.0.0.1", false),
+            ("http://127.0.0.1:0", false),
+            ("http://127.0.0.1:99999", false),
+            ("http://127.0.0.1:80/path", false),
+            ("https://127.0.0.1:8080", false),
+            ("http://127.0.0.2:8080", false),
+            ("http://evil.example:8080", false),
+            ("null", false),
+        ];
+        for (origin, allowed) in cases {
+            assert_eq!(demo.allows_origin(origin), allowed, "{origin}");
+        }
+        demo.publishable_key = "pk_live_demo".into();
+        assert!(!demo.allows_origin("http://127.0.0.1:3000"), "live keys get no loopback pass");
+        assert!(demo.allows_origin("http://127.0.0.1:8080"), "listed origins still pass");
+        demo.allowed_origins.push("https://shop.example".into());
+        assert!(demo.allows_origin("https://shop.example"));
+        assert!(!demo.allows_origin("https://shop.example.evil"));
+    }
+
+    #[test]
+    fn invalid_configs_are_refused() {
+        let good: serde_json::Value = serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+        let mut inverted = good.clone();
+        inverted["plans"][0]["ranges"]["USD"] = serde_json::json!({ "min": 2, "max": 1 });
+        assert!(matches!(MerchantConfig::from_json(&inverted.to_string()), Err(MerchantConfigError::InvertedRange { .. })));
+        let mut bad_term = good.clone();
+        bad_term["plans"][2]["terms"][0]["months"] = serde_json::json!(0);
+        assert!(matches!(MerchantConfig::from_json(&bad_term.to_string()), Err(MerchantConfigError::BadFinancingTerm { .. })));
+        let mut bad_currency = good.clone();
+        bad_currency["plans"][0]["ranges"] = serde_json::json!({ "usd": { "min": 1, "max": 2 } });
+        assert!(matches!(MerchantConfig::from_json(&bad_currency.to_string()), Err(MerchantConfigError::Malformed(_))));
+        let mut duplicate = good.clone();
+        duplicate["plans"][1]["kind"] = serde_json::json!("pay_in_4");
+        assert_eq!(MerchantConfig::from_json(&duplicate.to_string()), Err(MerchantConfigError::DuplicatePlan("pay_in_4")));
+    }
+}

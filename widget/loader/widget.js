@@ -1,0 +1,104 @@
+/* Paylater loader: the one script a merchant adds (CONTRACT §1). It stays tiny and dumb: read
+   the tag, make a shadow root that reserves the widget's height at once, load the wasm bundle
+   once for every widget on the page, and hand each one to Rust. Nothing here throws into the
+   merchant page. */
+(function () {
+  'use strict';
+  // Only valid during this first synchronous run, `async` included.
+  var script = document.currentScript;
+  var here = script && script.src ? script.src : location.href;
+  var assets = new URL('widget/', here);
+  var defaultEdge = new URL(here).origin;
+  var loading = null;
+
+  function load() {
+    if (!loading) {
+      loading = import(new URL('paylater_widget.js', assets).href)
+        .then(function (glue) {
+          return glue.default({ module_or_path: new URL('paylater_widget_bg.wasm', assets) }).then(function () {
+            return glue;
+          });
+        })
+        .catch(function (error) {
+          loading = null; // a later mount may try again
+          throw error;
+        });
+    }
+    return loading;
+  }
+
+  function fail(target, code, message) {
+    if (target) {
+      target.setAttribute('data-paylater-state', 'error');
+      target.dispatchEvent(new CustomEvent('paylater:error', {
+        bubbles: true, composed: true, detail: { code: code, message: message }
+      }));
+    }
+    console.error('paylater:error ' + code + ': ' + message);
+  }
+
+  function shadowFor(target) {
+    var root = target.shadowRoot || target.attachShadow({ mode: 'open' });
+    root.textContent = '';
+    // Reserve the height before any network: a constructed sheet applies synchronously and,
+    // unlike a style attribute, is allowed by a strict style-src.
+    var reserve = new CSSStyleSheet();
+    reserve.replaceSync(':host{display:block;min-height:var(--paylater-reserved-height,7.5rem)}');
+    root.adoptedStyleSheets = [reserve];
+    var link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = new URL('widget.css', assets).href;
+    root.appendChild(link);
+    var container = document.createElement('div');
+    root.appendChild(container);
+    return container;
+  }
+
+  function mount(target, options) {
+    var element = typeof target === 'string' ? document.querySelector(target) : target;
+    var handle = null;
+    var api = {
+      destroy: function () {
+        if (handle) { handle.destroy(); handle = null; }
+        if (element && element.shadowRoot) element.shadowRoot.textContent = '';
+      }
+    };
+    if (!element) {
+      fail(null, 'invalid_target', 'no element matches ' + String(target));
+      return api;
+    }
+    element.setAttribute('data-paylater-state', 'loading');
+    var container = shadowFor(element);
+    var opts = {};
+    for (var name in options || {}) opts[name] = options[name];
+    opts.edge = opts.edge || defaultEdge;
+    opts.fallbackLocale = document.documentElement.lang || navigator.language || '';
+    load().then(function (glue) {
+      handle = glue.mount(element, container, opts);
+    }, function (error) {
+      fail(element, 'load_failed', 'the widget could not load: ' + (error && error.message));
+    });
+    return api;
+  }
+
+  function optionsFromTag(tag) {
+    var d = tag.dataset;
+    return { key: d.key, amount: d.amount, currency: d.currency, locale: d.locale, theme: d.theme, edge: d.edge };
+  }
+
+  if (!window.Paylater) {
+    window.Paylater = { mount: mount, version: '0.1.0' };
+    document.dispatchEvent(new Event('paylater:loaded'));
+  }
+
+  if (script && script.dataset.key !== undefined) {
+    var selector = script.dataset.target;
+    var target = selector ? document.querySelector(selector) : null;
+    if (!target) {
+      target = document.createElement('div');
+      script.parentNode.insertBefore(target, script.nextSibling);
+      if (selector) fail(null, 'invalid_target', 'data-target ' + selector + ' matches no element; rendering after the script');
+    }
+    window.Paylater.mount(target, optionsFromTag(script));
+  }
+})();

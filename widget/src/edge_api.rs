@@ -1,0 +1,108 @@
+//! Typed calls to the edge API. Every fetch carries an `AbortSignal` the caller aborts when the
+//! component that asked goes away.
+
+use paylater_shared::merchant::PublicMerchantConfig;
+use paylater_shared::{ApiErrorBody, CivilDate, OffersResponse, WidgetOptions};
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestMode, Response};
+
+/// Why a call to the edge failed, as the widget tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EdgeApiError {
+    #[error("the Paylater service could not be reached")]
+    Network,
+    #[error("{message}")]
+    Refused { status: u16, code: String, message: String },
+    #[error("the Paylater service answered something unexpected")]
+    BadResponse,
+}
+
+impl EdgeApiError {
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Network => "network_error",
+            Self::Refused { code, .. } => code,
+            Self::BadResponse => "bad_response",
+        }
+    }
+}
+
+/// Where the edge API lives (`data-edge`, or the origin the loader came from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeApi {
+    base: String,
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl EdgeApi {
+    pub fn new(base: &str) -> Self {
+        Self { base: base.trim_end_matches('/').to_owned() }
+    }
+
+    pub fn merchant_config_url(&self, key: &str) -> String {
+        format!("{}/v1/merchants/{}/config", self.base, encode(key))
+    }
+
+    pub fn offers_url(&self, options: &WidgetOptions, start: Option<CivilDate>) -> String {
+        let mut url = format!(
+            "{}/v1/offers?key={}&amount={}&currency={}&locale={}",
+            self.base,
+            encode(&options.key),
+            options.amount,
+            options.currency,
+            encode(&options.locale)
+        );
+        if let Some(start) = start {
+            url.push_str(&format!("&start={start}"));
+        }
+        url
+    }
+
+    pub async fn merchant_config(&self, key: &str, signal: Option<&AbortSignal>) -> Result<PublicMerchantConfig, EdgeApiError> {
+        get_json(&self.merchant_config_url(key), signal).await
+    }
+
+    pub async fn offers(&self, options: &WidgetOptions, start: Option<CivilDate>, signal: Option<&AbortSignal>) -> Result<OffersResponse, EdgeApiError> {
+        get_json(&self.offers_url(options, start), signal).await
+    }
+}
+
+async fn get_json<T: DeserializeOwned>(url: &str, signal: Option<&AbortSignal>) -> Result<T, EdgeApiError> {
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_mode(RequestMode::Cors);
+    // Publishable keys identify; no cookie of the merchant's or ours ever rides along.
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_signal(signal);
+    let window = web_sys::window().ok_or(EdgeApiError::Network)?;
+    let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| EdgeApiError::Network)?
+        .dyn_into()
+        .map_err(|_| EdgeApiError::BadResponse)?;
+    let text = JsFuture::from(response.text().map_err(|_| EdgeApiError::BadResponse)?)
+        .await
+        .map_err(|_| EdgeApiError::Network)?
+        .as_string()
+        .ok_or(EdgeApiError::BadResponse)?;
+    if response.ok() {
+        return serde_json::from_str(&text).map_err(|_| EdgeApiError::BadResponse);
+    }
+    match serde_json::from_str::<ApiErrorBody>(&text) {
+        Ok(body) => Err(EdgeApiError::Refused { status: response.status(), code: body.error.code, message: body.error.message }),
+        Err(_) => Err(EdgeApiError::BadResponse),
+    }
+}

@@ -1,0 +1,53 @@
+//! Locale-aware display through the browser's `Intl`, so every locale's digits, separators,
+//! currency symbols and month names come out as the shopper expects.
+
+use js_sys::{Array, Date, Intl, Object, Reflect};
+use paylater_shared::{CivilDate, Currency, MinorUnits};
+use wasm_bindgen::{JsCast, JsValue};
+
+fn options(pairs: &[(&str, &str)]) -> Object {
+    let object = Object::new();
+    for (key, value) in pairs {
+        let _ = Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_str(value));
+    }
+    object
+}
+
+fn call_format(format: js_sys::Function, value: &JsValue) -> String {
+    format.call1(&JsValue::UNDEFINED, value).ok().and_then(|v| v.as_string()).unwrap_or_default()
+}
+
+/// `12999` USD in `en-US` → `$129.99`; `5000` JPY in `ja-JP` → `￥5,000`.
+pub fn money(amount: MinorUnits, currency: Currency, locale: &str) -> String {
+    let locales = Array::of1(&JsValue::from_str(locale));
+    let format = Intl::NumberFormat::new(&locales, &options(&[("style", "currency"), ("currency", currency.code())]));
+    // Display only: an f64 holds every amount up to 2^53 minor units exactly.
+    let major = amount.get() as f64 / 10f64.powi(i32::from(currency.exponent()));
+    call_format(format.format(), &JsValue::from_f64(major))
+}
+
+/// A due date in the locale's long form (`December 7, 2026`), read as a calendar date: formatted
+/// in UTC from a UTC midnight so no time zone can move it a day.
+pub fn date(date: CivilDate, locale: &str) -> String {
+    let locales = Array::of1(&JsValue::from_str(locale));
+    let format = Intl::DateTimeFormat::new(
+        &locales,
+        &options(&[("year", "numeric"), ("month", "long"), ("day", "numeric"), ("timeZone", "UTC")]),
+    );
+    let millis = date.days_since_epoch() as f64 * 86_400_000.0;
+    call_format(format.format(), Date::new(&JsValue::from_f64(millis)).unchecked_ref())
+}
+
+/// Percent with up to two decimals: `999` bps → `9.99%`, `0` → `0%`.
+pub fn apr(apr_bps: u32, locale: &str) -> String {
+    let locales = Array::of1(&JsValue::from_str(locale));
+    let format = Intl::NumberFormat::new(&locales, &options(&[("style", "percent"), ("maximumFractionDigits", "2")]));
+    call_format(format.format(), &JsValue::from_f64(f64::from(apr_bps) / 10_000.0))
+}
+
+/// Today in the shopper's own time zone: the day their schedule starts.
+pub fn local_today() -> Option<CivilDate> {
+    let now = Date::new_0();
+    let (year, month, day) = (now.get_full_year(), now.get_month() + 1, now.get_date());
+    CivilDate::new(i32::try_from(year).ok()?, u8::try_from(month).ok()?, u8::try_from(day).ok()?).ok()
+}

@@ -1,0 +1,17 @@
+//! The Paylater widget: what a shopper sees at checkout. Compiled to wasm32 and loaded by
+//! `widget.js` (see `loader/widget.js`), which owns the shadow root and calls [`mount`].
+//!
+//! # Layout
+//! - [`entry`]: the `#[wasm_bindgen]` surface the loader calls (`mount`, `WidgetHandle`).
+//! - [`app`]: the root component and its states.
+//! - [`edge_api`]: typed requests to the edge API (`fetch` with abort on cleanup).
+//! - [`format`]: locale-aware money and date formatting through `Intl`.
+//! - [`host`]: talking to the merchant page: state attribute, DOM events, console.
+
+pub mod app;
+pub mod edge_api;
+pub mod entry;
+pub mod format;
+pub mod host;
+
+pub use entry::{WidgetHandle, mount};

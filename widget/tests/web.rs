@@ -1,0 +1,88 @@
+//! Widget components in headless Chromium (wasm-bindgen-test), mounted the way the loader
+//! mounts them: into a container inside an open shadow root on a host element.
+
+#![cfg(target_arch = "wasm32")]
+
+use paylater_shared::{CivilDate, Currency, MinorUnits, Offer, PlanTerms};
+use paylater_widget::app::offer_summary;
+use paylater_widget::format;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, ShadowRootInit, ShadowRootMode};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn host_with_shadow_container() -> (Element, HtmlElement) {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&host).unwrap();
+    let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).unwrap();
+    let container: HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    root.append_child(&container).unwrap();
+    (host, container)
+}
+
+fn options(pairs: &[(&str, &str)]) -> wasm_bindgen::JsValue {
+    let object = js_sys::Object::new();
+    for (k, v) in pairs {
+        js_sys::Reflect::set(&object, &(*k).into(), &(*v).into()).unwrap();
+    }
+    object.into()
+}
+
+#[wasm_bindgen_test]
+fn bad_attributes_show_error_state_and_event_without_throwing() {
+    let (host, container) = host_with_shadow_container();
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let listener = {
+        let seen = seen.clone();
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |event: web_sys::CustomEvent| {
+            let code = js_sys::Reflect::get(&event.detail(), &"code".into()).unwrap().as_string().unwrap();
+            seen.borrow_mut().push(code);
+        })
+    };
+    host.add_event_listener_with_callback("paylater:error", listener.as_ref().unchecked_ref()).unwrap();
+    let handle = paylater_widget::mount(host.clone(), container, options(&[("key", "pk_test_demo"), ("amount", "12.99"), ("currency", "USD")]));
+    assert!(!handle.mounted());
+    assert_eq!(host.get_attribute("data-paylater-state").as_deref(), Some("error"));
+    assert_eq!(*seen.borrow(), ["invalid_amount"]);
+}
+
+#[wasm_bindgen_test]
+fn valid_attributes_mount_into_the_shadow_root_in_loading_state() {
+    let (host, container) = host_with_shadow_container();
+    // Nothing listens on this port: the fetch fails later, after the first render we check.
+    let mut handle = paylater_widget::mount(
+        host.clone(),
+        container.clone(),
+        options(&[("key", "pk_test_demo"), ("amount", "12999"), ("currency", "USD"), ("edge", "http://127.0.0.1:9")]),
+    );
+    assert!(handle.mounted());
+    assert_eq!(host.get_attribute("data-paylater-state").as_deref(), Some("loading"));
+    let loading = container.query_selector("[data-testid=loading]").unwrap().expect("loading text");
+    assert_eq!(loading.text_content().as_deref(), Some("Loading payment options…"));
+    handle.destroy();
+    assert_eq!(container.child_element_count(), 0, "destroy unmounts the view");
+}
+
+#[wasm_bindgen_test]
+fn offer_summary_states_count_apr_and_total_in_the_locale() {
+    let start = CivilDate::parse("2026-11-23").unwrap();
+    let usd = Currency::parse("USD").unwrap();
+    let pay_in_4 = Offer::compute(&PlanTerms::PayIn4, MinorUnits(12_999), start).unwrap();
+    assert_eq!(offer_summary(&pay_in_4, usd, "en-US"), "4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99");
+    let financing = Offer::compute(&PlanTerms::Financing { months: 12, apr_bps: 999 }, MinorUnits(100_000), start).unwrap();
+    assert_eq!(offer_summary(&financing, usd, "en-US"), "12 monthly payments of $87.91 · 9.99% APR · Total $1,054.95");
+}
+
+#[wasm_bindgen_test]
+fn money_and_dates_follow_the_locale() {
+    let sek = Currency::parse("SEK").unwrap();
+    let jpy = Currency::parse("JPY").unwrap();
+    // Intl uses a no-break space (U+00A0) in Swedish grouping and before "kr".
+    assert_eq!(format::money(MinorUnits(1_234_550), sek, "sv-SE"), "12\u{a0}345,50\u{a0}kr");
+    assert_eq!(format::money(MinorUnits(5000), jpy, "en-US"), "¥5,000");
+    let date = CivilDate::parse("2027-02-28").unwrap();
+    assert_eq!(format::date(date, "en-US"), "February 28, 2027");
+    assert_eq!(format::date(date, "de-DE"), "28. Februar 2027");
+}

@@ -1,0 +1,83 @@
+//! Release bundles: the widget (served by the edge as static assets) and the edge worker.
+//! Both go through wasm-opt, because what ships is what the end-to-end tests load.
+
+use std::path::Path;
+use std::process::Command;
+
+use paylater_harness::paths;
+
+use crate::cmd;
+use crate::tools::Tools;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Environment for tools that must not reach the network: cargo stays offline (dependencies
+/// were fetched from crates.io by bootstrap) and any other download attempt hits a dead proxy
+/// and fails at once, instead of quietly reaching a host we may not use.
+pub fn offline(command: &mut Command) -> &mut Command {
+    command
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost,::1")
+        .env("PATH", paths::tool_path())
+}
+
+/// Builds `edge/assets/v1/widget.js` (the loader) and `edge/assets/v1/widget/*` (glue, wasm, css).
+pub fn widget(tools: &Tools) -> Result<(), String> {
+    let root = paths::workspace_root();
+    cmd::run(offline(Command::new("cargo").current_dir(&root)).args(["build", "--release", "--target", WASM_TARGET, "-p", "paylater-widget"]))?;
+    let target_dir = root.join("target");
+    let staging = target_dir.join("widget-bundle");
+    let raw_wasm = target_dir.join(WASM_TARGET).join("release/paylater_widget.wasm");
+    cmd::run(
+        offline(&mut Command::new(&tools.wasm_bindgen))
+            .args(["--target", "web", "--no-typescript", "--out-name", "paylater_widget", "--out-dir"])
+            .arg(&staging)
+            .arg(&raw_wasm),
+    )?;
+    let out = root.join("edge/assets/v1/widget");
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    cmd::run(
+        offline(&mut Command::new(&tools.wasm_opt))
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .arg(staging.join("paylater_widget_bg.wasm"))
+            .arg("-o")
+            .arg(out.join("paylater_widget_bg.wasm")),
+    )?;
+    copy(&staging.join("paylater_widget.js"), &out.join("paylater_widget.js"))?;
+    copy(&root.join("widget/style/widget.css"), &out.join("widget.css"))?;
+    copy(&root.join("widget/loader/widget.js"), &root.join("edge/assets/v1/widget.js"))
+}
+
+/// The features rustc 1.95 enables for wasm32 by default, so wasm-opt accepts and keeps them.
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// Builds `edge/build/` with worker-build, pointed at the pinned local binaries so it downloads
+/// nothing.
+pub fn edge(tools: &Tools) -> Result<(), String> {
+    let root = paths::workspace_root();
+    let mut command = Command::new(&tools.worker_build);
+    offline(&mut command)
+        .current_dir(root.join("edge"))
+        .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
+        .env("WASM_OPT_BIN", &tools.wasm_opt)
+        .env("ESBUILD_BIN", &tools.esbuild)
+        .arg("--release");
+    if std::env::var_os("PAYLATER_EDGE_NO_OPT").is_some() {
+        command.arg("--no-opt");
+    }
+    cmd::run(&mut command)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+}

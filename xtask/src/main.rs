@@ -1,0 +1,51 @@
+//! `cargo xtask <task>`: the project's automation, in Rust (see matklad/cargo-xtask).
+//!
+//! # Layout
+//! - [`tools`]: installs the pinned, offline toolchain (idempotent).
+//! - [`build`]: the widget bundle and the edge bundle.
+//! - [`demo`]: edge + demo page, until Ctrl-C.
+//! - [`test`]: every check and test, in order.
+//! - [`cmd`]: running child commands, failing loudly.
+
+mod build;
+mod cmd;
+mod demo;
+mod test;
+mod tools;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <task>
+
+tasks:
+  bootstrap      install every pinned tool that is missing (apt, npm, cargo); idempotent
+  build          build the widget bundle and the edge bundle (release, optimized)
+  build-widget   build only the widget bundle into edge/assets/v1/
+  build-edge     build only the edge worker into edge/build/
+  demo           build, start the edge on 127.0.0.1:8787 and the demo page on 127.0.0.1:8080
+  test           run every check and test (what CI runs)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("");
+    let result = match task {
+        "bootstrap" => tools::bootstrap().map(|_| ()),
+        "build" => tools::bootstrap().and_then(|tools| build::widget(&tools).and_then(|()| build::edge(&tools))),
+        "build-widget" => tools::bootstrap().and_then(|tools| build::widget(&tools)),
+        "build-edge" => tools::bootstrap().and_then(|tools| build::edge(&tools)),
+        "demo" => demo::run(),
+        "test" => test::run(),
+        "" | "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {task}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `cargo xtask test`: every check and test, cheapest first, stopping at the first failure.
+//! This is what `.ci/run` runs.
+
+use std::process::Command;
+use std::time::Instant;
+
+use paylater_harness::demo::{DemoPage, Rebuild};
+use paylater_harness::edge::{Edge, EdgeOptions};
+use paylater_harness::paths;
+
+use crate::build::offline;
+use crate::{build, cmd, tools};
+
+/// Crates built for the browser or workerd; linted and tested on wasm32.
+const WASM_CRATES: [&str; 3] = ["paylater-shared", "paylater-widget", "paylater-edge"];
+
+fn cargo() -> Command {
+    let mut command = Command::new("cargo");
+    offline(&mut command).current_dir(paths::workspace_root());
+    command
+}
+
+fn step(name: &str, timings: &mut Vec<(String, f64)>, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    eprintln!("\n=== {name}");
+    let started = Instant::now();
+    let result = f();
+    timings.push((name.to_owned(), started.elapsed().as_secs_f64()));
+    result.map_err(|e| format!("{name}: {e}"))
+}
+
+pub fn run() -> Result<(), String> {
+    let mut timings = Vec::new();
+    let total = Instant::now();
+    let mut tools = None;
+    step("bootstrap", &mut timings, || tools::bootstrap().map(|t| tools = Some(t)))?;
+    let tools = tools.ok_or("bootstrap returned no tools")?;
+    step("cargo fmt --check", &mut timings, || cmd::run(cargo().args(["fmt", "--all", "--check"])))?;
+    step("clippy (native)", &mut timings, || {
+        cmd::run(cargo().args(["clippy", "--workspace", "--exclude", "paylater-widget", "--all-targets", "--", "-D", "warnings"]))
+    })?;
+    step("clippy (wasm32)", &mut timings, || {
+        let mut command = cargo();
+        command.args(["clippy", "--target", "wasm32-unknown-unknown", "--all-targets"]);
+        for krate in WASM_CRATES {
+            command.args(["-p", krate]);
+        }
+        cmd::run(command.args(["--", "-D", "warnings"]))
+    })?;
+    step("unit and property tests (native)", &mut timings, || {
+        cmd::run(cargo().args(["test", "--workspace", "--exclude", "paylater-widget", "--exclude", "paylater-tests"]))
+    })?;
+    step("widget component tests (wasm-bindgen-test, headless Chromium)", &mut timings, || {
+        cmd::run(
+            cargo()
+                .args(["test", "-p", "paylater-widget", "--target", "wasm32-unknown-unknown"])
+                .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+        )
+    })?;
+    step("release bundles (widget + edge, wasm-opt)", &mut timings, || build::widget(&tools).and_then(|()| build::edge(&tools)))?;
+    step("edge integration tests (wrangler dev)", &mut timings, || cmd::run(cargo().args(["test", "-p", "paylater-tests"])))?;
+    step("end-to-end tests (Playwright, Chromium, trunk serve + wrangler dev)", &mut timings, end_to_end)?;
+    eprintln!("\n=== timings");
+    for (name, seconds) in &timings {
+        eprintln!("{seconds:8.1} s  {name}");
+    }
+    eprintln!("{:8.1} s  total", total.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Starts an edge and the demo page on free ports, runs the Playwright specs against them, and
+/// stops both whatever the outcome.
+fn end_to_end() -> Result<(), String> {
+    let root = paths::workspace_root();
+    let work = root.join("target/e2e");
+    let _ = std::fs::remove_dir_all(&work);
+    let edge = Edge::start(EdgeOptions { port: None, work_dir: work.join("edge"), vars: Vec::new() }).map_err(|e| e.to_string())?;
+    let page = DemoPage::start(&edge.url, None, work.join("page"), Rebuild::Never).map_err(|e| e.to_string())?;
+    let artifacts = root.join("tests/e2e/artifacts");
+    std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+    let result = cmd::run(
+        Command::new("node")
+            .current_dir(&root)
+            .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+            .env("DEMO_URL", &page.url)
+            .env("EDGE_URL", &edge.url)
+            .env("EDGE_LOG", edge.log_path())
+            .env("ARTIFACTS_DIR", &artifacts),
+    );
+    if result.is_err() {
+        eprintln!("--- edge log (tail)\n{}", tail(&edge.log_text(), 60));
+        eprintln!("--- trunk log (tail)\n{}", tail(&page.log_text(), 60));
+    }
+    drop(page);
+    drop(edge);
+    result
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

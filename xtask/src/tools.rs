@@ -1,0 +1,138 @@
+//! The pinned toolchain, installed from the four registries this project may use (crates.io,
+//! npm, Debian, PyPI) and nothing else. Every step checks first and installs only what is
+//! missing or at the wrong version, so a second run installs nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use paylater_harness::paths;
+
+use crate::cmd;
+
+/// trunk 0.22 needs rustc ≥ 1.96.1; this is the newest that builds on the pinned 1.95.
+pub const TRUNK_VERSION: &str = "0.21.14";
+
+/// Debian packages and a binary each provides, to tell whether it is installed.
+const DEBIAN_PACKAGES: [(&str, &str); 4] =
+    [("chromium", "/usr/bin/chromium"), ("chromium-driver", "/usr/bin/chromedriver"), ("brotli", "/usr/bin/brotli"), ("wrk", "/usr/bin/wrk")];
+
+/// Where each tool is, once installed.
+pub struct Tools {
+    pub wasm_bindgen: PathBuf,
+    pub worker_build: PathBuf,
+    pub wasm_opt: PathBuf,
+    pub esbuild: PathBuf,
+}
+
+/// Installs whatever is missing and returns the tools' paths.
+pub fn bootstrap() -> Result<Tools, String> {
+    let root = paths::workspace_root();
+    ensure_debian_packages()?;
+    ensure_node_modules(&root)?;
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    // Both must equal what the workspace links against, or trunk, worker-build and the test
+    // runner refuse (and would try to download a match).
+    let bindgen_version = locked_version(&lock, "wasm-bindgen")?;
+    let worker_version = locked_version(&lock, "worker")?;
+    // wasm-bindgen-cli's own lockfile pins a crate the registry lacks: it installs unlocked.
+    ensure_cargo_tool("wasm-bindgen-cli", &bindgen_version, "wasm-bindgen", false)?;
+    ensure_cargo_tool("worker-build", &worker_version, "worker-build", true)?;
+    ensure_cargo_tool("trunk", TRUNK_VERSION, "trunk", true)?;
+    cmd::run(Command::new("cargo").current_dir(&root).args(["fetch", "--locked"]))?;
+    Ok(Tools {
+        wasm_bindgen: paths::tool("wasm-bindgen"),
+        worker_build: paths::tool("worker-build"),
+        wasm_opt: paths::node_bin("wasm-opt"),
+        esbuild: root.join("node_modules/@esbuild/linux-x64/bin/esbuild"),
+    })
+}
+
+/// The version of `name` in Cargo.lock (the first entry, as workspaces lock one version of these).
+pub fn locked_version(lock: &str, name: &str) -> Result<String, String> {
+    let needle = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == needle {
+            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err(format!("{name} is not in Cargo.lock"))
+}
+
+fn ensure_debian_packages() -> Result<(), String> {
+    let missing: Vec<&str> = DEBIAN_PACKAGES.iter().filter(|(_, bin)| !Path::new(bin).exists()).map(|(pkg, _)| *pkg).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("installing Debian packages: {}", missing.join(" "));
+    cmd::run(Command::new("apt-get").args(["update", "-qq"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
+    let install = || {
+        cmd::run(
+            Command::new("apt-get")
+                .args(["install", "-y", "-qq", "--no-install-recommends"])
+                .args(&missing)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+    };
+    // The image cleans its apt cache between dpkg passes; a second run picks up what the first
+    // could not read.
+    install().or_else(|_| install())
+}
+
+/// A cheap fingerprint of package-lock.json (FNV-1a), to notice when node_modules is stale.
+fn fingerprint(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
+}
+
+fn ensure_node_modules(root: &Path) -> Result<(), String> {
+    let lock = std::fs::read(root.join("package-lock.json")).map_err(|e| format!("reading package-lock.json: {e}"))?;
+    let stamp_path = root.join("node_modules/.paylater-lock-fingerprint");
+    let wanted = fingerprint(&lock);
+    if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == wanted) {
+        return Ok(());
+    }
+    cmd::run(Command::new("npm").current_dir(root).args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]))?;
+    std::fs::write(&stamp_path, wanted).map_err(|e| format!("writing {}: {e}", stamp_path.display()))
+}
+
+fn ensure_cargo_tool(package: &str, version: &str, binary: &str, locked: bool) -> Result<(), String> {
+    let bin = paths::tool(binary);
+    let installed = cmd::output(Command::new(&bin).arg("--version")).unwrap_or_default();
+    if installed.split_whitespace().any(|word| word == version) {
+        return Ok(());
+    }
+    eprintln!("installing {package} {version} (found: {:?}); this takes a few minutes", installed.trim());
+    let tools = paths::tools_dir();
+    let mut install = Command::new("cargo");
+    install
+        .current_dir(paths::workspace_root())
+        .args(["install", package, "--version", version, "--root"])
+        .arg(&tools)
+        .env("CARGO_TARGET_DIR", tools.join("target"));
+    if locked {
+        install.arg("--locked");
+    }
+    cmd::run(&mut install)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_versions_from_a_lockfile() {
+        let lock = "[[package]]\nname = \"worker\"\nversion = \"0.8.7\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
+        assert_eq!(locked_version(lock, "worker"), Ok("0.8.7".into()));
+        assert_eq!(locked_version(lock, "wasm-bindgen"), Ok("0.2.130".into()));
+        assert!(locked_version(lock, "trunk").is_err());
+    }
+
+    #[test]
+    fn fingerprint_changes_with_content() {
+        assert_eq!(fingerprint(b""), "cbf29ce484222325");
+        assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+    }
+}
