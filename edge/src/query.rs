@@ -87,7 +87,8 @@ mod tests {
             pairs(&list)
         };
         let without = |name: &str| pairs(&base.iter().copied().filter(|(k, _)| *k != name).collect::<Vec<_>>());
-        let cases: Vec<(Vec<(String, String)>, &str, Option<&str>)> = vec![
+        type Pairs = Vec<(String, String)>;
+        let cases: Vec<(Pairs, &str, Option<&str>)> = vec![
             (without("key"), "missing_parameter", Some("key")),
             (without("amount"), "missing_parameter", Some("amount")),
             (without("currency"), "missing_parameter", Some("currency")),

@@ -32,10 +32,11 @@ impl MinorUnits {
     /// digits only (no sign, no decimal point, no exponent), greater than zero.
     pub fn parse_positive(text: &str) -> Result<Self, AmountError> {
         let text = text.trim();
-        if let Some(rest) = text.strip_prefix('-') {
-            if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(AmountError::NotPositive);
-            }
+        if let Some(rest) = text.strip_prefix('-')
+            && !rest.is_empty()
+            && rest.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(AmountError::NotPositive);
         }
         if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(AmountError::NotAnInteger);

@@ -256,8 +256,8 @@ mod big {
     pub fn sub(a: &Big, b: &Big) -> Big {
         let mut out = Vec::with_capacity(a.len());
         let mut borrow = 0i64;
-        for i in 0..a.len() {
-            let mut t = i64::from(a[i]) - i64::from(*b.get(i).unwrap_or(&0)) - borrow;
+        for (i, &limb) in a.iter().enumerate() {
+            let mut t = i64::from(limb) - i64::from(*b.get(i).unwrap_or(&0)) - borrow;
             borrow = i64::from(t < 0);
             if t < 0 {
                 t += 1 << 32;

@@ -61,7 +61,7 @@ pub fn App(
 ) -> impl IntoView {
     // Aborts every fetch still in flight when the widget is destroyed.
     let aborter = SendWrapper::new(AbortController::new().ok());
-    let signal = SendWrapper::new(aborter.as_ref().map(AbortController::signal));
+    let abort_signal = SendWrapper::new(aborter.as_ref().map(AbortController::signal));
     on_cleanup(move || {
         if let Some(controller) = aborter.take() {
             controller.abort();
@@ -71,7 +71,7 @@ pub fn App(
     let WidgetContext { options, api, host } = context;
     host.set_state(WidgetState::Loading);
     let config = LocalResource::new({
-        let (api, key, signal) = (api.clone(), options.key.clone(), signal.clone());
+        let (api, key, signal) = (api.clone(), options.key.clone(), abort_signal.clone());
         move || {
             let (api, key, signal) = (api.clone(), key.clone(), signal.clone());
             async move { api.merchant_config(&key, signal.as_ref()).await }
@@ -82,7 +82,7 @@ pub fn App(
         let (api, options) = (api.clone(), options.clone());
         move || {
             let wanted = offers_wanted.get();
-            let (api, options, signal) = (api.clone(), options.clone(), signal.clone());
+            let (api, options, signal) = (api.clone(), options.clone(), abort_signal.clone());
             async move {
                 if !wanted {
                     return None;

@@ -27,6 +27,7 @@ pub struct Tools {
 /// Installs whatever is missing and returns the tools' paths.
 pub fn bootstrap() -> Result<Tools, String> {
     let root = paths::workspace_root();
+    ensure_wasm_target(&root)?;
     ensure_debian_packages()?;
     ensure_node_modules(&root)?;
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
@@ -52,13 +53,23 @@ pub fn locked_version(lock: &str, name: &str) -> Result<String, String> {
     let needle = format!("name = \"{name}\"");
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == needle {
-            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
-                return Ok(version.trim_end_matches('"').to_owned());
-            }
+        if line.trim() == needle
+            && let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_owned());
         }
     }
     Err(format!("{name} is not in Cargo.lock"))
+}
+
+/// rustup installs a toolchain file's targets only when it installs the toolchain itself; an
+/// already-present 1.95.0 without wasm32 needs the target added.
+fn ensure_wasm_target(root: &Path) -> Result<(), String> {
+    let installed = cmd::output(Command::new("rustup").current_dir(root).args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    cmd::run(Command::new("rustup").current_dir(root).args(["target", "add", "wasm32-unknown-unknown"]))
 }
 
 fn ensure_debian_packages() -> Result<(), String> {
@@ -94,7 +105,10 @@ fn ensure_node_modules(root: &Path) -> Result<(), String> {
     if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == wanted) {
         return Ok(());
     }
-    cmd::run(Command::new("npm").current_dir(root).args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]))?;
+    // Not `npm ci`: the registry reachable here lacks workerd's macOS/Windows builds, so the lock
+    // cannot list them and `npm ci` calls it out of sync. `npm install` installs exactly what the
+    // lock pins for this platform and leaves the lock as it is.
+    cmd::run(Command::new("npm").current_dir(root).args(["install", "--no-audit", "--no-fund", "--loglevel=error"]))?;
     std::fs::write(&stamp_path, wanted).map_err(|e| format!("writing {}: {e}", stamp_path.display()))
 }
 
