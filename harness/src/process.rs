@@ -66,7 +66,7 @@ impl Server {
     }
 
     /// SIGINT to the group (trunk and wrangler shut down cleanly on it; trunk ignores SIGTERM),
-    /// then SIGKILL if it lingers. Returns whether the group had to be killed.
+    /// then SIGKILL if anything of it lingers. Returns whether SIGKILL was needed.
     pub fn stop(&mut self) -> bool {
         let Some(mut child) = self.child.take() else {
             return false;
@@ -75,18 +75,26 @@ impl Server {
             return false;
         };
         signal_group(pgid, libc::SIGINT);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                // The leader is gone; make sure nothing it started outlives it.
-                signal_group(pgid, libc::SIGKILL);
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let graceful = wait_until(Duration::from_secs(10), || matches!(child.try_wait(), Ok(Some(_))) && !group_alive(child.id()));
+        if !graceful {
+            signal_group(pgid, libc::SIGKILL);
+            let _ = child.wait();
+            wait_until(Duration::from_secs(5), || !group_alive(child.id()));
         }
-        signal_group(pgid, libc::SIGKILL);
-        let _ = child.wait();
-        true
+        !graceful
+    }
+}
+
+fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -97,13 +105,26 @@ fn signal_group(pgid: i32, signal: i32) {
     }
 }
 
-/// Whether any process of the group is still alive.
+/// Whether any live (non-zombie) process belongs to the group. Reads /proc rather than probing
+/// with signal 0, because orphaned children that exited stay zombies when nobody reaps them.
 pub fn group_alive(pgid: u32) -> bool {
-    let Ok(pgid) = i32::try_from(pgid) else {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
         return false;
     };
-    // SAFETY: signal 0 only checks for existence and permission.
-    unsafe { libc::kill(-pgid, 0) == 0 }
+    entries.flatten().any(|entry| {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            return false;
+        };
+        // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses, so split after
+        // the last ')'.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next();
+        let group = fields.nth(1).and_then(|g| g.parse::<u32>().ok());
+        group == Some(pgid) && state != Some("Z") && state != Some("X")
+    })
 }
 
 impl Drop for Server {
