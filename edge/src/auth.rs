@@ -13,20 +13,28 @@ pub fn merchant_kv_key(publishable_key: &str) -> String {
 
 /// Checks a key's shape before any lookup, so garbage never reaches KV.
 pub fn check_key_format(key: &str) -> Result<(), EdgeError> {
-    if is_publishable_key(key) { Ok(()) } else { Err(EdgeError::InvalidKey) }
+    if is_publishable_key(key) {
+        Ok(())
+    } else {
+        Err(EdgeError::InvalidKey)
+    }
 }
 
 /// Turns what KV held for a key into a merchant, or the right error.
 pub fn merchant_from_store(stored: Option<String>) -> Result<MerchantConfig, EdgeError> {
     let text = stored.ok_or(EdgeError::UnknownKey)?;
-    MerchantConfig::from_json(&text).map_err(|e| EdgeError::Internal { detail: format!("stored merchant config: {e}") })
+    MerchantConfig::from_json(&text).map_err(|e| EdgeError::Internal {
+        detail: format!("stored merchant config: {e}"),
+    })
 }
 
 /// A request with an `Origin` (a browser's) must come from the merchant's origins. Without one
 /// it is a server's request, which the publishable key alone may make for public data.
 pub fn check_origin(merchant: &MerchantConfig, origin: Option<&str>) -> Result<(), EdgeError> {
     match origin {
-        Some(origin) if !merchant.allows_origin(origin) => Err(EdgeError::OriginNotAllowed { origin: origin.to_owned() }),
+        Some(origin) if !merchant.allows_origin(origin) => Err(EdgeError::OriginNotAllowed {
+            origin: origin.to_owned(),
+        }),
         _ => Ok(()),
     }
 }
@@ -39,9 +47,15 @@ mod tests {
 
     #[test]
     fn stored_configs_become_merchants_or_errors() {
-        assert_eq!(merchant_from_store(Some(DEMO.into())).unwrap().display_name, "Nordic Outdoor Co.");
+        assert_eq!(
+            merchant_from_store(Some(DEMO.into())).unwrap().display_name,
+            "Nordic Outdoor Co."
+        );
         assert_eq!(merchant_from_store(None).unwrap_err().code(), "unknown_key");
-        assert_eq!(merchant_from_store(Some("{".into())).unwrap_err().code(), "internal_error");
+        assert_eq!(
+            merchant_from_store(Some("{".into())).unwrap_err().code(),
+            "internal_error"
+        );
     }
 
     #[test]
@@ -49,7 +63,10 @@ mod tests {
         let demo = merchant_from_store(Some(DEMO.into())).unwrap();
         assert_eq!(check_origin(&demo, None), Ok(()));
         assert_eq!(check_origin(&demo, Some("http://127.0.0.1:8080")), Ok(()));
-        assert_eq!(check_origin(&demo, Some("https://evil.example")).unwrap_err().code(), "origin_not_allowed");
+        assert_eq!(
+            check_origin(&demo, Some("https://evil.example")).unwrap_err().code(),
+            "origin_not_allowed"
+        );
         assert_eq!(merchant_kv_key("pk_test_demo"), "merchant:pk_test_demo");
         assert_eq!(check_key_format("pk_test_demo"), Ok(()));
         assert_eq!(check_key_format("pk_test_demo/../x"), Err(EdgeError::InvalidKey));

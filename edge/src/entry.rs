@@ -29,13 +29,21 @@ struct Answer {
 
 impl Answer {
     fn json<T: serde::Serialize>(value: &T, headers: Vec<(&'static str, String)>) -> Result<Self, EdgeError> {
-        let body = serde_json::to_string(value).map_err(|e| EdgeError::Internal { detail: format!("serialize: {e}") })?;
-        Ok(Self { status: 200, body, headers })
+        let body = serde_json::to_string(value).map_err(|e| EdgeError::Internal {
+            detail: format!("serialize: {e}"),
+        })?;
+        Ok(Self {
+            status: 200,
+            body,
+            headers,
+        })
     }
 }
 
 fn internal(context: &str) -> impl FnOnce(worker::Error) -> EdgeError + '_ {
-    move |e| EdgeError::Internal { detail: format!("{context}: {e}") }
+    move |e| EdgeError::Internal {
+        detail: format!("{context}: {e}"),
+    }
 }
 
 async fn load_merchant(env: &Env, key: &str) -> Result<paylater_shared::MerchantConfig, EdgeError> {
@@ -45,14 +53,20 @@ async fn load_merchant(env: &Env, key: &str) -> Result<paylater_shared::Merchant
         .get(&merchant_kv_key(key))
         .text()
         .await
-        .map_err(|e| EdgeError::Internal { detail: format!("KV get: {e}") })?;
+        .map_err(|e| EdgeError::Internal {
+            detail: format!("KV get: {e}"),
+        })?;
     merchant_from_store(stored)
 }
 
 async fn answer(route: &Route, req: &Request, env: &Env, origin: Option<&str>) -> Result<Answer, EdgeError> {
     match route {
         Route::Health => Answer::json(&handlers::health(), vec![("Cache-Control", "no-store".into())]),
-        Route::Preflight => Ok(Answer { status: 204, body: String::new(), headers: preflight(origin) }),
+        Route::Preflight => Ok(Answer {
+            status: 204,
+            body: String::new(),
+            headers: preflight(origin),
+        }),
         Route::MerchantConfig { key } => {
             let merchant = load_merchant(env, key).await?;
             check_origin(&merchant, origin)?;
@@ -62,12 +76,17 @@ async fn answer(route: &Route, req: &Request, env: &Env, origin: Option<&str>) -
         }
         Route::Offers => {
             let url = req.url().map_err(internal("request URL"))?;
-            let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            let pairs: Vec<(String, String)> = url
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
             let query = OffersQuery::parse(&pairs)?;
             let merchant = load_merchant(env, &query.key).await?;
             check_origin(&merchant, origin)?;
-            let today = CivilDate::from_unix_millis_utc(Date::now().as_millis() as i64)
-                .map_err(|e| EdgeError::Internal { detail: format!("clock: {e}") })?;
+            let today =
+                CivilDate::from_unix_millis_utc(Date::now().as_millis() as i64).map_err(|e| EdgeError::Internal {
+                    detail: format!("clock: {e}"),
+                })?;
             let mut headers = cors_for_checked_origin(origin);
             headers.push(("Cache-Control", "private, max-age=60".into()));
             Answer::json(&handlers::offers(&merchant, &query, today)?, headers)
@@ -87,7 +106,11 @@ fn respond(answer: Answer, request_id: &str) -> worker::Result<Response> {
         headers.set("Content-Type", "application/json; charset=utf-8")?;
     }
     headers.set("X-Request-Id", request_id)?;
-    let response = if answer.body.is_empty() { Response::empty()? } else { Response::ok(answer.body)? };
+    let response = if answer.body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::ok(answer.body)?
+    };
     Ok(response.with_status(answer.status).with_headers(headers))
 }
 
@@ -115,7 +138,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
                 EdgeError::OriginNotAllowed { .. } => vec![("Vary", "Origin".to_owned())],
                 _ => cors_for_checked_origin(origin.as_deref()),
             };
-            (Answer { status: error.status(), body: error.body(), headers }, detail)
+            (
+                Answer {
+                    status: error.status(),
+                    body: error.body(),
+                    headers,
+                },
+                detail,
+            )
         }
     };
     // One structured line per request (Workers Logs indexes JSON); no query string, which may

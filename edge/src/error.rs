@@ -107,7 +107,9 @@ mod tests {
 
     #[test]
     fn internal_details_never_reach_the_body() {
-        let error = EdgeError::Internal { detail: "KV get failed: secret stack trace".into() };
+        let error = EdgeError::Internal {
+            detail: "KV get failed: secret stack trace".into(),
+        };
         assert_eq!(error.status(), 500);
         assert!(!error.body().contains("secret"));
         assert_eq!(
@@ -119,7 +121,10 @@ mod tests {
     #[test]
     fn amount_errors_name_the_field() {
         let error = EdgeError::InvalidAmount(AmountError::NotPositive);
-        assert_eq!((error.status(), error.code(), error.field()), (400, "invalid_amount", Some("amount")));
+        assert_eq!(
+            (error.status(), error.code(), error.field()),
+            (400, "invalid_amount", Some("amount"))
+        );
         assert_eq!(error.to_string(), "amount must be greater than zero");
     }
 }

@@ -18,15 +18,27 @@ pub fn merchant_config(merchant: &MerchantConfig) -> PublicMerchantConfig {
 
 /// `GET /v1/offers`: every plan whose range holds the amount, with schedules from `start` (or
 /// `today_utc`).
-pub fn offers(merchant: &MerchantConfig, query: &OffersQuery, today_utc: CivilDate) -> Result<OffersResponse, EdgeError> {
+pub fn offers(
+    merchant: &MerchantConfig,
+    query: &OffersQuery,
+    today_utc: CivilDate,
+) -> Result<OffersResponse, EdgeError> {
     if !merchant.currencies().contains(&query.currency) {
-        return Err(EdgeError::CurrencyNotOffered { currency: query.currency.to_string() });
+        return Err(EdgeError::CurrencyNotOffered {
+            currency: query.currency.to_string(),
+        });
     }
     let start = query.start.unwrap_or(today_utc);
     let plans = merchant
         .offers(query.amount, query.currency, start)
-        .map_err(|e| EdgeError::Internal { detail: format!("schedule for an eligible amount: {e}") })?;
-    Ok(OffersResponse { amount: query.amount, currency: query.currency, plans })
+        .map_err(|e| EdgeError::Internal {
+            detail: format!("schedule for an eligible amount: {e}"),
+        })?;
+    Ok(OffersResponse {
+        amount: query.amount,
+        currency: query.currency,
+        plans,
+    })
 }
 
 #[cfg(test)]
@@ -53,7 +65,10 @@ mod tests {
         let today = CivilDate::parse("2026-11-23").unwrap();
         let response = offers(&demo(), &query(25_000, "EUR", Some("2027-01-31")), today).unwrap();
         let ids: Vec<_> = response.plans.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, ["pay_in_4", "pay_in_30", "financing_6", "financing_12", "financing_24"]);
+        assert_eq!(
+            ids,
+            ["pay_in_4", "pay_in_30", "financing_6", "financing_12", "financing_24"]
+        );
         assert_eq!(response.plans[2].schedule[0].due_date.to_string(), "2027-02-28");
         let response = offers(&demo(), &query(12_999, "USD", None), today).unwrap();
         assert_eq!(response.plans[0].schedule[0].due_date, today);
@@ -62,7 +77,15 @@ mod tests {
     #[test]
     fn amount_outside_every_range_has_no_plans() {
         let today = CivilDate::parse("2026-11-23").unwrap();
-        assert!(offers(&demo(), &query(500, "USD", None), today).unwrap().plans.is_empty());
-        assert_eq!(offers(&demo(), &query(500, "CHF", None), today).unwrap_err().code(), "currency_not_offered");
+        assert!(
+            offers(&demo(), &query(500, "USD", None), today)
+                .unwrap()
+                .plans
+                .is_empty()
+        );
+        assert_eq!(
+            offers(&demo(), &query(500, "CHF", None), today).unwrap_err().code(),
+            "currency_not_offered"
+        );
     }
 }

@@ -26,7 +26,10 @@ pub fn cors_for_checked_origin(origin: Option<&str>) -> Vec<(&'static str, Strin
 pub fn preflight(origin: Option<&str>) -> Vec<(&'static str, String)> {
     let mut headers = cors_for_checked_origin(origin);
     headers.push(("Access-Control-Allow-Methods", "GET, POST, OPTIONS".to_owned()));
-    headers.push(("Access-Control-Allow-Headers", "Content-Type, Idempotency-Key".to_owned()));
+    headers.push((
+        "Access-Control-Allow-Headers",
+        "Content-Type, Idempotency-Key".to_owned(),
+    ));
     headers.push(("Access-Control-Max-Age", "600".to_owned()));
     headers
 }
@@ -40,7 +43,15 @@ mod tests {
         let headers = cors_for_checked_origin(Some("http://127.0.0.1:8080"));
         assert!(headers.contains(&("Access-Control-Allow-Origin", "http://127.0.0.1:8080".to_owned())));
         assert!(headers.contains(&("Vary", "Origin".to_owned())));
-        assert!(cors_for_checked_origin(None).iter().all(|(name, _)| *name != "Access-Control-Allow-Origin"));
-        assert!(preflight(Some("http://a.example")).iter().all(|(_, value)| value != "*"));
+        assert!(
+            cors_for_checked_origin(None)
+                .iter()
+                .all(|(name, _)| *name != "Access-Control-Allow-Origin")
+        );
+        assert!(
+            preflight(Some("http://a.example"))
+                .iter()
+                .all(|(_, value)| value != "*")
+        );
     }
 }

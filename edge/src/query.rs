@@ -49,7 +49,13 @@ impl OffersQuery {
             .map(CivilDate::parse)
             .transpose()
             .map_err(|source| EdgeError::InvalidDate { field: "start", source })?;
-        Ok(Self { key: key.to_owned(), amount, currency, locale, start })
+        Ok(Self {
+            key: key.to_owned(),
+            amount,
+            currency,
+            locale,
+            start,
+        })
     }
 }
 
@@ -102,7 +108,16 @@ mod tests {
             (with("start", "2026-02-30"), "invalid_date", Some("start")),
             (with("start", "tomorrow"), "invalid_date", Some("start")),
             (with("amout", "5"), "unknown_parameter", Some("amout")),
-            (pairs(&[("key", "pk_test_demo"), ("key", "pk_test_demo"), ("amount", "1"), ("currency", "USD")]), "repeated_parameter", Some("key")),
+            (
+                pairs(&[
+                    ("key", "pk_test_demo"),
+                    ("key", "pk_test_demo"),
+                    ("amount", "1"),
+                    ("currency", "USD"),
+                ]),
+                "repeated_parameter",
+                Some("key"),
+            ),
         ];
         for (query, code, field) in cases {
             let error = OffersQuery::parse(&query).unwrap_err();

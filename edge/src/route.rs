@@ -6,7 +6,9 @@ use crate::error::EdgeError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Health,
-    MerchantConfig { key: String },
+    MerchantConfig {
+        key: String,
+    },
     Offers,
     /// A CORS preflight for any API path.
     Preflight,
@@ -19,14 +21,19 @@ impl Route {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let (route, allowed) = match segments.as_slice() {
             ["health"] => (Self::Health, "GET"),
-            ["v1", "merchants", key, "config"] if !key.is_empty() => (Self::MerchantConfig { key: (*key).to_owned() }, "GET"),
+            ["v1", "merchants", key, "config"] if !key.is_empty() => {
+                (Self::MerchantConfig { key: (*key).to_owned() }, "GET")
+            }
             ["v1", "offers"] => (Self::Offers, "GET"),
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
         };
         match method {
             "GET" | "HEAD" if allowed == "GET" => Ok(route),
             "OPTIONS" if path.starts_with("/v1/") => Ok(Self::Preflight),
-            _ => Err(EdgeError::MethodNotAllowed { method: method.to_owned(), allowed }),
+            _ => Err(EdgeError::MethodNotAllowed {
+                method: method.to_owned(),
+                allowed,
+            }),
         }
     }
 
@@ -48,7 +55,12 @@ mod tests {
     #[test]
     fn resolves_known_routes() {
         assert_eq!(Route::resolve("GET", "/health"), Ok(Route::Health));
-        assert_eq!(Route::resolve("GET", "/v1/merchants/pk_test_demo/config"), Ok(Route::MerchantConfig { key: "pk_test_demo".into() }));
+        assert_eq!(
+            Route::resolve("GET", "/v1/merchants/pk_test_demo/config"),
+            Ok(Route::MerchantConfig {
+                key: "pk_test_demo".into()
+            })
+        );
         assert_eq!(Route::resolve("GET", "/v1/offers"), Ok(Route::Offers));
         assert_eq!(Route::resolve("OPTIONS", "/v1/offers"), Ok(Route::Preflight));
     }
@@ -65,7 +77,11 @@ mod tests {
             ("OPTIONS", "/health", "method_not_allowed"),
         ];
         for (method, path, code) in cases {
-            assert_eq!(Route::resolve(method, path).map_err(|e| e.code()), Err(code), "{method} {path}");
+            assert_eq!(
+                Route::resolve(method, path).map_err(|e| e.code()),
+                Err(code),
+                "{method} {path}"
+            );
         }
     }
 }

@@ -36,15 +36,17 @@ fn trunk_config(edge_url: &str, port: u16, work_dir: &Path, rebuild: Rebuild) ->
         "[build]\ntarget = {index}\ndist = {dist}\noffline = true\nfilehash = false\n\n\
          [serve]\naddresses = [\"127.0.0.1\"]\nport = {port}\nno_autoreload = {no_reload}\n\n\
          [[proxy]]\nbackend = \"{edge_url}/v1/\"\n\n",
-        index = quoted(&root.join("index.html")),
+        index = quoted(&root.join("demo/index.html")),
         dist = quoted(&work_dir.join("dist")),
         no_reload = rebuild == Rebuild::Never,
     );
     match rebuild {
-        Rebuild::Never => config.push_str(&format!("[watch]\nwatch = [{}]\n", quoted(&root.join("index.html")))),
+        Rebuild::Never => config.push_str(&format!("[watch]\nwatch = [{}]\n", quoted(&root.join("demo")))),
         Rebuild::OnChange => {
-            let watched: Vec<String> =
-                ["index.html", "demo", "widget/src", "widget/loader", "widget/style", "shared/src"].iter().map(|p| quoted(&root.join(p))).collect();
+            let watched: Vec<String> = ["demo", "widget/src", "widget/loader", "widget/style", "shared/src"]
+                .iter()
+                .map(|p| quoted(&root.join(p)))
+                .collect();
             config.push_str(&format!(
                 "[watch]\nwatch = [{}]\n\n[[hooks]]\nstage = \"pre_build\"\ncommand = \"cargo\"\ncommand_arguments = [\"xtask\", \"build-widget\"]\n",
                 watched.join(", ")
@@ -65,9 +67,8 @@ impl DemoPage {
         let config = work_dir.join("Trunk.toml");
         std::fs::write(&config, trunk_config(edge_url, port, &work_dir, rebuild))?;
         let mut command = Command::new(paths::tool("trunk"));
-        command
+        paths::offline(&mut command)
             .current_dir(paths::workspace_root())
-            .env("PATH", paths::tool_path())
             .env("TRUNK_SKIP_VERSION_CHECK", "true")
             .arg("--config")
             .arg(&config)
@@ -75,7 +76,9 @@ impl DemoPage {
         let mut server = Server::spawn("trunk serve", command, &work_dir.join("trunk.log"))?;
         let url = format!("http://127.0.0.1:{port}");
         let page = format!("{url}/");
-        server.wait_ready(Duration::from_secs(180), || http::get(&page).is_ok_and(|r| r.status == 200 && r.body.contains(DEMO_PAGE_MARKER)))?;
+        server.wait_ready(Duration::from_secs(180), || {
+            http::get(&page).is_ok_and(|r| r.status == 200 && r.body.contains(DEMO_PAGE_MARKER))
+        })?;
         Ok(Self { url, port, server })
     }
 

@@ -31,9 +31,8 @@ pub fn demo_merchant_seed() -> PathBuf {
 
 fn wrangler(work_dir: &Path) -> Command {
     let mut command = Command::new(paths::node_bin("wrangler"));
-    command
+    paths::offline(&mut command)
         .current_dir(paths::workspace_root())
-        .env("PATH", paths::tool_path())
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
         // Wrangler's own log files go with the test's state, not into the user's home.
@@ -65,7 +64,11 @@ pub fn seed_merchants(state: &Path, work_dir: &Path) -> Result<(), HarnessError>
     if !output.status.success() {
         return Err(HarnessError::Command {
             what: "wrangler kv bulk put".into(),
-            detail: format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+            detail: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
         });
     }
     Ok(())
@@ -85,7 +88,13 @@ impl Edge {
         let mut command = wrangler(&options.work_dir);
         command
             .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &inspector.to_string(), "--log-level", "log", "--show-interactive-dev-session=false"])
+            .args([
+                "--inspector-port",
+                &inspector.to_string(),
+                "--log-level",
+                "log",
+                "--show-interactive-dev-session=false",
+            ])
             .arg("--persist-to")
             .arg(&state);
         for (name, value) in &options.vars {
@@ -96,7 +105,11 @@ impl Edge {
         let health = format!("{url}/health");
         server.wait_ready(Duration::from_secs(90), || {
             // Our worker's answer: the exact body plus the request id header it stamps.
-            http::get(&health).is_ok_and(|r| r.status == 200 && r.json() == serde_json::json!({ "status": "ok" }) && r.header("x-request-id").is_some())
+            http::get(&health).is_ok_and(|r| {
+                r.status == 200
+                    && r.json() == serde_json::json!({ "status": "ok" })
+                    && r.header("x-request-id").is_some()
+            })
         })?;
         Ok(Self { url, port, server })
     }

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 /// The workspace root (this crate lives one level below it).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// Where cargo-installed tools go: kept outside the checkout so fresh clones on the same machine
@@ -13,7 +16,9 @@ pub fn tools_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("PAYLATER_TOOLS_DIR") {
         return PathBuf::from(dir);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("paylater-tools")
 }
 
@@ -39,4 +44,16 @@ pub fn tool_path() -> std::ffi::OsString {
         dirs.extend(std::env::split_paths(&path));
     }
     std::env::join_paths(dirs).unwrap_or_default()
+}
+
+/// Environment for tools that must not reach the network: cargo stays offline (dependencies
+/// were fetched from crates.io by bootstrap) and any other download attempt hits a dead proxy
+/// and fails at once, instead of quietly reaching a host we may not use. Loopback stays direct.
+pub fn offline(command: &mut std::process::Command) -> &mut std::process::Command {
+    command
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1,localhost,::1")
+        .env("PATH", tool_path())
 }

@@ -23,8 +23,15 @@ impl Server {
         let out = File::create(log)?;
         let err = out.try_clone()?;
         command.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0);
-        let child = command.spawn().map_err(|source| HarnessError::Spawn { what: what.to_owned(), source })?;
-        Ok(Self { what: what.to_owned(), child: Some(child), log: log.to_owned() })
+        let child = command.spawn().map_err(|source| HarnessError::Spawn {
+            what: what.to_owned(),
+            source,
+        })?;
+        Ok(Self {
+            what: what.to_owned(),
+            child: Some(child),
+            log: log.to_owned(),
+        })
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -42,11 +49,19 @@ impl Server {
     /// Fails if the child has exited.
     pub fn check_alive(&mut self) -> Result<(), HarnessError> {
         let Some(child) = self.child.as_mut() else {
-            return Err(HarnessError::ExitedEarly { what: self.what.clone(), status: "stopped".into(), log: self.log_text() });
+            return Err(HarnessError::ExitedEarly {
+                what: self.what.clone(),
+                status: "stopped".into(),
+                log: self.log_text(),
+            });
         };
         match child.try_wait()? {
             None => Ok(()),
-            Some(status) => Err(HarnessError::ExitedEarly { what: self.what.clone(), status: status.to_string(), log: self.log_text() }),
+            Some(status) => Err(HarnessError::ExitedEarly {
+                what: self.what.clone(),
+                status: status.to_string(),
+                log: self.log_text(),
+            }),
         }
     }
 
@@ -59,7 +74,11 @@ impl Server {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(HarnessError::NotReady { what: self.what.clone(), seconds: timeout.as_secs(), log: self.log_text() });
+                return Err(HarnessError::NotReady {
+                    what: self.what.clone(),
+                    seconds: timeout.as_secs(),
+                    log: self.log_text(),
+                });
             }
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -75,7 +94,9 @@ impl Server {
             return false;
         };
         signal_group(pgid, libc::SIGINT);
-        let graceful = wait_until(Duration::from_secs(10), || matches!(child.try_wait(), Ok(Some(_))) && !group_alive(child.id()));
+        let graceful = wait_until(Duration::from_secs(10), || {
+            matches!(child.try_wait(), Ok(Some(_))) && !group_alive(child.id())
+        });
         if !graceful {
             signal_group(pgid, libc::SIGKILL);
             let _ = child.wait();

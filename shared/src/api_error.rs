@@ -20,7 +20,11 @@ pub struct ApiErrorBody {
 
 impl ApiError {
     pub fn new(code: &str, message: impl Into<String>, field: Option<&str>) -> Self {
-        Self { code: code.to_owned(), message: message.into(), field: field.map(str::to_owned) }
+        Self {
+            code: code.to_owned(),
+            message: message.into(),
+            field: field.map(str::to_owned),
+        }
     }
 
     pub fn into_body(self) -> ApiErrorBody {
@@ -34,12 +38,20 @@ mod tests {
 
     #[test]
     fn serializes_in_the_contract_shape() {
-        let body = ApiError::new("invalid_amount", "amount must be a positive integer in minor units", Some("amount")).into_body();
+        let body = ApiError::new(
+            "invalid_amount",
+            "amount must be a positive integer in minor units",
+            Some("amount"),
+        )
+        .into_body();
         assert_eq!(
             serde_json::to_value(&body).unwrap(),
             serde_json::json!({ "error": { "code": "invalid_amount", "message": "amount must be a positive integer in minor units", "field": "amount" } })
         );
         let no_field = ApiError::new("not_found", "no such route", None).into_body();
-        assert_eq!(serde_json::to_value(&no_field).unwrap()["error"]["field"], serde_json::Value::Null);
+        assert_eq!(
+            serde_json::to_value(&no_field).unwrap()["error"]["field"],
+            serde_json::Value::Null
+        );
     }
 }

@@ -62,7 +62,10 @@ impl Currency {
             .binary_search_by(|(known, _)| known.as_bytes().cmp(bytes))
             .map_err(|_| CurrencyError::Unknown(code.to_owned()))?;
         let (_, exponent) = CURRENCIES[index];
-        Ok(Self { code: [bytes[0], bytes[1], bytes[2]], exponent })
+        Ok(Self {
+            code: [bytes[0], bytes[1], bytes[2]],
+            exponent,
+        })
     }
 
     /// The three-letter code, e.g. `"USD"`.

@@ -172,7 +172,10 @@ mod tests {
         assert_eq!(date("1970-01-01").days_since_epoch(), 0);
         assert_eq!(date("2000-03-01").days_since_epoch(), 11_017);
         assert_eq!(date("2026-11-23").days_since_epoch(), 20_780);
-        assert_eq!(CivilDate::from_unix_millis_utc(1_795_392_000_000 + 43_200_000), Ok(date("2026-11-23")));
+        assert_eq!(
+            CivilDate::from_unix_millis_utc(1_795_392_000_000 + 43_200_000),
+            Ok(date("2026-11-23"))
+        );
     }
 
     #[test]

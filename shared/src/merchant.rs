@@ -95,12 +95,18 @@ impl MerchantConfig {
             seen.push(plan.kind);
             for (currency, range) in &plan.ranges {
                 if range.min > range.max {
-                    return Err(MerchantConfigError::InvertedRange { kind: plan.kind.as_str(), currency: *currency });
+                    return Err(MerchantConfigError::InvertedRange {
+                        kind: plan.kind.as_str(),
+                        currency: *currency,
+                    });
                 }
             }
             for term in &plan.terms {
                 if term.months == 0 || term.months > MAX_FINANCING_MONTHS || term.apr_bps > MAX_APR_BPS {
-                    return Err(MerchantConfigError::BadFinancingTerm { months: term.months, apr_bps: term.apr_bps });
+                    return Err(MerchantConfigError::BadFinancingTerm {
+                        months: term.months,
+                        apr_bps: term.apr_bps,
+                    });
                 }
             }
         }
@@ -125,17 +131,26 @@ impl MerchantConfig {
             match plan.kind {
                 PlanKind::PayIn4 => eligible.push(PlanTerms::PayIn4),
                 PlanKind::PayIn30 => eligible.push(PlanTerms::PayIn30),
-                PlanKind::Financing => eligible.extend(
-                    plan.terms.iter().map(|t| PlanTerms::Financing { months: t.months, apr_bps: t.apr_bps }),
-                ),
+                PlanKind::Financing => eligible.extend(plan.terms.iter().map(|t| PlanTerms::Financing {
+                    months: t.months,
+                    apr_bps: t.apr_bps,
+                })),
             }
         }
         eligible
     }
 
     /// Every eligible plan with its full schedule counted from `start`.
-    pub fn offers(&self, amount: MinorUnits, currency: Currency, start: CivilDate) -> Result<Vec<Offer>, ScheduleError> {
-        self.eligible_terms(amount, currency).iter().map(|terms| Offer::compute(terms, amount, start)).collect()
+    pub fn offers(
+        &self,
+        amount: MinorUnits,
+        currency: Currency,
+        start: CivilDate,
+    ) -> Result<Vec<Offer>, ScheduleError> {
+        self.eligible_terms(amount, currency)
+            .iter()
+            .map(|terms| Offer::compute(terms, amount, start))
+            .collect()
     }
 
     /// Whether a browser `Origin` may use this merchant's key. Test keys also accept loopback
@@ -209,23 +224,42 @@ mod tests {
     fn demo_merchant_matches_the_product_table() {
         let demo = demo();
         assert_eq!(demo.display_name, "Nordic Outdoor Co.");
-        assert_eq!(demo.currencies().iter().map(Currency::code).collect::<Vec<_>>(), ["EUR", "GBP", "JPY", "SEK", "USD"]);
+        assert_eq!(
+            demo.currencies().iter().map(Currency::code).collect::<Vec<_>>(),
+            ["EUR", "GBP", "JPY", "SEK", "USD"]
+        );
         let cases: &[(u64, &str, &[&str])] = &[
             (12_999, "USD", &["pay_in_4", "pay_in_30"]),
             (3_499, "USD", &["pay_in_30"]),
             (999, "GBP", &[]),
-            (150_000, "EUR", &["pay_in_4", "financing_6", "financing_12", "financing_24"]),
+            (
+                150_000,
+                "EUR",
+                &["pay_in_4", "financing_6", "financing_12", "financing_24"],
+            ),
             (150_001, "EUR", &["financing_6", "financing_12", "financing_24"]),
-            (25_000, "USD", &["pay_in_4", "pay_in_30", "financing_6", "financing_12", "financing_24"]),
+            (
+                25_000,
+                "USD",
+                &["pay_in_4", "pay_in_30", "financing_6", "financing_12", "financing_24"],
+            ),
             (1_000_001, "USD", &[]),
             (5_000, "JPY", &["pay_in_4", "pay_in_30"]),
-            (35_000, "JPY", &["pay_in_4", "pay_in_30", "financing_6", "financing_12", "financing_24"]),
+            (
+                35_000,
+                "JPY",
+                &["pay_in_4", "pay_in_30", "financing_6", "financing_12", "financing_24"],
+            ),
             (34_999, "SEK", &["pay_in_30"]),
             (35_000, "SEK", &["pay_in_4", "pay_in_30"]),
             (12_999, "CHF", &[]),
         ];
         for (amount, code, expected) in cases {
-            assert_eq!(ids(&demo.eligible_terms(MinorUnits(*amount), currency(code))), *expected, "{amount} {code}");
+            assert_eq!(
+                ids(&demo.eligible_terms(MinorUnits(*amount), currency(code))),
+                *expected,
+                "{amount} {code}"
+            );
         }
     }
 
@@ -248,7 +282,10 @@ mod tests {
             assert_eq!(demo.allows_origin(origin), allowed, "{origin}");
         }
         demo.publishable_key = "pk_live_demo".into();
-        assert!(!demo.allows_origin("http://127.0.0.1:3000"), "live keys get no loopback pass");
+        assert!(
+            !demo.allows_origin("http://127.0.0.1:3000"),
+            "live keys get no loopback pass"
+        );
         assert!(demo.allows_origin("http://127.0.0.1:8080"), "listed origins still pass");
         demo.allowed_origins.push("https://shop.example".into());
         assert!(demo.allows_origin("https://shop.example"));
@@ -257,18 +294,31 @@ mod tests {
 
     #[test]
     fn invalid_configs_are_refused() {
-        let good: serde_json::Value = serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+        let good: serde_json::Value =
+            serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
         let mut inverted = good.clone();
         inverted["plans"][0]["ranges"]["USD"] = serde_json::json!({ "min": 2, "max": 1 });
-        assert!(matches!(MerchantConfig::from_json(&inverted.to_string()), Err(MerchantConfigError::InvertedRange { .. })));
+        assert!(matches!(
+            MerchantConfig::from_json(&inverted.to_string()),
+            Err(MerchantConfigError::InvertedRange { .. })
+        ));
         let mut bad_term = good.clone();
         bad_term["plans"][2]["terms"][0]["months"] = serde_json::json!(0);
-        assert!(matches!(MerchantConfig::from_json(&bad_term.to_string()), Err(MerchantConfigError::BadFinancingTerm { .. })));
+        assert!(matches!(
+            MerchantConfig::from_json(&bad_term.to_string()),
+            Err(MerchantConfigError::BadFinancingTerm { .. })
+        ));
         let mut bad_currency = good.clone();
         bad_currency["plans"][0]["ranges"] = serde_json::json!({ "usd": { "min": 1, "max": 2 } });
-        assert!(matches!(MerchantConfig::from_json(&bad_currency.to_string()), Err(MerchantConfigError::Malformed(_))));
+        assert!(matches!(
+            MerchantConfig::from_json(&bad_currency.to_string()),
+            Err(MerchantConfigError::Malformed(_))
+        ));
         let mut duplicate = good.clone();
         duplicate["plans"][1]["kind"] = serde_json::json!("pay_in_4");
-        assert_eq!(MerchantConfig::from_json(&duplicate.to_string()), Err(MerchantConfigError::DuplicatePlan("pay_in_4")));
+        assert_eq!(
+            MerchantConfig::from_json(&duplicate.to_string()),
+            Err(MerchantConfigError::DuplicatePlan("pay_in_4"))
+        );
     }
 }

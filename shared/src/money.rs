@@ -79,7 +79,12 @@ impl MinorUnits {
             return self.0.to_string();
         }
         let scale = 10u64.pow(u32::from(exponent));
-        format!("{}.{:0width$}", self.0 / scale, self.0 % scale, width = usize::from(exponent))
+        format!(
+            "{}.{:0width$}",
+            self.0 / scale,
+            self.0 % scale,
+            width = usize::from(exponent)
+        )
     }
 }
 
@@ -98,7 +103,10 @@ mod tests {
     fn parses_plain_positive_integers() {
         assert_eq!(MinorUnits::parse_positive("12999"), Ok(MinorUnits(12999)));
         assert_eq!(MinorUnits::parse_positive(" 5000 "), Ok(MinorUnits(5000)));
-        assert_eq!(MinorUnits::parse_positive("1000000000000"), Ok(MinorUnits(MAX_MINOR_UNITS)));
+        assert_eq!(
+            MinorUnits::parse_positive("1000000000000"),
+            Ok(MinorUnits(MAX_MINOR_UNITS))
+        );
     }
 
     #[test]
@@ -132,7 +140,10 @@ mod tests {
 
     #[test]
     fn arithmetic_overflow_is_an_error() {
-        assert_eq!(MinorUnits(u64::MAX).checked_add(MinorUnits(1)), Err(AmountError::Overflow));
+        assert_eq!(
+            MinorUnits(u64::MAX).checked_add(MinorUnits(1)),
+            Err(AmountError::Overflow)
+        );
         assert_eq!(MinorUnits(1).checked_sub(MinorUnits(2)), Err(AmountError::Overflow));
         assert_eq!(MinorUnits(u64::MAX).checked_mul(2), Err(AmountError::Overflow));
         assert_eq!(MinorUnits(7).checked_mul(3), Ok(MinorUnits(21)));

@@ -61,7 +61,11 @@ mod tests {
         let demo = MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
         let usd = Currency::parse("USD").unwrap();
         let start = CivilDate::parse("2026-11-23").unwrap();
-        let response = OffersResponse { amount: MinorUnits(12_999), currency: usd, plans: demo.offers(MinorUnits(12_999), usd, start).unwrap() };
+        let response = OffersResponse {
+            amount: MinorUnits(12_999),
+            currency: usd,
+            plans: demo.offers(MinorUnits(12_999), usd, start).unwrap(),
+        };
         assert_eq!(
             serde_json::to_value(&response).unwrap(),
             serde_json::json!({

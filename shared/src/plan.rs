@@ -42,7 +42,10 @@ pub enum PlanTerms {
     PayIn4,
     PayIn30,
     /// Monthly payments for `months` months at `apr_bps` basis points a year.
-    Financing { months: u8, apr_bps: u32 },
+    Financing {
+        months: u8,
+        apr_bps: u32,
+    },
 }
 
 /// Why no schedule could be computed.
@@ -138,7 +141,11 @@ impl PlanTerms {
                 // Each date from `start`, never from the previous one, so 31 Jan → 28 Feb → 31 Mar.
                 Self::Financing { .. } => start.add_months(u32::from(n))?,
             };
-            installments.push(Installment { n, due_date, amount: MinorUnits(amount) });
+            installments.push(Installment {
+                n,
+                due_date,
+                amount: MinorUnits(amount),
+            });
         }
         let total: u64 = installments.iter().map(|i| i.amount.get()).sum();
         Ok(Schedule {
@@ -313,31 +320,51 @@ mod tests {
     }
 
     fn rows(schedule: &Schedule) -> Vec<(String, u64)> {
-        schedule.installments.iter().map(|i| (i.due_date.to_string(), i.amount.get())).collect()
+        schedule
+            .installments
+            .iter()
+            .map(|i| (i.due_date.to_string(), i.amount.get()))
+            .collect()
     }
 
     #[test]
     fn pay_in_4_puts_the_remainder_first() {
-        let s = PlanTerms::PayIn4.schedule(MinorUnits(12999), date("2026-11-23")).unwrap();
+        let s = PlanTerms::PayIn4
+            .schedule(MinorUnits(12999), date("2026-11-23"))
+            .unwrap();
         assert_eq!(
             rows(&s),
-            [("2026-11-23".into(), 3252), ("2026-12-07".into(), 3249), ("2026-12-21".into(), 3249), ("2027-01-04".into(), 3249)]
+            [
+                ("2026-11-23".into(), 3252),
+                ("2026-12-07".into(), 3249),
+                ("2026-12-21".into(), 3249),
+                ("2027-01-04".into(), 3249)
+            ]
         );
         assert_eq!((s.total, s.total_interest), (MinorUnits(12999), MinorUnits(0)));
     }
 
     #[test]
     fn pay_in_4_in_yen_across_a_leap_day() {
-        let s = PlanTerms::PayIn4.schedule(MinorUnits(5001), date("2028-02-20")).unwrap();
+        let s = PlanTerms::PayIn4
+            .schedule(MinorUnits(5001), date("2028-02-20"))
+            .unwrap();
         assert_eq!(
             rows(&s),
-            [("2028-02-20".into(), 1251), ("2028-03-05".into(), 1250), ("2028-03-19".into(), 1250), ("2028-04-02".into(), 1250)]
+            [
+                ("2028-02-20".into(), 1251),
+                ("2028-03-05".into(), 1250),
+                ("2028-03-19".into(), 1250),
+                ("2028-04-02".into(), 1250)
+            ]
         );
     }
 
     #[test]
     fn pay_in_30_is_one_payment_thirty_days_on() {
-        let s = PlanTerms::PayIn30.schedule(MinorUnits(4500), date("2026-12-25")).unwrap();
+        let s = PlanTerms::PayIn30
+            .schedule(MinorUnits(4500), date("2026-12-25"))
+            .unwrap();
         assert_eq!(rows(&s), [("2027-01-24".into(), 4500)]);
     }
 
@@ -364,7 +391,12 @@ mod tests {
     fn financing_12_months_at_9_99_percent() {
         // $1,000.00 at 9.99% APR for 12 months: the closed form gives $87.9112… → $87.91.
         assert_eq!(annuity_payment(100_000, 12, 999), 8791);
-        let s = PlanTerms::Financing { months: 12, apr_bps: 999 }.schedule(MinorUnits(100_000), date("2026-11-23")).unwrap();
+        let s = PlanTerms::Financing {
+            months: 12,
+            apr_bps: 999,
+        }
+        .schedule(MinorUnits(100_000), date("2026-11-23"))
+        .unwrap();
         assert!(s.installments[..11].iter().all(|i| i.amount == MinorUnits(8791)));
         // Balance after 11 payments with per-month rounded interest, plus its interest.
         assert_eq!(s.installments[11].amount, MinorUnits(8794));
@@ -384,14 +416,43 @@ mod tests {
         let start = date("2026-11-23");
         let cases = [
             (PlanTerms::PayIn4, 3, ScheduleError::AmountTooSmall { installments: 4 }),
-            (PlanTerms::Financing { months: 0, apr_bps: 0 }, 10_000, ScheduleError::BadTerm),
-            (PlanTerms::Financing { months: 121, apr_bps: 0 }, 10_000, ScheduleError::BadTerm),
-            (PlanTerms::Financing { months: 12, apr_bps: 10_001 }, 10_000, ScheduleError::BadApr),
-            (PlanTerms::Financing { months: 24, apr_bps: 999 }, 5, ScheduleError::AmountTooSmall { installments: 24 }),
+            (
+                PlanTerms::Financing { months: 0, apr_bps: 0 },
+                10_000,
+                ScheduleError::BadTerm,
+            ),
+            (
+                PlanTerms::Financing {
+                    months: 121,
+                    apr_bps: 0,
+                },
+                10_000,
+                ScheduleError::BadTerm,
+            ),
+            (
+                PlanTerms::Financing {
+                    months: 12,
+                    apr_bps: 10_001,
+                },
+                10_000,
+                ScheduleError::BadApr,
+            ),
+            (
+                PlanTerms::Financing {
+                    months: 24,
+                    apr_bps: 999,
+                },
+                5,
+                ScheduleError::AmountTooSmall { installments: 24 },
+            ),
             (PlanTerms::PayIn30, MAX_MINOR_UNITS + 1, ScheduleError::AmountTooLarge),
         ];
         for (terms, amount, error) in cases {
-            assert_eq!(terms.schedule(MinorUnits(amount), start), Err(error), "{terms:?} {amount}");
+            assert_eq!(
+                terms.schedule(MinorUnits(amount), start),
+                Err(error),
+                "{terms:?} {amount}"
+            );
         }
     }
 
@@ -399,7 +460,8 @@ mod tests {
         prop_oneof![
             Just(PlanTerms::PayIn4),
             Just(PlanTerms::PayIn30),
-            (1u8..=MAX_FINANCING_MONTHS, 0u32..=MAX_APR_BPS).prop_map(|(months, apr_bps)| PlanTerms::Financing { months, apr_bps }),
+            (1u8..=MAX_FINANCING_MONTHS, 0u32..=MAX_APR_BPS)
+                .prop_map(|(months, apr_bps)| PlanTerms::Financing { months, apr_bps }),
         ]
     }
 

@@ -105,13 +105,24 @@ pub const DEFAULT_LOCALE: &str = "en-US";
 impl WidgetOptions {
     /// Validates raw attributes; `fallback_locale` is `<html lang>` or `navigator.language`.
     pub fn parse(raw: &RawWidgetOptions<'_>, fallback_locale: Option<&str>) -> Result<Self, WidgetOptionsError> {
-        let key = raw.key.map(str::trim).filter(|k| !k.is_empty()).ok_or(WidgetOptionsError::MissingKey)?;
+        let key = raw
+            .key
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or(WidgetOptionsError::MissingKey)?;
         if !is_publishable_key(key) {
             return Err(WidgetOptionsError::MalformedKey);
         }
-        let amount = raw.amount.filter(|a| !a.trim().is_empty()).ok_or(WidgetOptionsError::MissingAmount)?;
+        let amount = raw
+            .amount
+            .filter(|a| !a.trim().is_empty())
+            .ok_or(WidgetOptionsError::MissingAmount)?;
         let amount = MinorUnits::parse_positive(amount).map_err(WidgetOptionsError::BadAmount)?;
-        let currency = raw.currency.map(str::trim).filter(|c| !c.is_empty()).ok_or(WidgetOptionsError::MissingCurrency)?;
+        let currency = raw
+            .currency
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .ok_or(WidgetOptionsError::MissingCurrency)?;
         let currency = Currency::parse(currency).map_err(WidgetOptionsError::BadCurrency)?;
         let theme = match raw.theme.map(str::trim).filter(|t| !t.is_empty()) {
             None => Theme::Auto,
@@ -121,9 +132,18 @@ impl WidgetOptions {
             Some(tag) if is_language_tag(tag) => tag.to_owned(),
             Some(_) => return Err(WidgetOptionsError::BadLocale),
             // A page's own lang may be odd; fall back quietly rather than break the widget.
-            None => fallback_locale.filter(|tag| is_language_tag(tag)).unwrap_or(DEFAULT_LOCALE).to_owned(),
+            None => fallback_locale
+                .filter(|tag| is_language_tag(tag))
+                .unwrap_or(DEFAULT_LOCALE)
+                .to_owned(),
         };
-        Ok(Self { key: key.to_owned(), amount, currency, locale, theme })
+        Ok(Self {
+            key: key.to_owned(),
+            amount,
+            currency,
+            locale,
+            theme,
+        })
     }
 }
 
@@ -140,7 +160,9 @@ pub fn is_language_tag(tag: &str) -> bool {
     let language_ok = subtags
         .next()
         .is_some_and(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()));
-    language_ok && tag.len() <= 35 && subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+    language_ok
+        && tag.len() <= 35
+        && subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 #[cfg(test)]
@@ -148,13 +170,22 @@ mod tests {
     use super::*;
 
     fn raw<'a>(key: &'a str, amount: &'a str, currency: &'a str) -> RawWidgetOptions<'a> {
-        RawWidgetOptions { key: Some(key), amount: Some(amount), currency: Some(currency), ..Default::default() }
+        RawWidgetOptions {
+            key: Some(key),
+            amount: Some(amount),
+            currency: Some(currency),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn the_contract_example_parses() {
         let options = WidgetOptions::parse(
-            &RawWidgetOptions { locale: Some("en-US"), theme: Some("auto"), ..raw("pk_test_demo", "12999", "USD") },
+            &RawWidgetOptions {
+                locale: Some("en-US"),
+                theme: Some("auto"),
+                ..raw("pk_test_demo", "12999", "USD")
+            },
             None,
         )
         .unwrap();
@@ -187,9 +218,30 @@ mod tests {
             (raw("pk_test_demo", "100", ""), "currency", "invalid_currency"),
             (raw("pk_test_demo", "100", "usd"), "currency", "invalid_currency"),
             (raw("pk_test_demo", "100", "XYZ"), "currency", "invalid_currency"),
-            (RawWidgetOptions { theme: Some("blue"), ..raw("pk_test_demo", "100", "USD") }, "theme", "invalid_theme"),
-            (RawWidgetOptions { locale: Some("english"), ..raw("pk_test_demo", "100", "USD") }, "locale", "invalid_locale"),
-            (RawWidgetOptions { locale: Some("en_US"), ..raw("pk_test_demo", "100", "USD") }, "locale", "invalid_locale"),
+            (
+                RawWidgetOptions {
+                    theme: Some("blue"),
+                    ..raw("pk_test_demo", "100", "USD")
+                },
+                "theme",
+                "invalid_theme",
+            ),
+            (
+                RawWidgetOptions {
+                    locale: Some("english"),
+                    ..raw("pk_test_demo", "100", "USD")
+                },
+                "locale",
+                "invalid_locale",
+            ),
+            (
+                RawWidgetOptions {
+                    locale: Some("en_US"),
+                    ..raw("pk_test_demo", "100", "USD")
+                },
+                "locale",
+                "invalid_locale",
+            ),
         ];
         for (input, field, code) in cases {
             let error = WidgetOptions::parse(&input, None).unwrap_err();

@@ -7,8 +7,12 @@ use paylater_harness::process::group_alive;
 use serde_json::json;
 
 fn start(work: &tempfile::TempDir) -> Edge {
-    Edge::start(EdgeOptions { port: None, work_dir: work.path().to_owned(), vars: Vec::new() })
-        .unwrap_or_else(|e| panic!("edge did not start: {e}"))
+    Edge::start(EdgeOptions {
+        port: None,
+        work_dir: work.path().to_owned(),
+        vars: Vec::new(),
+    })
+    .unwrap_or_else(|e| panic!("edge did not start: {e}"))
 }
 
 /// Start, answer `/health`, stop on SIGINT with nothing of its process group left and the port free.
@@ -21,13 +25,20 @@ fn wrangler_dev_starts_answers_health_and_stops_cleanly() {
     assert_eq!(reply.json(), json!({ "status": "ok" }));
     assert_eq!(reply.header("content-type"), Some("application/json; charset=utf-8"));
     assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
-    assert_eq!(reply.header("x-request-id").map(str::len), Some(36), "a UUID request id");
+    assert_eq!(
+        reply.header("x-request-id").map(str::len),
+        Some(36),
+        "a UUID request id"
+    );
 
     let pid = edge.pid().expect("running");
     let killed = edge.stop();
     assert!(!killed, "wrangler should exit on SIGINT; log:\n{}", edge.log_text());
     assert!(!group_alive(pid), "workerd or wrangler still running after stop");
-    assert!(http::get(&format!("{}/health", edge.url)).is_err(), "port still answers after stop");
+    assert!(
+        http::get(&format!("{}/health", edge.url)).is_err(),
+        "port still answers after stop"
+    );
 }
 
 /// The routes of the first slice answer with real data from KV and the shared schedule logic.
@@ -43,7 +54,10 @@ fn config_offers_assets_and_errors_over_http() {
     assert_eq!(config.json()["currencies"], json!(["EUR", "GBP", "JPY", "SEK", "USD"]));
     assert!(config.json().get("allowed_origins").is_none(), "origins are not public");
 
-    let offers = http::get(&url("/v1/offers?key=pk_test_demo&amount=12999&currency=USD&start=2026-11-23")).unwrap();
+    let offers = http::get(&url(
+        "/v1/offers?key=pk_test_demo&amount=12999&currency=USD&start=2026-11-23",
+    ))
+    .unwrap();
     assert_eq!(offers.status, 200, "{}", offers.body);
     let body = offers.json();
     assert_eq!(body["plans"].as_array().map(Vec::len), Some(2));
@@ -56,15 +70,36 @@ fn config_offers_assets_and_errors_over_http() {
             { "n": 4, "due_date": "2027-01-04", "amount": 3249 }
         ])
     );
-    assert_eq!(body["plans"][1]["schedule"], json!([{ "n": 1, "due_date": "2026-12-23", "amount": 12999 }]));
+    assert_eq!(
+        body["plans"][1]["schedule"],
+        json!([{ "n": 1, "due_date": "2026-12-23", "amount": 12999 }])
+    );
 
     // A browser on an allowed origin gets its origin echoed; a foreign origin is refused.
-    let allowed = http::request("GET", &url("/v1/offers?key=pk_test_demo&amount=5000&currency=JPY"), &[("Origin", "http://127.0.0.1:8080")], None).unwrap();
+    let allowed = http::request(
+        "GET",
+        &url("/v1/offers?key=pk_test_demo&amount=5000&currency=JPY"),
+        &[("Origin", "http://127.0.0.1:8080")],
+        None,
+    )
+    .unwrap();
     assert_eq!(allowed.status, 200);
-    assert_eq!(allowed.header("access-control-allow-origin"), Some("http://127.0.0.1:8080"));
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("http://127.0.0.1:8080")
+    );
     assert_eq!(allowed.header("vary"), Some("Origin"));
-    let foreign = http::request("GET", &url("/v1/merchants/pk_test_demo/config"), &[("Origin", "https://evil.example")], None).unwrap();
-    assert_eq!((foreign.status, foreign.json()["error"]["code"].clone()), (403, json!("origin_not_allowed")));
+    let foreign = http::request(
+        "GET",
+        &url("/v1/merchants/pk_test_demo/config"),
+        &[("Origin", "https://evil.example")],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        (foreign.status, foreign.json()["error"]["code"].clone()),
+        (403, json!("origin_not_allowed"))
+    );
     assert_eq!(foreign.header("access-control-allow-origin"), None);
 
     // The widget's static assets come from Workers static assets with CORS * and wasm's type.
@@ -73,13 +108,40 @@ fn config_offers_assets_and_errors_over_http() {
     assert!(loader.body.contains("window.Paylater"), "the loader");
     assert_eq!(loader.header("access-control-allow-origin"), Some("*"));
     let wasm = http::request("HEAD", &url("/v1/widget/paylater_widget_bg.wasm"), &[], None).unwrap();
-    assert_eq!((wasm.status, wasm.header("content-type")), (200, Some("application/wasm")));
+    assert_eq!(
+        (wasm.status, wasm.header("content-type")),
+        (200, Some("application/wasm"))
+    );
 
     let cases: [(&str, &str, u16, &str, serde_json::Value); 6] = [
-        ("GET", "/v1/merchants/pk_test_nobody/config", 401, "unknown_key", json!("key")),
-        ("GET", "/v1/merchants/not-a-key/config", 400, "invalid_key", json!("key")),
-        ("GET", "/v1/offers?key=pk_test_demo&amount=-5&currency=USD", 400, "invalid_amount", json!("amount")),
-        ("GET", "/v1/offers?key=pk_test_demo&amount=500&currency=CHF", 422, "currency_not_offered", json!("currency")),
+        (
+            "GET",
+            "/v1/merchants/pk_test_nobody/config",
+            401,
+            "unknown_key",
+            json!("key"),
+        ),
+        (
+            "GET",
+            "/v1/merchants/not-a-key/config",
+            400,
+            "invalid_key",
+            json!("key"),
+        ),
+        (
+            "GET",
+            "/v1/offers?key=pk_test_demo&amount=-5&currency=USD",
+            400,
+            "invalid_amount",
+            json!("amount"),
+        ),
+        (
+            "GET",
+            "/v1/offers?key=pk_test_demo&amount=500&currency=CHF",
+            422,
+            "currency_not_offered",
+            json!("currency"),
+        ),
         ("POST", "/v1/offers", 405, "method_not_allowed", json!(null)),
         ("GET", "/nowhere", 404, "not_found", json!(null)),
     ];

@@ -166,7 +166,10 @@ pub fn offer_summary(offer: &Offer, currency: Currency, locale: &str) -> String 
     match offer.kind {
         PlanKind::PayIn4 => format!("4 payments of {installment} every 2 weeks · {apr} APR · Total {total}"),
         PlanKind::PayIn30 => format!("Pay {installment} in 30 days · {apr} APR · Total {total}"),
-        PlanKind::Financing => format!("{} monthly payments of {installment} · {apr} APR · Total {total}", offer.installments),
+        PlanKind::Financing => format!(
+            "{} monthly payments of {installment} · {apr} APR · Total {total}",
+            offer.installments
+        ),
     }
 }
 
@@ -185,7 +188,11 @@ fn OfferCard(
         .schedule
         .iter()
         .map(|installment| {
-            let line = format!("{}: {}", format::date(installment.due_date, &locale), format::money(installment.amount, currency, &locale));
+            let line = format!(
+                "{}: {}",
+                format::date(installment.due_date, &locale),
+                format::money(installment.amount, currency, &locale)
+            );
             view! { <li data-testid="installment">{line}</li> }
         })
         .collect_view();

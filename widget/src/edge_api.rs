@@ -49,7 +49,9 @@ fn encode(value: &str) -> String {
 
 impl EdgeApi {
     pub fn new(base: &str) -> Self {
-        Self { base: base.trim_end_matches('/').to_owned() }
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+        }
     }
 
     pub fn merchant_config_url(&self, key: &str) -> String {
@@ -71,11 +73,20 @@ impl EdgeApi {
         url
     }
 
-    pub async fn merchant_config(&self, key: &str, signal: Option<&AbortSignal>) -> Result<PublicMerchantConfig, EdgeApiError> {
+    pub async fn merchant_config(
+        &self,
+        key: &str,
+        signal: Option<&AbortSignal>,
+    ) -> Result<PublicMerchantConfig, EdgeApiError> {
         get_json(&self.merchant_config_url(key), signal).await
     }
 
-    pub async fn offers(&self, options: &WidgetOptions, start: Option<CivilDate>, signal: Option<&AbortSignal>) -> Result<OffersResponse, EdgeApiError> {
+    pub async fn offers(
+        &self,
+        options: &WidgetOptions,
+        start: Option<CivilDate>,
+        signal: Option<&AbortSignal>,
+    ) -> Result<OffersResponse, EdgeApiError> {
         get_json(&self.offers_url(options, start), signal).await
     }
 }
@@ -102,7 +113,11 @@ async fn get_json<T: DeserializeOwned>(url: &str, signal: Option<&AbortSignal>) 
         return serde_json::from_str(&text).map_err(|_| EdgeApiError::BadResponse);
     }
     match serde_json::from_str::<ApiErrorBody>(&text) {
-        Ok(body) => Err(EdgeApiError::Refused { status: response.status(), code: body.error.code, message: body.error.message }),
+        Ok(body) => Err(EdgeApiError::Refused {
+            status: response.status(),
+            code: body.error.code,
+            message: body.error.message,
+        }),
         Err(_) => Err(EdgeApiError::BadResponse),
     }
 }

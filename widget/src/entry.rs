@@ -5,8 +5,8 @@ use std::any::Any;
 
 use js_sys::Reflect;
 use leptos::prelude::*;
-use paylater_shared::widget_options::RawWidgetOptions;
 use paylater_shared::WidgetOptions;
+use paylater_shared::widget_options::RawWidgetOptions;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
 
@@ -47,7 +47,13 @@ fn string_field(options: &JsValue, name: &str) -> Option<String> {
 pub fn mount(host: Element, container: HtmlElement, options: JsValue) -> WidgetHandle {
     let host = Host::new(host);
     let field = |name| string_field(&options, name);
-    let (key, amount, currency, locale, theme) = (field("key"), field("amount"), field("currency"), field("locale"), field("theme"));
+    let (key, amount, currency, locale, theme) = (
+        field("key"),
+        field("amount"),
+        field("currency"),
+        field("locale"),
+        field("theme"),
+    );
     let raw = RawWidgetOptions {
         key: key.as_deref(),
         amount: amount.as_deref(),
@@ -66,5 +72,7 @@ pub fn mount(host: Element, container: HtmlElement, options: JsValue) -> WidgetH
     let api = EdgeApi::new(&field("edge").unwrap_or_default());
     let context = WidgetContext { options, api, host };
     let handle = leptos::mount::mount_to(container, move || view! { <App context/> });
-    WidgetHandle { mounted: Some(Box::new(handle)) }
+    WidgetHandle {
+        mounted: Some(Box::new(handle)),
+    }
 }

@@ -14,13 +14,20 @@ fn options(pairs: &[(&str, &str)]) -> Object {
 }
 
 fn call_format(format: js_sys::Function, value: &JsValue) -> String {
-    format.call1(&JsValue::UNDEFINED, value).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    format
+        .call1(&JsValue::UNDEFINED, value)
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// `12999` USD in `en-US` → `$129.99`; `5000` JPY in `ja-JP` → `￥5,000`.
 pub fn money(amount: MinorUnits, currency: Currency, locale: &str) -> String {
     let locales = Array::of1(&JsValue::from_str(locale));
-    let format = Intl::NumberFormat::new(&locales, &options(&[("style", "currency"), ("currency", currency.code())]));
+    let format = Intl::NumberFormat::new(
+        &locales,
+        &options(&[("style", "currency"), ("currency", currency.code())]),
+    );
     // Display only: an f64 holds every amount up to 2^53 minor units exactly.
     let major = amount.get() as f64 / 10f64.powi(i32::from(currency.exponent()));
     call_format(format.format(), &JsValue::from_f64(major))
@@ -32,7 +39,12 @@ pub fn date(date: CivilDate, locale: &str) -> String {
     let locales = Array::of1(&JsValue::from_str(locale));
     let format = Intl::DateTimeFormat::new(
         &locales,
-        &options(&[("year", "numeric"), ("month", "long"), ("day", "numeric"), ("timeZone", "UTC")]),
+        &options(&[
+            ("year", "numeric"),
+            ("month", "long"),
+            ("day", "numeric"),
+            ("timeZone", "UTC"),
+        ]),
     );
     let millis = date.days_since_epoch() as f64 * 86_400_000.0;
     call_format(format.format(), Date::new(&JsValue::from_f64(millis)).unchecked_ref())
@@ -41,7 +53,10 @@ pub fn date(date: CivilDate, locale: &str) -> String {
 /// Percent with up to two decimals: `999` bps → `9.99%`, `0` → `0%`.
 pub fn apr(apr_bps: u32, locale: &str) -> String {
     let locales = Array::of1(&JsValue::from_str(locale));
-    let format = Intl::NumberFormat::new(&locales, &options(&[("style", "percent"), ("maximumFractionDigits", "2")]));
+    let format = Intl::NumberFormat::new(
+        &locales,
+        &options(&[("style", "percent"), ("maximumFractionDigits", "2")]),
+    );
     call_format(format.format(), &JsValue::from_f64(f64::from(apr_bps) / 10_000.0))
 }
 
@@ -49,5 +64,10 @@ pub fn apr(apr_bps: u32, locale: &str) -> String {
 pub fn local_today() -> Option<CivilDate> {
     let now = Date::new_0();
     let (year, month, day) = (now.get_full_year(), now.get_month() + 1, now.get_date());
-    CivilDate::new(i32::try_from(year).ok()?, u8::try_from(month).ok()?, u8::try_from(day).ok()?).ok()
+    CivilDate::new(
+        i32::try_from(year).ok()?,
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+    )
+    .ok()
 }

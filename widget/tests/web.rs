@@ -37,12 +37,20 @@ fn bad_attributes_show_error_state_and_event_without_throwing() {
     let listener = {
         let seen = seen.clone();
         wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |event: web_sys::CustomEvent| {
-            let code = js_sys::Reflect::get(&event.detail(), &"code".into()).unwrap().as_string().unwrap();
+            let code = js_sys::Reflect::get(&event.detail(), &"code".into())
+                .unwrap()
+                .as_string()
+                .unwrap();
             seen.borrow_mut().push(code);
         })
     };
-    host.add_event_listener_with_callback("paylater:error", listener.as_ref().unchecked_ref()).unwrap();
-    let handle = paylater_widget::mount(host.clone(), container, options(&[("key", "pk_test_demo"), ("amount", "12.99"), ("currency", "USD")]));
+    host.add_event_listener_with_callback("paylater:error", listener.as_ref().unchecked_ref())
+        .unwrap();
+    let handle = paylater_widget::mount(
+        host.clone(),
+        container,
+        options(&[("key", "pk_test_demo"), ("amount", "12.99"), ("currency", "USD")]),
+    );
     assert!(!handle.mounted());
     assert_eq!(host.get_attribute("data-paylater-state").as_deref(), Some("error"));
     assert_eq!(*seen.borrow(), ["invalid_amount"]);
@@ -55,11 +63,19 @@ fn valid_attributes_mount_into_the_shadow_root_in_loading_state() {
     let mut handle = paylater_widget::mount(
         host.clone(),
         container.clone(),
-        options(&[("key", "pk_test_demo"), ("amount", "12999"), ("currency", "USD"), ("edge", "http://127.0.0.1:9")]),
+        options(&[
+            ("key", "pk_test_demo"),
+            ("amount", "12999"),
+            ("currency", "USD"),
+            ("edge", "http://127.0.0.1:9"),
+        ]),
     );
     assert!(handle.mounted());
     assert_eq!(host.get_attribute("data-paylater-state").as_deref(), Some("loading"));
-    let loading = container.query_selector("[data-testid=loading]").unwrap().expect("loading text");
+    let loading = container
+        .query_selector("[data-testid=loading]")
+        .unwrap()
+        .expect("loading text");
     assert_eq!(loading.text_content().as_deref(), Some("Loading payment options…"));
     handle.destroy();
     assert_eq!(container.child_element_count(), 0, "destroy unmounts the view");
@@ -70,9 +86,23 @@ fn offer_summary_states_count_apr_and_total_in_the_locale() {
     let start = CivilDate::parse("2026-11-23").unwrap();
     let usd = Currency::parse("USD").unwrap();
     let pay_in_4 = Offer::compute(&PlanTerms::PayIn4, MinorUnits(12_999), start).unwrap();
-    assert_eq!(offer_summary(&pay_in_4, usd, "en-US"), "4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99");
-    let financing = Offer::compute(&PlanTerms::Financing { months: 12, apr_bps: 999 }, MinorUnits(100_000), start).unwrap();
-    assert_eq!(offer_summary(&financing, usd, "en-US"), "12 monthly payments of $87.91 · 9.99% APR · Total $1,054.95");
+    assert_eq!(
+        offer_summary(&pay_in_4, usd, "en-US"),
+        "4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99"
+    );
+    let financing = Offer::compute(
+        &PlanTerms::Financing {
+            months: 12,
+            apr_bps: 999,
+        },
+        MinorUnits(100_000),
+        start,
+    )
+    .unwrap();
+    assert_eq!(
+        offer_summary(&financing, usd, "en-US"),
+        "12 monthly payments of $87.91 · 9.99% APR · Total $1,054.95"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -80,7 +110,10 @@ fn money_and_dates_follow_the_locale() {
     let sek = Currency::parse("SEK").unwrap();
     let jpy = Currency::parse("JPY").unwrap();
     // Intl uses a no-break space (U+00A0) in Swedish grouping and before "kr".
-    assert_eq!(format::money(MinorUnits(1_234_550), sek, "sv-SE"), "12\u{a0}345,50\u{a0}kr");
+    assert_eq!(
+        format::money(MinorUnits(1_234_550), sek, "sv-SE"),
+        "12\u{a0}345,50\u{a0}kr"
+    );
     assert_eq!(format::money(MinorUnits(5000), jpy, "en-US"), "¥5,000");
     let date = CivilDate::parse("2027-02-28").unwrap();
     assert_eq!(format::date(date, "en-US"), "February 28, 2027");

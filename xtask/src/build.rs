@@ -5,34 +5,37 @@ use std::path::Path;
 use std::process::Command;
 
 use paylater_harness::paths;
+use paylater_harness::paths::offline;
 
 use crate::cmd;
 use crate::tools::Tools;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Environment for tools that must not reach the network: cargo stays offline (dependencies
-/// were fetched from crates.io by bootstrap) and any other download attempt hits a dead proxy
-/// and fails at once, instead of quietly reaching a host we may not use.
-pub fn offline(command: &mut Command) -> &mut Command {
-    command
-        .env("CARGO_NET_OFFLINE", "true")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env("NO_PROXY", "127.0.0.1,localhost,::1")
-        .env("PATH", paths::tool_path())
-}
-
 /// Builds `edge/assets/v1/widget.js` (the loader) and `edge/assets/v1/widget/*` (glue, wasm, css).
 pub fn widget(tools: &Tools) -> Result<(), String> {
     let root = paths::workspace_root();
-    cmd::run(offline(Command::new("cargo").current_dir(&root)).args(["build", "--release", "--target", WASM_TARGET, "-p", "paylater-widget"]))?;
+    cmd::run(offline(Command::new("cargo").current_dir(&root)).args([
+        "build",
+        "--release",
+        "--target",
+        WASM_TARGET,
+        "-p",
+        "paylater-widget",
+    ]))?;
     let target_dir = root.join("target");
     let staging = target_dir.join("widget-bundle");
     let raw_wasm = target_dir.join(WASM_TARGET).join("release/paylater_widget.wasm");
     cmd::run(
         offline(&mut Command::new(&tools.wasm_bindgen))
-            .args(["--target", "web", "--no-typescript", "--out-name", "paylater_widget", "--out-dir"])
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "paylater_widget",
+                "--out-dir",
+            ])
             .arg(&staging)
             .arg(&raw_wasm),
     )?;
@@ -48,7 +51,10 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     )?;
     copy(&staging.join("paylater_widget.js"), &out.join("paylater_widget.js"))?;
     copy(&root.join("widget/style/widget.css"), &out.join("widget.css"))?;
-    copy(&root.join("widget/loader/widget.js"), &root.join("edge/assets/v1/widget.js"))
+    copy(
+        &root.join("widget/loader/widget.js"),
+        &root.join("edge/assets/v1/widget.js"),
+    )
 }
 
 /// The features rustc 1.95 enables for wasm32 by default, so wasm-opt accepts and keeps them.
@@ -79,5 +85,7 @@ pub fn edge(tools: &Tools) -> Result<(), String> {
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
-    std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))
 }

@@ -10,7 +10,10 @@ pub fn run(command: &mut Command) -> Result<(), String> {
     let started = Instant::now();
     let status = command.status().map_err(|e| format!("could not start `{line}`: {e}"))?;
     if !status.success() {
-        return Err(format!("`{line}` failed ({status}) after {:.1} s", started.elapsed().as_secs_f64()));
+        return Err(format!(
+            "`{line}` failed ({status}) after {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
     }
     Ok(())
 }
@@ -18,7 +21,9 @@ pub fn run(command: &mut Command) -> Result<(), String> {
 /// Runs `command` and returns its stdout, or `None` if it could not run or failed.
 pub fn output(command: &mut Command) -> Option<String> {
     let out = command.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn describe(command: &Command) -> String {

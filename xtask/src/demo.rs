@@ -1,41 +1,33 @@
 //! `cargo xtask demo`: the edge on 127.0.0.1:8787 and the demo merchant page on 127.0.0.1:8080,
 //! until Ctrl-C, which stops both (by their own process groups).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use paylater_harness::demo::{DemoPage, Rebuild};
 use paylater_harness::edge::{Edge, EdgeOptions};
 use paylater_harness::paths;
 
-use crate::{build, tools};
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_interrupt(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
+use crate::{build, interrupt, tools};
 
 pub fn run() -> Result<(), String> {
     let tools = tools::bootstrap()?;
     build::widget(&tools)?;
     build::edge(&tools)?;
-    // Catch Ctrl-C ourselves so the servers (in their own process groups, which the terminal's
-    // SIGINT does not reach) are stopped in order.
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, on_interrupt as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_interrupt as *const () as libc::sighandler_t);
-    }
     let work_dir = paths::workspace_root().join("target/demo");
-    let mut edge = Edge::start(EdgeOptions { port: Some(8787), work_dir: work_dir.join("edge"), vars: Vec::new() }).map_err(|e| e.to_string())?;
-    let mut page = DemoPage::start(&edge.url, Some(8080), work_dir.join("page"), Rebuild::OnChange).map_err(|e| e.to_string())?;
+    let mut edge = Edge::start(EdgeOptions {
+        port: Some(8787),
+        work_dir: work_dir.join("edge"),
+        vars: Vec::new(),
+    })
+    .map_err(|e| e.to_string())?;
+    let mut page =
+        DemoPage::start(&edge.url, Some(8080), work_dir.join("page"), Rebuild::OnChange).map_err(|e| e.to_string())?;
     println!("\nPaylater demo is running:");
     println!("  demo merchant page  {}/", page.url);
     println!("  edge API            {}/health  ({}/v1/widget.js)", edge.url, edge.url);
     println!("  logs                {}", work_dir.display());
     println!("Press Ctrl-C to stop both.");
-    while !INTERRUPTED.load(Ordering::SeqCst) {
+    while !interrupt::interrupted() {
         std::thread::sleep(Duration::from_millis(200));
     }
     println!("\nstopping…");

@@ -5,11 +5,15 @@
 //! - [`build`]: the widget bundle and the edge bundle.
 //! - [`demo`]: edge + demo page, until Ctrl-C.
 //! - [`test`]: every check and test, in order.
+//! - [`bench`]: the figures we quote (sizes now; latencies as they come).
 //! - [`cmd`]: running child commands, failing loudly.
+//! - [`interrupt`]: Ctrl-C stops our servers instead of orphaning them.
 
+mod bench;
 mod build;
 mod cmd;
 mod demo;
+mod interrupt;
 mod test;
 mod tools;
 
@@ -23,11 +27,13 @@ tasks:
   build-widget   build only the widget bundle into edge/assets/v1/
   build-edge     build only the edge worker into edge/build/
   demo           build, start the edge on 127.0.0.1:8787 and the demo page on 127.0.0.1:8080
-  test           run every check and test (what CI runs)";
+  test           run every check and test (what CI runs)
+  bench          print the figures: bundle sizes (raw, gzip, brotli)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("");
+    interrupt::install();
     let result = match task {
         "bootstrap" => tools::bootstrap().map(|_| ()),
         "build" => tools::bootstrap().and_then(|tools| build::widget(&tools).and_then(|()| build::edge(&tools))),
@@ -35,6 +41,7 @@ fn main() -> ExitCode {
         "build-edge" => tools::bootstrap().and_then(|tools| build::edge(&tools)),
         "demo" => demo::run(),
         "test" => test::run(),
+        "bench" => bench::run(),
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

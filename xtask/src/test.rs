@@ -8,9 +8,8 @@ use paylater_harness::demo::{DemoPage, Rebuild};
 use paylater_harness::edge::{Edge, EdgeOptions};
 use paylater_harness::paths;
 
-use crate::build::offline;
-use crate::{build, cmd, tools};
-
+use crate::{build, cmd, interrupt, tools};
+use paylater_harness::paths::offline;
 
 fn cargo() -> Command {
     let mut command = Command::new("cargo");
@@ -19,6 +18,9 @@ fn cargo() -> Command {
 }
 
 fn step(name: &str, timings: &mut Vec<(String, f64)>, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    if interrupt::interrupted() {
+        return Err(format!("{name}: not started, interrupted"));
+    }
     eprintln!("\n=== {name}");
     let started = Instant::now();
     let result = f();
@@ -30,32 +32,77 @@ pub fn run() -> Result<(), String> {
     let mut timings = Vec::new();
     let total = Instant::now();
     let mut tools = None;
-    step("bootstrap", &mut timings, || tools::bootstrap().map(|t| tools = Some(t)))?;
+    step("bootstrap", &mut timings, || {
+        tools::bootstrap().map(|t| tools = Some(t))
+    })?;
     let tools = tools.ok_or("bootstrap returned no tools")?;
-    step("cargo fmt --check", &mut timings, || cmd::run(cargo().args(["fmt", "--all", "--check"])))?;
+    step("cargo fmt --check", &mut timings, || {
+        cmd::run(cargo().args(["fmt", "--all", "--check"]))
+    })?;
     step("clippy (native)", &mut timings, || {
-        cmd::run(cargo().args(["clippy", "--workspace", "--exclude", "paylater-widget", "--all-targets", "--", "-D", "warnings"]))
+        cmd::run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--exclude",
+            "paylater-widget",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
     })?;
     step("clippy (wasm32)", &mut timings, || {
         let wasm_clippy = ["clippy", "--target", "wasm32-unknown-unknown"];
         // shared's tests use proptest, which has no entropy source on wasm32: its tests run natively.
-        cmd::run(cargo().args(wasm_clippy).args(["-p", "paylater-shared", "--lib", "--", "-D", "warnings"]))?;
-        cmd::run(cargo().args(wasm_clippy).args(["-p", "paylater-widget", "-p", "paylater-edge", "--all-targets", "--", "-D", "warnings"]))
-    })?;
-    step("unit and property tests (native)", &mut timings, || {
-        cmd::run(cargo().args(["test", "--workspace", "--exclude", "paylater-widget", "--exclude", "paylater-tests"]))
-    })?;
-    step("widget component tests (wasm-bindgen-test, headless Chromium)", &mut timings, || {
         cmd::run(
             cargo()
-                .args(["test", "-p", "paylater-widget", "--target", "wasm32-unknown-unknown"])
-                .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-                .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
-        )
+                .args(wasm_clippy)
+                .args(["-p", "paylater-shared", "--lib", "--", "-D", "warnings"]),
+        )?;
+        cmd::run(cargo().args(wasm_clippy).args([
+            "-p",
+            "paylater-widget",
+            "-p",
+            "paylater-edge",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
     })?;
-    step("release bundles (widget + edge, wasm-opt)", &mut timings, || build::widget(&tools).and_then(|()| build::edge(&tools)))?;
-    step("edge integration tests (wrangler dev)", &mut timings, || cmd::run(cargo().args(["test", "-p", "paylater-tests"])))?;
-    step("end-to-end tests (Playwright, Chromium, trunk serve + wrangler dev)", &mut timings, end_to_end)?;
+    step("unit and property tests (native)", &mut timings, || {
+        cmd::run(cargo().args([
+            "test",
+            "--workspace",
+            "--exclude",
+            "paylater-widget",
+            "--exclude",
+            "paylater-tests",
+        ]))
+    })?;
+    step(
+        "widget component tests (wasm-bindgen-test, headless Chromium)",
+        &mut timings,
+        || {
+            cmd::run(
+                cargo()
+                    .args(["test", "-p", "paylater-widget", "--target", "wasm32-unknown-unknown"])
+                    .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+                    .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+            )
+        },
+    )?;
+    step("release bundles (widget + edge, wasm-opt)", &mut timings, || {
+        build::widget(&tools).and_then(|()| build::edge(&tools))
+    })?;
+    step("edge integration tests (wrangler dev)", &mut timings, || {
+        cmd::run(cargo().args(["test", "-p", "paylater-tests"]))
+    })?;
+    step(
+        "end-to-end tests (Playwright, Chromium, trunk serve + wrangler dev)",
+        &mut timings,
+        end_to_end,
+    )?;
     eprintln!("\n=== timings");
     for (name, seconds) in &timings {
         eprintln!("{seconds:8.1} s  {name}");
@@ -70,14 +117,20 @@ fn end_to_end() -> Result<(), String> {
     let root = paths::workspace_root();
     let work = root.join("target/e2e");
     let _ = std::fs::remove_dir_all(&work);
-    let edge = Edge::start(EdgeOptions { port: None, work_dir: work.join("edge"), vars: Vec::new() }).map_err(|e| e.to_string())?;
+    let edge = Edge::start(EdgeOptions {
+        port: None,
+        work_dir: work.join("edge"),
+        vars: Vec::new(),
+    })
+    .map_err(|e| e.to_string())?;
     let page = DemoPage::start(&edge.url, None, work.join("page"), Rebuild::Never).map_err(|e| e.to_string())?;
     let artifacts = root.join("tests/e2e/artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
     let result = cmd::run(
         Command::new("node")
             .current_dir(&root)
-            .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+            .env("PATH", paths::tool_path())
+            .args(["--test", "--test-concurrency=1", "tests/e2e/*.spec.mjs"])
             .env("DEMO_URL", &page.url)
             .env("EDGE_URL", &edge.url)
             .env("EDGE_LOG", edge.log_path())

@@ -13,8 +13,12 @@ use crate::cmd;
 pub const TRUNK_VERSION: &str = "0.21.14";
 
 /// Debian packages and a binary each provides, to tell whether it is installed.
-const DEBIAN_PACKAGES: [(&str, &str); 4] =
-    [("chromium", "/usr/bin/chromium"), ("chromium-driver", "/usr/bin/chromedriver"), ("brotli", "/usr/bin/brotli"), ("wrk", "/usr/bin/wrk")];
+const DEBIAN_PACKAGES: [(&str, &str); 4] = [
+    ("chromium", "/usr/bin/chromium"),
+    ("chromium-driver", "/usr/bin/chromedriver"),
+    ("brotli", "/usr/bin/brotli"),
+    ("wrk", "/usr/bin/wrk"),
+];
 
 /// Where each tool is, once installed.
 pub struct Tools {
@@ -65,20 +69,37 @@ pub fn locked_version(lock: &str, name: &str) -> Result<String, String> {
 /// rustup installs a toolchain file's targets only when it installs the toolchain itself; an
 /// already-present 1.95.0 without wasm32 needs the target added.
 fn ensure_wasm_target(root: &Path) -> Result<(), String> {
-    let installed = cmd::output(Command::new("rustup").current_dir(root).args(["target", "list", "--installed"])).unwrap_or_default();
+    let installed = cmd::output(
+        Command::new("rustup")
+            .current_dir(root)
+            .args(["target", "list", "--installed"]),
+    )
+    .unwrap_or_default();
     if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
         return Ok(());
     }
-    cmd::run(Command::new("rustup").current_dir(root).args(["target", "add", "wasm32-unknown-unknown"]))
+    cmd::run(
+        Command::new("rustup")
+            .current_dir(root)
+            .args(["target", "add", "wasm32-unknown-unknown"]),
+    )
 }
 
 fn ensure_debian_packages() -> Result<(), String> {
-    let missing: Vec<&str> = DEBIAN_PACKAGES.iter().filter(|(_, bin)| !Path::new(bin).exists()).map(|(pkg, _)| *pkg).collect();
+    let missing: Vec<&str> = DEBIAN_PACKAGES
+        .iter()
+        .filter(|(_, bin)| !Path::new(bin).exists())
+        .map(|(pkg, _)| *pkg)
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
     eprintln!("installing Debian packages: {}", missing.join(" "));
-    cmd::run(Command::new("apt-get").args(["update", "-qq"]).env("DEBIAN_FRONTEND", "noninteractive"))?;
+    cmd::run(
+        Command::new("apt-get")
+            .args(["update", "-qq"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
     let install = || {
         cmd::run(
             Command::new("apt-get")
@@ -94,7 +115,9 @@ fn ensure_debian_packages() -> Result<(), String> {
 
 /// A cheap fingerprint of package-lock.json (FNV-1a), to notice when node_modules is stale.
 fn fingerprint(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
     format!("{hash:016x}")
 }
 
@@ -108,7 +131,11 @@ fn ensure_node_modules(root: &Path) -> Result<(), String> {
     // Not `npm ci`: the registry reachable here lacks workerd's macOS/Windows builds, so the lock
     // cannot list them and `npm ci` calls it out of sync. `npm install` installs exactly what the
     // lock pins for this platform and leaves the lock as it is.
-    cmd::run(Command::new("npm").current_dir(root).args(["install", "--no-audit", "--no-fund", "--loglevel=error"]))?;
+    cmd::run(
+        Command::new("npm")
+            .current_dir(root)
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"]),
+    )?;
     std::fs::write(&stamp_path, wanted).map_err(|e| format!("writing {}: {e}", stamp_path.display()))
 }
 
@@ -118,7 +145,10 @@ fn ensure_cargo_tool(package: &str, version: &str, binary: &str, locked: bool) -
     if installed.split_whitespace().any(|word| word == version) {
         return Ok(());
     }
-    eprintln!("installing {package} {version} (found: {:?}); this takes a few minutes", installed.trim());
+    eprintln!(
+        "installing {package} {version} (found: {:?}); this takes a few minutes",
+        installed.trim()
+    );
     let tools = paths::tools_dir();
     let mut install = Command::new("cargo");
     install

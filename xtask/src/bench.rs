@@ -1,0 +1,93 @@
+//! `cargo xtask bench`: the figures we quote. For now the shipped sizes (raw, gzip, brotli) of
+//! the widget and the edge bundle, measured on the release build; later issues add latencies.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use paylater_harness::paths;
+
+use crate::{build, tools};
+
+/// Compressed size through a Debian CLI (`gzip -9` or `brotli -q 11`), as a CDN would serve it.
+fn compressed_len(bytes: &[u8], program: &str, args: &[&str]) -> Result<usize, String> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{program}: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().map_err(|e| format!("{program}: {e}"))?;
+    writer
+        .join()
+        .map_err(|_| "writer panicked")?
+        .map_err(|e| format!("{program}: {e}"))?;
+    Ok(output.stdout.len())
+}
+
+struct Sizes {
+    raw: usize,
+    gzip: usize,
+    brotli: usize,
+}
+
+fn sizes(files: &[&Path]) -> Result<Sizes, String> {
+    let mut total = Sizes {
+        raw: 0,
+        gzip: 0,
+        brotli: 0,
+    };
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        total.raw += bytes.len();
+        total.gzip += compressed_len(&bytes, "gzip", &["-9", "-c"])?;
+        total.brotli += compressed_len(&bytes, "brotli", &["-q", "11", "-c"])?;
+    }
+    Ok(total)
+}
+
+fn kb(bytes: usize) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
+pub fn run() -> Result<(), String> {
+    let tools = tools::bootstrap()?;
+    build::widget(&tools)?;
+    build::edge(&tools)?;
+    let root = paths::workspace_root();
+    let widget = root.join("edge/assets/v1");
+    let loader = widget.join("widget.js");
+    let glue = widget.join("widget/paylater_widget.js");
+    let wasm = widget.join("widget/paylater_widget_bg.wasm");
+    let css = widget.join("widget/widget.css");
+    let edge_js = root.join("edge/build/index.js");
+    let edge_wasm = root.join("edge/build/index_bg.wasm");
+    let rows: [(&str, Vec<&Path>); 7] = [
+        ("widget loader (widget.js)", vec![&loader]),
+        ("widget JS glue", vec![&glue]),
+        ("widget wasm", vec![&wasm]),
+        ("widget css", vec![&css]),
+        ("widget first paint, all four", vec![&loader, &glue, &wasm, &css]),
+        ("edge worker JS", vec![&edge_js]),
+        ("edge bundle (JS + wasm)", vec![&edge_js, &edge_wasm]),
+    ];
+    println!("\n{:<32} {:>11} {:>11} {:>11}", "size", "raw", "gzip -9", "brotli 11");
+    for (name, files) in rows {
+        let s = sizes(&files)?;
+        println!("{name:<32} {:>11} {:>11} {:>11}", kb(s.raw), kb(s.gzip), kb(s.brotli));
+    }
+    let first_paint = sizes(&[&loader, &glue, &wasm, &css])?;
+    println!(
+        "\nwidget first paint vs 60 KB brotli budget: {:.2}×",
+        first_paint.brotli as f64 / 60_000.0
+    );
+    let edge = sizes(&[&edge_js, &edge_wasm])?;
+    println!(
+        "edge bundle vs 3 MB gzip free-plan limit: {:.3}×",
+        edge.gzip as f64 / 3_000_000.0
+    );
+    Ok(())
+}
