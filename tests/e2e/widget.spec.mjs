@@ -16,7 +16,8 @@ mkdirSync(ARTIFACTS, { recursive: true });
 let browser;
 before(async () => {
   assert.ok(DEMO_URL && EDGE_LOG, 'run through `cargo xtask test`, which starts the servers');
-  browser = await launchBrowser({ timezoneId: 'Europe/Stockholm' });
+  // --expose-gc: the test forces a collection to prove the page keeps every widget alive.
+  browser = await launchBrowser({ timezoneId: 'Europe/Stockholm' }, ['--js-flags=--expose-gc']);
 });
 after(async () => { await browser?.close(); });
 
@@ -81,6 +82,12 @@ test('demo page: widget renders edge data, a click reaches the edge, schedule is
   assert.equal(entry.path, '/v1/offers');
   assert.equal(entry.route, 'offers');
   assert.equal(entry.status, 200);
+
+  // A garbage collection must not take the widget away (its wasm handle is kept by the loader).
+  await page.evaluate(() => window.gc());
+  await page.waitForTimeout(200);
+  assert.equal((await page.getByTestId('offer-summary').allTextContents()).length, 2);
+  assert.ok((await host.boundingBox()).height > 200, 'the rendered terms are laid out');
 
   await page.screenshot({ path: join(ARTIFACTS, 'slice-ready.png'), fullPage: true });
   assert.deepEqual(problems, []);

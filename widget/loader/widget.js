@@ -10,6 +10,9 @@
   var assets = new URL('widget/', here);
   var defaultEdge = new URL(here).origin;
   var loading = null;
+  // Every live widget, by target element. Holding them here is what keeps each wasm handle
+  // reachable: a dropped handle is freed by the GC and its view unmounted with it.
+  var mounted = new Map();
 
   function load() {
     if (!loading) {
@@ -57,9 +60,12 @@
   function mount(target, options) {
     var element = typeof target === 'string' ? document.querySelector(target) : target;
     var handle = null;
+    var destroyed = false;
     var api = {
       destroy: function () {
-        if (handle) { handle.destroy(); handle = null; }
+        destroyed = true;
+        if (handle) { handle.destroy(); handle.free(); handle = null; }
+        if (element && mounted.get(element) === api) mounted.delete(element);
         if (element && element.shadowRoot) element.shadowRoot.textContent = '';
       }
     };
@@ -67,6 +73,8 @@
       fail(null, 'invalid_target', 'no element matches ' + String(target));
       return api;
     }
+    if (mounted.has(element)) mounted.get(element).destroy();
+    mounted.set(element, api);
     element.setAttribute('data-paylater-state', 'loading');
     var container = shadowFor(element);
     var opts = {};
@@ -74,7 +82,7 @@
     opts.edge = opts.edge || defaultEdge;
     opts.fallbackLocale = document.documentElement.lang || navigator.language || '';
     load().then(function (glue) {
-      handle = glue.mount(element, container, opts);
+      if (!destroyed) handle = glue.mount(element, container, opts);
     }, function (error) {
       fail(element, 'load_failed', 'the widget could not load: ' + (error && error.message));
     });

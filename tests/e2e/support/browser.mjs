@@ -10,12 +10,12 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** A persistent context on a new, empty user-data-dir (Playwright forbids the flag on launch()). */
-export async function launchBrowser(contextOptions = {}) {
+export async function launchBrowser(contextOptions = {}, extraArgs = []) {
   const profile = mkdtempSync(join(tmpdir(), 'paylater-chromium-'));
   return chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     ...contextOptions,
   });
 }
