@@ -11,6 +11,7 @@
 //! - [`plan`]: plan kinds and their repayment schedules.
 //! - [`merchant`]: merchant configuration and plan eligibility.
 //! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`.
+//! - [`telemetry`]: the event envelope and batch of `POST /v1/events`, validated per event.
 //! - [`widget_options`]: the script tag's attributes, validated.
 //! - [`api_error`]: the JSON error body every HTTP error carries.
 
@@ -21,6 +22,7 @@ pub mod merchant;
 pub mod money;
 pub mod offer;
 pub mod plan;
+pub mod telemetry;
 pub mod widget_options;
 
 pub use api_error::{ApiError, ApiErrorBody};
