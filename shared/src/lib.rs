@@ -9,20 +9,24 @@
 //! - [`money`]: amounts as integer minor units, parsing and checked arithmetic.
 //! - [`date`]: civil (calendar) dates, day and month arithmetic with month-end clamping.
 //! - [`plan`]: plan kinds and their repayment schedules.
+//! - [`log_record`]: OTLP LogRecords (JSON mapping) and personal-data scrubbing.
 //! - [`merchant`]: merchant configuration and plan eligibility.
 //! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`.
 //! - [`telemetry`]: the event envelope and batch of `POST /v1/events`, validated per event.
+//! - [`token`]: session tokens (HMAC-SHA256) and approval tokens (EdDSA JWT) with the JWKS.
 //! - [`widget_options`]: the script tag's attributes, validated.
 //! - [`api_error`]: the JSON error body every HTTP error carries.
 
 pub mod api_error;
 pub mod currency;
 pub mod date;
+pub mod log_record;
 pub mod merchant;
 pub mod money;
 pub mod offer;
 pub mod plan;
 pub mod telemetry;
+pub mod token;
 pub mod widget_options;
 
 pub use api_error::{ApiError, ApiErrorBody};

@@ -1,0 +1,290 @@
+//! OpenTelemetry log records (CONTRACT §4): an accepted event or a decision becomes one
+//! LogRecord, serialized exactly as the OTLP/HTTP JSON encoding wants it (protobuf JSON mapping:
+//! lowerCamelCase names, 64-bit integers as strings, enums as integers), with personal data
+//! scrubbed before it gets here.
+
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+
+/// `service.name` of every record.
+pub const SERVICE_NAME: &str = "paylater-edge";
+/// OTLP `SeverityNumber` INFO.
+pub const SEVERITY_INFO: i32 = 9;
+/// OTLP `SeverityNumber` WARN, for refused or flagged things.
+pub const SEVERITY_WARN: i32 = 13;
+
+/// An OTLP `AnyValue` (the subset we emit).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum AnyValue {
+    #[serde(rename = "stringValue")]
+    String(String),
+    /// int64: a JSON string, as the protobuf JSON mapping writes 64-bit integers.
+    #[serde(rename = "intValue", serialize_with = "int_as_string")]
+    Int(i64),
+    #[serde(rename = "boolValue")]
+    Bool(bool),
+    #[serde(rename = "arrayValue")]
+    Array(ArrayValue),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArrayValue {
+    pub values: Vec<AnyValue>,
+}
+
+fn int_as_string<S: serde::Serializer>(value: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+fn u64_as_string<S: serde::Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// One attribute.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: AnyValue,
+}
+
+impl KeyValue {
+    pub fn string(key: &str, value: impl Into<String>) -> Self {
+        Self { key: key.to_owned(), value: AnyValue::String(value.into()) }
+    }
+
+    pub fn int(key: &str, value: i64) -> Self {
+        Self { key: key.to_owned(), value: AnyValue::Int(value) }
+    }
+
+    pub fn strings(key: &str, values: &[String]) -> Self {
+        let values = values.iter().cloned().map(AnyValue::String).collect();
+        Self { key: key.to_owned(), value: AnyValue::Array(ArrayValue { values }) }
+    }
+}
+
+/// An OTLP `LogRecord`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogRecord {
+    /// When it happened (the client's clock for telemetry events).
+    #[serde(serialize_with = "u64_as_string")]
+    pub time_unix_nano: u64,
+    /// When the edge saw it.
+    #[serde(serialize_with = "u64_as_string")]
+    pub observed_time_unix_nano: u64,
+    pub severity_number: i32,
+    pub severity_text: String,
+    pub event_name: String,
+    pub body: AnyValue,
+    pub attributes: Vec<KeyValue>,
+}
+
+/// What every record about a checkout knows. Fields that are not known stay `None` and are left
+/// out of the attributes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordContext {
+    pub event_id: String,
+    pub event_name: String,
+    pub merchant_id: String,
+    pub session_id: String,
+    pub seq: u32,
+    pub amount_minor: Option<u64>,
+    pub currency: Option<String>,
+    pub plan_id: Option<String>,
+    pub risk_flags: Vec<String>,
+    /// Already hashed with [`customer_id_hash`]; never an email.
+    pub customer_id_hash: Option<String>,
+}
+
+impl LogRecord {
+    /// Builds the record of one event. Times in epoch milliseconds.
+    pub fn new(context: &RecordContext, client_time_ms: i64, observed_time_ms: i64, severity_number: i32) -> Self {
+        let nanos = |ms: i64| u64::try_from(ms).unwrap_or(0).saturating_mul(1_000_000);
+        let mut attributes = vec![
+            KeyValue::string("event.id", &context.event_id),
+            KeyValue::string("event.name", &context.event_name),
+            KeyValue::string("merchant.id", &context.merchant_id),
+            KeyValue::string("session.id", &context.session_id),
+            KeyValue::int("event.seq", i64::from(context.seq)),
+        ];
+        if let Some(amount) = context.amount_minor {
+            attributes.push(KeyValue::int("checkout.amount_minor", i64::try_from(amount).unwrap_or(i64::MAX)));
+        }
+        if let Some(currency) = &context.currency {
+            attributes.push(KeyValue::string("checkout.currency", currency));
+        }
+        if let Some(plan) = &context.plan_id {
+            attributes.push(KeyValue::string("plan.id", plan));
+        }
+        if !context.risk_flags.is_empty() {
+            attributes.push(KeyValue::strings("risk.flags", &context.risk_flags));
+        }
+        if let Some(hash) = &context.customer_id_hash {
+            attributes.push(KeyValue::string("customer.id_hash", hash));
+        }
+        Self {
+            time_unix_nano: nanos(client_time_ms),
+            observed_time_unix_nano: nanos(observed_time_ms),
+            severity_number,
+            severity_text: if severity_number >= SEVERITY_WARN { "WARN" } else { "INFO" }.to_owned(),
+            event_name: context.event_name.clone(),
+            body: AnyValue::String(context.event_name.clone()),
+            attributes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Resource {
+    attributes: Vec<KeyValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct Scope {
+    name: String,
+    version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ScopeLogs {
+    scope: Scope,
+    log_records: Vec<LogRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceLogs {
+    resource: Resource,
+    scope_logs: Vec<ScopeLogs>,
+}
+
+/// The body of an OTLP/HTTP JSON `POST /v1/logs`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportLogsServiceRequest {
+    resource_logs: Vec<ResourceLogs>,
+}
+
+impl ExportLogsServiceRequest {
+    pub fn new(records: Vec<LogRecord>) -> Self {
+        Self {
+            resource_logs: vec![ResourceLogs {
+                resource: Resource { attributes: vec![KeyValue::string("service.name", SERVICE_NAME)] },
+                scope_logs: vec![ScopeLogs {
+                    scope: Scope { name: "paylater.edge".into(), version: env!("CARGO_PKG_VERSION").into() },
+                    log_records: records,
+                }],
+            }],
+        }
+    }
+}
+
+/// A keyed hash of a customer identifier (the normalized email): stable per customer for
+/// fraud and exposure tracking, useless to anyone without the key. Hex, 32 characters.
+pub fn customer_id_hash(key: &[u8], email: &str) -> String {
+    let normalized = email.trim().to_lowercase();
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(normalized.as_bytes());
+    mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An IP address with its host part removed: IPv4 to /24, IPv6 to /48. Anything else becomes
+/// `"unknown"` rather than passing through.
+pub fn truncate_ip(ip: &str) -> String {
+    if let Ok(v4) = ip.parse::<std::net::Ipv4Addr>() {
+        let [a, b, c, _] = v4.octets();
+        return format!("{a}.{b}.{c}.0/24");
+    }
+    if let Ok(v6) = ip.parse::<std::net::Ipv6Addr>() {
+        let s = v6.segments();
+        return format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]);
+    }
+    "unknown".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> RecordContext {
+        RecordContext {
+            event_id: "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10".into(),
+            event_name: "plan_selected".into(),
+            merchant_id: "m_nordic_outdoor".into(),
+            session_id: "ses_123".into(),
+            seq: 4,
+            amount_minor: Some(12_999),
+            currency: Some("USD".into()),
+            plan_id: Some("pay_in_4".into()),
+            risk_flags: vec!["amount_changed".into()],
+            customer_id_hash: None,
+        }
+    }
+
+    #[test]
+    fn golden_otlp_json() {
+        let record = LogRecord::new(&context(), 1_795_420_800_123, 1_795_420_800_456, SEVERITY_INFO);
+        let body = serde_json::to_value(ExportLogsServiceRequest::new(vec![record])).unwrap();
+        let expected = serde_json::json!({
+            "resourceLogs": [{
+                "resource": { "attributes": [ { "key": "service.name", "value": { "stringValue": "paylater-edge" } } ] },
+                "scopeLogs": [{
+                    "scope": { "name": "paylater.edge", "version": env!("CARGO_PKG_VERSION") },
+                    "logRecords": [{
+                        "timeUnixNano": "1795420800123000000",
+                        "observedTimeUnixNano": "1795420800456000000",
+                        "severityNumber": 9,
+                        "severityText": "INFO",
+                        "eventName": "plan_selected",
+                        "body": { "stringValue": "plan_selected" },
+                        "attributes": [
+                            { "key": "event.id", "value": { "stringValue": "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10" } },
+                            { "key": "event.name", "value": { "stringValue": "plan_selected" } },
+                            { "key": "merchant.id", "value": { "stringValue": "m_nordic_outdoor" } },
+                            { "key": "session.id", "value": { "stringValue": "ses_123" } },
+                            { "key": "event.seq", "value": { "intValue": "4" } },
+                            { "key": "checkout.amount_minor", "value": { "intValue": "12999" } },
+                            { "key": "checkout.currency", "value": { "stringValue": "USD" } },
+                            { "key": "plan.id", "value": { "stringValue": "pay_in_4" } },
+                            { "key": "risk.flags", "value": { "arrayValue": { "values": [ { "stringValue": "amount_changed" } ] } } }
+                        ]
+                    }]
+                }]
+            }]
+        });
+        assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn unknown_fields_are_left_out() {
+        let mut bare = context();
+        bare.amount_minor = None;
+        bare.currency = None;
+        bare.plan_id = None;
+        bare.risk_flags.clear();
+        let keys: Vec<String> = LogRecord::new(&bare, 0, 0, SEVERITY_WARN).attributes.into_iter().map(|a| a.key).collect();
+        assert_eq!(keys, ["event.id", "event.name", "merchant.id", "session.id", "event.seq"]);
+    }
+
+    #[test]
+    fn personal_data_is_scrubbed() {
+        let key = b"a-test-key-of-32-bytes-or-more!!";
+        let hash = customer_id_hash(key, " Jane.Doe@Example.com ");
+        assert_eq!(hash, customer_id_hash(key, "jane.doe@example.com"), "normalized before hashing");
+        assert_eq!(hash.len(), 32);
+        assert!(!hash.contains('@'));
+        assert_ne!(hash, customer_id_hash(b"another-key-another-key-another!", "jane.doe@example.com"));
+        let mut with_customer = context();
+        with_customer.customer_id_hash = Some(hash.clone());
+        let json = serde_json::to_string(&LogRecord::new(&with_customer, 0, 0, SEVERITY_INFO)).unwrap();
+        assert!(json.contains(&hash) && !json.contains("jane") && !json.contains('@'));
+
+        assert_eq!(truncate_ip("203.0.113.77"), "203.0.113.0/24");
+        assert_eq!(truncate_ip("2001:db8:85a3:8d3:1319:8a2e:370:7348"), "2001:db8:85a3::/48");
+        assert_eq!(truncate_ip("not an ip"), "unknown");
+    }
+}
