@@ -5,11 +5,13 @@
 //! current date and any entropy in.
 //!
 //! # Layout
+//! - [`catalog`]: every text and reason message in en-US, en-GB, de-DE, sv-SE, fr-FR.
 //! - [`currency`]: ISO 4217 codes and their minor-unit exponents.
 //! - [`money`]: amounts as integer minor units, parsing and checked arithmetic.
 //! - [`date`]: civil (calendar) dates, day and month arithmetic with month-end clamping.
 //! - [`plan`]: plan kinds and their repayment schedules.
 //! - [`log_record`]: OTLP LogRecords (JSON mapping) and personal-data scrubbing.
+//! - [`disclosure`]: the figures a compliant promotion shows, as data.
 //! - [`merchant`]: merchant configuration and plan eligibility.
 //! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`.
 //! - [`telemetry`]: the event envelope and batch of `POST /v1/events`, validated per event.
@@ -18,8 +20,10 @@
 //! - [`api_error`]: the JSON error body every HTTP error carries.
 
 pub mod api_error;
+pub mod catalog;
 pub mod currency;
 pub mod date;
+pub mod disclosure;
 pub mod log_record;
 pub mod merchant;
 pub mod money;

@@ -50,16 +50,25 @@ pub struct KeyValue {
 
 impl KeyValue {
     pub fn string(key: &str, value: impl Into<String>) -> Self {
-        Self { key: key.to_owned(), value: AnyValue::String(value.into()) }
+        Self {
+            key: key.to_owned(),
+            value: AnyValue::String(value.into()),
+        }
     }
 
     pub fn int(key: &str, value: i64) -> Self {
-        Self { key: key.to_owned(), value: AnyValue::Int(value) }
+        Self {
+            key: key.to_owned(),
+            value: AnyValue::Int(value),
+        }
     }
 
     pub fn strings(key: &str, values: &[String]) -> Self {
         let values = values.iter().cloned().map(AnyValue::String).collect();
-        Self { key: key.to_owned(), value: AnyValue::Array(ArrayValue { values }) }
+        Self {
+            key: key.to_owned(),
+            value: AnyValue::Array(ArrayValue { values }),
+        }
     }
 }
 
@@ -109,7 +118,10 @@ impl LogRecord {
             KeyValue::int("event.seq", i64::from(context.seq)),
         ];
         if let Some(amount) = context.amount_minor {
-            attributes.push(KeyValue::int("checkout.amount_minor", i64::try_from(amount).unwrap_or(i64::MAX)));
+            attributes.push(KeyValue::int(
+                "checkout.amount_minor",
+                i64::try_from(amount).unwrap_or(i64::MAX),
+            ));
         }
         if let Some(currency) = &context.currency {
             attributes.push(KeyValue::string("checkout.currency", currency));
@@ -127,7 +139,12 @@ impl LogRecord {
             time_unix_nano: nanos(client_time_ms),
             observed_time_unix_nano: nanos(observed_time_ms),
             severity_number,
-            severity_text: if severity_number >= SEVERITY_WARN { "WARN" } else { "INFO" }.to_owned(),
+            severity_text: if severity_number >= SEVERITY_WARN {
+                "WARN"
+            } else {
+                "INFO"
+            }
+            .to_owned(),
             event_name: context.event_name.clone(),
             body: AnyValue::String(context.event_name.clone()),
             attributes,
@@ -172,9 +189,14 @@ impl ExportLogsServiceRequest {
     pub fn new(records: Vec<LogRecord>) -> Self {
         Self {
             resource_logs: vec![ResourceLogs {
-                resource: Resource { attributes: vec![KeyValue::string("service.name", SERVICE_NAME)] },
+                resource: Resource {
+                    attributes: vec![KeyValue::string("service.name", SERVICE_NAME)],
+                },
                 scope_logs: vec![ScopeLogs {
-                    scope: Scope { name: "paylater.edge".into(), version: env!("CARGO_PKG_VERSION").into() },
+                    scope: Scope {
+                        name: "paylater.edge".into(),
+                        version: env!("CARGO_PKG_VERSION").into(),
+                    },
                     log_records: records,
                 }],
             }],
@@ -189,7 +211,10 @@ pub fn customer_id_hash(key: &[u8], email: &str) -> String {
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(normalized.as_bytes());
-    mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    mac.finalize().into_bytes()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// An IP address with its host part removed: IPv4 to /24, IPv6 to /48. Anything else becomes
@@ -266,25 +291,42 @@ mod tests {
         bare.currency = None;
         bare.plan_id = None;
         bare.risk_flags.clear();
-        let keys: Vec<String> = LogRecord::new(&bare, 0, 0, SEVERITY_WARN).attributes.into_iter().map(|a| a.key).collect();
-        assert_eq!(keys, ["event.id", "event.name", "merchant.id", "session.id", "event.seq"]);
+        let keys: Vec<String> = LogRecord::new(&bare, 0, 0, SEVERITY_WARN)
+            .attributes
+            .into_iter()
+            .map(|a| a.key)
+            .collect();
+        assert_eq!(
+            keys,
+            ["event.id", "event.name", "merchant.id", "session.id", "event.seq"]
+        );
     }
 
     #[test]
     fn personal_data_is_scrubbed() {
         let key = b"a-test-key-of-32-bytes-or-more!!";
         let hash = customer_id_hash(key, " Jane.Doe@Example.com ");
-        assert_eq!(hash, customer_id_hash(key, "jane.doe@example.com"), "normalized before hashing");
+        assert_eq!(
+            hash,
+            customer_id_hash(key, "jane.doe@example.com"),
+            "normalized before hashing"
+        );
         assert_eq!(hash.len(), 32);
         assert!(!hash.contains('@'));
-        assert_ne!(hash, customer_id_hash(b"another-key-another-key-another!", "jane.doe@example.com"));
+        assert_ne!(
+            hash,
+            customer_id_hash(b"another-key-another-key-another!", "jane.doe@example.com")
+        );
         let mut with_customer = context();
         with_customer.customer_id_hash = Some(hash.clone());
         let json = serde_json::to_string(&LogRecord::new(&with_customer, 0, 0, SEVERITY_INFO)).unwrap();
         assert!(json.contains(&hash) && !json.contains("jane") && !json.contains('@'));
 
         assert_eq!(truncate_ip("203.0.113.77"), "203.0.113.0/24");
-        assert_eq!(truncate_ip("2001:db8:85a3:8d3:1319:8a2e:370:7348"), "2001:db8:85a3::/48");
+        assert_eq!(
+            truncate_ip("2001:db8:85a3:8d3:1319:8a2e:370:7348"),
+            "2001:db8:85a3::/48"
+        );
         assert_eq!(truncate_ip("not an ip"), "unknown");
     }
 }

@@ -73,7 +73,11 @@ impl EventName {
     pub fn schema(self) -> &'static [(&'static str, PropKind, bool)] {
         use PropKind::{Count, Text, TextList};
         match self {
-            Self::WidgetLoaded => &[("load_ms", Count, false), ("locale", Text, false), ("version", Text, false)],
+            Self::WidgetLoaded => &[
+                ("load_ms", Count, false),
+                ("locale", Text, false),
+                ("version", Text, false),
+            ],
             Self::WidgetViewed => &[("visible_ms", Count, false)],
             Self::TermsOpened | Self::TermsClosed => &[("plan_id", Text, false)],
             Self::PlanSelected | Self::ApprovalStarted | Self::ApprovalSubmitted => &[("plan_id", Text, true)],
@@ -218,7 +222,10 @@ pub fn validate_batch(body: &[u8], now_ms: i64) -> Result<ValidatedBatch, BatchE
     let Value::Object(mut object) = value else {
         return Err(BatchError::NotAnObject);
     };
-    if let Some(unknown) = object.keys().find(|k| !matches!(k.as_str(), "session_token" | "events" | "dropped")) {
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !matches!(k.as_str(), "session_token" | "events" | "dropped"))
+    {
         return Err(BatchError::UnknownField(unknown.clone()));
     }
     let session_token = match object.remove("session_token") {
@@ -227,7 +234,10 @@ pub fn validate_batch(body: &[u8], now_ms: i64) -> Result<ValidatedBatch, BatchE
     };
     let dropped = match object.remove("dropped") {
         None => 0,
-        Some(value) => value.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or(BatchError::InvalidDropped)?,
+        Some(value) => value
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or(BatchError::InvalidDropped)?,
     };
     let Some(Value::Array(events)) = object.remove("events") else {
         return Err(BatchError::EventsNotAnArray);
@@ -250,10 +260,19 @@ pub fn validate_batch(body: &[u8], now_ms: i64) -> Result<ValidatedBatch, BatchE
         });
         match result {
             Ok(event) => accepted.push((index, event)),
-            Err(error) => rejected.push(Rejection { index, code: error.code().to_owned(), message: error.to_string() }),
+            Err(error) => rejected.push(Rejection {
+                index,
+                code: error.code().to_owned(),
+                message: error.to_string(),
+            }),
         }
     }
-    Ok(ValidatedBatch { session_token, dropped, accepted, rejected })
+    Ok(ValidatedBatch {
+        session_token,
+        dropped,
+        accepted,
+        rejected,
+    })
 }
 
 /// Validates one event envelope and its props.
@@ -261,7 +280,10 @@ pub fn validate_event(raw: Value, now_ms: i64) -> Result<Event, EventError> {
     let Value::Object(mut object) = raw else {
         return Err(EventError::NotAnObject);
     };
-    if let Some(unknown) = object.keys().find(|k| !matches!(k.as_str(), "id" | "name" | "ts" | "seq" | "props")) {
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !matches!(k.as_str(), "id" | "name" | "ts" | "seq" | "props"))
+    {
         return Err(EventError::UnknownField(unknown.clone()));
     }
     let id = match object.remove("id") {
@@ -270,7 +292,11 @@ pub fn validate_event(raw: Value, now_ms: i64) -> Result<Event, EventError> {
     };
     let name = match object.remove("name") {
         Some(Value::String(name)) => EventName::parse(&name).ok_or(EventError::UnknownName(name))?,
-        other => return Err(EventError::UnknownName(other.map(|v| v.to_string()).unwrap_or_default())),
+        other => {
+            return Err(EventError::UnknownName(
+                other.map(|v| v.to_string()).unwrap_or_default(),
+            ));
+        }
     };
     let ts = object
         .remove("ts")
@@ -285,34 +311,63 @@ pub fn validate_event(raw: Value, now_ms: i64) -> Result<Event, EventError> {
     let props = match object.remove("props") {
         None => Map::new(),
         Some(Value::Object(props)) => props,
-        Some(_) => return Err(EventError::InvalidProps { prop: String::new(), reason: "must be an object" }),
+        Some(_) => {
+            return Err(EventError::InvalidProps {
+                prop: String::new(),
+                reason: "must be an object",
+            });
+        }
     };
     validate_props(name, &props)?;
-    Ok(Event { id, name, ts, seq, props })
+    Ok(Event {
+        id,
+        name,
+        ts,
+        seq,
+        props,
+    })
 }
 
 fn validate_props(name: EventName, props: &Map<String, Value>) -> Result<(), EventError> {
     let schema = name.schema();
     for (key, value) in props {
         let Some((_, kind, _)) = schema.iter().find(|(known, _, _)| known == key) else {
-            return Err(EventError::InvalidProps { prop: key.clone(), reason: "is not a prop of this event" });
+            return Err(EventError::InvalidProps {
+                prop: key.clone(),
+                reason: "is not a prop of this event",
+            });
         };
-        let invalid = |reason| EventError::InvalidProps { prop: key.clone(), reason };
+        let invalid = |reason| EventError::InvalidProps {
+            prop: key.clone(),
+            reason,
+        };
         match kind {
             PropKind::Count => {
-                value.as_u64().filter(|n| *n <= u64::from(u32::MAX)).ok_or_else(|| invalid("must be a count"))?;
+                value
+                    .as_u64()
+                    .filter(|n| *n <= u64::from(u32::MAX))
+                    .ok_or_else(|| invalid("must be a count"))?;
             }
             PropKind::Text => check_text(key, value)?,
             PropKind::TextList => {
-                let items = value.as_array().filter(|a| a.len() <= 20).ok_or_else(|| invalid("must be a list"))?;
+                let items = value
+                    .as_array()
+                    .filter(|a| a.len() <= 20)
+                    .ok_or_else(|| invalid("must be a list"))?;
                 for item in items {
                     check_text(key, item)?;
                 }
             }
         }
     }
-    if let Some((missing, _, _)) = schema.iter().find(|(key, _, required)| *required && !props.contains_key(*key)) {
-        return Err(EventError::InvalidProps { prop: (*missing).to_owned(), reason: "is required" });
+    if let Some((missing, _, _)) = schema
+        .iter()
+        .find(|(key, _, required)| *required && !props.contains_key(*key))
+    {
+        return Err(EventError::InvalidProps {
+            prop: (*missing).to_owned(),
+            reason: "is required",
+        });
     }
     Ok(())
 }
@@ -321,7 +376,10 @@ fn check_text(key: &str, value: &Value) -> Result<(), EventError> {
     let text = value
         .as_str()
         .filter(|s| !s.is_empty() && s.chars().count() <= MAX_PROP_CHARS)
-        .ok_or_else(|| EventError::InvalidProps { prop: key.to_owned(), reason: "must be a short string" })?;
+        .ok_or_else(|| EventError::InvalidProps {
+            prop: key.to_owned(),
+            reason: "must be a short string",
+        })?;
     if looks_personal(text) {
         return Err(EventError::PersonalData { prop: key.to_owned() });
     }
@@ -331,7 +389,8 @@ fn check_text(key: &str, value: &Value) -> Result<(), EventError> {
 /// Emails and long digit runs (card or phone numbers) never belong in telemetry.
 fn looks_personal(text: &str) -> bool {
     let has_email = text.split_whitespace().any(|word| {
-        word.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        word.split_once('@')
+            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
     });
     let mut run = 0;
     let mut longest = 0;
@@ -417,10 +476,22 @@ mod tests {
             (with("props", json!([])), "invalid_props"),
             (with("props", json!({})), "invalid_props"),
             (with("props", json!({ "plan_id": 7 })), "invalid_props"),
-            (with("props", json!({ "plan_id": "pay_in_4", "email": "a@b.se" })), "invalid_props"),
-            (with("props", json!({ "plan_id": "jane.doe@example.com" })), "personal_data"),
-            (with("props", json!({ "plan_id": "4111 1111 1111 1111" })), "personal_data"),
-            (with("props", json!({ "plan_id": "x".repeat(MAX_PROP_CHARS + 1) })), "invalid_props"),
+            (
+                with("props", json!({ "plan_id": "pay_in_4", "email": "a@b.se" })),
+                "invalid_props",
+            ),
+            (
+                with("props", json!({ "plan_id": "jane.doe@example.com" })),
+                "personal_data",
+            ),
+            (
+                with("props", json!({ "plan_id": "4111 1111 1111 1111" })),
+                "personal_data",
+            ),
+            (
+                with("props", json!({ "plan_id": "x".repeat(MAX_PROP_CHARS + 1) })),
+                "invalid_props",
+            ),
             (with("extra", json!(1)), "unknown_field"),
         ];
         for (raw, code) in cases {
@@ -452,16 +523,30 @@ mod tests {
             (b"{".to_vec(), "invalid_json"),
             (b"[]".to_vec(), "invalid_body"),
             (br#"{"events":[]}"#.to_vec(), "missing_session_token"),
-            (br#"{"session_token":"","events":[{}]}"#.to_vec(), "missing_session_token"),
+            (
+                br#"{"session_token":"","events":[{}]}"#.to_vec(),
+                "missing_session_token",
+            ),
             (br#"{"session_token":"t","events":{}}"#.to_vec(), "invalid_events"),
             (br#"{"session_token":"t","events":[]}"#.to_vec(), "invalid_events"),
-            (br#"{"session_token":"t","events":[{}],"dropped":-1}"#.to_vec(), "invalid_body"),
-            (br#"{"session_token":"t","events":[{}],"who":"me"}"#.to_vec(), "invalid_body"),
+            (
+                br#"{"session_token":"t","events":[{}],"dropped":-1}"#.to_vec(),
+                "invalid_body",
+            ),
+            (
+                br#"{"session_token":"t","events":[{}],"who":"me"}"#.to_vec(),
+                "invalid_body",
+            ),
             (too_many, "too_many_events"),
             (huge, "body_too_large"),
         ];
         for (body, code) in cases {
-            assert_eq!(validate_batch(&body, NOW).unwrap_err().code(), code, "{}", String::from_utf8_lossy(&body[..body.len().min(80)]));
+            assert_eq!(
+                validate_batch(&body, NOW).unwrap_err().code(),
+                code,
+                "{}",
+                String::from_utf8_lossy(&body[..body.len().min(80)])
+            );
         }
     }
 

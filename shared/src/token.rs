@@ -74,7 +74,13 @@ pub struct SessionClaims {
 impl SessionClaims {
     /// Checks that a request made with this session is for the same merchant, origin, amount
     /// and currency.
-    pub fn check_binding(&self, merchant_id: &str, origin: &str, amount: MinorUnits, currency: Currency) -> Result<(), TokenError> {
+    pub fn check_binding(
+        &self,
+        merchant_id: &str,
+        origin: &str,
+        amount: MinorUnits,
+        currency: Currency,
+    ) -> Result<(), TokenError> {
         if self.mid != merchant_id {
             return Err(TokenError::Mismatch("merchant"));
         }
@@ -93,7 +99,8 @@ impl SessionClaims {
 
 fn mac(secret: &[u8], signed: &str) -> HmacSha256 {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac =
+        <HmacSha256 as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(signed.as_bytes());
     mac
 }
@@ -199,7 +206,10 @@ pub struct Jwks {
 impl ApprovalSigner {
     /// From a 32-byte Ed25519 seed (a wrangler secret in production).
     pub fn from_seed(kid: &str, seed: &[u8; 32]) -> Self {
-        Self { kid: kid.to_owned(), key: SigningKey::from_bytes(seed) }
+        Self {
+            kid: kid.to_owned(),
+            key: SigningKey::from_bytes(seed),
+        }
     }
 
     pub fn jwk(&self) -> Jwk {
@@ -215,7 +225,11 @@ impl ApprovalSigner {
 
     /// A compact JWS: `header.claims.signature`, all base64url.
     pub fn sign(&self, claims: &ApprovalClaims) -> String {
-        let header = JwtHeader { alg: "EdDSA".into(), typ: "JWT".into(), kid: self.kid.clone() };
+        let header = JwtHeader {
+            alg: "EdDSA".into(),
+            typ: "JWT".into(),
+            kid: self.kid.clone(),
+        };
         let signed = format!(
             "{}.{}",
             B64.encode(serde_json::to_vec(&header).unwrap_or_default()),
@@ -236,20 +250,34 @@ pub fn verify_approval(token: &str, jwks: &Jwks, now_s: i64) -> Result<ApprovalC
     else {
         return Err(TokenError::Malformed);
     };
-    let decoded_header: JwtHeader =
-        serde_json::from_slice(&B64.decode(header).map_err(|_| TokenError::Malformed)?).map_err(|_| TokenError::Malformed)?;
+    let decoded_header: JwtHeader = serde_json::from_slice(&B64.decode(header).map_err(|_| TokenError::Malformed)?)
+        .map_err(|_| TokenError::Malformed)?;
     if decoded_header.alg != "EdDSA" {
         return Err(TokenError::UnsupportedVersion);
     }
-    let jwk = jwks.keys.iter().find(|k| k.kid == decoded_header.kid && k.crv == "Ed25519").ok_or(TokenError::UnknownKey)?;
-    let public: [u8; 32] = B64.decode(&jwk.x).ok().and_then(|b| b.try_into().ok()).ok_or(TokenError::UnknownKey)?;
+    let jwk = jwks
+        .keys
+        .iter()
+        .find(|k| k.kid == decoded_header.kid && k.crv == "Ed25519")
+        .ok_or(TokenError::UnknownKey)?;
+    let public: [u8; 32] = B64
+        .decode(&jwk.x)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(TokenError::UnknownKey)?;
     let key = VerifyingKey::from_bytes(&public).map_err(|_| TokenError::UnknownKey)?;
-    let signature: [u8; 64] =
-        B64.decode(signature).ok().and_then(|b| b.try_into().ok()).ok_or(TokenError::Malformed)?;
-    key.verify(format!("{header}.{payload}").as_bytes(), &Signature::from_bytes(&signature))
-        .map_err(|_| TokenError::BadSignature)?;
-    let claims: ApprovalClaims =
-        serde_json::from_slice(&B64.decode(payload).map_err(|_| TokenError::Malformed)?).map_err(|_| TokenError::Malformed)?;
+    let signature: [u8; 64] = B64
+        .decode(signature)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(TokenError::Malformed)?;
+    key.verify(
+        format!("{header}.{payload}").as_bytes(),
+        &Signature::from_bytes(&signature),
+    )
+    .map_err(|_| TokenError::BadSignature)?;
+    let claims: ApprovalClaims = serde_json::from_slice(&B64.decode(payload).map_err(|_| TokenError::Malformed)?)
+        .map_err(|_| TokenError::Malformed)?;
     if now_s >= claims.exp {
         return Err(TokenError::Expired);
     }
@@ -265,8 +293,14 @@ mod tests {
 
     fn keyring() -> SessionKeyring {
         SessionKeyring::new(vec![
-            HmacKey { kid: "k2".into(), secret: vec![7; 32] },
-            HmacKey { kid: "k1".into(), secret: vec![9; 32] },
+            HmacKey {
+                kid: "k2".into(),
+                secret: vec![7; 32],
+            },
+            HmacKey {
+                kid: "k1".into(),
+                secret: vec![9; 32],
+            },
         ])
         .unwrap()
     }
@@ -304,19 +338,43 @@ mod tests {
         let verified = keyring().verify(&token, NOW + 10).unwrap();
         assert_eq!(verified, claims());
         let usd = Currency::parse("USD").unwrap();
-        assert_eq!(verified.check_binding("m_nordic_outdoor", "http://127.0.0.1:8080", MinorUnits(12_999), usd), Ok(()));
-        assert_eq!(verified.check_binding("m_other", "http://127.0.0.1:8080", MinorUnits(12_999), usd), Err(TokenError::Mismatch("merchant")));
-        assert_eq!(verified.check_binding("m_nordic_outdoor", "http://evil", MinorUnits(12_999), usd), Err(TokenError::Mismatch("origin")));
-        assert_eq!(verified.check_binding("m_nordic_outdoor", "http://127.0.0.1:8080", MinorUnits(1), usd), Err(TokenError::Mismatch("amount")));
+        assert_eq!(
+            verified.check_binding("m_nordic_outdoor", "http://127.0.0.1:8080", MinorUnits(12_999), usd),
+            Ok(())
+        );
+        assert_eq!(
+            verified.check_binding("m_other", "http://127.0.0.1:8080", MinorUnits(12_999), usd),
+            Err(TokenError::Mismatch("merchant"))
+        );
+        assert_eq!(
+            verified.check_binding("m_nordic_outdoor", "http://evil", MinorUnits(12_999), usd),
+            Err(TokenError::Mismatch("origin"))
+        );
+        assert_eq!(
+            verified.check_binding("m_nordic_outdoor", "http://127.0.0.1:8080", MinorUnits(1), usd),
+            Err(TokenError::Mismatch("amount"))
+        );
         let eur = Currency::parse("EUR").unwrap();
-        assert_eq!(verified.check_binding("m_nordic_outdoor", "http://127.0.0.1:8080", MinorUnits(12_999), eur), Err(TokenError::Mismatch("currency")));
+        assert_eq!(
+            verified.check_binding("m_nordic_outdoor", "http://127.0.0.1:8080", MinorUnits(12_999), eur),
+            Err(TokenError::Mismatch("currency"))
+        );
     }
 
     #[test]
     fn session_token_failures_are_typed() {
         let token = keyring().sign(&claims());
-        let retired_only = SessionKeyring::new(vec![HmacKey { kid: "k1".into(), secret: vec![9; 32] }]).unwrap();
-        let forged = SessionKeyring::new(vec![HmacKey { kid: "k2".into(), secret: vec![8; 32] }]).unwrap().sign(&claims());
+        let retired_only = SessionKeyring::new(vec![HmacKey {
+            kid: "k1".into(),
+            secret: vec![9; 32],
+        }])
+        .unwrap();
+        let forged = SessionKeyring::new(vec![HmacKey {
+            kid: "k2".into(),
+            secret: vec![8; 32],
+        }])
+        .unwrap()
+        .sign(&claims());
         let cases = [
             (token.clone(), NOW + 1800, TokenError::Expired),
             (token.replacen("v1.", "v2.", 1), NOW, TokenError::UnsupportedVersion),
@@ -332,14 +390,25 @@ mod tests {
         let mut future = claims();
         future.iat = NOW + 3600;
         future.exp = NOW + 7200;
-        assert_eq!(keyring().verify(&keyring().sign(&future), NOW), Err(TokenError::NotYetValid));
-        assert!(SessionKeyring::new(vec![HmacKey { kid: "short".into(), secret: vec![1; 16] }]).is_none());
+        assert_eq!(
+            keyring().verify(&keyring().sign(&future), NOW),
+            Err(TokenError::NotYetValid)
+        );
+        assert!(
+            SessionKeyring::new(vec![HmacKey {
+                kid: "short".into(),
+                secret: vec![1; 16]
+            }])
+            .is_none()
+        );
     }
 
     #[test]
     fn approval_tokens_verify_with_our_jwks_and_with_jsonwebtoken() {
         let signer = ApprovalSigner::from_seed("ed-2026-11", &[42; 32]);
-        let jwks = Jwks { keys: vec![signer.jwk()] };
+        let jwks = Jwks {
+            keys: vec![signer.jwk()],
+        };
         let token = signer.sign(&approval());
         assert_eq!(verify_approval(&token, &jwks, NOW + 1), Ok(approval()));
         assert_eq!(verify_approval(&token, &jwks, NOW + 600), Err(TokenError::Expired));

@@ -2,6 +2,7 @@
 //! terms when the shopper asks.
 
 use leptos::prelude::*;
+use paylater_shared::catalog::{Locale, MessageId, render, template};
 use paylater_shared::merchant::PublicMerchantConfig;
 use paylater_shared::plan::PlanKind;
 use paylater_shared::{Currency, MinorUnits, Offer, OffersResponse, WidgetOptions};
@@ -20,21 +21,34 @@ pub struct WidgetContext {
     pub host: Host,
 }
 
-fn plan_family_name(kind: PlanKind) -> &'static str {
-    match kind {
-        PlanKind::PayIn4 => "Pay in 4",
-        PlanKind::PayIn30 => "Pay in 30 days",
-        PlanKind::Financing => "Monthly financing",
-    }
+/// A catalog message without placeholders (or with all of them given).
+fn text(locale: Locale, message: MessageId, values: &[(&str, &str)]) -> String {
+    // Every placeholder is passed by the callers below; a miss shows the raw template rather
+    // than nothing, and the catalog's own tests keep the placeholders consistent.
+    render(locale, message, values).unwrap_or_else(|_| template(locale, message).to_owned())
+}
+
+fn plan_family_name(kind: PlanKind, locale: Locale) -> String {
+    let message = match kind {
+        PlanKind::PayIn4 => MessageId::PlanFamilyPayIn4,
+        PlanKind::PayIn30 => MessageId::PlanFamilyPayIn30,
+        PlanKind::Financing => MessageId::PlanFamilyFinancing,
+    };
+    text(locale, message, &[])
 }
 
 /// Names of the plan families that cover this amount, in the merchant's order.
-fn eligible_families(config: &PublicMerchantConfig, amount: MinorUnits, currency: Currency) -> Vec<&'static str> {
+fn eligible_families(
+    config: &PublicMerchantConfig,
+    amount: MinorUnits,
+    currency: Currency,
+    locale: Locale,
+) -> Vec<String> {
     config
         .plans
         .iter()
         .filter(|plan| plan.ranges.get(&currency).is_some_and(|range| range.contains(amount)))
-        .map(|plan| plan_family_name(plan.kind))
+        .map(|plan| plan_family_name(plan.kind, locale))
         .collect()
 }
 
@@ -97,31 +111,36 @@ pub fn App(
         move |error: &EdgeApiError| host.report_error(error.code(), &error.to_string())
     };
     let theme_class = format!("pl-widget pl-theme-{}", options.theme.as_str());
+    let locale = Locale::resolve(&options.locale);
     let body = move || match config.get() {
-        None => view! { <p class="pl-muted" data-testid="loading">"Loading payment options…"</p> }.into_any(),
+        None => {
+            view! { <p class="pl-muted" data-testid="loading">{text(locale, MessageId::Loading, &[])}</p> }.into_any()
+        }
         Some(Err(error)) => {
             report(&error);
-            view! { <p class="pl-muted" data-testid="error">"Pay later is unavailable right now."</p> }.into_any()
+            view! { <p class="pl-muted" data-testid="error">{text(locale, MessageId::ServiceUnavailable, &[])}</p> }
+                .into_any()
         }
         Some(Ok(config)) => {
-            let families = eligible_families(&config, options.amount, options.currency);
+            let families = eligible_families(&config, options.amount, options.currency, locale);
+            let merchant = config.display_name.as_str();
             if families.is_empty() {
                 host.set_state(WidgetState::Unavailable);
                 let amount = format::money(options.amount, options.currency, &options.locale);
-                return view! {
-                    <p data-testid="unavailable">
-                        {format!("Pay later with {} isn't available for {amount}.", config.display_name)}
-                    </p>
-                }
-                .into_any();
+                let message = text(
+                    locale,
+                    MessageId::AmountUnavailable,
+                    &[("merchant", merchant), ("amount", &amount)],
+                );
+                return view! { <p data-testid="unavailable">{message}</p> }.into_any();
             }
             let offers_view = offers_view(offers, options.clone(), host.clone(), report.clone());
             view! {
-                <p class="pl-headline" data-testid="headline">{format!("Pay later with {}", config.display_name)}</p>
+                <p class="pl-headline" data-testid="headline">{text(locale, MessageId::Headline, &[("merchant", merchant)])}</p>
                 <p class="pl-muted" data-testid="plan-families">{families.join(" · ")}</p>
                 <Show when=move || !offers_wanted.get()>
                     <button class="pl-button" type="button" data-testid="show-offers" on:click=move |_| want_offers.set(true)>
-                        "See payment options"
+                        {text(locale, MessageId::SeeOptions, &[])}
                     </button>
                 </Show>
                 {offers_view}
@@ -142,7 +161,8 @@ fn offers_view(
         None => ().into_any(),
         Some(Err(error)) => {
             report(&error);
-            view! { <p class="pl-muted" data-testid="error">"Payment options could not be loaded."</p> }.into_any()
+            let message = text(Locale::resolve(&options.locale), MessageId::OffersUnavailable, &[]);
+            view! { <p class="pl-muted" data-testid="error">{message}</p> }.into_any()
         }
         Some(Ok(response)) => {
             host.set_state(WidgetState::Ready);
@@ -163,14 +183,19 @@ pub fn offer_summary(offer: &Offer, currency: Currency, locale: &str) -> String 
     let installment = format::money(offer.installment_amount, currency, locale);
     let total = format::money(offer.total, currency, locale);
     let apr = format::apr(offer.apr_bps, locale);
-    match offer.kind {
-        PlanKind::PayIn4 => format!("4 payments of {installment} every 2 weeks · {apr} APR · Total {total}"),
-        PlanKind::PayIn30 => format!("Pay {installment} in 30 days · {apr} APR · Total {total}"),
-        PlanKind::Financing => format!(
-            "{} monthly payments of {installment} · {apr} APR · Total {total}",
-            offer.installments
-        ),
-    }
+    let count = offer.installments.to_string();
+    let message = match offer.kind {
+        PlanKind::PayIn4 => MessageId::SummaryPayIn4,
+        PlanKind::PayIn30 => MessageId::SummaryPayIn30,
+        PlanKind::Financing => MessageId::SummaryFinancing,
+    };
+    let values = [
+        ("installment", installment.as_str()),
+        ("apr", &apr),
+        ("total", &total),
+        ("count", &count),
+    ];
+    text(Locale::resolve(locale), message, &values)
 }
 
 /// One plan with its schedule.
@@ -188,10 +213,14 @@ fn OfferCard(
         .schedule
         .iter()
         .map(|installment| {
-            let line = format!(
-                "{}: {}",
+            let (date, amount) = (
                 format::date(installment.due_date, &locale),
-                format::money(installment.amount, currency, &locale)
+                format::money(installment.amount, currency, &locale),
+            );
+            let line = text(
+                Locale::resolve(&locale),
+                MessageId::InstallmentRow,
+                &[("date", &date), ("amount", &amount)],
             );
             view! { <li data-testid="installment">{line}</li> }
         })

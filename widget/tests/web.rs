@@ -119,3 +119,29 @@ fn money_and_dates_follow_the_locale() {
     assert_eq!(format::date(date, "en-US"), "February 28, 2027");
     assert_eq!(format::date(date, "de-DE"), "28. Februar 2027");
 }
+
+#[wasm_bindgen_test]
+fn offer_summary_speaks_each_catalog_locale() {
+    let start = CivilDate::parse("2026-11-23").unwrap();
+    let eur = Currency::parse("EUR").unwrap();
+    let sek = Currency::parse("SEK").unwrap();
+    let pay_in_4 = Offer::compute(&PlanTerms::PayIn4, MinorUnits(12_999), start).unwrap();
+    assert_eq!(
+        offer_summary(&pay_in_4, eur, "de-DE"),
+        "4 Raten à 32,49\u{a0}€ alle 2 Wochen · eff. Jahreszins 0\u{a0}% · Gesamtbetrag 129,99\u{a0}€"
+    );
+    assert_eq!(
+        offer_summary(&pay_in_4, sek, "sv-SE"),
+        "4 betalningar à 32,49\u{a0}kr varannan vecka · effektiv ränta 0\u{a0}% · totalt 129,99\u{a0}kr"
+    );
+    let financing = Offer::compute(
+        &PlanTerms::Financing { months: 6, apr_bps: 0 },
+        MinorUnits(60_000),
+        start,
+    )
+    .unwrap();
+    assert_eq!(
+        offer_summary(&financing, eur, "fr-FR"),
+        "6 mensualités de 100,00\u{a0}€ · TAEG 0\u{a0}% · total 600,00\u{a0}€"
+    );
+}

@@ -1,0 +1,356 @@
+//! The message catalog: every text the widget shows and every reason code's plain-language
+//! message, in each supported locale, with `{placeholders}` filled from data the caller has
+//! already formatted for the locale (numbers and dates are `Intl`'s job in the browser).
+
+use thiserror::Error;
+
+/// Supported locales. Others fall back by language, then to US English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Locale {
+    EnUs,
+    EnGb,
+    DeDe,
+    SvSe,
+    FrFr,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 5] = [Self::EnUs, Self::EnGb, Self::DeDe, Self::SvSe, Self::FrFr];
+
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::EnUs => "en-US",
+            Self::EnGb => "en-GB",
+            Self::DeDe => "de-DE",
+            Self::SvSe => "sv-SE",
+            Self::FrFr => "fr-FR",
+        }
+    }
+
+    /// Best match for a BCP 47 tag: exact (case-insensitive), then same language, then en-US.
+    pub fn resolve(tag: &str) -> Self {
+        let lower = tag.to_ascii_lowercase();
+        if let Some(exact) = Self::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(&lower)) {
+            return exact;
+        }
+        let language = lower.split(['-', '_']).next().unwrap_or("");
+        match language {
+            "de" => Self::DeDe,
+            "sv" => Self::SvSe,
+            "fr" => Self::FrFr,
+            // Commonwealth English reads en-GB conventions better than US ones.
+            "en" if ["au", "nz", "ie", "za", "in"].iter().any(|r| lower.ends_with(r)) => Self::EnGb,
+            _ => Self::EnUs,
+        }
+    }
+
+    /// Whether EU consumer-credit rules apply to promotions shown in this locale (the warning
+    /// that borrowing costs money, representative examples).
+    pub fn is_eu(self) -> bool {
+        matches!(self, Self::DeDe | Self::SvSe | Self::FrFr)
+    }
+}
+
+/// Every message the product shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageId {
+    Headline,
+    PlanFamilyPayIn4,
+    PlanFamilyPayIn30,
+    PlanFamilyFinancing,
+    SeeOptions,
+    Loading,
+    ServiceUnavailable,
+    OffersUnavailable,
+    AmountUnavailable,
+    SummaryPayIn4,
+    SummaryPayIn30,
+    SummaryFinancing,
+    InstallmentRow,
+    BorrowingWarning,
+    RepresentativeExample,
+    NoLateFees,
+    LateFee,
+    Lender,
+    HumanReview,
+    ReasonAmountOutOfRange,
+    ReasonUnderAge,
+    ReasonCreditLimit,
+    ReasonTooManyAttempts,
+    ReasonNeedsReview,
+}
+
+impl MessageId {
+    pub const ALL: [MessageId; 24] = [
+        Self::Headline,
+        Self::PlanFamilyPayIn4,
+        Self::PlanFamilyPayIn30,
+        Self::PlanFamilyFinancing,
+        Self::SeeOptions,
+        Self::Loading,
+        Self::ServiceUnavailable,
+        Self::OffersUnavailable,
+        Self::AmountUnavailable,
+        Self::SummaryPayIn4,
+        Self::SummaryPayIn30,
+        Self::SummaryFinancing,
+        Self::InstallmentRow,
+        Self::BorrowingWarning,
+        Self::RepresentativeExample,
+        Self::NoLateFees,
+        Self::LateFee,
+        Self::Lender,
+        Self::HumanReview,
+        Self::ReasonAmountOutOfRange,
+        Self::ReasonUnderAge,
+        Self::ReasonCreditLimit,
+        Self::ReasonTooManyAttempts,
+        Self::ReasonNeedsReview,
+    ];
+
+    /// The stable reason code a message explains, for reason messages.
+    pub fn reason_code(self) -> Option<&'static str> {
+        match self {
+            Self::ReasonAmountOutOfRange => Some("amount_out_of_range"),
+            Self::ReasonUnderAge => Some("under_age"),
+            Self::ReasonCreditLimit => Some("credit_limit"),
+            Self::ReasonTooManyAttempts => Some("too_many_attempts"),
+            Self::ReasonNeedsReview => Some("needs_review"),
+            _ => None,
+        }
+    }
+
+    /// The message explaining a reason code.
+    pub fn for_reason(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.reason_code() == Some(code))
+    }
+}
+
+/// Why a message could not be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CatalogError {
+    #[error("message {message:?} needs a value for {{{placeholder}}}")]
+    MissingValue { message: MessageId, placeholder: String },
+}
+
+/// The raw template of a message in a locale.
+pub fn template(locale: Locale, message: MessageId) -> &'static str {
+    use Locale::*;
+    use MessageId::*;
+    match (message, locale) {
+        (Headline, EnUs | EnGb) => "Pay later with {merchant}",
+        (Headline, DeDe) => "Später bezahlen bei {merchant}",
+        (Headline, SvSe) => "Betala senare hos {merchant}",
+        (Headline, FrFr) => "Payer plus tard chez {merchant}",
+        (PlanFamilyPayIn4, EnUs | EnGb) => "Pay in 4",
+        (PlanFamilyPayIn4, DeDe) => "In 4 Raten",
+        (PlanFamilyPayIn4, SvSe) => "Dela upp på 4",
+        (PlanFamilyPayIn4, FrFr) => "Payer en 4 fois",
+        (PlanFamilyPayIn30, EnUs | EnGb) => "Pay in 30 days",
+        (PlanFamilyPayIn30, DeDe) => "In 30 Tagen bezahlen",
+        (PlanFamilyPayIn30, SvSe) => "Betala om 30 dagar",
+        (PlanFamilyPayIn30, FrFr) => "Payer sous 30 jours",
+        (PlanFamilyFinancing, EnUs | EnGb) => "Monthly financing",
+        (PlanFamilyFinancing, DeDe) => "Monatliche Finanzierung",
+        (PlanFamilyFinancing, SvSe) => "Månadsbetalning",
+        (PlanFamilyFinancing, FrFr) => "Financement mensuel",
+        (SeeOptions, EnUs | EnGb) => "See payment options",
+        (SeeOptions, DeDe) => "Zahlungsoptionen ansehen",
+        (SeeOptions, SvSe) => "Visa betalningsalternativ",
+        (SeeOptions, FrFr) => "Voir les options de paiement",
+        (Loading, EnUs | EnGb) => "Loading payment options…",
+        (Loading, DeDe) => "Zahlungsoptionen werden geladen …",
+        (Loading, SvSe) => "Laddar betalningsalternativ …",
+        (Loading, FrFr) => "Chargement des options de paiement…",
+        (ServiceUnavailable, EnUs | EnGb) => "Pay later is unavailable right now.",
+        (ServiceUnavailable, DeDe) => "Später bezahlen ist gerade nicht verfügbar.",
+        (ServiceUnavailable, SvSe) => "Betala senare är inte tillgängligt just nu.",
+        (ServiceUnavailable, FrFr) => "Le paiement différé est indisponible pour le moment.",
+        (OffersUnavailable, EnUs | EnGb) => "Payment options could not be loaded.",
+        (OffersUnavailable, DeDe) => "Die Zahlungsoptionen konnten nicht geladen werden.",
+        (OffersUnavailable, SvSe) => "Betalningsalternativen kunde inte laddas.",
+        (OffersUnavailable, FrFr) => "Les options de paiement n’ont pas pu être chargées.",
+        (AmountUnavailable, EnUs | EnGb) => "Pay later with {merchant} isn't available for {amount}.",
+        (AmountUnavailable, DeDe) => "Später bezahlen bei {merchant} ist für {amount} nicht verfügbar.",
+        (AmountUnavailable, SvSe) => "Betala senare hos {merchant} är inte tillgängligt för {amount}.",
+        (AmountUnavailable, FrFr) => "Le paiement différé chez {merchant} n’est pas disponible pour {amount}.",
+        (SummaryPayIn4, EnUs | EnGb) => "4 payments of {installment} every 2 weeks · {apr} APR · Total {total}",
+        (SummaryPayIn4, DeDe) => "4 Raten à {installment} alle 2 Wochen · eff. Jahreszins {apr} · Gesamtbetrag {total}",
+        (SummaryPayIn4, SvSe) => "4 betalningar à {installment} varannan vecka · effektiv ränta {apr} · totalt {total}",
+        (SummaryPayIn4, FrFr) => "4 paiements de {installment} toutes les 2 semaines · TAEG {apr} · total {total}",
+        (SummaryPayIn30, EnUs | EnGb) => "Pay {installment} in 30 days · {apr} APR · Total {total}",
+        (SummaryPayIn30, DeDe) => "{installment} in 30 Tagen · eff. Jahreszins {apr} · Gesamtbetrag {total}",
+        (SummaryPayIn30, SvSe) => "Betala {installment} om 30 dagar · effektiv ränta {apr} · totalt {total}",
+        (SummaryPayIn30, FrFr) => "Payez {installment} sous 30 jours · TAEG {apr} · total {total}",
+        (SummaryFinancing, EnUs | EnGb) => "{count} monthly payments of {installment} · {apr} APR · Total {total}",
+        (SummaryFinancing, DeDe) => {
+            "{count} Monatsraten à {installment} · eff. Jahreszins {apr} · Gesamtbetrag {total}"
+        }
+        (SummaryFinancing, SvSe) => "{count} månadsbetalningar à {installment} · effektiv ränta {apr} · totalt {total}",
+        (SummaryFinancing, FrFr) => "{count} mensualités de {installment} · TAEG {apr} · total {total}",
+        (InstallmentRow, EnUs | EnGb) => "{date}: {amount}",
+        (InstallmentRow, DeDe) => "{date}: {amount}",
+        (InstallmentRow, SvSe) => "{date}: {amount}",
+        (InstallmentRow, FrFr) => "{date} : {amount}",
+        (BorrowingWarning, EnUs | EnGb) => "Borrowing money costs money.",
+        (BorrowingWarning, DeDe) => "Achtung: Geld zu leihen kostet Geld.",
+        (BorrowingWarning, SvSe) => "Det kostar pengar att låna pengar.",
+        (BorrowingWarning, FrFr) => "Attention, emprunter de l’argent coûte aussi de l’argent.",
+        (RepresentativeExample, EnUs | EnGb) => {
+            "Representative example: credit of {principal} over {count} months at {apr} APR (fixed). Monthly payment {installment}, total interest {interest}, total payable {total}."
+        }
+        (RepresentativeExample, DeDe) => {
+            "Repräsentatives Beispiel: Nettodarlehensbetrag {principal}, Laufzeit {count} Monate, gebundener Sollzins, eff. Jahreszins {apr}. Monatsrate {installment}, Zinsen gesamt {interest}, Gesamtbetrag {total}."
+        }
+        (RepresentativeExample, SvSe) => {
+            "Representativt exempel: kredit på {principal} över {count} månader, effektiv ränta {apr} (fast). Månadsbelopp {installment}, total räntekostnad {interest}, totalt att betala {total}."
+        }
+        (RepresentativeExample, FrFr) => {
+            "Exemple représentatif : crédit de {principal} sur {count} mois, TAEG fixe {apr}. Mensualité {installment}, intérêts totaux {interest}, montant total dû {total}."
+        }
+        (NoLateFees, EnUs | EnGb) => "No late fees.",
+        (NoLateFees, DeDe) => "Keine Mahngebühren.",
+        (NoLateFees, SvSe) => "Inga förseningsavgifter.",
+        (NoLateFees, FrFr) => "Aucuns frais de retard.",
+        (LateFee, EnUs | EnGb) => "Late fee: {fee} per missed payment.",
+        (LateFee, DeDe) => "Mahngebühr: {fee} je versäumter Rate.",
+        (LateFee, SvSe) => "Förseningsavgift: {fee} per missad betalning.",
+        (LateFee, FrFr) => "Frais de retard : {fee} par échéance manquée.",
+        (Lender, EnUs | EnGb) => "Credit provided by {lender}.",
+        (Lender, DeDe) => "Kreditgeber: {lender}.",
+        (Lender, SvSe) => "Kreditgivare: {lender}.",
+        (Lender, FrFr) => "Prêteur : {lender}.",
+        (HumanReview, EnUs | EnGb) => "You can ask for a person to review this decision: {contact}.",
+        (HumanReview, DeDe) => "Sie können verlangen, dass ein Mensch diese Entscheidung prüft: {contact}.",
+        (HumanReview, SvSe) => "Du kan begära att en person granskar beslutet: {contact}.",
+        (HumanReview, FrFr) => "Vous pouvez demander qu’une personne réexamine cette décision : {contact}.",
+        (ReasonAmountOutOfRange, EnUs | EnGb) => "This amount is outside the range this plan covers.",
+        (ReasonAmountOutOfRange, DeDe) => "Dieser Betrag liegt außerhalb des Rahmens dieses Plans.",
+        (ReasonAmountOutOfRange, SvSe) => "Beloppet ligger utanför det som planen täcker.",
+        (ReasonAmountOutOfRange, FrFr) => "Ce montant est en dehors de la fourchette couverte par cette offre.",
+        (ReasonUnderAge, EnUs | EnGb) => "You must be 18 or older to use pay later.",
+        (ReasonUnderAge, DeDe) => "Für Später bezahlen müssen Sie mindestens 18 Jahre alt sein.",
+        (ReasonUnderAge, SvSe) => "Du måste vara minst 18 år för att betala senare.",
+        (ReasonUnderAge, FrFr) => "Vous devez avoir au moins 18 ans pour payer plus tard.",
+        (ReasonCreditLimit, EnUs | EnGb) => "This purchase would go over your current spending limit.",
+        (ReasonCreditLimit, DeDe) => "Dieser Kauf würde Ihr aktuelles Limit überschreiten.",
+        (ReasonCreditLimit, SvSe) => "Köpet skulle överskrida din nuvarande kreditgräns.",
+        (ReasonCreditLimit, FrFr) => "Cet achat dépasserait votre plafond actuel.",
+        (ReasonTooManyAttempts, EnUs | EnGb) => "There were too many attempts in a short time. Please try again later.",
+        (ReasonTooManyAttempts, DeDe) => "Zu viele Versuche in kurzer Zeit. Bitte versuchen Sie es später erneut.",
+        (ReasonTooManyAttempts, SvSe) => "För många försök på kort tid. Försök igen senare.",
+        (ReasonTooManyAttempts, FrFr) => "Trop de tentatives en peu de temps. Veuillez réessayer plus tard.",
+        (ReasonNeedsReview, EnUs | EnGb) => "We need a little more time to review this request.",
+        (ReasonNeedsReview, DeDe) => "Wir benötigen etwas mehr Zeit, um diese Anfrage zu prüfen.",
+        (ReasonNeedsReview, SvSe) => "Vi behöver lite mer tid för att granska förfrågan.",
+        (ReasonNeedsReview, FrFr) => "Nous avons besoin d’un peu plus de temps pour examiner cette demande.",
+    }
+}
+
+/// The `{placeholder}` names of a template, in order of appearance.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start + 1..].find('}') else { break };
+        names.push(&rest[start + 1..start + 1 + len]);
+        rest = &rest[start + 2 + len..];
+    }
+    names
+}
+
+/// Renders a message, filling every placeholder from `values`.
+pub fn render(locale: Locale, message: MessageId, values: &[(&str, &str)]) -> Result<String, CatalogError> {
+    let template = template(locale, message);
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start + 1..].find('}') else { break };
+        let name = &rest[start + 1..start + 1 + len];
+        let value = values
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| *value)
+            .ok_or_else(|| CatalogError::MissingValue {
+                message,
+                placeholder: name.to_owned(),
+            })?;
+        out.push_str(&rest[..start]);
+        out.push_str(value);
+        rest = &rest[start + 2 + len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_locale_has_every_message_with_the_same_placeholders() {
+        for message in MessageId::ALL {
+            let mut reference = placeholders(template(Locale::EnUs, message));
+            reference.sort_unstable();
+            for locale in Locale::ALL {
+                let text = template(locale, message);
+                assert!(!text.trim().is_empty(), "{message:?} {locale:?}");
+                let mut names = placeholders(text);
+                names.sort_unstable();
+                assert_eq!(names, reference, "{message:?} in {}", locale.tag());
+            }
+        }
+    }
+
+    #[test]
+    fn renders_with_values_and_refuses_missing_ones() {
+        let values = [
+            ("installment", "32,49\u{a0}€"),
+            ("apr", "0\u{a0}%"),
+            ("total", "129,99\u{a0}€"),
+        ];
+        assert_eq!(
+            render(Locale::DeDe, MessageId::SummaryPayIn4, &values).unwrap(),
+            "4 Raten à 32,49\u{a0}€ alle 2 Wochen · eff. Jahreszins 0\u{a0}% · Gesamtbetrag 129,99\u{a0}€"
+        );
+        assert_eq!(
+            render(Locale::EnUs, MessageId::SummaryPayIn4, &values[..2]),
+            Err(CatalogError::MissingValue {
+                message: MessageId::SummaryPayIn4,
+                placeholder: "total".into()
+            })
+        );
+        assert_eq!(
+            render(Locale::SvSe, MessageId::BorrowingWarning, &[]).unwrap(),
+            "Det kostar pengar att låna pengar."
+        );
+    }
+
+    #[test]
+    fn locales_resolve_with_fallbacks() {
+        let cases = [
+            ("en-US", Locale::EnUs),
+            ("EN-gb", Locale::EnGb),
+            ("de-AT", Locale::DeDe),
+            ("sv", Locale::SvSe),
+            ("fr-CA", Locale::FrFr),
+            ("en-AU", Locale::EnGb),
+            ("ja-JP", Locale::EnUs),
+            ("", Locale::EnUs),
+        ];
+        for (tag, locale) in cases {
+            assert_eq!(Locale::resolve(tag), locale, "{tag}");
+        }
+        assert!(Locale::DeDe.is_eu() && !Locale::EnUs.is_eu() && !Locale::EnGb.is_eu());
+    }
+
+    #[test]
+    fn reason_codes_map_to_messages_both_ways() {
+        for message in MessageId::ALL {
+            if let Some(code) = message.reason_code() {
+                assert_eq!(MessageId::for_reason(code), Some(message));
+            }
+        }
+        assert_eq!(MessageId::for_reason("made_up"), None);
+    }
+}
