@@ -62,7 +62,15 @@ pub struct MerchantConfig {
     /// Late fee in minor units per currency; absent means none is ever charged.
     #[serde(default)]
     pub late_fees: BTreeMap<Currency, MinorUnits>,
+    /// Privacy by default: without an explicit `always`, nothing is sent before consent.
+    #[serde(default = "TelemetryMode::default_mode")]
     pub telemetry: TelemetryMode,
+}
+
+impl TelemetryMode {
+    fn default_mode() -> Self {
+        Self::Consent
+    }
 }
 
 /// Why a stored merchant configuration is unusable.
@@ -76,6 +84,14 @@ pub enum MerchantConfigError {
     BadFinancingTerm { months: u8, apr_bps: u32 },
     #[error("plan {0} is configured twice")]
     DuplicatePlan(&'static str),
+    #[error("allowed origin {0:?} must be scheme://host[:port] with nothing after it")]
+    BadOrigin(String),
+    #[error("{field} is empty or too long")]
+    BadText { field: &'static str },
+    #[error("publishable_key must look like pk_test_… or pk_live_…")]
+    BadKey,
+    #[error("merchant_id must be m_ followed by lower-case letters, digits or _")]
+    BadMerchantId,
 }
 
 impl MerchantConfig {
@@ -87,6 +103,27 @@ impl MerchantConfig {
     }
 
     fn validate(&self) -> Result<(), MerchantConfigError> {
+        let id_ok = self.merchant_id.strip_prefix("m_").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest.len() <= 64
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        });
+        if !id_ok {
+            return Err(MerchantConfigError::BadMerchantId);
+        }
+        if !crate::widget_options::is_publishable_key(&self.publishable_key) {
+            return Err(MerchantConfigError::BadKey);
+        }
+        for (field, text) in [("display_name", &self.display_name), ("lender", &self.lender)] {
+            if text.trim().is_empty() || text.chars().count() > 80 {
+                return Err(MerchantConfigError::BadText { field });
+            }
+        }
+        if let Some(bad) = self.allowed_origins.iter().find(|o| !is_exact_origin(o)) {
+            return Err(MerchantConfigError::BadOrigin(bad.clone()));
+        }
         let mut seen = Vec::new();
         for plan in &self.plans {
             if seen.contains(&plan.kind) {
@@ -159,6 +196,28 @@ impl MerchantConfig {
         self.allowed_origins.iter().any(|allowed| allowed == origin)
             || (self.publishable_key.starts_with("pk_test_") && is_loopback_origin(origin))
     }
+}
+
+/// An origin as browsers send it: `https://shop.example` or `http://host:8080`, lower-case
+/// host, no path, no trailing slash, no credentials.
+pub fn is_exact_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok_and(|n| n > 0));
+    host_ok && port_ok
 }
 
 /// `http://127.0.0.1:PORT` or `http://localhost:PORT` exactly (no path, no credentials).
@@ -320,5 +379,75 @@ mod tests {
             MerchantConfig::from_json(&duplicate.to_string()),
             Err(MerchantConfigError::DuplicatePlan("pay_in_4"))
         );
+        let edit = |field: &str, value: serde_json::Value| {
+            let mut config = good.clone();
+            config[field] = value;
+            MerchantConfig::from_json(&config.to_string()).map(|_| ())
+        };
+        let bad_origin = |o: &str| MerchantConfigError::BadOrigin(o.into());
+        let cases = [
+            (
+                "allowed_origins",
+                serde_json::json!(["https://shop.example/"]),
+                bad_origin("https://shop.example/"),
+            ),
+            (
+                "allowed_origins",
+                serde_json::json!(["shop.example"]),
+                bad_origin("shop.example"),
+            ),
+            (
+                "allowed_origins",
+                serde_json::json!(["https://Shop.example"]),
+                bad_origin("https://Shop.example"),
+            ),
+            (
+                "allowed_origins",
+                serde_json::json!(["https://a:b@shop.example"]),
+                bad_origin("https://a:b@shop.example"),
+            ),
+            (
+                "display_name",
+                serde_json::json!("  "),
+                MerchantConfigError::BadText { field: "display_name" },
+            ),
+            (
+                "lender",
+                serde_json::json!("x".repeat(81)),
+                MerchantConfigError::BadText { field: "lender" },
+            ),
+            (
+                "publishable_key",
+                serde_json::json!("sk_live_oops"),
+                MerchantConfigError::BadKey,
+            ),
+            (
+                "merchant_id",
+                serde_json::json!("Nordic"),
+                MerchantConfigError::BadMerchantId,
+            ),
+        ];
+        for (field, value, error) in cases {
+            assert_eq!(edit(field, value.clone()), Err(error), "{field} = {value}");
+        }
+        assert_eq!(
+            edit(
+                "allowed_origins",
+                serde_json::json!(["https://shop.example", "http://localhost:3000"])
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn telemetry_defaults_to_consent() {
+        let mut config: serde_json::Value =
+            serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+        config.as_object_mut().unwrap().remove("telemetry");
+        assert_eq!(
+            MerchantConfig::from_json(&config.to_string()).unwrap().telemetry,
+            TelemetryMode::Consent
+        );
+        assert_eq!(demo().telemetry, TelemetryMode::Always);
     }
 }
