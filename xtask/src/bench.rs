@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: the figures we quote. For now the shipped sizes (raw, gzip, brotli) of
-//! the widget and the edge bundle, measured on the release build; later issues add latencies.
+//! `cargo xtask bench`: the figures we quote: the shipped sizes (raw, gzip, brotli) of the widget
+//! and the edge bundle, measured on the release build, and the domain core's hot paths
+//! (criterion); later issues add latencies.
 
 use std::io::Write;
 use std::path::Path;
