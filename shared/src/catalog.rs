@@ -247,39 +247,57 @@ pub fn template(locale: Locale, message: MessageId) -> &'static str {
     }
 }
 
-/// The `{placeholder}` names of a template, in order of appearance.
-pub fn placeholders(template: &str) -> Vec<&str> {
-    let mut names = Vec::new();
+/// A piece of a template: literal text or a `{placeholder}` name.
+enum Segment<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+}
+
+/// Splits a template into text and placeholders; an unclosed `{` stays text.
+fn segments(template: &str) -> Vec<Segment<'_>> {
+    let mut parts = Vec::new();
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         let Some(len) = rest[start + 1..].find('}') else { break };
-        names.push(&rest[start + 1..start + 1 + len]);
+        parts.push(Segment::Text(&rest[..start]));
+        parts.push(Segment::Placeholder(&rest[start + 1..start + 1 + len]));
         rest = &rest[start + 2 + len..];
     }
-    names
+    parts.push(Segment::Text(rest));
+    parts
+}
+
+/// The `{placeholder}` names of a template, in order of appearance.
+pub fn placeholders(template: &str) -> Vec<&str> {
+    segments(template)
+        .into_iter()
+        .filter_map(|segment| match segment {
+            Segment::Placeholder(name) => Some(name),
+            Segment::Text(_) => None,
+        })
+        .collect()
 }
 
 /// Renders a message, filling every placeholder from `values`.
 pub fn render(locale: Locale, message: MessageId, values: &[(&str, &str)]) -> Result<String, CatalogError> {
     let template = template(locale, message);
     let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(start) = rest.find('{') {
-        let Some(len) = rest[start + 1..].find('}') else { break };
-        let name = &rest[start + 1..start + 1 + len];
-        let value = values
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| *value)
-            .ok_or_else(|| CatalogError::MissingValue {
-                message,
-                placeholder: name.to_owned(),
-            })?;
-        out.push_str(&rest[..start]);
-        out.push_str(value);
-        rest = &rest[start + 2 + len..];
+    for segment in segments(template) {
+        match segment {
+            Segment::Text(text) => out.push_str(text),
+            Segment::Placeholder(name) => {
+                let value = values
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| *value)
+                    .ok_or_else(|| CatalogError::MissingValue {
+                        message,
+                        placeholder: name.to_owned(),
+                    })?;
+                out.push_str(value);
+            }
+        }
     }
-    out.push_str(rest);
     Ok(out)
 }
 
