@@ -106,6 +106,22 @@ pub struct RecordContext {
     pub customer_id_hash: Option<String>,
 }
 
+impl RecordContext {
+    /// The context of an accepted telemetry event; checkout details (amount, currency) come
+    /// from the session, which the caller adds.
+    pub fn for_event(event: &crate::telemetry::Event, merchant_id: &str, session_id: &str) -> Self {
+        Self {
+            event_id: event.id.clone(),
+            event_name: event.name.as_str().to_owned(),
+            merchant_id: merchant_id.to_owned(),
+            session_id: session_id.to_owned(),
+            seq: event.seq,
+            plan_id: event.props.get("plan_id").and_then(|v| v.as_str()).map(str::to_owned),
+            ..Self::default()
+        }
+    }
+}
+
 impl LogRecord {
     /// Builds the record of one event. Times in epoch milliseconds.
     pub fn new(context: &RecordContext, client_time_ms: i64, observed_time_ms: i64, severity_number: i32) -> Self {
@@ -282,6 +298,31 @@ mod tests {
             }]
         });
         assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn an_accepted_event_becomes_its_record() {
+        let raw = serde_json::json!({
+            "id": "0190D2C4-6B7A-7CC2-9A1E-3F6B2A9D4E10", "name": "plan_selected", "ts": 1_795_420_800_123i64,
+            "seq": 4, "props": { "plan_id": "financing_12" }
+        });
+        let event = crate::telemetry::validate_event(raw, 1_795_420_800_500).unwrap();
+        let mut context = RecordContext::for_event(&event, "m_nordic_outdoor", "ses_123");
+        assert_eq!(
+            context.event_id, "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10",
+            "ids are normalized to lower case"
+        );
+        assert_eq!((context.seq, context.plan_id.as_deref()), (4, Some("financing_12")));
+        context.amount_minor = Some(25_000);
+        let record = LogRecord::new(&context, event.ts, 1_795_420_800_500, SEVERITY_INFO);
+        assert_eq!(record.time_unix_nano, 1_795_420_800_123_000_000);
+        assert_eq!(record.event_name, "plan_selected");
+        assert!(record.attributes.contains(&KeyValue::string("plan.id", "financing_12")));
+        assert!(
+            record
+                .attributes
+                .contains(&KeyValue::int("checkout.amount_minor", 25_000))
+        );
     }
 
     #[test]

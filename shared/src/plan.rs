@@ -361,6 +361,23 @@ mod tests {
     }
 
     #[test]
+    fn pay_in_4_in_kuwaiti_dinar_keeps_three_decimals() {
+        // 100.003 KWD = 100 003 fils: 25 000.75 each → 25 003 first, then 25 000.
+        let s = PlanTerms::PayIn4
+            .schedule(MinorUnits(100_003), date("2026-12-31"))
+            .unwrap();
+        assert_eq!(
+            rows(&s),
+            [
+                ("2026-12-31".into(), 25_003),
+                ("2027-01-14".into(), 25_000),
+                ("2027-01-28".into(), 25_000),
+                ("2027-02-11".into(), 25_000)
+            ]
+        );
+    }
+
+    #[test]
     fn pay_in_30_is_one_payment_thirty_days_on() {
         let s = PlanTerms::PayIn30
             .schedule(MinorUnits(4500), date("2026-12-25"))
