@@ -10,7 +10,10 @@ fuzz_target!(|body: &[u8]| {
     if let Ok(batch) = validate_batch(body, NOW_MS) {
         for (_, event) in batch.accepted {
             let again = serde_json::to_value(&event).expect("events serialize");
-            assert!(validate_event(again, NOW_MS).is_ok(), "an accepted event must stay valid");
+            assert!(
+                validate_event(again, NOW_MS).is_ok(),
+                "an accepted event must stay valid"
+            );
         }
     }
 });
