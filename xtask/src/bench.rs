@@ -90,5 +90,21 @@ pub fn run() -> Result<(), String> {
         "edge bundle vs 3 MB gzip free-plan limit: {:.3}×",
         edge.gzip as f64 / 3_000_000.0
     );
-    Ok(())
+    println!("\ndomain core (criterion): schedules and a 100-event batch");
+    crate::cmd::run(
+        paylater_harness::paths::offline(&mut Command::new("cargo"))
+            .current_dir(&root)
+            .args([
+                "bench",
+                "-p",
+                "paylater-shared",
+                "--bench",
+                "core",
+                "--",
+                "--warm-up-time",
+                "1",
+                "--measurement-time",
+                "3",
+            ]),
+    )
 }
