@@ -11,7 +11,8 @@ use crate::{build, interrupt, tools};
 
 pub fn run() -> Result<(), String> {
     let tools = tools::bootstrap()?;
-    build::widget(&tools)?;
+    // The widget is built by trunk's pre_build hook (`cargo xtask build-widget`) before the page
+    // is served, and again on every change; building it here too would only repeat that.
     build::edge(&tools)?;
     let work_dir = paths::workspace_root().join("target/demo");
     let mut edge = Edge::start(EdgeOptions {
