@@ -40,9 +40,26 @@ pub fn bootstrap() -> Result<Tools, String> {
     let bindgen_version = locked_version(&lock, "wasm-bindgen")?;
     let worker_version = locked_version(&lock, "worker")?;
     // wasm-bindgen-cli's own lockfile pins a crate the registry lacks: it installs unlocked.
-    ensure_cargo_tool("wasm-bindgen-cli", &bindgen_version, "wasm-bindgen", false)?;
-    ensure_cargo_tool("worker-build", &worker_version, "worker-build", true)?;
-    ensure_cargo_tool("trunk", TRUNK_VERSION, "trunk", true)?;
+    install_cargo_tools(&[
+        CargoTool {
+            package: "wasm-bindgen-cli",
+            version: &bindgen_version,
+            binary: "wasm-bindgen",
+            locked: false,
+        },
+        CargoTool {
+            package: "worker-build",
+            version: &worker_version,
+            binary: "worker-build",
+            locked: true,
+        },
+        CargoTool {
+            package: "trunk",
+            version: TRUNK_VERSION,
+            binary: "trunk",
+            locked: true,
+        },
+    ])?;
     cmd::run(Command::new("cargo").current_dir(&root).args(["fetch", "--locked"]))?;
     Ok(Tools {
         wasm_bindgen: paths::tool("wasm-bindgen"),
@@ -139,27 +156,78 @@ fn ensure_node_modules(root: &Path) -> Result<(), String> {
     std::fs::write(&stamp_path, wanted).map_err(|e| format!("writing {}: {e}", stamp_path.display()))
 }
 
-fn ensure_cargo_tool(package: &str, version: &str, binary: &str, locked: bool) -> Result<(), String> {
-    let bin = paths::tool(binary);
-    let installed = cmd::output(Command::new(&bin).arg("--version")).unwrap_or_default();
-    if installed.split_whitespace().any(|word| word == version) {
+/// A tool installed from crates.io with `cargo install`.
+struct CargoTool<'a> {
+    package: &'a str,
+    version: &'a str,
+    binary: &'a str,
+    locked: bool,
+}
+
+impl CargoTool<'_> {
+    fn is_installed(&self) -> bool {
+        let installed = cmd::output(Command::new(paths::tool(self.binary)).arg("--version")).unwrap_or_default();
+        installed.split_whitespace().any(|word| word == self.version)
+    }
+}
+
+/// Installs the missing tools side by side: each build spends long stretches in single-threaded
+/// crates (lightningcss in trunk), so on two cores running them together finishes sooner than
+/// one after another. Each gets its own target dir (no lock contention) and log file.
+fn install_cargo_tools(tools: &[CargoTool<'_>]) -> Result<(), String> {
+    let missing: Vec<&CargoTool<'_>> = tools.iter().filter(|t| !t.is_installed()).collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    eprintln!(
-        "installing {package} {version} (found: {:?}); this takes a few minutes",
-        installed.trim()
-    );
-    let tools = paths::tools_dir();
-    let mut install = Command::new("cargo");
-    install
-        .current_dir(paths::workspace_root())
-        .args(["install", package, "--version", version, "--root"])
-        .arg(&tools)
-        .env("CARGO_TARGET_DIR", tools.join("target"));
-    if locked {
-        install.arg("--locked");
+    let root = paths::tools_dir();
+    let logs = root.join("logs");
+    std::fs::create_dir_all(&logs).map_err(|e| format!("creating {}: {e}", logs.display()))?;
+    let mut children = Vec::new();
+    for tool in &missing {
+        eprintln!(
+            "installing {} {} from crates.io (a few minutes; log in {})",
+            tool.package,
+            tool.version,
+            logs.display()
+        );
+        let log_path = logs.join(format!("{}-{}.log", tool.package, tool.version));
+        let log = std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+        let err = log.try_clone().map_err(|e| e.to_string())?;
+        let mut install = Command::new("cargo");
+        install
+            .current_dir(paths::workspace_root())
+            .args(["install", tool.package, "--version", tool.version, "--root"])
+            .arg(&root)
+            .env("CARGO_TARGET_DIR", root.join("target").join(tool.package))
+            .stdout(log)
+            .stderr(err);
+        if tool.locked {
+            install.arg("--locked");
+        }
+        let child = install
+            .spawn()
+            .map_err(|e| format!("cargo install {}: {e}", tool.package))?;
+        children.push((tool, child, log_path));
     }
-    cmd::run(&mut install)
+    let mut failures = Vec::new();
+    for (tool, mut child, log_path) in children {
+        let ok = child.wait().is_ok_and(|status| status.success());
+        if !ok {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            eprintln!(
+                "--- {} install log (tail)\n{}",
+                tool.package,
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+            failures.push(tool.package);
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("cargo install failed: {}", failures.join(", ")))
+    }
 }
 
 #[cfg(test)]
