@@ -6,12 +6,13 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Context, Date, Env, Headers, Request, Response, console_log, event};
 
 use crate::auth::{check_key_format, check_origin, merchant_from_store, merchant_kv_key};
-use crate::bindings::MERCHANTS_KV;
+use crate::bindings::{MERCHANTS_KV, SESSION_KEYS};
 use crate::error::EdgeError;
 use crate::handlers;
 use crate::headers::{SECURITY_HEADERS, cors_for_checked_origin, preflight};
 use crate::query::OffersQuery;
 use crate::route::Route;
+use crate::sessions;
 
 #[wasm_bindgen]
 extern "C" {
@@ -59,7 +60,25 @@ async fn load_merchant(env: &Env, key: &str) -> Result<paylater_shared::Merchant
     merchant_from_store(stored)
 }
 
-async fn answer(route: &Route, req: &Request, env: &Env, origin: Option<&str>) -> Result<Answer, EdgeError> {
+/// Reads a request body, refusing oversized ones by their declared length before reading.
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, EdgeError> {
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > sessions::MAX_BODY_BYTES) {
+        return Err(EdgeError::BodyTooLarge);
+    }
+    let body = req.bytes().await.map_err(internal("reading body"))?;
+    if body.len() > sessions::MAX_BODY_BYTES {
+        return Err(EdgeError::BodyTooLarge);
+    }
+    Ok(body)
+}
+
+async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str>) -> Result<Answer, EdgeError> {
     match route {
         Route::Health => Answer::json(&handlers::health(), vec![("Cache-Control", "no-store".into())]),
         Route::Preflight => Ok(Answer {
@@ -91,6 +110,23 @@ async fn answer(route: &Route, req: &Request, env: &Env, origin: Option<&str>) -
             headers.push(("Cache-Control", "private, max-age=60".into()));
             Answer::json(&handlers::offers(&merchant, &query, today)?, headers)
         }
+        Route::Sessions => {
+            sessions::check_content_type(req.headers().get("Content-Type").ok().flatten().as_deref())?;
+            let body = read_body(req).await?;
+            let request = sessions::parse_session_request(&body)?;
+            let merchant = load_merchant(env, &request.key).await?;
+            let secret = env
+                .secret(SESSION_KEYS)
+                .map_err(internal("SESSION_KEYS secret"))?
+                .to_string();
+            let keyring = sessions::keyring_from_secret(&secret)?;
+            let now_s = (Date::now().as_millis() / 1000) as i64;
+            let created = sessions::create_session(&merchant, &request, origin, &keyring, random_uuid(), now_s)?;
+            let mut answer = Answer::json(&created, cors_for_checked_origin(origin))?;
+            answer.status = 201;
+            answer.headers.push(("Cache-Control", "no-store".into()));
+            Ok(answer)
+        }
     }
 }
 
@@ -115,7 +151,7 @@ fn respond(answer: Answer, request_id: &str) -> worker::Result<Response> {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let started = Date::now().as_millis();
     let request_id = random_uuid();
     let method = req.method().to_string();
@@ -123,7 +159,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let origin = req.headers().get("Origin").ok().flatten();
     let route = Route::resolve(&method, &path);
     let outcome = match &route {
-        Ok(route) => answer(route, &req, &env, origin.as_deref()).await,
+        Ok(route) => answer(route, &mut req, &env, origin.as_deref()).await,
         Err(error) => Err(error.clone()),
     };
     let (answer, error_detail) = match outcome {

@@ -33,6 +33,16 @@ pub enum EdgeError {
     UnknownParameter { name: String },
     #[error("query parameter {name} is given more than once")]
     RepeatedParameter { name: String },
+    #[error("request body is larger than 65536 bytes")]
+    BodyTooLarge,
+    #[error("Content-Type must be application/json or text/plain, not {got}")]
+    UnsupportedMediaType { got: String },
+    #[error("body is not valid JSON: {detail}")]
+    InvalidJson { detail: String },
+    #[error("unknown field {name}")]
+    UnknownField { name: String },
+    #[error("this endpoint is for browsers: an Origin header is required")]
+    OriginRequired,
     #[error("internal error; it has been logged")]
     Internal { detail: String },
 }
@@ -43,7 +53,9 @@ impl EdgeError {
             Self::NotFound { .. } => 404,
             Self::MethodNotAllowed { .. } => 405,
             Self::UnknownKey => 401,
-            Self::OriginNotAllowed { .. } => 403,
+            Self::OriginNotAllowed { .. } | Self::OriginRequired => 403,
+            Self::BodyTooLarge => 413,
+            Self::UnsupportedMediaType { .. } => 415,
             Self::CurrencyNotOffered { .. } => 422,
             Self::Internal { .. } => 500,
             Self::Missing { .. }
@@ -53,7 +65,9 @@ impl EdgeError {
             | Self::InvalidDate { .. }
             | Self::InvalidLocale
             | Self::UnknownParameter { .. }
-            | Self::RepeatedParameter { .. } => 400,
+            | Self::RepeatedParameter { .. }
+            | Self::InvalidJson { .. }
+            | Self::UnknownField { .. } => 400,
         }
     }
 
@@ -72,6 +86,11 @@ impl EdgeError {
             Self::InvalidLocale => "invalid_locale",
             Self::UnknownParameter { .. } => "unknown_parameter",
             Self::RepeatedParameter { .. } => "repeated_parameter",
+            Self::BodyTooLarge => "body_too_large",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::InvalidJson { .. } => "invalid_json",
+            Self::UnknownField { .. } => "unknown_field",
+            Self::OriginRequired => "origin_required",
             Self::Internal { .. } => "internal_error",
         }
     }
@@ -81,12 +100,18 @@ impl EdgeError {
         match self {
             Self::Missing { field } | Self::InvalidDate { field, .. } => Some(field),
             Self::InvalidKey | Self::UnknownKey => Some("key"),
-            Self::OriginNotAllowed { .. } => Some("Origin"),
+            Self::OriginNotAllowed { .. } | Self::OriginRequired => Some("Origin"),
+            Self::UnsupportedMediaType { .. } => Some("Content-Type"),
+            Self::UnknownField { name } => Some(name),
             Self::InvalidAmount(_) => Some("amount"),
             Self::InvalidCurrency(_) | Self::CurrencyNotOffered { .. } => Some("currency"),
             Self::InvalidLocale => Some("locale"),
             Self::UnknownParameter { name } | Self::RepeatedParameter { name } => Some(name),
-            Self::NotFound { .. } | Self::MethodNotAllowed { .. } | Self::Internal { .. } => None,
+            Self::NotFound { .. }
+            | Self::MethodNotAllowed { .. }
+            | Self::Internal { .. }
+            | Self::BodyTooLarge
+            | Self::InvalidJson { .. } => None,
         }
     }
 

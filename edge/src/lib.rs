@@ -10,6 +10,7 @@
 //! - [`headers`]: CORS and security headers.
 //! - [`error`]: [`error::EdgeError`], mapped to HTTP status and the contract's JSON body in one place.
 //! - [`handlers`]: what each route answers, given the data the runtime fetched.
+//! - [`sessions`]: `POST /v1/sessions`: body parsing, origin rules, bound session tokens.
 //! - `entry` (wasm32 only): `#[event(fetch)]`, bindings, access log.
 
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod handlers;
 pub mod headers;
 pub mod query;
 pub mod route;
+pub mod sessions;
 
 #[cfg(target_arch = "wasm32")]
 mod entry;
@@ -26,4 +28,6 @@ mod entry;
 pub mod bindings {
     /// KV namespace holding `merchant:{publishable_key}` → merchant config JSON.
     pub const MERCHANTS_KV: &str = "MERCHANTS";
+    /// Secret: `kid:base64url` HMAC keys for session tokens, newest first (`.dev.vars` locally).
+    pub const SESSION_KEYS: &str = "SESSION_KEYS";
 }

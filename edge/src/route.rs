@@ -10,6 +10,7 @@ pub enum Route {
         key: String,
     },
     Offers,
+    Sessions,
     /// A CORS preflight for any API path.
     Preflight,
 }
@@ -25,10 +26,12 @@ impl Route {
                 (Self::MerchantConfig { key: (*key).to_owned() }, "GET")
             }
             ["v1", "offers"] => (Self::Offers, "GET"),
+            ["v1", "sessions"] => (Self::Sessions, "POST"),
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
         };
         match method {
             "GET" | "HEAD" if allowed == "GET" => Ok(route),
+            "POST" if allowed == "POST" => Ok(route),
             "OPTIONS" if path.starts_with("/v1/") => Ok(Self::Preflight),
             _ => Err(EdgeError::MethodNotAllowed {
                 method: method.to_owned(),
@@ -43,6 +46,7 @@ impl Route {
             Self::Health => "health",
             Self::MerchantConfig { .. } => "merchant_config",
             Self::Offers => "offers",
+            Self::Sessions => "sessions",
             Self::Preflight => "preflight",
         }
     }
@@ -63,6 +67,11 @@ mod tests {
         );
         assert_eq!(Route::resolve("GET", "/v1/offers"), Ok(Route::Offers));
         assert_eq!(Route::resolve("OPTIONS", "/v1/offers"), Ok(Route::Preflight));
+        assert_eq!(Route::resolve("POST", "/v1/sessions"), Ok(Route::Sessions));
+        assert_eq!(
+            Route::resolve("GET", "/v1/sessions").map_err(|e| e.code()),
+            Err("method_not_allowed")
+        );
     }
 
     #[test]

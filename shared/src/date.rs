@@ -117,6 +117,18 @@ impl CivilDate {
     }
 }
 
+/// An instant (epoch seconds) as RFC 3339 in UTC, `2026-11-23T10:30:00Z`.
+pub fn rfc3339_utc(epoch_s: i64) -> Result<String, DateError> {
+    let date = CivilDate::from_days_since_epoch(epoch_s.div_euclid(86_400))?;
+    let seconds = epoch_s.rem_euclid(86_400);
+    Ok(format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60
+    ))
+}
+
 /// Leap years of the Gregorian calendar.
 pub fn is_leap_year(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
@@ -194,6 +206,13 @@ mod tests {
         assert_eq!(date("2028-02-20").add_days(14), Ok(date("2028-03-05")));
         assert_eq!(date("2027-02-20").add_days(14), Ok(date("2027-03-06")));
         assert_eq!(date("2026-12-25").add_days(30), Ok(date("2027-01-24")));
+    }
+
+    #[test]
+    fn rfc3339_timestamps() {
+        assert_eq!(rfc3339_utc(0), Ok("1970-01-01T00:00:00Z".into()));
+        assert_eq!(rfc3339_utc(1_795_429_845), Ok("2026-11-23T10:30:45Z".into()));
+        assert_eq!(rfc3339_utc(-1), Err(DateError::OutOfRange));
     }
 
     #[test]

@@ -153,3 +153,130 @@ fn config_offers_assets_and_errors_over_http() {
         assert!(reply.json()["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
 }
+
+/// `POST /v1/sessions`: a browser on an allowed origin gets a token the edge's own key verifies,
+/// bound to what it asked for; everything else gets its typed error.
+#[test]
+fn sessions_are_issued_to_allowed_origins_only() {
+    let work = tempfile::tempdir().unwrap();
+    let edge = start(&work);
+    let url = format!("{}/v1/sessions", edge.url);
+    let origin = "http://127.0.0.1:8080";
+    let body = r#"{"key":"pk_test_demo","amount":12999,"currency":"USD"}"#;
+    let post = |headers: &[(&str, &str)], body: &str| http::request("POST", &url, headers, Some(body)).unwrap();
+
+    let created = post(&[("Origin", origin), ("Content-Type", "application/json")], body);
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.header("access-control-allow-origin"), Some(origin));
+    assert_eq!(created.header("cache-control"), Some("no-store"));
+    let answer = created.json();
+    let token = answer["session_token"].as_str().unwrap();
+    let claims = dev_keyring()
+        .verify(token, now_s())
+        .expect("the dev key verifies the token");
+    assert_eq!(claims.sid, answer["session_id"].as_str().unwrap());
+    assert_eq!(
+        (
+            claims.mid.as_str(),
+            claims.org.as_str(),
+            claims.amt.get(),
+            claims.cur.code()
+        ),
+        ("m_nordic_outdoor", origin, 12999, "USD")
+    );
+    assert_eq!(claims.exp - claims.iat, 1800);
+    assert!(
+        answer["expires_at"]
+            .as_str()
+            .is_some_and(|t| t.len() == 20 && t.ends_with('Z'))
+    );
+
+    // sendBeacon's text/plain is accepted as JSON.
+    assert_eq!(
+        post(
+            &[("Origin", origin), ("Content-Type", "text/plain;charset=UTF-8")],
+            body
+        )
+        .status,
+        201
+    );
+
+    let big = format!(
+        r#"{{"key":"pk_test_demo","amount":1,"currency":"USD","pad":"{}"}}"#,
+        "x".repeat(70_000)
+    );
+    type Headers<'a> = Vec<(&'a str, &'a str)>;
+    let cases: Vec<(Headers, String, u16, &str)> = vec![
+        (
+            vec![("Content-Type", "application/json")],
+            body.into(),
+            403,
+            "origin_required",
+        ),
+        (
+            vec![("Origin", "https://evil.example"), ("Content-Type", "application/json")],
+            body.into(),
+            403,
+            "origin_not_allowed",
+        ),
+        (
+            vec![
+                ("Origin", origin),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.into(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            vec![("Origin", origin), ("Content-Type", "application/json")],
+            "{".into(),
+            400,
+            "invalid_json",
+        ),
+        (
+            vec![("Origin", origin), ("Content-Type", "application/json")],
+            body.replace("12999", "-1"),
+            400,
+            "invalid_amount",
+        ),
+        (
+            vec![("Origin", origin), ("Content-Type", "application/json")],
+            body.replace("pk_test_demo", "pk_test_nobody"),
+            401,
+            "unknown_key",
+        ),
+        (
+            vec![("Origin", origin), ("Content-Type", "application/json")],
+            big,
+            413,
+            "body_too_large",
+        ),
+    ];
+    for (headers, body, status, code) in cases {
+        let reply = post(&headers, &body);
+        assert_eq!(
+            (reply.status, reply.json()["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{headers:?}"
+        );
+    }
+}
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The local-dev session key from `.dev.vars`, as the edge reads it.
+fn dev_keyring() -> paylater_shared::token::SessionKeyring {
+    let vars = std::fs::read_to_string(paylater_harness::paths::workspace_root().join(".dev.vars")).unwrap();
+    let line = vars
+        .lines()
+        .find_map(|l| l.strip_prefix("SESSION_KEYS="))
+        .unwrap()
+        .trim_matches('"');
+    paylater_edge::sessions::keyring_from_secret(line).unwrap()
+}

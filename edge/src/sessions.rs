@@ -1,0 +1,272 @@
+//! `POST /v1/sessions`: a browser on one of the merchant's origins asks for a session; it gets a
+//! short-lived token bound to merchant, origin, amount and currency (CONTRACT §3).
+
+use paylater_shared::date::rfc3339_utc;
+use paylater_shared::token::{HmacKey, SessionClaims, SessionKeyring};
+use paylater_shared::widget_options::is_publishable_key;
+use paylater_shared::{Currency, MerchantConfig, MinorUnits};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::EdgeError;
+
+/// How long a session token lives (CONTRACT §3: default 30 min).
+pub const SESSION_TTL_S: i64 = 30 * 60;
+/// Largest request body the edge reads (CONTRACT §3).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A validated `POST /v1/sessions` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRequest {
+    pub key: String,
+    pub amount: MinorUnits,
+    pub currency: Currency,
+}
+
+/// The 201 answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionCreated {
+    pub session_id: String,
+    pub session_token: String,
+    pub expires_at: String,
+}
+
+/// JSON bodies arrive as `application/json`, or as `text/plain` from `navigator.sendBeacon`
+/// (which avoids a preflight); anything else is refused before parsing.
+pub fn check_content_type(content_type: Option<&str>) -> Result<(), EdgeError> {
+    let essence = content_type
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" | "text/plain" => Ok(()),
+        _ => Err(EdgeError::UnsupportedMediaType {
+            got: content_type.unwrap_or("none").to_owned(),
+        }),
+    }
+}
+
+/// Parses the body: `{ key, amount, currency }`, nothing else.
+pub fn parse_session_request(body: &[u8]) -> Result<SessionRequest, EdgeError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(EdgeError::BodyTooLarge);
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| EdgeError::InvalidJson { detail: e.to_string() })?;
+    let Value::Object(object) = value else {
+        return Err(EdgeError::InvalidJson {
+            detail: "the body must be a JSON object".into(),
+        });
+    };
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !matches!(k.as_str(), "key" | "amount" | "currency"))
+    {
+        return Err(EdgeError::UnknownField { name: unknown.clone() });
+    }
+    let key = match object.get("key") {
+        None => return Err(EdgeError::Missing { field: "key" }),
+        Some(Value::String(key)) if is_publishable_key(key) => key.clone(),
+        Some(_) => return Err(EdgeError::InvalidKey),
+    };
+    let amount = match object.get("amount") {
+        None => return Err(EdgeError::Missing { field: "amount" }),
+        Some(Value::Number(n)) if n.as_u64().is_some() => {
+            MinorUnits::positive(n.as_u64().unwrap_or(0)).map_err(EdgeError::InvalidAmount)?
+        }
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v <= 0) => {
+            return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotPositive));
+        }
+        Some(_) => return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotAnInteger)),
+    };
+    let currency = match object.get("currency") {
+        None => return Err(EdgeError::Missing { field: "currency" }),
+        Some(Value::String(code)) => Currency::parse(code).map_err(EdgeError::InvalidCurrency)?,
+        Some(_) => return Err(EdgeError::InvalidCurrency(paylater_shared::CurrencyError::Malformed)),
+    };
+    Ok(SessionRequest { key, amount, currency })
+}
+
+/// Issues the session: the browser must send an allowed `Origin` (sessions are for browsers;
+/// servers use `GET /v1/offers` directly).
+pub fn create_session(
+    merchant: &MerchantConfig,
+    request: &SessionRequest,
+    origin: Option<&str>,
+    keyring: &SessionKeyring,
+    session_id: String,
+    now_s: i64,
+) -> Result<SessionCreated, EdgeError> {
+    let origin = origin.ok_or(EdgeError::OriginRequired)?;
+    if !merchant.allows_origin(origin) {
+        return Err(EdgeError::OriginNotAllowed {
+            origin: origin.to_owned(),
+        });
+    }
+    if !merchant.currencies().contains(&request.currency) {
+        return Err(EdgeError::CurrencyNotOffered {
+            currency: request.currency.to_string(),
+        });
+    }
+    let claims = SessionClaims {
+        sid: session_id.clone(),
+        mid: merchant.merchant_id.clone(),
+        org: origin.to_owned(),
+        amt: request.amount,
+        cur: request.currency,
+        iat: now_s,
+        exp: now_s + SESSION_TTL_S,
+    };
+    let expires_at = rfc3339_utc(claims.exp).map_err(|e| EdgeError::Internal {
+        detail: format!("clock: {e}"),
+    })?;
+    Ok(SessionCreated {
+        session_id,
+        session_token: keyring.sign(&claims),
+        expires_at,
+    })
+}
+
+/// The `SESSION_KEYS` secret: `kid:base64url-secret` pairs separated by commas, newest first.
+pub fn keyring_from_secret(secret: &str) -> Result<SessionKeyring, EdgeError> {
+    use base64::Engine;
+    let invalid = |why: &str| EdgeError::Internal {
+        detail: format!("SESSION_KEYS: {why}"),
+    };
+    let mut keys = Vec::new();
+    for entry in secret.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (kid, encoded) = entry
+            .split_once(':')
+            .ok_or_else(|| invalid("an entry lacks kid:secret"))?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(encoded)
+            .map_err(|_| invalid("a secret is not base64url"))?;
+        keys.push(HmacKey {
+            kid: kid.to_owned(),
+            secret: bytes,
+        });
+    }
+    SessionKeyring::new(keys).ok_or_else(|| invalid("needs at least one key of 32+ bytes with a short kid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: &str = include_str!("../../seed/merchants/pk_test_demo.json");
+    const NOW: i64 = 1_795_429_845;
+
+    fn keyring() -> SessionKeyring {
+        keyring_from_secret("k1:cGF5bGF0ZXItdW5pdC10ZXN0LXNlc3Npb24ta2V5LTAwMQ").unwrap()
+    }
+
+    #[test]
+    fn creates_a_bound_session_that_verifies() {
+        let merchant = MerchantConfig::from_json(DEMO).unwrap();
+        let request = parse_session_request(br#"{"key":"pk_test_demo","amount":12999,"currency":"USD"}"#).unwrap();
+        let created = create_session(
+            &merchant,
+            &request,
+            Some("http://127.0.0.1:8080"),
+            &keyring(),
+            "ses_1".into(),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(created.expires_at, "2026-11-23T11:00:45Z");
+        let claims = keyring().verify(&created.session_token, NOW + 60).unwrap();
+        assert_eq!(
+            (claims.sid.as_str(), claims.mid.as_str(), claims.org.as_str()),
+            ("ses_1", "m_nordic_outdoor", "http://127.0.0.1:8080")
+        );
+        assert_eq!((claims.amt, claims.cur.code()), (MinorUnits(12999), "USD"));
+    }
+
+    #[test]
+    fn bad_bodies_and_callers_are_refused() {
+        let merchant = MerchantConfig::from_json(DEMO).unwrap();
+        let body_cases: [(&[u8], &str); 11] = [
+            (b"{", "invalid_json"),
+            (b"[1]", "invalid_json"),
+            (br#"{"amount":1,"currency":"USD"}"#, "missing_parameter"),
+            (br#"{"key":"pk_test_demo","currency":"USD"}"#, "missing_parameter"),
+            (br#"{"key":"pk_test_demo","amount":1}"#, "missing_parameter"),
+            (br#"{"key":7,"amount":1,"currency":"USD"}"#, "invalid_key"),
+            (
+                br#"{"key":"pk_test_demo","amount":-5,"currency":"USD"}"#,
+                "invalid_amount",
+            ),
+            (
+                br#"{"key":"pk_test_demo","amount":"12999","currency":"USD"}"#,
+                "invalid_amount",
+            ),
+            (
+                br#"{"key":"pk_test_demo","amount":1.5,"currency":"USD"}"#,
+                "invalid_amount",
+            ),
+            (
+                br#"{"key":"pk_test_demo","amount":1,"currency":"usd"}"#,
+                "invalid_currency",
+            ),
+            (
+                br#"{"key":"pk_test_demo","amount":1,"currency":"USD","email":"a@b.se"}"#,
+                "unknown_field",
+            ),
+        ];
+        for (body, code) in body_cases {
+            assert_eq!(
+                parse_session_request(body).unwrap_err().code(),
+                code,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(
+            parse_session_request(&vec![b' '; MAX_BODY_BYTES + 1])
+                .unwrap_err()
+                .code(),
+            "body_too_large"
+        );
+        let request = parse_session_request(br#"{"key":"pk_test_demo","amount":100,"currency":"USD"}"#).unwrap();
+        let create = |origin: Option<&str>, request: &SessionRequest| {
+            create_session(&merchant, request, origin, &keyring(), "s".into(), NOW).map_err(|e| e.code())
+        };
+        assert_eq!(create(None, &request), Err("origin_required"));
+        assert_eq!(
+            create(Some("https://evil.example"), &request),
+            Err("origin_not_allowed")
+        );
+        let chf = parse_session_request(br#"{"key":"pk_test_demo","amount":100,"currency":"CHF"}"#).unwrap();
+        assert_eq!(create(Some("http://127.0.0.1:8080"), &chf), Err("currency_not_offered"));
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(check_content_type(Some("application/json; charset=utf-8")), Ok(()));
+        assert_eq!(check_content_type(Some("text/plain;charset=UTF-8")), Ok(()));
+        for bad in [
+            None,
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+        ] {
+            assert_eq!(
+                check_content_type(bad).unwrap_err().code(),
+                "unsupported_media_type",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keyring_secrets_are_validated() {
+        for bad in ["", "nokid", "k1:not base64!", "k1:c2hvcnQ"] {
+            assert_eq!(
+                keyring_from_secret(bad).err().map(|e| e.code()),
+                Some("internal_error"),
+                "{bad:?}"
+            );
+        }
+    }
+}
