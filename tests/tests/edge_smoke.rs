@@ -191,6 +191,31 @@ fn sessions_are_issued_to_allowed_origins_only() {
             .is_some_and(|t| t.len() == 20 && t.ends_with('Z'))
     );
 
+    // A cross-origin JSON POST is preflighted: the edge must allow it from the page's origin.
+    let preflight = http::request(
+        "OPTIONS",
+        &url,
+        &[
+            ("Origin", origin),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ],
+        None,
+    )
+    .unwrap();
+    assert_eq!(preflight.status, 204);
+    assert_eq!(preflight.header("access-control-allow-origin"), Some(origin));
+    assert!(
+        preflight
+            .header("access-control-allow-methods")
+            .is_some_and(|m| m.contains("POST"))
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-headers")
+            .is_some_and(|h| h.to_ascii_lowercase().contains("content-type"))
+    );
+
     // sendBeacon's text/plain is accepted as JSON.
     assert_eq!(
         post(
