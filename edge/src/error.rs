@@ -1,5 +1,6 @@
 //! Every way a request can fail, mapped to status and JSON body in exactly one place.
 
+use paylater_shared::telemetry::MAX_BODY_BYTES;
 use paylater_shared::{AmountError, ApiError, CurrencyError, DateError};
 use thiserror::Error;
 
@@ -33,7 +34,7 @@ pub enum EdgeError {
     UnknownParameter { name: String },
     #[error("query parameter {name} is given more than once")]
     RepeatedParameter { name: String },
-    #[error("request body is larger than 65536 bytes")]
+    #[error("request body is larger than {MAX_BODY_BYTES} bytes")]
     BodyTooLarge,
     #[error("Content-Type must be application/json or text/plain, not {got}")]
     UnsupportedMediaType { got: String },

@@ -12,8 +12,8 @@ use crate::error::EdgeError;
 
 /// How long a session token lives (CONTRACT §3: default 30 min).
 pub const SESSION_TTL_S: i64 = 30 * 60;
-/// Largest request body the edge reads (CONTRACT §3).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Largest request body the edge reads (CONTRACT §3), the same for every POST route.
+pub use paylater_shared::telemetry::MAX_BODY_BYTES;
 
 /// A validated `POST /v1/sessions` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,12 +73,11 @@ pub fn parse_session_request(body: &[u8]) -> Result<SessionRequest, EdgeError> {
     };
     let amount = match object.get("amount") {
         None => return Err(EdgeError::Missing { field: "amount" }),
-        Some(Value::Number(n)) if n.as_u64().is_some() => {
-            MinorUnits::positive(n.as_u64().unwrap_or(0)).map_err(EdgeError::InvalidAmount)?
-        }
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|v| v <= 0) => {
-            return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotPositive));
-        }
+        Some(Value::Number(n)) => match (n.as_u64(), n.as_i64()) {
+            (Some(value), _) => MinorUnits::positive(value).map_err(EdgeError::InvalidAmount)?,
+            (None, Some(_)) => return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotPositive)),
+            (None, None) => return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotAnInteger)),
+        },
         Some(_) => return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotAnInteger)),
     };
     let currency = match object.get("currency") {

@@ -24,11 +24,6 @@ pub struct Edge {
     server: Server,
 }
 
-/// The demo merchant's seed file: one source for KV, docs and tests.
-pub fn demo_merchant_seed() -> PathBuf {
-    paths::workspace_root().join("seed/merchants/pk_test_demo.json")
-}
-
 fn wrangler(work_dir: &Path) -> Command {
     let mut command = Command::new(paths::node_bin("wrangler"));
     paths::offline(&mut command)

@@ -198,17 +198,20 @@ impl MerchantConfig {
     }
 }
 
-/// An origin as browsers send it: `https://shop.example` or `http://host:8080`, lower-case
-/// host, no path, no trailing slash, no credentials.
-pub fn is_exact_origin(origin: &str) -> bool {
-    let Some(rest) = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-    else {
-        return false;
-    };
+/// Splits `scheme://host[:port]` into its parts, if it is an origin as browsers send it:
+/// http or https, a lower-case host, an optional port 1–65535, no path, no trailing slash, no
+/// credentials.
+fn origin_parts(origin: &str) -> Option<(&str, &str, Option<u16>)> {
+    let (scheme, rest) = origin.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
     let (host, port) = match rest.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
+        Some((host, port)) => {
+            let digits_ok = !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+            let port = port.parse::<u16>().ok().filter(|p| digits_ok && *p > 0)?;
+            (host, Some(port))
+        }
         None => (rest, None),
     };
     let host_ok = !host.is_empty()
@@ -216,23 +219,17 @@ pub fn is_exact_origin(origin: &str) -> bool {
         && host
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok_and(|n| n > 0));
-    host_ok && port_ok
+    host_ok.then_some((scheme, host, port))
+}
+
+/// An origin as browsers send it: `https://shop.example` or `http://host:8080`.
+pub fn is_exact_origin(origin: &str) -> bool {
+    origin_parts(origin).is_some()
 }
 
 /// `http://127.0.0.1:PORT` or `http://localhost:PORT` exactly (no path, no credentials).
 pub fn is_loopback_origin(origin: &str) -> bool {
-    let Some(host_port) = origin.strip_prefix("http://") else {
-        return false;
-    };
-    let Some((host, port)) = host_port.rsplit_once(':') else {
-        return false;
-    };
-    matches!(host, "127.0.0.1" | "localhost")
-        && !port.is_empty()
-        && port.len() <= 5
-        && port.bytes().all(|b| b.is_ascii_digit())
-        && port.parse::<u16>().is_ok_and(|p| p > 0)
+    matches!(origin_parts(origin), Some(("http", "127.0.0.1" | "localhost", Some(_))))
 }
 
 /// The part of a merchant's configuration the widget needs (`GET /v1/merchants/{pk}/config`):

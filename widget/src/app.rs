@@ -209,6 +209,7 @@ fn OfferCard(
     locale: String,
 ) -> impl IntoView {
     let summary = offer_summary(&offer, currency, &locale);
+    let catalog_locale = Locale::resolve(&locale);
     let rows = offer
         .schedule
         .iter()
@@ -218,7 +219,7 @@ fn OfferCard(
                 format::money(installment.amount, currency, &locale),
             );
             let line = text(
-                Locale::resolve(&locale),
+                catalog_locale,
                 MessageId::InstallmentRow,
                 &[("date", &date), ("amount", &amount)],
             );

@@ -54,6 +54,9 @@ fn kb(bytes: usize) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
+const FIRST_PAINT: &str = "widget first paint, all four";
+const EDGE_BUNDLE: &str = "edge bundle (JS + wasm)";
+
 pub fn run() -> Result<(), String> {
     let tools = tools::bootstrap()?;
     build::widget(&tools)?;
@@ -71,21 +74,24 @@ pub fn run() -> Result<(), String> {
         ("widget JS glue", vec![&glue]),
         ("widget wasm", vec![&wasm]),
         ("widget css", vec![&css]),
-        ("widget first paint, all four", vec![&loader, &glue, &wasm, &css]),
+        (FIRST_PAINT, vec![&loader, &glue, &wasm, &css]),
         ("edge worker JS", vec![&edge_js]),
-        ("edge bundle (JS + wasm)", vec![&edge_js, &edge_wasm]),
+        (EDGE_BUNDLE, vec![&edge_js, &edge_wasm]),
     ];
     println!("\n{:<32} {:>11} {:>11} {:>11}", "size", "raw", "gzip -9", "brotli 11");
+    let mut measured = Vec::with_capacity(rows.len());
     for (name, files) in rows {
         let s = sizes(&files)?;
         println!("{name:<32} {:>11} {:>11} {:>11}", kb(s.raw), kb(s.gzip), kb(s.brotli));
+        measured.push((name, s));
     }
-    let first_paint = sizes(&[&loader, &glue, &wasm, &css])?;
+    let row = |wanted: &str| measured.iter().find(|(name, _)| *name == wanted).map(|(_, s)| s);
+    let first_paint = row(FIRST_PAINT).ok_or("no first-paint row")?;
     println!(
         "\nwidget first paint vs 60 KB brotli budget: {:.2}×",
         first_paint.brotli as f64 / 60_000.0
     );
-    let edge = sizes(&[&edge_js, &edge_wasm])?;
+    let edge = row(EDGE_BUNDLE).ok_or("no edge-bundle row")?;
     println!(
         "edge bundle vs 3 MB gzip free-plan limit: {:.3}×",
         edge.gzip as f64 / 3_000_000.0
