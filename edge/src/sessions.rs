@@ -112,6 +112,7 @@ pub fn create_session(
     let claims = SessionClaims {
         sid: session_id.clone(),
         mid: merchant.merchant_id.clone(),
+        key: merchant.publishable_key.clone(),
         org: origin.to_owned(),
         amt: request.amount,
         cur: request.currency,

@@ -10,6 +10,7 @@
 //! - [`money`]: amounts as integer minor units, parsing and checked arithmetic.
 //! - [`date`]: civil (calendar) dates, day and month arithmetic with month-end clamping.
 //! - [`plan`]: plan kinds and their repayment schedules.
+//! - [`ingest`]: per-request decisions of `POST /v1/events`: rate windows, dedup, seq gaps, risk flags.
 //! - [`log_record`]: OTLP LogRecords (JSON mapping) and personal-data scrubbing.
 //! - [`disclosure`]: the figures a compliant promotion shows, as data.
 //! - [`merchant`]: merchant configuration and plan eligibility.
@@ -24,6 +25,7 @@ pub mod catalog;
 pub mod currency;
 pub mod date;
 pub mod disclosure;
+pub mod ingest;
 pub mod log_record;
 pub mod merchant;
 pub mod money;

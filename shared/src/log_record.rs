@@ -24,8 +24,45 @@ pub enum AnyValue {
     Int(i64),
     #[serde(rename = "boolValue")]
     Bool(bool),
+    #[serde(rename = "doubleValue")]
+    Double(f64),
     #[serde(rename = "arrayValue")]
     Array(ArrayValue),
+    #[serde(rename = "kvlistValue")]
+    KvList(KeyValueList),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyValueList {
+    pub values: Vec<KeyValue>,
+}
+
+impl AnyValue {
+    /// A JSON value as OTLP sees it (event props become the record's body this way).
+    pub fn from_json(value: &serde_json::Value) -> Self {
+        use serde_json::Value;
+        match value {
+            Value::Null => Self::String(String::new()),
+            Value::Bool(b) => Self::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Self::Int(i),
+                None => Self::Double(n.as_f64().unwrap_or(0.0)),
+            },
+            Value::String(s) => Self::String(s.clone()),
+            Value::Array(items) => Self::Array(ArrayValue {
+                values: items.iter().map(Self::from_json).collect(),
+            }),
+            Value::Object(map) => Self::KvList(KeyValueList {
+                values: map
+                    .iter()
+                    .map(|(key, value)| KeyValue {
+                        key: key.clone(),
+                        value: Self::from_json(value),
+                    })
+                    .collect(),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -123,6 +160,44 @@ impl RecordContext {
 }
 
 impl LogRecord {
+    /// The record of an accepted telemetry event, as the queue consumer makes it: the
+    /// CONTRACT §4 attributes, the edge's enrichment, and the event's props as the body.
+    pub fn from_queued(queued: &crate::ingest::QueuedEvent) -> Self {
+        let mut context =
+            RecordContext::for_event(&queued.event, &queued.session.merchant_id, &queued.session.session_id);
+        context.amount_minor = Some(queued.session.amount_minor);
+        context.currency = Some(queued.session.currency.clone());
+        context.risk_flags = queued.risk_flags.iter().map(|f| f.as_str().to_owned()).collect();
+        let severity = if queued.risk_flags.is_empty() {
+            SEVERITY_INFO
+        } else {
+            SEVERITY_WARN
+        };
+        let mut record = Self::new(&context, queued.event.ts, queued.request.observed_ms, severity);
+        let request = &queued.request;
+        record
+            .attributes
+            .push(KeyValue::string("user_agent.class", request.ua_class.as_str()));
+        record
+            .attributes
+            .push(KeyValue::string("client.network", &request.network));
+        if let Some(country) = &request.country {
+            record
+                .attributes
+                .push(KeyValue::string("client.geo.country_iso_code", country));
+        }
+        if let Some(asn) = request.asn {
+            record.attributes.push(KeyValue::int("client.asn", i64::from(asn)));
+        }
+        if queued.seq_gap > 0 {
+            record
+                .attributes
+                .push(KeyValue::int("event.seq_gap", i64::from(queued.seq_gap)));
+        }
+        record.body = AnyValue::from_json(&serde_json::Value::Object(queued.event.props.clone()));
+        record
+    }
+
     /// Builds the record of one event. Times in epoch milliseconds.
     pub fn new(context: &RecordContext, client_time_ms: i64, observed_time_ms: i64, severity_number: i32) -> Self {
         let nanos = |ms: i64| u64::try_from(ms).unwrap_or(0).saturating_mul(1_000_000);
@@ -322,6 +397,81 @@ mod tests {
             record
                 .attributes
                 .contains(&KeyValue::int("checkout.amount_minor", 25_000))
+        );
+    }
+
+    #[test]
+    fn a_queued_event_becomes_an_enriched_record_with_its_props_as_body() {
+        use crate::ingest::{QueuedEvent, RequestFacts, RiskFlag, SessionFacts, UaClass};
+        let event = crate::telemetry::validate_event(
+            serde_json::json!({ "id": "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10", "name": "approval_declined", "ts": 1_795_420_800_000i64,
+                "seq": 9, "props": { "approval_id": "apr_1", "reason_codes": ["under_18", "limit"] } }),
+            1_795_420_800_500,
+        )
+        .unwrap();
+        let queued = QueuedEvent {
+            event,
+            session: SessionFacts {
+                session_id: "ses_1".into(),
+                merchant_id: "m_nordic_outdoor".into(),
+                amount_minor: 12_999,
+                currency: "SEK".into(),
+                issued_at_s: 1_795_420_000,
+            },
+            request: RequestFacts {
+                observed_ms: 1_795_420_800_500,
+                network: "203.0.113.0/24".into(),
+                country: Some("SE".into()),
+                asn: Some(3301),
+                ua_class: UaClass::Mobile,
+                ip_velocity: false,
+            },
+            seq_gap: 2,
+            risk_flags: vec![RiskFlag::TokenReused],
+        };
+        let json = serde_json::to_value(LogRecord::from_queued(&queued)).unwrap();
+        assert_eq!(json["timeUnixNano"], "1795420800000000000");
+        assert_eq!(json["observedTimeUnixNano"], "1795420800500000000");
+        assert_eq!(
+            (json["severityNumber"].as_i64(), json["severityText"].as_str()),
+            (Some(13), Some("WARN"))
+        );
+        let attributes: std::collections::BTreeMap<String, serde_json::Value> = json["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|kv| (kv["key"].as_str().unwrap().to_owned(), kv["value"].clone()))
+            .collect();
+        let expect = [
+            (
+                "event.id",
+                serde_json::json!({ "stringValue": "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10" }),
+            ),
+            ("event.seq", serde_json::json!({ "intValue": "9" })),
+            ("checkout.amount_minor", serde_json::json!({ "intValue": "12999" })),
+            ("checkout.currency", serde_json::json!({ "stringValue": "SEK" })),
+            (
+                "risk.flags",
+                serde_json::json!({ "arrayValue": { "values": [{ "stringValue": "token_reused" }] } }),
+            ),
+            ("user_agent.class", serde_json::json!({ "stringValue": "mobile" })),
+            ("client.network", serde_json::json!({ "stringValue": "203.0.113.0/24" })),
+            (
+                "client.geo.country_iso_code",
+                serde_json::json!({ "stringValue": "SE" }),
+            ),
+            ("client.asn", serde_json::json!({ "intValue": "3301" })),
+            ("event.seq_gap", serde_json::json!({ "intValue": "2" })),
+        ];
+        for (key, value) in expect {
+            assert_eq!(attributes.get(key), Some(&value), "{key}");
+        }
+        assert_eq!(
+            json["body"],
+            serde_json::json!({ "kvlistValue": { "values": [
+                { "key": "approval_id", "value": { "stringValue": "apr_1" } },
+                { "key": "reason_codes", "value": { "arrayValue": { "values": [{ "stringValue": "under_18" }, { "stringValue": "limit" }] } } },
+            ] } })
         );
     }
 

@@ -65,6 +65,26 @@ pub struct MerchantConfig {
     /// Privacy by default: without an explicit `always`, nothing is sent before consent.
     #[serde(default = "TelemetryMode::default_mode")]
     pub telemetry: TelemetryMode,
+    /// Requests a minute the edge takes for this merchant's sessions and shoppers' IPs.
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+}
+
+/// Rate limits (CONTRACT §3): by default 120 requests a minute per session and 600 per client IP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    pub per_session_per_minute: u32,
+    pub per_ip_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            per_session_per_minute: 120,
+            per_ip_per_minute: 600,
+        }
+    }
 }
 
 impl TelemetryMode {
@@ -92,6 +112,8 @@ pub enum MerchantConfigError {
     BadKey,
     #[error("merchant_id must be m_ followed by lower-case letters, digits or _")]
     BadMerchantId,
+    #[error("rate limits must be from 1 to 1000000 requests a minute")]
+    BadRateLimit,
 }
 
 impl MerchantConfig {
@@ -123,6 +145,13 @@ impl MerchantConfig {
         }
         if let Some(bad) = self.allowed_origins.iter().find(|o| !is_exact_origin(o)) {
             return Err(MerchantConfigError::BadOrigin(bad.clone()));
+        }
+        let limits = [
+            self.rate_limits.per_session_per_minute,
+            self.rate_limits.per_ip_per_minute,
+        ];
+        if limits.iter().any(|l| !(1..=1_000_000).contains(l)) {
+            return Err(MerchantConfigError::BadRateLimit);
         }
         let mut seen = Vec::new();
         for plan in &self.plans {
@@ -423,6 +452,16 @@ mod tests {
                 serde_json::json!("Nordic"),
                 MerchantConfigError::BadMerchantId,
             ),
+            (
+                "rate_limits",
+                serde_json::json!({ "per_session_per_minute": 0, "per_ip_per_minute": 600 }),
+                MerchantConfigError::BadRateLimit,
+            ),
+            (
+                "rate_limits",
+                serde_json::json!({ "per_session_per_minute": 120, "per_ip_per_minute": 1_000_001 }),
+                MerchantConfigError::BadRateLimit,
+            ),
         ];
         for (field, value, error) in cases {
             assert_eq!(edit(field, value.clone()), Err(error), "{field} = {value}");
@@ -446,5 +485,16 @@ mod tests {
             TelemetryMode::Consent
         );
         assert_eq!(demo().telemetry, TelemetryMode::Always);
+    }
+
+    #[test]
+    fn rate_limits_default_to_the_contract() {
+        assert_eq!(
+            demo().rate_limits,
+            RateLimits {
+                per_session_per_minute: 120,
+                per_ip_per_minute: 600
+            }
+        );
     }
 }

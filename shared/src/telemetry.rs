@@ -71,16 +71,24 @@ impl EventName {
 
     /// The props this event may carry: (name, kind, required).
     pub fn schema(self) -> &'static [(&'static str, PropKind, bool)] {
-        use PropKind::{Count, Text, TextList};
+        use PropKind::{Amount, Count, Text, TextList};
+        // `amount_minor`/`currency`: what the page showed, so the edge can flag a checkout whose
+        // amount changed since its session began.
         match self {
             Self::WidgetLoaded => &[
                 ("load_ms", Count, false),
                 ("locale", Text, false),
                 ("version", Text, false),
+                ("amount_minor", Amount, false),
+                ("currency", Text, false),
             ],
             Self::WidgetViewed => &[("visible_ms", Count, false)],
             Self::TermsOpened | Self::TermsClosed => &[("plan_id", Text, false)],
-            Self::PlanSelected | Self::ApprovalStarted | Self::ApprovalSubmitted => &[("plan_id", Text, true)],
+            Self::PlanSelected | Self::ApprovalStarted | Self::ApprovalSubmitted => &[
+                ("plan_id", Text, true),
+                ("amount_minor", Amount, false),
+                ("currency", Text, false),
+            ],
             Self::ApprovalApproved => &[("approval_id", Text, true), ("plan_id", Text, true)],
             Self::ApprovalDeclined => &[("approval_id", Text, true), ("reason_codes", TextList, false)],
             Self::WidgetError => &[("code", Text, true), ("message", Text, false)],
@@ -98,6 +106,8 @@ pub enum PropKind {
     Text,
     /// A list of at most 20 such strings.
     TextList,
+    /// A positive amount in minor units (see [`crate::MinorUnits`]).
+    Amount,
 }
 
 /// One validated event.
@@ -348,6 +358,12 @@ fn validate_props(name: EventName, props: &Map<String, Value>) -> Result<(), Eve
                     .filter(|n| *n <= u64::from(u32::MAX))
                     .ok_or_else(|| invalid("must be a count"))?;
             }
+            PropKind::Amount => {
+                value
+                    .as_u64()
+                    .and_then(|n| crate::MinorUnits::positive(n).ok())
+                    .ok_or_else(|| invalid("must be a positive amount in minor units"))?;
+            }
             PropKind::Text => check_text(key, value)?,
             PropKind::TextList => {
                 let items = value
@@ -439,6 +455,7 @@ mod tests {
             for (key, kind, _) in name.schema() {
                 let value = match kind {
                     PropKind::Count => json!(1200),
+                    PropKind::Amount => json!(12_999),
                     PropKind::Text => json!("pay_in_4"),
                     PropKind::TextList => json!(["under_18"]),
                 };
@@ -490,6 +507,14 @@ mod tests {
             ),
             (
                 with("props", json!({ "plan_id": "x".repeat(MAX_PROP_CHARS + 1) })),
+                "invalid_props",
+            ),
+            (
+                with("props", json!({ "plan_id": "pay_in_4", "amount_minor": 0 })),
+                "invalid_props",
+            ),
+            (
+                with("props", json!({ "plan_id": "pay_in_4", "amount_minor": -100 })),
                 "invalid_props",
             ),
             (with("extra", json!(1)), "unknown_field"),
@@ -565,6 +590,7 @@ mod tests {
                 for (key, kind, _) in name.schema() {
                     let value = match kind {
                         PropKind::Count => json!(count),
+                        PropKind::Amount => json!(u64::from(count) + 1),
                         PropKind::Text => json!(text),
                         PropKind::TextList => json!([text]),
                     };

@@ -61,6 +61,8 @@ pub struct SessionClaims {
     pub sid: String,
     /// Merchant id.
     pub mid: String,
+    /// The publishable key the session was created with (to find the merchant's config).
+    pub key: String,
     /// The browser origin the session was created from.
     pub org: String,
     pub amt: MinorUnits,
@@ -309,6 +311,7 @@ mod tests {
         SessionClaims {
             sid: "ses_123".into(),
             mid: "m_nordic_outdoor".into(),
+            key: "pk_test_demo".into(),
             org: "http://127.0.0.1:8080".into(),
             amt: MinorUnits(12_999),
             cur: Currency::parse("USD").unwrap(),
