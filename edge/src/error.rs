@@ -1,6 +1,7 @@
 //! Every way a request can fail, mapped to status and JSON body in exactly one place.
 
-use paylater_shared::telemetry::MAX_BODY_BYTES;
+use paylater_shared::telemetry::{BatchError, MAX_BODY_BYTES, Rejection};
+use paylater_shared::token::TokenError;
 use paylater_shared::{AmountError, ApiError, CurrencyError, DateError};
 use thiserror::Error;
 
@@ -44,6 +45,21 @@ pub enum EdgeError {
     UnknownField { name: String },
     #[error("this endpoint is for browsers: an Origin header is required")]
     OriginRequired,
+    #[error("{0}")]
+    Batch(BatchError),
+    #[error("no event of the request could be accepted; events[{}]: {}", .first.index, .first.message)]
+    NoEventAccepted { first: Rejection },
+    #[error("session_token: {0}")]
+    InvalidToken(TokenError),
+    #[error("too many requests for this {scope}; retry after {retry_after_seconds} s")]
+    RateLimited {
+        scope: &'static str,
+        retry_after_seconds: u32,
+    },
+    #[error("events could not be handed off for delivery; nothing was accepted, retry")]
+    EnqueueFailed { detail: String },
+    #[error("this needs the admin token: Authorization: Bearer …")]
+    Unauthorized,
     #[error("internal error; it has been logged")]
     Internal { detail: String },
 }
@@ -56,6 +72,13 @@ impl EdgeError {
             Self::UnknownKey => 401,
             Self::OriginNotAllowed { .. } | Self::OriginRequired => 403,
             Self::BodyTooLarge => 413,
+            Self::Batch(BatchError::BodyTooLarge | BatchError::TooManyEvents) => 413,
+            Self::Batch(_) => 400,
+            Self::NoEventAccepted { .. } => 422,
+            Self::InvalidToken(TokenError::Mismatch(_)) => 403,
+            Self::InvalidToken(_) | Self::Unauthorized => 401,
+            Self::RateLimited { .. } => 429,
+            Self::EnqueueFailed { .. } => 503,
             Self::UnsupportedMediaType { .. } => 415,
             Self::CurrencyNotOffered { .. } => 422,
             Self::Internal { .. } => 500,
@@ -72,7 +95,7 @@ impl EdgeError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             Self::NotFound { .. } => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
@@ -92,12 +115,42 @@ impl EdgeError {
             Self::InvalidJson { .. } => "invalid_json",
             Self::UnknownField { .. } => "unknown_field",
             Self::OriginRequired => "origin_required",
+            Self::Batch(error) => error.code(),
+            Self::NoEventAccepted { first } => &first.code,
+            Self::InvalidToken(TokenError::Expired) => "token_expired",
+            Self::InvalidToken(TokenError::Mismatch(_)) => "token_mismatch",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::EnqueueFailed { .. } => "enqueue_failed",
+            Self::Unauthorized => "unauthorized",
             Self::Internal { .. } => "internal_error",
         }
     }
 
     /// The input at fault, if one is.
-    pub fn field(&self) -> Option<&str> {
+    pub fn field(&self) -> Option<String> {
+        match self {
+            Self::Batch(error) => error.field().map(str::to_owned),
+            Self::NoEventAccepted { first } => Some(format!("events[{}]", first.index)),
+            Self::InvalidToken(TokenError::Mismatch("origin")) => Some("Origin".into()),
+            Self::InvalidToken(_) => Some("session_token".into()),
+            Self::Unauthorized => Some("Authorization".into()),
+            other => other.simple_field().map(str::to_owned),
+        }
+    }
+
+    /// Seconds to wait before retrying, for the `Retry-After` header.
+    pub fn retry_after_seconds(&self) -> Option<u32> {
+        match self {
+            Self::RateLimited {
+                retry_after_seconds, ..
+            } => Some(*retry_after_seconds),
+            Self::EnqueueFailed { .. } => Some(1),
+            _ => None,
+        }
+    }
+
+    fn simple_field(&self) -> Option<&str> {
         match self {
             Self::Missing { field } | Self::InvalidDate { field, .. } => Some(field),
             Self::InvalidKey | Self::UnknownKey => Some("key"),
@@ -108,16 +161,12 @@ impl EdgeError {
             Self::InvalidCurrency(_) | Self::CurrencyNotOffered { .. } => Some("currency"),
             Self::InvalidLocale => Some("locale"),
             Self::UnknownParameter { name } | Self::RepeatedParameter { name } => Some(name),
-            Self::NotFound { .. }
-            | Self::MethodNotAllowed { .. }
-            | Self::Internal { .. }
-            | Self::BodyTooLarge
-            | Self::InvalidJson { .. } => None,
+            _ => None,
         }
     }
 
     pub fn to_api_error(&self) -> ApiError {
-        ApiError::new(self.code(), self.to_string(), self.field())
+        ApiError::new(self.code(), self.to_string(), self.field().as_deref())
     }
 
     /// The JSON body of the response.
@@ -148,7 +197,7 @@ mod tests {
     fn amount_errors_name_the_field() {
         let error = EdgeError::InvalidAmount(AmountError::NotPositive);
         assert_eq!(
-            (error.status(), error.code(), error.field()),
+            (error.status(), error.code(), error.field().as_deref()),
             (400, "invalid_amount", Some("amount"))
         );
         assert_eq!(error.to_string(), "amount must be greater than zero");

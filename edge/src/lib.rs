@@ -11,18 +11,30 @@
 //! - [`error`]: [`error::EdgeError`], mapped to HTTP status and the contract's JSON body in one place.
 //! - [`handlers`]: what each route answers, given the data the runtime fetched.
 //! - [`sessions`]: `POST /v1/sessions`: body parsing, origin rules, bound session tokens.
+//! - [`events`]: `POST /v1/events`: token and origin checks, Durable Object messages, the 202.
+//! - [`forward`]: the queue consumer's decisions: archive files, sink outcomes, backoff.
 //! - `entry` (wasm32 only): `#[event(fetch)]`, bindings, access log.
+//! - `objects` (wasm32 only): the Durable Objects (per session, per client IP).
+//! - `consumer` (wasm32 only): `#[event(queue)]`: archive, sink, dead letters.
 
 pub mod auth;
 pub mod error;
+pub mod events;
+pub mod forward;
 pub mod handlers;
 pub mod headers;
 pub mod query;
 pub mod route;
 pub mod sessions;
 
+pub mod openapi;
+
+#[cfg(target_arch = "wasm32")]
+mod consumer;
 #[cfg(target_arch = "wasm32")]
 mod entry;
+#[cfg(target_arch = "wasm32")]
+mod objects;
 
 /// Binding names, as declared in `wrangler.toml`.
 pub mod bindings {
@@ -30,4 +42,29 @@ pub mod bindings {
     pub const MERCHANTS_KV: &str = "MERCHANTS";
     /// Secret: `kid:base64url` HMAC keys for session tokens, newest first (`.dev.vars` locally).
     pub const SESSION_KEYS: &str = "SESSION_KEYS";
+    /// Durable Object namespace: one object per session (dedup, seq, rate limit, enqueue).
+    pub const SESSION_GUARD: &str = "SESSION_GUARD";
+    /// Durable Object namespace: one object per client IP (rate limit).
+    pub const CLIENT_LIMITER: &str = "CLIENT_LIMITER";
+    /// Queue producer for accepted events (consumed by this worker's `queue` handler).
+    pub const EVENTS_QUEUE: &str = "EVENTS";
+    /// Queue producer for the dead-letter queue (messages the sink refuses for good).
+    pub const DEAD_LETTER_QUEUE: &str = "EVENTS_DLQ";
+    /// R2 bucket: the NDJSON archive and parked dead letters.
+    pub const ARCHIVE: &str = "ARCHIVE";
+    /// Var: where to POST OTLP/HTTP JSON; unset means archive only.
+    pub const LOG_SINK_URL: &str = "LOG_SINK_URL";
+    /// Var: first retry delay in seconds (default [`super::DEFAULT_RETRY_BASE_SECONDS`]).
+    pub const RETRY_BASE_SECONDS: &str = "RETRY_BASE_SECONDS";
+    /// Secret: bearer token of the admin routes (dead-letter replay).
+    pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
 }
+
+/// Queue names, as declared in `wrangler.toml`.
+pub mod queues {
+    pub const EVENTS: &str = "paylater-events";
+    pub const DEAD_LETTERS: &str = "paylater-events-dlq";
+}
+
+/// First retry delay of the log sink when `RETRY_BASE_SECONDS` is not set.
+pub const DEFAULT_RETRY_BASE_SECONDS: u32 = 5;

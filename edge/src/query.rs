@@ -121,7 +121,7 @@ mod tests {
         ];
         for (query, code, field) in cases {
             let error = OffersQuery::parse(&query).unwrap_err();
-            assert_eq!((error.code(), error.field()), (code, field), "{query:?}");
+            assert_eq!((error.code(), error.field().as_deref()), (code, field), "{query:?}");
         }
     }
 }

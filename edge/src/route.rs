@@ -11,6 +11,10 @@ pub enum Route {
     },
     Offers,
     Sessions,
+    Events,
+    OpenApi,
+    /// Re-sends parked dead letters to the events queue (admin token).
+    ReplayDeadLetters,
     /// A CORS preflight for any API path.
     Preflight,
 }
@@ -27,6 +31,9 @@ impl Route {
             }
             ["v1", "offers"] => (Self::Offers, "GET"),
             ["v1", "sessions"] => (Self::Sessions, "POST"),
+            ["v1", "events"] => (Self::Events, "POST"),
+            ["v1", "openapi.json"] => (Self::OpenApi, "GET"),
+            ["v1", "admin", "dead-letters", "replay"] => (Self::ReplayDeadLetters, "POST"),
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
         };
         match method {
@@ -47,6 +54,9 @@ impl Route {
             Self::MerchantConfig { .. } => "merchant_config",
             Self::Offers => "offers",
             Self::Sessions => "sessions",
+            Self::Events => "events",
+            Self::OpenApi => "openapi",
+            Self::ReplayDeadLetters => "replay_dead_letters",
             Self::Preflight => "preflight",
         }
     }
@@ -68,9 +78,15 @@ mod tests {
         assert_eq!(Route::resolve("GET", "/v1/offers"), Ok(Route::Offers));
         assert_eq!(Route::resolve("OPTIONS", "/v1/offers"), Ok(Route::Preflight));
         assert_eq!(Route::resolve("POST", "/v1/sessions"), Ok(Route::Sessions));
+        assert_eq!(Route::resolve("POST", "/v1/events"), Ok(Route::Events));
+        assert_eq!(Route::resolve("GET", "/v1/openapi.json"), Ok(Route::OpenApi));
         assert_eq!(
-            Route::resolve("GET", "/v1/sessions").map_err(|e| e.code()),
-            Err("method_not_allowed")
+            Route::resolve("POST", "/v1/admin/dead-letters/replay"),
+            Ok(Route::ReplayDeadLetters)
+        );
+        assert_eq!(
+            Route::resolve("GET", "/v1/sessions").map_err(|e| e.code().to_owned()),
+            Err("method_not_allowed".to_owned())
         );
     }
 
@@ -82,13 +98,16 @@ mod tests {
             ("GET", "/v1/merchants//config", "not_found"),
             ("GET", "/v1/merchants/pk_test_demo/config/extra", "not_found"),
             ("POST", "/v1/offers", "method_not_allowed"),
+            ("GET", "/v1/events", "method_not_allowed"),
+            ("PUT", "/v1/events", "method_not_allowed"),
+            ("GET", "/v1/admin/dead-letters", "not_found"),
             ("DELETE", "/health", "method_not_allowed"),
             ("OPTIONS", "/health", "method_not_allowed"),
         ];
         for (method, path, code) in cases {
             assert_eq!(
-                Route::resolve(method, path).map_err(|e| e.code()),
-                Err(code),
+                Route::resolve(method, path).map_err(|e| e.code().to_owned()),
+                Err(code.to_owned()),
                 "{method} {path}"
             );
         }

@@ -231,15 +231,15 @@ mod tests {
         );
         let request = parse_session_request(br#"{"key":"pk_test_demo","amount":100,"currency":"USD"}"#).unwrap();
         let create = |origin: Option<&str>, request: &SessionRequest| {
-            create_session(&merchant, request, origin, &keyring(), "s".into(), NOW).map_err(|e| e.code())
+            create_session(&merchant, request, origin, &keyring(), "s".into(), NOW).map_err(|e| e.code().to_owned())
         };
-        assert_eq!(create(None, &request), Err("origin_required"));
+        assert_eq!(create(None, &request), Err("origin_required".to_owned()));
         assert_eq!(
             create(Some("https://evil.example"), &request),
-            Err("origin_not_allowed")
+            Err("origin_not_allowed".to_owned())
         );
         let chf = parse_session_request(br#"{"key":"pk_test_demo","amount":100,"currency":"CHF"}"#).unwrap();
-        assert_eq!(create(Some("http://127.0.0.1:8080"), &chf), Err("currency_not_offered"));
+        assert_eq!(create(Some("http://127.0.0.1:8080"), &chf), Err("currency_not_offered".to_owned()));
     }
 
     #[test]
@@ -263,8 +263,8 @@ mod tests {
     fn keyring_secrets_are_validated() {
         for bad in ["", "nokid", "k1:not base64!", "k1:c2hvcnQ"] {
             assert_eq!(
-                keyring_from_secret(bad).err().map(|e| e.code()),
-                Some("internal_error"),
+                keyring_from_secret(bad).err().map(|e| e.code().to_owned()),
+                Some("internal_error".to_owned()),
                 "{bad:?}"
             );
         }

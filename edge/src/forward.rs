@@ -1,0 +1,223 @@
+//! The queue consumer's decisions (CONTRACT §4): archive keys and NDJSON files, how a sink
+//! answer is classed, and how long a retried message waits. Pure; `consumer` does the I/O.
+
+use std::collections::BTreeMap;
+
+use paylater_shared::CivilDate;
+use paylater_shared::ingest::QueuedEvent;
+use paylater_shared::log_record::LogRecord;
+use sha2::{Digest, Sha256};
+
+/// Where the dead-letter consumer parks messages until they are replayed.
+pub const DEAD_LETTER_PREFIX: &str = "dead-letter/events/";
+/// Longest wait between two deliveries of a message.
+pub const MAX_RETRY_DELAY_SECONDS: u32 = 900;
+
+/// One NDJSON object for the archive bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveFile {
+    pub key: String,
+    pub body: String,
+}
+
+/// A batch id that is the same whenever the same messages are delivered together, so a retried
+/// batch overwrites its own archive file instead of adding a copy.
+pub fn batch_id(message_ids: &[&str]) -> String {
+    let mut ids = message_ids.to_vec();
+    ids.sort_unstable();
+    let digest = Sha256::digest(ids.join("\n").as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `logs/v1/{merchant_id}/{yyyy}/{mm}/{dd}/{batch_id}.ndjson` (CONTRACT §4), dated by when the
+/// edge observed the event.
+pub fn archive_key(merchant_id: &str, observed: CivilDate, batch_id: &str) -> String {
+    format!(
+        "logs/v1/{merchant_id}/{:04}/{:02}/{:02}/{batch_id}.ndjson",
+        observed.year(),
+        observed.month(),
+        observed.day()
+    )
+}
+
+/// Groups a batch's records into one archive file per merchant and day, one LogRecord a line.
+/// `items` pairs each queue message id with its event.
+pub fn archive_files(items: &[(&str, &QueuedEvent)]) -> Result<Vec<ArchiveFile>, serde_json::Error> {
+    let mut groups: BTreeMap<(String, CivilDate), Vec<(&str, &QueuedEvent)>> = BTreeMap::new();
+    for (id, queued) in items {
+        // Observed times come from the edge clock; a bad one files under the epoch, never fails.
+        let day = CivilDate::from_unix_millis_utc(queued.request.observed_ms)
+            .or_else(|_| CivilDate::new(1970, 1, 1))
+            .unwrap_or_else(|_| unreachable!("1970-01-01 is a date"));
+        groups
+            .entry((queued.session.merchant_id.clone(), day))
+            .or_default()
+            .push((id, queued));
+    }
+    groups
+        .into_iter()
+        .map(|((merchant, day), members)| {
+            let ids: Vec<&str> = members.iter().map(|(id, _)| *id).collect();
+            let mut body = String::new();
+            for (_, queued) in &members {
+                body.push_str(&serde_json::to_string(&LogRecord::from_queued(queued))?);
+                body.push('\n');
+            }
+            Ok(ArchiveFile {
+                key: archive_key(&merchant, day, &batch_id(&ids)),
+                body,
+            })
+        })
+        .collect()
+}
+
+/// What the log sink's answer means for the messages it was about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkOutcome {
+    Delivered,
+    /// Try again later: 408, 429, 5xx but 501, or no answer at all.
+    Retryable(String),
+    /// The sink will never take this as it is: dead-letter it.
+    Rejected(u16),
+}
+
+pub fn classify_sink_status(status: u16) -> SinkOutcome {
+    match status {
+        200..=299 => SinkOutcome::Delivered,
+        408 | 429 | 500 | 502..=599 => SinkOutcome::Retryable(format!("sink answered {status}")),
+        other => SinkOutcome::Rejected(other),
+    }
+}
+
+/// Exponential backoff without an attempt counter: a message waits about as long again as it
+/// has already waited since it was first sent (so waits double), at least `base_seconds`, plus
+/// up to `base_seconds` of jitter from its id so retried messages spread out.
+pub fn retry_delay_seconds(age_seconds: u32, base_seconds: u32, message_id: &str) -> u32 {
+    let base = base_seconds.max(1);
+    let jitter = Sha256::digest(message_id.as_bytes())[0] as u32 % base;
+    age_seconds.clamp(base, MAX_RETRY_DELAY_SECONDS) + jitter
+}
+
+/// The R2 key of a parked dead letter.
+pub fn dead_letter_key(message_id: &str) -> String {
+    let safe: String = message_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    format!("{DEAD_LETTER_PREFIX}{safe}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paylater_shared::ingest::{RequestFacts, SessionFacts, UaClass};
+    use paylater_shared::telemetry::{Event, EventName};
+
+    fn queued(merchant: &str, observed_ms: i64, seq: u32) -> QueuedEvent {
+        QueuedEvent {
+            event: Event {
+                id: format!("0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e{seq:02x}"),
+                name: EventName::WidgetViewed,
+                ts: observed_ms - 100,
+                seq,
+                props: serde_json::Map::new(),
+            },
+            session: SessionFacts {
+                session_id: "ses_1".into(),
+                merchant_id: merchant.into(),
+                amount_minor: 100,
+                currency: "USD".into(),
+                issued_at_s: 0,
+            },
+            request: RequestFacts {
+                observed_ms,
+                network: "unknown".into(),
+                country: None,
+                asn: None,
+                ua_class: UaClass::Desktop,
+                ip_velocity: false,
+            },
+            seq_gap: 0,
+            risk_flags: vec![],
+        }
+    }
+
+    #[test]
+    fn records_are_filed_per_merchant_and_day() {
+        let nov_23 = 1_795_392_000_000; // 2026-11-23T00:00:00Z
+        let a = queued("m_a", nov_23 + 5, 1);
+        let b = queued("m_a", nov_23 - 5, 2);
+        let c = queued("m_b", nov_23 + 5, 3);
+        let d = queued("m_a", nov_23 + 9, 4);
+        let files = archive_files(&[("q1", &a), ("q2", &b), ("q3", &c), ("q4", &d)]).unwrap();
+        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                format!("logs/v1/m_a/2026/11/22/{}.ndjson", batch_id(&["q2"])),
+                format!("logs/v1/m_a/2026/11/23/{}.ndjson", batch_id(&["q1", "q4"])),
+                format!("logs/v1/m_b/2026/11/23/{}.ndjson", batch_id(&["q3"])),
+            ]
+        );
+        let lines: Vec<serde_json::Value> = files[1]
+            .body
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["attributes"][0]["value"]["stringValue"], a.event.id);
+        assert!(files[1].body.ends_with('\n'));
+    }
+
+    #[test]
+    fn batch_ids_ignore_order_and_differ_by_content() {
+        assert_eq!(batch_id(&["a", "b"]), batch_id(&["b", "a"]));
+        assert_ne!(batch_id(&["a", "b"]), batch_id(&["a", "c"]));
+        assert_eq!(batch_id(&["a"]).len(), 32);
+    }
+
+    #[test]
+    fn sink_statuses_are_classed() {
+        let cases = [
+            (200, "delivered"),
+            (204, "delivered"),
+            (408, "retry"),
+            (429, "retry"),
+            (500, "retry"),
+            (502, "retry"),
+            (503, "retry"),
+            (504, "retry"),
+            (400, "reject"),
+            (401, "reject"),
+            (413, "reject"),
+            (501, "reject"),
+        ];
+        for (status, class) in cases {
+            let got = match classify_sink_status(status) {
+                SinkOutcome::Delivered => "delivered",
+                SinkOutcome::Retryable(_) => "retry",
+                SinkOutcome::Rejected(_) => "reject",
+            };
+            assert_eq!(got, class, "{status}");
+        }
+    }
+
+    #[test]
+    fn retries_back_off_and_spread() {
+        let delays: Vec<u32> = [0, 2, 5, 11, 23, 47, 5_000]
+            .iter()
+            .map(|age| retry_delay_seconds(*age, 2, "msg-1"))
+            .collect();
+        let jitter = delays[0] - 2;
+        assert!(jitter < 2);
+        assert_eq!(
+            delays,
+            [2, 2, 5, 11, 23, 47, MAX_RETRY_DELAY_SECONDS].map(|d| d + jitter)
+        );
+        let spread: std::collections::HashSet<u32> = (0..50)
+            .map(|i| retry_delay_seconds(0, 10, &format!("msg-{i}")))
+            .collect();
+        assert!(spread.len() > 3, "{spread:?}");
+        assert_eq!(dead_letter_key("ab/../c-1"), "dead-letter/events/abc-1");
+    }
+}

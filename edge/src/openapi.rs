@@ -1,0 +1,84 @@
+//! `GET /v1/openapi.json`: the OpenAPI 3.1 description of this API, kept in the repository
+//! (`edge/openapi.json`) and compiled in, so what is served is what is reviewed.
+
+/// The document, byte for byte as committed.
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::Route;
+
+    fn document() -> serde_json::Value {
+        serde_json::from_str(OPENAPI_JSON).expect("openapi.json is JSON")
+    }
+
+    #[test]
+    fn every_documented_operation_is_routed_and_every_route_documented() {
+        let doc = document();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let paths = doc["paths"].as_object().unwrap();
+        let mut documented = Vec::new();
+        for (path, item) in paths {
+            for method in ["get", "post"] {
+                if item.get(method).is_some() {
+                    let concrete = path.replace("{pk}", "pk_test_demo");
+                    let route = Route::resolve(&method.to_ascii_uppercase(), &concrete);
+                    assert!(route.is_ok(), "{method} {path} is documented but not routed");
+                    documented.push(route.unwrap().name());
+                }
+            }
+        }
+        documented.sort_unstable();
+        let mut routed = vec![
+            "health",
+            "merchant_config",
+            "offers",
+            "sessions",
+            "events",
+            "openapi",
+            "replay_dead_letters",
+        ];
+        routed.sort_unstable();
+        assert_eq!(documented, routed);
+    }
+
+    #[test]
+    fn every_error_code_the_events_route_can_give_is_listed() {
+        let doc = document();
+        let listed: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        for code in [
+            "invalid_json",
+            "invalid_body",
+            "missing_session_token",
+            "invalid_events",
+            "too_many_events",
+            "body_too_large",
+            "invalid_token",
+            "token_expired",
+            "token_mismatch",
+            "rate_limited",
+            "enqueue_failed",
+            "unsupported_media_type",
+            "invalid_id",
+            "unknown_event",
+            "invalid_ts",
+            "invalid_seq",
+            "invalid_props",
+            "personal_data",
+            "unknown_field",
+            "duplicate_in_batch",
+            "invalid_event",
+            "unauthorized",
+            "origin_required",
+            "internal_error",
+        ] {
+            assert!(listed.contains(&code), "{code} is not in the Error schema's enum");
+        }
+    }
+}
