@@ -39,6 +39,20 @@ pub fn check_origin(merchant: &MerchantConfig, origin: Option<&str>) -> Result<(
     }
 }
 
+/// Whether an `Authorization: Bearer …` header carries the admin token. Compares digests, so the
+/// time taken says nothing about how much of the token matched. No configured token: no access.
+pub fn admin_token_matches(header: Option<&str>, expected: Option<&str>) -> bool {
+    use sha2::{Digest, Sha256};
+    let (Some(header), Some(expected)) = (header, expected.filter(|t| t.len() >= 16)) else {
+        return false;
+    };
+    let Some(given) = header.strip_prefix("Bearer ") else {
+        return false;
+    };
+    let (a, b) = (Sha256::digest(given.trim().as_bytes()), Sha256::digest(expected.as_bytes()));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,6 +70,22 @@ mod tests {
             merchant_from_store(Some("{".into())).unwrap_err().code(),
             "internal_error"
         );
+    }
+
+    #[test]
+    fn admin_tokens() {
+        let token = "a-long-admin-token-for-tests";
+        assert!(admin_token_matches(Some("Bearer a-long-admin-token-for-tests"), Some(token)));
+        for (header, expected) in [
+            (None, Some(token)),
+            (Some("Bearer a-long-admin-token-for-test"), Some(token)),
+            (Some("a-long-admin-token-for-tests"), Some(token)),
+            (Some("Basic a-long-admin-token-for-tests"), Some(token)),
+            (Some("Bearer short"), Some("short")),
+            (Some("Bearer "), None),
+        ] {
+            assert!(!admin_token_matches(header, expected), "{header:?} {expected:?}");
+        }
     }
 
     #[test]

@@ -1,18 +1,40 @@
 //! The Workers runtime boundary: turns a `worker::Request` into calls of the pure modules, looks
 //! up bindings, and writes the access log. Kept thin on purpose.
 
-use paylater_shared::CivilDate;
-use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{Context, Date, Env, Headers, Request, Response, console_log, event};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
-use crate::auth::{check_key_format, check_origin, merchant_from_store, merchant_kv_key};
-use crate::bindings::{MERCHANTS_KV, SESSION_KEYS};
+use paylater_shared::token::{SessionKeyring, TokenError};
+use paylater_shared::{CivilDate, MerchantConfig};
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::{
+    Context, Date, Env, Headers, MessageBuilder, Method, QueueContentType, Request, RequestInit, Response, console_log,
+    event,
+};
+
+use crate::auth::{admin_token_matches, check_key_format, check_origin, merchant_from_store, merchant_kv_key};
+use crate::bindings::{
+    ADMIN_TOKEN, ARCHIVE, CLIENT_LIMITER, EVENTS_QUEUE, MERCHANTS_KV, SESSION_GUARD, SESSION_KEYS,
+};
 use crate::error::EdgeError;
+use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
+use crate::forward::DEAD_LETTER_PREFIX;
 use crate::handlers;
 use crate::headers::{SECURITY_HEADERS, cors_for_checked_origin, preflight};
+use crate::openapi::OPENAPI_JSON;
 use crate::query::OffersQuery;
 use crate::route::Route;
 use crate::sessions;
+
+/// Merchant configs stay this long in an isolate's memory: KV itself is eventually consistent
+/// for about a minute, and the events route should not pay a KV read per request.
+const MERCHANT_CACHE_MS: i64 = 30_000;
+/// Dead letters re-sent per replay call (the command calls again while there are more).
+const REPLAY_PAGE: u32 = 100;
+
+thread_local! {
+    static MERCHANT_CACHE: RefCell<HashMap<String, (i64, MerchantConfig)>> = RefCell::new(HashMap::new());
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -47,8 +69,19 @@ fn internal(context: &str) -> impl FnOnce(worker::Error) -> EdgeError + '_ {
     }
 }
 
-async fn load_merchant(env: &Env, key: &str) -> Result<paylater_shared::MerchantConfig, EdgeError> {
+async fn load_merchant(env: &Env, key: &str) -> Result<MerchantConfig, EdgeError> {
     check_key_format(key)?;
+    let now = Date::now().as_millis() as i64;
+    let cached = MERCHANT_CACHE.with(|cache| {
+        cache
+            .borrow()
+            .get(key)
+            .filter(|(at, _)| now - at < MERCHANT_CACHE_MS)
+            .map(|(_, merchant)| merchant.clone())
+    });
+    if let Some(merchant) = cached {
+        return Ok(merchant);
+    }
     let kv = env.kv(MERCHANTS_KV).map_err(internal("KV binding"))?;
     let stored = kv
         .get(&merchant_kv_key(key))
@@ -57,7 +90,138 @@ async fn load_merchant(env: &Env, key: &str) -> Result<paylater_shared::Merchant
         .map_err(|e| EdgeError::Internal {
             detail: format!("KV get: {e}"),
         })?;
-    merchant_from_store(stored)
+    let merchant = merchant_from_store(stored)?;
+    MERCHANT_CACHE.with(|cache| cache.borrow_mut().insert(key.to_owned(), (now, merchant.clone())));
+    Ok(merchant)
+}
+
+fn session_keyring(env: &Env) -> Result<SessionKeyring, EdgeError> {
+    let secret = env
+        .secret(SESSION_KEYS)
+        .map_err(internal("SESSION_KEYS secret"))?
+        .to_string();
+    sessions::keyring_from_secret(&secret)
+}
+
+/// Sends a JSON message to the Durable Object `name` of `namespace` and reads its JSON answer.
+async fn call_object<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
+    env: &Env,
+    namespace: &str,
+    name: &str,
+    message: &Q,
+) -> Result<A, EdgeError> {
+    let stub = env
+        .durable_object(namespace)
+        .and_then(|ns| ns.id_from_name(name)?.get_stub())
+        .map_err(internal("Durable Object stub"))?;
+    let body = serde_json::to_string(message).map_err(|e| EdgeError::Internal {
+        detail: format!("object message: {e}"),
+    })?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let request = Request::new_with_init("https://object.internal/", &init).map_err(internal("object request"))?;
+    let mut response = stub
+        .fetch_with_request(request)
+        .await
+        .map_err(internal("Durable Object call"))?;
+    let text = response.text().await.map_err(internal("object answer"))?;
+    serde_json::from_str(&text).map_err(|e| EdgeError::Internal {
+        detail: format!("object answer {text:?}: {e}"),
+    })
+}
+
+/// `POST /v1/events`: authorize, rate-limit by IP, then let the session's object dedup and
+/// enqueue. Everything else happens in the queue consumer.
+async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<Answer, EdgeError> {
+    sessions::check_content_type(req.headers().get("Content-Type").ok().flatten().as_deref())?;
+    let body = read_body(req).await?;
+    let now_ms = Date::now().as_millis() as i64;
+    let authorized = events::authorize_batch(&body, &session_keyring(env)?, origin, now_ms)?;
+    let merchant = load_merchant(env, &authorized.claims.key).await?;
+    if merchant.merchant_id != authorized.claims.mid {
+        return Err(EdgeError::InvalidToken(TokenError::Mismatch("merchant")));
+    }
+    let limits = merchant.rate_limits;
+    let client_ip = req.headers().get("CF-Connecting-IP").ok().flatten();
+    let ip_answer: LimitAnswer = call_object(
+        env,
+        CLIENT_LIMITER,
+        &format!("ip:{}", client_ip.as_deref().unwrap_or("unknown")),
+        &LimitRequest {
+            limit_per_minute: limits.per_ip_per_minute,
+        },
+    )
+    .await?;
+    if let LimitAnswer::RateLimited { retry_after_seconds } = ip_answer {
+        return Err(EdgeError::RateLimited {
+            scope: "client IP",
+            retry_after_seconds,
+        });
+    }
+    let cf = req.cf();
+    let facts = events::request_facts(
+        client_ip.as_deref(),
+        cf.and_then(|cf| cf.country()),
+        cf.and_then(|cf| cf.asn()),
+        req.headers().get("User-Agent").ok().flatten().as_deref(),
+        now_ms,
+        ip_answer.is_high_velocity(limits.per_ip_per_minute),
+    );
+    let admit = AdmitRequest {
+        session: authorized.session_facts(),
+        request: facts,
+        limit_per_minute: limits.per_session_per_minute,
+        expires_at_s: authorized.claims.exp,
+        events: authorized.batch.accepted.into_iter().map(|(_, event)| event).collect(),
+    };
+    let answer: AdmitAnswer = call_object(env, SESSION_GUARD, &format!("ses:{}", authorized.claims.sid), &admit).await?;
+    let accepted = events::events_outcome(answer, authorized.batch.rejected)?;
+    let mut answer = Answer::json(&accepted, cors_for_checked_origin(origin))?;
+    answer.status = 202;
+    answer.headers.push(("Cache-Control", "no-store".into()));
+    Ok(answer)
+}
+
+/// `POST /v1/admin/dead-letters/replay`: re-sends parked dead letters, byte for byte, to the
+/// events queue, deleting each only after the queue took it.
+async fn replay_dead_letters(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
+    let expected = env.secret(ADMIN_TOKEN).map(|s| s.to_string()).ok();
+    let given = req.headers().get("Authorization").ok().flatten();
+    if !admin_token_matches(given.as_deref(), expected.as_deref()) {
+        return Err(EdgeError::Unauthorized);
+    }
+    let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
+    let queue = env.queue(EVENTS_QUEUE).map_err(internal("queue binding"))?;
+    let listed = bucket
+        .list()
+        .prefix(DEAD_LETTER_PREFIX)
+        .limit(REPLAY_PAGE)
+        .execute()
+        .await
+        .map_err(internal("R2 list"))?;
+    let mut replayed = 0u32;
+    for object in listed.objects() {
+        let key = object.key();
+        let Some(stored) = bucket.get(&key).execute().await.map_err(internal("R2 get"))? else {
+            continue;
+        };
+        let text = match stored.body() {
+            Some(body) => body.text().await.map_err(internal("R2 body"))?,
+            None => continue,
+        };
+        queue
+            .send(MessageBuilder::new(text).content_type(QueueContentType::Text).build())
+            .await
+            .map_err(|e| EdgeError::EnqueueFailed { detail: e.to_string() })?;
+        bucket.delete(&key).await.map_err(internal("R2 delete"))?;
+        replayed += 1;
+    }
+    let mut answer = Answer::json(
+        &serde_json::json!({ "replayed": replayed, "more": listed.truncated() }),
+        Vec::new(),
+    )?;
+    answer.headers.push(("Cache-Control", "no-store".into()));
+    Ok(answer)
 }
 
 /// Reads a request body, refusing oversized ones by their declared length before reading.
@@ -110,16 +274,22 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
             headers.push(("Cache-Control", "private, max-age=60".into()));
             Answer::json(&handlers::offers(&merchant, &query, today)?, headers)
         }
+        Route::Events => ingest_events(req, env, origin).await,
+        Route::OpenApi => Ok(Answer {
+            status: 200,
+            body: OPENAPI_JSON.to_owned(),
+            headers: vec![
+                ("Access-Control-Allow-Origin", "*".into()),
+                ("Cache-Control", "public, max-age=300".into()),
+            ],
+        }),
+        Route::ReplayDeadLetters => replay_dead_letters(req, env).await,
         Route::Sessions => {
             sessions::check_content_type(req.headers().get("Content-Type").ok().flatten().as_deref())?;
             let body = read_body(req).await?;
             let request = sessions::parse_session_request(&body)?;
             let merchant = load_merchant(env, &request.key).await?;
-            let secret = env
-                .secret(SESSION_KEYS)
-                .map_err(internal("SESSION_KEYS secret"))?
-                .to_string();
-            let keyring = sessions::keyring_from_secret(&secret)?;
+            let keyring = session_keyring(env)?;
             let now_s = (Date::now().as_millis() / 1000) as i64;
             let created = sessions::create_session(&merchant, &request, origin, &keyring, random_uuid(), now_s)?;
             let mut answer = Answer::json(&created, cors_for_checked_origin(origin))?;
@@ -170,10 +340,15 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
                 _ => None,
             };
             // Errors carry CORS too, so the widget can read why it was refused.
-            let headers = match &error {
-                EdgeError::OriginNotAllowed { .. } => vec![("Vary", "Origin".to_owned())],
+            let mut headers = match &error {
+                EdgeError::OriginNotAllowed { .. } | EdgeError::InvalidToken(TokenError::Mismatch(_)) => {
+                    vec![("Vary", "Origin".to_owned())]
+                }
                 _ => cors_for_checked_origin(origin.as_deref()),
             };
+            if let Some(seconds) = error.retry_after_seconds() {
+                headers.push(("Retry-After", seconds.to_string()));
+            }
             (
                 Answer {
                     status: error.status(),

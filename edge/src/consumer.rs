@@ -1,0 +1,226 @@
+//! `#[event(queue)]`: the events queue's consumer (archive to R2, then OTLP/HTTP JSON to the
+//! sink, retried with backoff, refused records to the dead-letter queue) and the dead-letter
+//! queue's consumer (parks each message in R2 until `POST /v1/admin/dead-letters/replay`).
+
+use std::time::Duration;
+
+use futures_util::future::{Either, select};
+use paylater_shared::ingest::QueuedEvent;
+use paylater_shared::log_record::{ExportLogsServiceRequest, LogRecord};
+use worker::{
+    AbortController, Context, Date, Delay, Env, Fetch, Headers, HttpMetadata, MessageBatch, MessageExt, Method,
+    QueueContentType, QueueRetryOptionsBuilder, RawMessage, RawMessageBuilder, Request, RequestInit, console_error,
+    console_log, event,
+};
+
+use crate::bindings::{ARCHIVE, DEAD_LETTER_QUEUE, LOG_SINK_URL, RETRY_BASE_SECONDS};
+use crate::forward::{SinkOutcome, archive_files, classify_sink_status, dead_letter_key, retry_delay_seconds};
+use crate::{DEFAULT_RETRY_BASE_SECONDS, queues};
+
+/// The sink gets this long to answer before the attempt counts as a network failure.
+const SINK_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::Result<()> {
+    let messages: Vec<RawMessage> = batch.raw_iter().collect();
+    match batch.queue().as_str() {
+        queues::DEAD_LETTERS => park_dead_letters(&env, messages).await,
+        _ => deliver(&env, messages).await,
+    }
+    Ok(())
+}
+
+/// A parsed message: its queue id, its exact text, the event.
+struct Delivery {
+    message: RawMessage,
+    text: String,
+    queued: QueuedEvent,
+}
+
+fn retry_base(env: &Env) -> u32 {
+    env.var(RETRY_BASE_SECONDS)
+        .ok()
+        .and_then(|v| v.to_string().parse().ok())
+        .unwrap_or(DEFAULT_RETRY_BASE_SECONDS)
+}
+
+fn retry_later(message: &RawMessage, base: u32) {
+    let age_ms = (Date::now().as_millis()).saturating_sub(message.timestamp().as_millis());
+    let delay = retry_delay_seconds((age_ms / 1000) as u32, base, &message.id());
+    message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build());
+}
+
+async fn deliver(env: &Env, messages: Vec<RawMessage>) {
+    let base = retry_base(env);
+    let mut deliveries = Vec::new();
+    for message in messages {
+        let text = message.body().as_string();
+        match text.as_deref().map(serde_json::from_str::<QueuedEvent>) {
+            Some(Ok(queued)) => deliveries.push(Delivery {
+                text: text.unwrap_or_default(),
+                message,
+                queued,
+            }),
+            // A message no version of this consumer can read: park it, never drop it.
+            _ => {
+                let raw = text.unwrap_or_else(|| format!("{:?}", message.body()));
+                dead_letter(env, &message, &raw, "unreadable message", base).await;
+            }
+        }
+    }
+    if deliveries.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = deliveries.iter().map(|d| d.message.id()).collect();
+    let items: Vec<(&str, &QueuedEvent)> = ids.iter().map(String::as_str).zip(deliveries.iter().map(|d| &d.queued)).collect();
+    if let Err(error) = archive(env, &items).await {
+        console_error!("{}", serde_json::json!({ "kind": "archive_failed", "error": error, "messages": ids.len() }));
+        deliveries.iter().for_each(|d| retry_later(&d.message, base));
+        return;
+    }
+    let records: Vec<LogRecord> = deliveries.iter().map(|d| LogRecord::from_queued(&d.queued)).collect();
+    // One structured line per record for Workers Logs (no personal data by construction).
+    for record in &records {
+        console_log!("{}", serde_json::json!({ "kind": "log_record", "record": record }));
+    }
+    let Some(sink) = sink_url(env) else {
+        deliveries.iter().for_each(|d| d.message.ack());
+        return;
+    };
+    match post_to_sink(&sink, records.clone()).await {
+        SinkOutcome::Delivered => deliveries.iter().for_each(|d| d.message.ack()),
+        SinkOutcome::Retryable(why) => {
+            console_log!("{}", serde_json::json!({ "kind": "sink_retry", "reason": why, "messages": deliveries.len() }));
+            deliveries.iter().for_each(|d| retry_later(&d.message, base));
+        }
+        // The sink refused the batch: find the records it refuses one by one, deliver the rest.
+        SinkOutcome::Rejected(status) => {
+            for (delivery, record) in deliveries.iter().zip(records) {
+                let outcome = if deliveries.len() == 1 {
+                    SinkOutcome::Rejected(status)
+                } else {
+                    post_to_sink(&sink, vec![record]).await
+                };
+                match outcome {
+                    SinkOutcome::Delivered => delivery.message.ack(),
+                    SinkOutcome::Retryable(_) => retry_later(&delivery.message, base),
+                    SinkOutcome::Rejected(status) => {
+                        let reason = format!("sink refused the record with {status}");
+                        dead_letter(env, &delivery.message, &delivery.text, &reason, base).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn sink_url(env: &Env) -> Option<String> {
+    env.var(LOG_SINK_URL)
+        .ok()
+        .map(|v| v.to_string())
+        .filter(|url| !url.trim().is_empty())
+}
+
+async fn archive(env: &Env, items: &[(&str, &QueuedEvent)]) -> Result<(), String> {
+    let bucket = env.bucket(ARCHIVE).map_err(|e| e.to_string())?;
+    let files = archive_files(items).map_err(|e| e.to_string())?;
+    for file in files {
+        bucket
+            .put(&file.key, file.body)
+            .http_metadata(HttpMetadata {
+                content_type: Some("application/x-ndjson".into()),
+                ..HttpMetadata::default()
+            })
+            .execute()
+            .await
+            .map_err(|e| format!("{}: {e}", file.key))?;
+    }
+    Ok(())
+}
+
+async fn post_to_sink(url: &str, records: Vec<LogRecord>) -> SinkOutcome {
+    let body = match serde_json::to_string(&ExportLogsServiceRequest::new(records)) {
+        Ok(body) => body,
+        Err(e) => return SinkOutcome::Retryable(format!("serialize: {e}")),
+    };
+    let headers = Headers::new();
+    if headers.set("Content-Type", "application/json").is_err() {
+        return SinkOutcome::Retryable("headers".into());
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    let request = match Request::new_with_init(url, &init) {
+        Ok(request) => request,
+        Err(e) => return SinkOutcome::Retryable(format!("request: {e}")),
+    };
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let sent = Box::pin(fetch.send_with_signal(&signal));
+    let timeout = Box::pin(Delay::from(SINK_TIMEOUT));
+    match select(sent, timeout).await {
+        Either::Left((Ok(response), _)) => classify_sink_status(response.status_code()),
+        Either::Left((Err(e), _)) => SinkOutcome::Retryable(format!("network: {e}")),
+        Either::Right(_) => {
+            controller.abort();
+            SinkOutcome::Retryable("sink timed out".into())
+        }
+    }
+}
+
+/// Sends a message's exact text to the dead-letter queue and acks it; if even that fails, the
+/// message is retried instead (so it is never lost).
+async fn dead_letter(env: &Env, message: &RawMessage, text: &str, reason: &str, base: u32) {
+    let sent = match env.queue(DEAD_LETTER_QUEUE) {
+        Ok(queue) => queue
+            .send_raw(RawMessageBuilder::new(text.into()).build_with_content_type(QueueContentType::Text))
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match sent {
+        Ok(()) => {
+            console_log!(
+                "{}",
+                serde_json::json!({ "kind": "dead_lettered", "message_id": message.id(), "reason": reason })
+            );
+            message.ack();
+        }
+        Err(error) => {
+            console_error!("{}", serde_json::json!({ "kind": "dead_letter_failed", "error": error }));
+            retry_later(message, base);
+        }
+    }
+}
+
+/// Parks each dead letter in R2, byte for byte, under its message id.
+async fn park_dead_letters(env: &Env, messages: Vec<RawMessage>) {
+    let base = retry_base(env);
+    let bucket = match env.bucket(ARCHIVE) {
+        Ok(bucket) => bucket,
+        Err(e) => {
+            console_error!("{}", serde_json::json!({ "kind": "park_failed", "error": e.to_string() }));
+            messages.iter().for_each(|m| retry_later(m, base));
+            return;
+        }
+    };
+    for message in messages {
+        let text = message
+            .body()
+            .as_string()
+            .unwrap_or_else(|| format!("{:?}", message.body()));
+        let key = dead_letter_key(&message.id());
+        match bucket.put(&key, text).execute().await {
+            Ok(_) => {
+                console_log!("{}", serde_json::json!({ "kind": "dead_letter_parked", "key": key }));
+                message.ack();
+            }
+            Err(e) => {
+                console_error!("{}", serde_json::json!({ "kind": "park_failed", "error": e.to_string() }));
+                retry_later(&message, base);
+            }
+        }
+    }
+}
