@@ -49,7 +49,10 @@ pub fn admin_token_matches(header: Option<&str>, expected: Option<&str>) -> bool
     let Some(given) = header.strip_prefix("Bearer ") else {
         return false;
     };
-    let (a, b) = (Sha256::digest(given.trim().as_bytes()), Sha256::digest(expected.as_bytes()));
+    let (a, b) = (
+        Sha256::digest(given.trim().as_bytes()),
+        Sha256::digest(expected.as_bytes()),
+    );
     a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -75,7 +78,10 @@ mod tests {
     #[test]
     fn admin_tokens() {
         let token = "a-long-admin-token-for-tests";
-        assert!(admin_token_matches(Some("Bearer a-long-admin-token-for-tests"), Some(token)));
+        assert!(admin_token_matches(
+            Some("Bearer a-long-admin-token-for-tests"),
+            Some(token)
+        ));
         for (header, expected) in [
             (None, Some(token)),
             (Some("Bearer a-long-admin-token-for-test"), Some(token)),

@@ -72,9 +72,16 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         return;
     }
     let ids: Vec<String> = deliveries.iter().map(|d| d.message.id()).collect();
-    let items: Vec<(&str, &QueuedEvent)> = ids.iter().map(String::as_str).zip(deliveries.iter().map(|d| &d.queued)).collect();
+    let items: Vec<(&str, &QueuedEvent)> = ids
+        .iter()
+        .map(String::as_str)
+        .zip(deliveries.iter().map(|d| &d.queued))
+        .collect();
     if let Err(error) = archive(env, &items).await {
-        console_error!("{}", serde_json::json!({ "kind": "archive_failed", "error": error, "messages": ids.len() }));
+        console_error!(
+            "{}",
+            serde_json::json!({ "kind": "archive_failed", "error": error, "messages": ids.len() })
+        );
         deliveries.iter().for_each(|d| retry_later(&d.message, base));
         return;
     }
@@ -90,7 +97,10 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
     match post_to_sink(&sink, records.clone()).await {
         SinkOutcome::Delivered => deliveries.iter().for_each(|d| d.message.ack()),
         SinkOutcome::Retryable(why) => {
-            console_log!("{}", serde_json::json!({ "kind": "sink_retry", "reason": why, "messages": deliveries.len() }));
+            console_log!(
+                "{}",
+                serde_json::json!({ "kind": "sink_retry", "reason": why, "messages": deliveries.len() })
+            );
             deliveries.iter().for_each(|d| retry_later(&d.message, base));
         }
         // The sink refused the batch: find the records it refuses one by one, deliver the rest.
@@ -189,7 +199,10 @@ async fn dead_letter(env: &Env, message: &RawMessage, text: &str, reason: &str, 
             message.ack();
         }
         Err(error) => {
-            console_error!("{}", serde_json::json!({ "kind": "dead_letter_failed", "error": error }));
+            console_error!(
+                "{}",
+                serde_json::json!({ "kind": "dead_letter_failed", "error": error })
+            );
             retry_later(message, base);
         }
     }
@@ -201,7 +214,10 @@ async fn park_dead_letters(env: &Env, messages: Vec<RawMessage>) {
     let bucket = match env.bucket(ARCHIVE) {
         Ok(bucket) => bucket,
         Err(e) => {
-            console_error!("{}", serde_json::json!({ "kind": "park_failed", "error": e.to_string() }));
+            console_error!(
+                "{}",
+                serde_json::json!({ "kind": "park_failed", "error": e.to_string() })
+            );
             messages.iter().for_each(|m| retry_later(m, base));
             return;
         }
@@ -218,7 +234,10 @@ async fn park_dead_letters(env: &Env, messages: Vec<RawMessage>) {
                 message.ack();
             }
             Err(e) => {
-                console_error!("{}", serde_json::json!({ "kind": "park_failed", "error": e.to_string() }));
+                console_error!(
+                    "{}",
+                    serde_json::json!({ "kind": "park_failed", "error": e.to_string() })
+                );
                 retry_later(&message, base);
             }
         }

@@ -13,9 +13,7 @@ use worker::{
 };
 
 use crate::auth::{admin_token_matches, check_key_format, check_origin, merchant_from_store, merchant_kv_key};
-use crate::bindings::{
-    ADMIN_TOKEN, ARCHIVE, CLIENT_LIMITER, EVENTS_QUEUE, MERCHANTS_KV, SESSION_GUARD, SESSION_KEYS,
-};
+use crate::bindings::{ADMIN_TOKEN, ARCHIVE, CLIENT_LIMITER, EVENTS_QUEUE, MERCHANTS_KV, SESSION_GUARD, SESSION_KEYS};
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::forward::DEAD_LETTER_PREFIX;
@@ -146,7 +144,8 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
     let ip_answer: LimitAnswer = call_object(
         env,
         CLIENT_LIMITER,
-        &format!("ip:{}", client_ip.as_deref().unwrap_or("unknown")),
+        // Per merchant, so one merchant's traffic never throttles another's shoppers.
+        &format!("ip:{}:{}", merchant.merchant_id, client_ip.as_deref().unwrap_or("unknown")),
         &LimitRequest {
             limit_per_minute: limits.per_ip_per_minute,
         },
@@ -174,7 +173,8 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
         expires_at_s: authorized.claims.exp,
         events: authorized.batch.accepted.into_iter().map(|(_, event)| event).collect(),
     };
-    let answer: AdmitAnswer = call_object(env, SESSION_GUARD, &format!("ses:{}", authorized.claims.sid), &admit).await?;
+    let answer: AdmitAnswer =
+        call_object(env, SESSION_GUARD, &format!("ses:{}", authorized.claims.sid), &admit).await?;
     let accepted = events::events_outcome(answer, authorized.batch.rejected)?;
     let mut answer = Answer::json(&accepted, cors_for_checked_origin(origin))?;
     answer.status = 202;

@@ -200,10 +200,25 @@ mod tests {
         let cases: Vec<(Vec<u8>, Option<&str>, u16, &str)> = vec![
             (body(&expired, ok_events.clone()), Some(ORIGIN), 401, "token_expired"),
             (body(&forged, ok_events.clone()), Some(ORIGIN), 401, "invalid_token"),
-            (body("v1.k1.e30.AAAA", ok_events.clone()), Some(ORIGIN), 401, "invalid_token"),
-            (body(&good, ok_events.clone()), Some("https://evil.example"), 403, "token_mismatch"),
+            (
+                body("v1.k1.e30.AAAA", ok_events.clone()),
+                Some(ORIGIN),
+                401,
+                "invalid_token",
+            ),
+            (
+                body(&good, ok_events.clone()),
+                Some("https://evil.example"),
+                403,
+                "token_mismatch",
+            ),
             (body(&good, ok_events.clone()), None, 403, "origin_required"),
-            (body(&good, json!([{ "name": "nope" }])), Some(ORIGIN), 422, "invalid_id"),
+            (
+                body(&good, json!([{ "name": "nope" }])),
+                Some(ORIGIN),
+                422,
+                "invalid_id",
+            ),
             (b"{".to_vec(), Some(ORIGIN), 400, "invalid_json"),
             (body(&good, json!([])), Some(ORIGIN), 400, "invalid_events"),
         ];
@@ -216,13 +231,8 @@ mod tests {
                 String::from_utf8_lossy(&body)
             );
         }
-        let none_valid = authorize_batch(
-            &body(&good, json!([{ "id": 1 }])),
-            &keyring(),
-            Some(ORIGIN),
-            NOW_MS,
-        )
-        .unwrap_err();
+        let none_valid =
+            authorize_batch(&body(&good, json!([{ "id": 1 }])), &keyring(), Some(ORIGIN), NOW_MS).unwrap_err();
         assert_eq!(none_valid.field().as_deref(), Some("events[0]"));
     }
 
@@ -268,10 +278,7 @@ mod tests {
         assert_eq!((failed.status(), failed.code()), (503, "enqueue_failed"));
         assert!(LimitAnswer::Admitted { count: 300 }.is_high_velocity(600));
         assert!(!LimitAnswer::Admitted { count: 299 }.is_high_velocity(600));
-        let wire = serde_json::to_string(&AdmitAnswer::RateLimited {
-            retry_after_seconds: 5,
-        })
-        .unwrap();
+        let wire = serde_json::to_string(&AdmitAnswer::RateLimited { retry_after_seconds: 5 }).unwrap();
         assert_eq!(wire, r#"{"outcome":"rate_limited","retry_after_seconds":5}"#);
     }
 }

@@ -130,12 +130,18 @@ impl SessionGuard {
         }
         let ledger_text =
             serde_json::to_string(&ledger).map_err(|e| worker::Error::RustError(format!("ledger: {e}")))?;
-        js_sys::Reflect::set(&entries, &JsValue::from_str(LEDGER_KEY), &JsValue::from_str(&ledger_text))?;
+        js_sys::Reflect::set(
+            &entries,
+            &JsValue::from_str(LEDGER_KEY),
+            &JsValue::from_str(&ledger_text),
+        )?;
         storage.put_multiple_raw(entries).await?;
         self.ledger.replace(Some(ledger));
         if storage.get_alarm().await?.is_none() {
             let forget_at = admit.expires_at_s.saturating_mul(1000) + SESSION_STATE_GRACE_MS;
-            storage.set_alarm(forget_at.max(now_ms + SESSION_STATE_GRACE_MS)).await?;
+            storage
+                .set_alarm(forget_at.max(now_ms + SESSION_STATE_GRACE_MS))
+                .await?;
         }
         Ok(AdmitAnswer::Admitted { accepted, duplicates })
     }

@@ -46,12 +46,13 @@ mod tests {
     #[test]
     fn every_error_code_the_events_route_can_give_is_listed() {
         let doc = document();
-        let listed: Vec<&str> = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c.as_str().unwrap())
-            .collect();
+        let listed: Vec<&str> =
+            doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap())
+                .collect();
         for code in [
             "invalid_json",
             "invalid_body",

@@ -239,7 +239,10 @@ mod tests {
             Err("origin_not_allowed".to_owned())
         );
         let chf = parse_session_request(br#"{"key":"pk_test_demo","amount":100,"currency":"CHF"}"#).unwrap();
-        assert_eq!(create(Some("http://127.0.0.1:8080"), &chf), Err("currency_not_offered".to_owned()));
+        assert_eq!(
+            create(Some("http://127.0.0.1:8080"), &chf),
+            Err("currency_not_offered".to_owned())
+        );
     }
 
     #[test]

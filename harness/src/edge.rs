@@ -21,6 +21,8 @@ pub struct EdgeOptions {
 pub struct Edge {
     pub url: String,
     pub port: u16,
+    /// wrangler's `--persist-to` directory (local KV, R2, Durable Objects, queues).
+    pub state_dir: PathBuf,
     server: Server,
 }
 
@@ -106,7 +108,12 @@ impl Edge {
                     && r.header("x-request-id").is_some()
             })
         })?;
-        Ok(Self { url, port, server })
+        Ok(Self {
+            url,
+            port,
+            state_dir: state,
+            server,
+        })
     }
 
     pub fn log_text(&self) -> String {

@@ -9,13 +9,17 @@
 //! - [`edge`]: a seeded `wrangler dev` on free ports.
 //! - [`demo`]: `trunk serve` of the demo page, proxying `/v1/` to an edge.
 //! - [`http`]: a small blocking HTTP client for loopback calls.
+//! - [`sink`]: a local OTLP/HTTP log receiver that can fail or refuse on demand.
+//! - [`admin`]: operator commands (dead-letter replay).
 
+pub mod admin;
 pub mod demo;
 pub mod edge;
 pub mod http;
 pub mod paths;
 pub mod ports;
 pub mod process;
+pub mod sink;
 
 use thiserror::Error;
 

@@ -57,3 +57,13 @@ pub fn offline(command: &mut std::process::Command) -> &mut std::process::Comman
         .env("NO_PROXY", "127.0.0.1,localhost,::1")
         .env("PATH", tool_path())
 }
+
+/// The Python venv with the pinned test checkers (`tests/python/requirements.txt`).
+pub fn python_venv() -> PathBuf {
+    tools_dir().join("python")
+}
+
+/// The venv's interpreter.
+pub fn python() -> PathBuf {
+    python_venv().join("bin/python")
+}

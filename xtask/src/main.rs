@@ -28,7 +28,19 @@ tasks:
   build-edge     build only the edge worker into edge/build/
   demo           build, start the edge on 127.0.0.1:8787 and the demo page on 127.0.0.1:8080
   test           run every check and test (what CI runs)
-  bench          print the figures: bundle sizes (raw, gzip, brotli)";
+  bench          print the figures: bundle sizes (raw, gzip, brotli), core latencies, events load
+  replay-dead-letters EDGE_URL
+                 send every parked dead letter back to the events queue; needs
+                 PAYLATER_ADMIN_TOKEN (the edge's ADMIN_TOKEN secret)";
+
+fn replay_dead_letters(edge_url: Option<&str>) -> Result<(), String> {
+    let edge_url = edge_url.ok_or("give the edge's URL, e.g. https://paylater-edge.example.workers.dev")?;
+    let token =
+        std::env::var("PAYLATER_ADMIN_TOKEN").map_err(|_| "set PAYLATER_ADMIN_TOKEN to the edge's ADMIN_TOKEN")?;
+    let replayed = paylater_harness::admin::replay_dead_letters(edge_url, &token).map_err(|e| e.to_string())?;
+    println!("replayed {replayed} dead letters into the events queue");
+    Ok(())
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,6 +54,7 @@ fn main() -> ExitCode {
         "demo" => demo::run(),
         "test" => test::run(),
         "bench" => bench::run(),
+        "replay-dead-letters" => replay_dead_letters(args.get(1).map(String::as_str)),
         "" | "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -34,6 +34,7 @@ pub fn bootstrap() -> Result<Tools, String> {
     ensure_wasm_target(&root)?;
     ensure_debian_packages()?;
     ensure_node_modules(&root)?;
+    ensure_python_venv(&root)?;
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("reading Cargo.lock: {e}"))?;
     // Both must equal what the workspace links against, or trunk, worker-build and the test
     // runner refuse (and would try to download a match).
@@ -152,6 +153,30 @@ fn ensure_node_modules(root: &Path) -> Result<(), String> {
         Command::new("npm")
             .current_dir(root)
             .args(["install", "--no-audit", "--no-fund", "--loglevel=error"]),
+    )?;
+    std::fs::write(&stamp_path, wanted).map_err(|e| format!("writing {}: {e}", stamp_path.display()))
+}
+
+/// The Python tools tests use as independent checkers (OpenTelemetry's protobuf definitions,
+/// an OpenAPI validator), pinned in `tests/python/requirements.txt`, in a venv in the tools dir.
+fn ensure_python_venv(root: &Path) -> Result<(), String> {
+    let requirements = root.join("tests/python/requirements.txt");
+    let wanted = fingerprint(&std::fs::read(&requirements).map_err(|e| format!("reading requirements: {e}"))?);
+    let venv = paths::python_venv();
+    let stamp_path = venv.join(".paylater-requirements-fingerprint");
+    if std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == wanted) {
+        return Ok(());
+    }
+    let create = |venv: &Path| cmd::run(Command::new("python3").args(["-m", "venv", "--clear"]).arg(venv));
+    if create(&venv).is_err() {
+        // Debian's python3 lacks the venv module until python3-venv is installed.
+        cmd::run(Command::new("apt-get").args(["install", "-y", "python3-venv"]))?;
+        create(&venv)?;
+    }
+    cmd::run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements),
     )?;
     std::fs::write(&stamp_path, wanted).map_err(|e| format!("writing {}: {e}", stamp_path.display()))
 }

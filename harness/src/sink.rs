@@ -1,0 +1,154 @@
+//! A local OTLP/HTTP log receiver for tests and benchmarks: it keeps every body it accepts and
+//! can be told to fail (as a sink that is down or overloaded) or to refuse particular events.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crate::HarnessError;
+
+#[derive(Default)]
+struct SinkState {
+    /// 0: accept; otherwise answer every request with this status.
+    failing_with: AtomicU16,
+    /// Bodies mentioning one of these event ids are refused with 400.
+    refused_ids: Mutex<HashSet<String>>,
+    accepted: Mutex<Vec<String>>,
+    refusals: AtomicUsize,
+}
+
+/// A receiver on a free loopback port, stopped on drop.
+pub struct OtlpSink {
+    /// `http://127.0.0.1:PORT/v1/logs`.
+    pub url: String,
+    state: Arc<SinkState>,
+    server: Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl OtlpSink {
+    pub fn start() -> Result<Self, HarnessError> {
+        let server = tiny_http::Server::http("127.0.0.1:0").map_err(|e| HarnessError::Command {
+            what: "OTLP sink".into(),
+            detail: e.to_string(),
+        })?;
+        let port = server.server_addr().to_ip().map(|a| a.port()).unwrap_or_default();
+        let server = Arc::new(server);
+        let state = Arc::new(SinkState::default());
+        let thread = {
+            let (server, state) = (server.clone(), state.clone());
+            std::thread::spawn(move || serve(&server, &state))
+        };
+        Ok(Self {
+            url: format!("http://127.0.0.1:{port}/v1/logs"),
+            state,
+            server,
+            thread: Some(thread),
+        })
+    }
+
+    /// Answer every request with `status` (e.g. 503) until [`Self::recover`].
+    pub fn fail_with(&self, status: u16) {
+        self.state.failing_with.store(status, Ordering::SeqCst);
+    }
+
+    pub fn recover(&self) {
+        self.state.failing_with.store(0, Ordering::SeqCst);
+    }
+
+    /// Refuse (400) any export that carries this event id, until [`Self::accept_all_ids`].
+    pub fn refuse_event(&self, id: &str) {
+        self.state
+            .refused_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_owned());
+    }
+
+    pub fn accept_all_ids(&self) {
+        self.state.refused_ids.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Requests answered with an error so far.
+    pub fn refusals(&self) -> usize {
+        self.state.refusals.load(Ordering::SeqCst)
+    }
+
+    /// Every accepted body, in arrival order.
+    pub fn bodies(&self) -> Vec<String> {
+        self.state.accepted.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Every accepted LogRecord, in arrival order.
+    pub fn records(&self) -> Vec<serde_json::Value> {
+        self.bodies()
+            .iter()
+            .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .flat_map(|export| {
+                let mut records = Vec::new();
+                for resource in export["resourceLogs"].as_array().cloned().unwrap_or_default() {
+                    for scope in resource["scopeLogs"].as_array().cloned().unwrap_or_default() {
+                        records.extend(scope["logRecords"].as_array().cloned().unwrap_or_default());
+                    }
+                }
+                records
+            })
+            .collect()
+    }
+
+    /// `event.id` of every accepted record, in arrival order (duplicates kept).
+    pub fn event_ids(&self) -> Vec<String> {
+        self.records().iter().filter_map(|r| attribute(r, "event.id")).collect()
+    }
+}
+
+/// A string attribute of an OTLP JSON LogRecord.
+pub fn attribute(record: &serde_json::Value, key: &str) -> Option<String> {
+    record["attributes"]
+        .as_array()?
+        .iter()
+        .find(|kv| kv["key"] == key)
+        .and_then(|kv| kv["value"]["stringValue"].as_str().map(str::to_owned))
+}
+
+fn serve(server: &tiny_http::Server, state: &SinkState) {
+    for mut request in server.incoming_requests() {
+        let mut body = String::new();
+        let read = request.as_reader().read_to_string(&mut body);
+        let failing = state.failing_with.load(Ordering::SeqCst);
+        let refused = state
+            .refused_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|id| body.contains(id.as_str()));
+        let json_type = request
+            .headers()
+            .iter()
+            .any(|h| h.field.equiv("Content-Type") && h.value.as_str().starts_with("application/json"));
+        let status = if read.is_err() || !json_type || request.url() != "/v1/logs" {
+            400
+        } else if failing != 0 {
+            failing
+        } else if refused {
+            400
+        } else {
+            state.accepted.lock().unwrap_or_else(|e| e.into_inner()).push(body);
+            200
+        };
+        if status != 200 {
+            state.refusals.fetch_add(1, Ordering::SeqCst);
+        }
+        let _ = request.respond(tiny_http::Response::from_string("{}").with_status_code(status));
+    }
+}
+
+impl Drop for OtlpSink {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

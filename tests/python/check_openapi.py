@@ -1,0 +1,62 @@
+"""Checks the edge's OpenAPI 3.1 document and real responses against it.
+
+usage: check_openapi.py OPENAPI_JSON EXCHANGES_JSON
+EXCHANGES_JSON: [{"operation": operationId, "status": 202, "content_type": "...", "body": "..."}]
+Validates the document (openapi-spec-validator), then each body against the schema the document
+gives for that operation and status (jsonschema, draft 2020-12, which OpenAPI 3.1 uses), and
+requires every operation of the document to have been exercised.
+prints: {"checked": N, "operations": [...], "problems": [...]}
+"""
+import json
+import sys
+
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+
+
+def main(doc_path, exchanges_path):
+    with open(doc_path, encoding="utf-8") as f:
+        doc = json.load(f)
+    with open(exchanges_path, encoding="utf-8") as f:
+        exchanges = json.load(f)
+    validate(doc)
+    # The whole document is the resource, so `#/components/schemas/…` references resolve in it.
+    resource = Resource.from_contents({**doc, "$schema": "https://json-schema.org/draft/2020-12/schema"})
+    registry = Registry().with_resource("urn:paylater:openapi", resource)
+    operations = {}
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if isinstance(op, dict) and "operationId" in op:
+                operations[op["operationId"]] = (path, method, op)
+    problems, seen = [], set()
+    for exchange in exchanges:
+        name = exchange["operation"]
+        if name not in operations:
+            problems.append(f"{name}: not in the document")
+            continue
+        seen.add(name)
+        path, method, op = operations[name]
+        status = str(exchange["status"])
+        response = op["responses"].get(status)
+        if response is None:
+            problems.append(f"{method} {path}: status {status} is not documented")
+            continue
+        content = response.get("content", {})
+        media = exchange["content_type"].split(";")[0].strip()
+        if media not in content:
+            problems.append(f"{method} {path} {status}: content type {media} is not documented")
+            continue
+        pointer = f"/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}/responses/{status}/content/{media.replace('/', '~1')}/schema"
+        schema = {"$ref": f"urn:paylater:openapi#{pointer}"}
+        validator = Draft202012Validator(schema, registry=registry)
+        body = json.loads(exchange["body"])
+        for error in validator.iter_errors(body):
+            problems.append(f"{method} {path} {status}: {error.message} at {list(error.absolute_path)}")
+    for name in sorted(set(operations) - seen):
+        problems.append(f"{name}: documented but never exercised")
+    print(json.dumps({"checked": len(exchanges), "operations": sorted(seen), "problems": problems}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
