@@ -145,7 +145,11 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
         env,
         CLIENT_LIMITER,
         // Per merchant, so one merchant's traffic never throttles another's shoppers.
-        &format!("ip:{}:{}", merchant.merchant_id, client_ip.as_deref().unwrap_or("unknown")),
+        &format!(
+            "ip:{}:{}",
+            merchant.merchant_id,
+            client_ip.as_deref().unwrap_or("unknown")
+        ),
         &LimitRequest {
             limit_per_minute: limits.per_ip_per_minute,
         },

@@ -17,6 +17,11 @@ pub struct EdgeOptions {
     pub vars: Vec<(String, String)>,
 }
 
+/// The no-op worker benchmarks compare the edge against (`bench/noop/`).
+pub const NOOP_CONFIG: &str = "bench/noop/wrangler.toml";
+/// What only the no-op worker answers.
+pub const NOOP_READY_BODY: &str = r#"{"noop":true}"#;
+
 /// A running edge, stopped on drop.
 pub struct Edge {
     pub url: String,
@@ -74,15 +79,30 @@ pub fn seed_merchants(state: &Path, work_dir: &Path) -> Result<(), HarnessError>
 impl Edge {
     /// Seeds KV, starts `wrangler dev`, and waits until `/health` answers as only our worker does.
     pub fn start(options: EdgeOptions) -> Result<Self, HarnessError> {
+        Self::launch(options, None)
+    }
+
+    /// Starts the no-op worker of `bench/noop/` on the same runtime, ready when it answers
+    /// [`NOOP_READY_BODY`].
+    pub fn start_noop(options: EdgeOptions) -> Result<Self, HarnessError> {
+        Self::launch(options, Some(paths::workspace_root().join(NOOP_CONFIG)))
+    }
+
+    fn launch(options: EdgeOptions, noop_config: Option<PathBuf>) -> Result<Self, HarnessError> {
         std::fs::create_dir_all(&options.work_dir)?;
         let state = options.work_dir.join("state");
-        seed_merchants(&state, &options.work_dir)?;
+        if noop_config.is_none() {
+            seed_merchants(&state, &options.work_dir)?;
+        }
         let port = match options.port {
             Some(port) => port,
             None => ports::free_port()?,
         };
         let inspector = ports::free_port()?;
         let mut command = wrangler(&options.work_dir);
+        if let Some(config) = &noop_config {
+            command.arg("--config").arg(config);
+        }
         command
             .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
             .args([
@@ -100,9 +120,13 @@ impl Edge {
         let mut server = Server::spawn("wrangler dev", command, &options.work_dir.join("edge.log"))?;
         let url = format!("http://127.0.0.1:{port}");
         let health = format!("{url}/health");
+        let noop = noop_config.is_some();
         server.wait_ready(Duration::from_secs(90), || {
             // Our worker's answer: the exact body plus the request id header it stamps.
             http::get(&health).is_ok_and(|r| {
+                if noop {
+                    return r.status == 200 && r.body == NOOP_READY_BODY;
+                }
                 r.status == 200
                     && r.json() == serde_json::json!({ "status": "ok" })
                     && r.header("x-request-id").is_some()

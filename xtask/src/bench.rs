@@ -112,5 +112,6 @@ pub fn run() -> Result<(), String> {
                 "--measurement-time",
                 "3",
             ]),
-    )
+    )?;
+    crate::load::run()
 }

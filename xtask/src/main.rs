@@ -6,6 +6,7 @@
 //! - [`demo`]: edge + demo page, until Ctrl-C.
 //! - [`test`]: every check and test, in order.
 //! - [`bench`]: the figures we quote (sizes now; latencies as they come).
+//! - [`load`]: `wrk` against `POST /v1/events` and a no-op worker, as a ratio.
 //! - [`cmd`]: running child commands, failing loudly.
 //! - [`interrupt`]: Ctrl-C stops our servers instead of orphaning them.
 
@@ -14,6 +15,7 @@ mod build;
 mod cmd;
 mod demo;
 mod interrupt;
+mod load;
 mod test;
 mod tools;
 
