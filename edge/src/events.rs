@@ -1,7 +1,7 @@
 //! `POST /v1/events`: the checks made before any state is touched (body, session token, origin),
 //! the messages the worker exchanges with its Durable Objects, and the 202 answer.
 
-use paylater_shared::ingest::{RequestFacts, SessionFacts, UaClass};
+use paylater_shared::ingest::{RequestFacts, SessionFacts, UaClass, is_high_velocity};
 use paylater_shared::log_record::truncate_ip;
 use paylater_shared::telemetry::{Event, Rejection, ValidatedBatch, validate_batch};
 use paylater_shared::token::{SessionClaims, SessionKeyring, TokenError};
@@ -111,7 +111,7 @@ pub enum LimitAnswer {
 impl LimitAnswer {
     /// High velocity: half the limit or more used in the current minute.
     pub fn is_high_velocity(&self, limit_per_minute: u32) -> bool {
-        matches!(self, Self::Admitted { count } if count.saturating_mul(2) >= u64::from(limit_per_minute))
+        matches!(self, Self::Admitted { count } if is_high_velocity(*count, limit_per_minute))
     }
 }
 

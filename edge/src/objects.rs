@@ -2,10 +2,10 @@
 //! and per-client-IP rate limits. The decisions are `paylater_shared::ingest`'s; these keep the
 //! state and do the hand-off to the queue.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use futures_util::lock::Mutex;
-use paylater_shared::ingest::{RequestWindow, SessionLedger, Verdict};
+use paylater_shared::ingest::{RequestWindow, SessionLedger, Verdict, is_high_velocity};
 use wasm_bindgen::JsValue;
 use worker::{
     BatchMessageBuilder, Date, DurableObject, Env, MessageBuilder, QueueContentType, Request, Response, Result, State,
@@ -41,6 +41,8 @@ pub struct SessionGuard {
     env: Env,
     turn: Mutex<()>,
     ledger: RefCell<Option<SessionLedger>>,
+    /// Whether the clean-up alarm is known to be set, so storage is asked once, not per request.
+    alarm_set: Cell<bool>,
 }
 
 impl DurableObject for SessionGuard {
@@ -50,6 +52,7 @@ impl DurableObject for SessionGuard {
             env,
             turn: Mutex::new(()),
             ledger: RefCell::new(None),
+            alarm_set: Cell::new(false),
         }
     }
 
@@ -63,6 +66,7 @@ impl DurableObject for SessionGuard {
         // The session is over: forget its ids and ledger.
         self.state.storage().delete_all().await?;
         self.ledger.replace(None);
+        self.alarm_set.set(false);
         Response::ok("deleted")
     }
 }
@@ -93,7 +97,7 @@ impl SessionGuard {
         let keys: Vec<String> = admit.events.iter().map(|e| event_key(&e.id)).collect();
         let found = storage.get_multiple(keys).await?;
         let seen = |id: &str| found.has(&JsValue::from_str(&event_key(id)));
-        let session_velocity = in_window.saturating_mul(2) >= u64::from(admit.limit_per_minute);
+        let session_velocity = is_high_velocity(in_window, admit.limit_per_minute);
         let verdicts = ledger.judge(&admit.events, &seen, &admit.session, &admit.request, session_velocity);
         let mut messages = Vec::new();
         let mut new_keys = Vec::new();
@@ -137,11 +141,14 @@ impl SessionGuard {
         )?;
         storage.put_multiple_raw(entries).await?;
         self.ledger.replace(Some(ledger));
-        if storage.get_alarm().await?.is_none() {
-            let forget_at = admit.expires_at_s.saturating_mul(1000) + SESSION_STATE_GRACE_MS;
-            storage
-                .set_alarm(forget_at.max(now_ms + SESSION_STATE_GRACE_MS))
-                .await?;
+        if !self.alarm_set.get() {
+            if storage.get_alarm().await?.is_none() {
+                let forget_at = admit.expires_at_s.saturating_mul(1000) + SESSION_STATE_GRACE_MS;
+                storage
+                    .set_alarm(forget_at.max(now_ms + SESSION_STATE_GRACE_MS))
+                    .await?;
+            }
+            self.alarm_set.set(true);
         }
         Ok(AdmitAnswer::Admitted { accepted, duplicates })
     }

@@ -15,6 +15,16 @@ pub const MIN_FORM_FILL_MS: i64 = 1_500;
 /// Client clocks may run this far behind the edge's before an event "predates" its session.
 pub const CLOCK_SKEW_MS: i64 = 60_000;
 
+/// High velocity: half a limit or more used in the current minute (flags `velocity_*`).
+pub fn is_high_velocity(count_in_window: u64, limit_per_minute: u32) -> bool {
+    count_in_window.saturating_mul(2) >= u64::from(limit_per_minute)
+}
+
+/// Keeps the earliest of a funnel anchor's client times.
+fn keep_earliest(anchor: &mut Option<i64>, ts: i64) {
+    *anchor = Some(anchor.map_or(ts, |t| t.min(ts)));
+}
+
 /// A refusal by a rate limit, with the wait that the `Retry-After` header carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimited {
@@ -233,14 +243,19 @@ impl SessionLedger {
         request: &RequestFacts,
         session_velocity: bool,
     ) -> Vec<Verdict> {
-        let fresh: Vec<&Event> = events.iter().filter(|e| !seen(&e.id)).collect();
+        // Asked once per event: `seen` may be a storage lookup.
+        let earlier: Vec<bool> = events.iter().map(|e| seen(&e.id)).collect();
+        let fresh: Vec<&Event> = events
+            .iter()
+            .zip(&earlier)
+            .filter(|(_, s)| !**s)
+            .map(|(e, _)| e)
+            .collect();
         // Funnel anchors from this request count too, whatever order the batch has.
         for event in &fresh {
             match event.name {
-                EventName::WidgetLoaded => self.loaded_ts = Some(self.loaded_ts.map_or(event.ts, |t| t.min(event.ts))),
-                EventName::ApprovalStarted => {
-                    self.approval_started_ts = Some(self.approval_started_ts.map_or(event.ts, |t| t.min(event.ts)))
-                }
+                EventName::WidgetLoaded => keep_earliest(&mut self.loaded_ts, event.ts),
+                EventName::ApprovalStarted => keep_earliest(&mut self.approval_started_ts, event.ts),
                 _ => {}
             }
         }
@@ -280,8 +295,9 @@ impl SessionLedger {
         let mut accepted_now = std::collections::HashSet::new();
         events
             .iter()
-            .map(|event| {
-                if seen(&event.id) || !accepted_now.insert(event.id.as_str()) {
+            .zip(earlier)
+            .map(|(event, seen_before)| {
+                if seen_before || !accepted_now.insert(event.id.as_str()) {
                     return Verdict::Duplicate;
                 }
                 let mut flags = request_flags.clone();
