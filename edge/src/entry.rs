@@ -20,7 +20,7 @@ use crate::forward::DEAD_LETTER_PREFIX;
 use crate::handlers;
 use crate::headers::{SECURITY_HEADERS, cors_for_checked_origin, preflight};
 use crate::openapi::OPENAPI_JSON;
-use crate::query::OffersQuery;
+use crate::query::{OffersQuery, query_pairs};
 use crate::route::Route;
 use crate::sessions;
 
@@ -262,12 +262,7 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
             Answer::json(&handlers::merchant_config(&merchant), headers)
         }
         Route::Offers => {
-            let url = req.url().map_err(internal("request URL"))?;
-            let pairs: Vec<(String, String)> = url
-                .query_pairs()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            let query = OffersQuery::parse(&pairs)?;
+            let query = OffersQuery::parse(&query_pairs(&req.inner().url()))?;
             let merchant = load_merchant(env, &query.key).await?;
             check_origin(&merchant, origin)?;
             let today =

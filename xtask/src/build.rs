@@ -78,10 +78,23 @@ pub fn edge(tools: &Tools) -> Result<(), String> {
         .env("WASM_OPT_BIN", &tools.wasm_opt)
         .env("ESBUILD_BIN", &tools.esbuild)
         .arg("--release");
+    cmd::run(&mut command)?;
     if std::env::var_os("PAYLATER_EDGE_NO_OPT").is_some() {
-        command.arg("--no-opt");
+        return Ok(());
     }
-    cmd::run(&mut command)
+    // Without `--debuginfo` (which worker-build would add): function names are not worth a
+    // tenth of the upload, and the edge is built not to panic.
+    let wasm = root.join("edge/build/index_bg.wasm");
+    cmd::run(
+        offline(&mut Command::new(&tools.wasm_opt))
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            // wasm-bindgen's catch wrappers in worker's glue use exception handling.
+            .arg("--enable-exception-handling")
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&wasm),
+    )
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {
