@@ -8,7 +8,10 @@ for token in string.gmatch(os.getenv("PAYLATER_TOKENS"), "[^,]+") do
 end
 local origin = os.getenv("PAYLATER_ORIGIN")
 local threads = 0
-local thread_id = 0
+local THREADS = 2 -- wrk -t2 (xtask/src/load.rs)
+-- Each wrk thread runs its own copy of this script; `thread_id` is the global that setup() gives
+-- it (a local here would shadow it and make both threads send the same ids to the same sessions).
+thread_id = 0
 local counter = 0
 
 function setup(thread)
@@ -25,7 +28,8 @@ function request()
     parts[i] = string.format(
       '{"id":"%s","name":"widget_viewed","ts":%d,"seq":%d,"props":{"visible_ms":1000}}', id, ts, counter)
   end
-  local token = tokens[(counter / 10) % #tokens + 1]
+  -- Threads take disjoint sessions (odd and even), as separate shoppers would.
+  local token = tokens[((counter / 10) * THREADS + thread_id - 1) % #tokens + 1]
   local body = '{"session_token":"' .. token .. '","events":[' .. table.concat(parts, ",") .. ']}'
   return wrk.format("POST", "/v1/events", { ["Content-Type"] = "application/json", ["Origin"] = origin }, body)
 end

@@ -13,8 +13,10 @@ use worker::{
     console_log, event,
 };
 
-use crate::bindings::{ARCHIVE, DEAD_LETTER_QUEUE, LOG_SINK_URL, RETRY_BASE_SECONDS};
-use crate::forward::{SinkOutcome, archive_files, classify_sink_status, dead_letter_key, retry_delay_seconds};
+use crate::bindings::{ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LOG_SINK_URL, RETRY_BASE_SECONDS};
+use crate::forward::{
+    SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key, retry_delay_seconds,
+};
 use crate::{DEFAULT_RETRY_BASE_SECONDS, queues};
 
 /// The sink gets this long to answer before the attempt counts as a network failure.
@@ -87,8 +89,11 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
     }
     let records: Vec<LogRecord> = deliveries.iter().map(|d| LogRecord::from_queued(&d.queued)).collect();
     // One structured line per record for Workers Logs (no personal data by construction).
-    for record in &records {
-        console_log!("{}", serde_json::json!({ "kind": "log_record", "record": record }));
+    let setting = env.var(CONSOLE_RECORDS).ok().map(|v| v.to_string());
+    if console_records_enabled(setting.as_deref()) {
+        for record in &records {
+            console_log!("{}", serde_json::json!({ "kind": "log_record", "record": record }));
+        }
     }
     let Some(sink) = sink_url(env) else {
         deliveries.iter().for_each(|d| d.message.ack());

@@ -107,6 +107,12 @@ pub fn dead_letter_key(message_id: &str) -> String {
     format!("{DEAD_LETTER_PREFIX}{safe}")
 }
 
+/// Whether the consumer prints each record as a console line, from the `CONSOLE_RECORDS` var.
+/// Only an explicit `off` stops it: a typo keeps the copy rather than silently losing it.
+pub fn console_records_enabled(setting: Option<&str>) -> bool {
+    setting.is_none_or(|value| !value.trim().eq_ignore_ascii_case("off"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +225,19 @@ mod tests {
             .collect();
         assert!(spread.len() > 3, "{spread:?}");
         assert_eq!(dead_letter_key("ab/../c-1"), "dead-letter/events/abc-1");
+    }
+
+    #[test]
+    fn console_records_stop_only_when_set_off() {
+        for (setting, enabled) in [
+            (None, true),
+            (Some("on"), true),
+            (Some(""), true),
+            (Some("of"), true),
+            (Some("off"), false),
+            (Some(" OFF "), false),
+        ] {
+            assert_eq!(console_records_enabled(setting), enabled, "{setting:?}");
+        }
     }
 }

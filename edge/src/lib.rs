@@ -56,6 +56,8 @@ pub mod bindings {
     pub const LOG_SINK_URL: &str = "LOG_SINK_URL";
     /// Var: first retry delay in seconds (default [`super::DEFAULT_RETRY_BASE_SECONDS`]).
     pub const RETRY_BASE_SECONDS: &str = "RETRY_BASE_SECONDS";
+    /// Var: `"off"` stops the per-record console copy (Workers Logs); anything else keeps it.
+    pub const CONSOLE_RECORDS: &str = "CONSOLE_RECORDS";
     /// Secret: bearer token of the admin routes (dead-letter replay).
     pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
 }

@@ -154,45 +154,32 @@ impl SessionGuard {
     }
 }
 
-/// One per client IP (named by the address, which is never logged): a request window.
+/// One per merchant and client IP (named by the address, which is never logged): a request
+/// window kept in the object's memory only. Unlike a session's event ids, nothing here must
+/// survive: an object is evicted only after its client went quiet, and a fresh window then forgets
+/// only requests that had already stopped. Skipping storage keeps a write off every request.
 #[durable_object]
 pub struct ClientLimiter {
-    state: State,
-    window: RefCell<Option<RequestWindow>>,
+    window: RefCell<RequestWindow>,
 }
 
 impl DurableObject for ClientLimiter {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(_state: State, _env: Env) -> Self {
         Self {
-            state,
-            window: RefCell::new(None),
+            window: RefCell::new(RequestWindow::default()),
         }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         let request: LimitRequest = read_json(req).await?;
-        let storage = self.state.storage();
-        let cached = self.window.borrow().clone();
-        let mut window = match cached {
-            Some(window) => window,
-            None => storage
-                .get::<String>("window")
-                .await?
-                .and_then(|text| serde_json::from_str(&text).ok())
-                .unwrap_or_default(),
-        };
-        // Storage reads close the object's input gate, so no other request runs between the
-        // read above and the write below.
+        // No await from here on: no other request runs between reading and updating the window.
         let now_ms = Date::now().as_millis() as i64;
-        let outcome = match window.admit(now_ms, request.limit_per_minute) {
+        let outcome = match self.window.borrow_mut().admit(now_ms, request.limit_per_minute) {
             Ok(count) => LimitAnswer::Admitted { count },
             Err(limited) => LimitAnswer::RateLimited {
                 retry_after_seconds: limited.retry_after_seconds,
             },
         };
-        let text = serde_json::to_string(&window).map_err(|e| worker::Error::RustError(format!("window: {e}")))?;
-        self.window.replace(Some(window));
-        storage.put("window", text).await?;
         answer(&outcome)
     }
 }

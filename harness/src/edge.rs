@@ -17,10 +17,32 @@ pub struct EdgeOptions {
     pub vars: Vec<(String, String)>,
 }
 
-/// The no-op worker benchmarks compare the edge against (`bench/noop/`).
-pub const NOOP_CONFIG: &str = "bench/noop/wrangler.toml";
-/// What only the no-op worker answers.
-pub const NOOP_READY_BODY: &str = r#"{"noop":true}"#;
+/// The baseline workers of `cargo xtask bench`, run on the same runtime as the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineWorker {
+    /// `bench/noop/`: answers without reading, checking or storing anything.
+    Noop,
+    /// `bench/floor/`: only the steps the events route cannot skip (one Durable Object call that
+    /// looks ids up, stores them and sends them to a queue), in plain JS.
+    Floor,
+}
+
+impl BaselineWorker {
+    fn config(self) -> &'static str {
+        match self {
+            Self::Noop => "bench/noop/wrangler.toml",
+            Self::Floor => "bench/floor/wrangler.toml",
+        }
+    }
+
+    /// What only this worker answers on `/health`.
+    fn ready_body(self) -> &'static str {
+        match self {
+            Self::Noop => r#"{"noop":true}"#,
+            Self::Floor => r#"{"floor":true}"#,
+        }
+    }
+}
 
 /// A running edge, stopped on drop.
 pub struct Edge {
@@ -37,8 +59,11 @@ fn wrangler(work_dir: &Path) -> Command {
         .current_dir(paths::workspace_root())
         .env("WRANGLER_SEND_METRICS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-        // Wrangler's own log files go with the test's state, not into the user's home.
+        // Wrangler's own log files go with the test's state, not into the user's home; and none
+        // at all: it would append every console line of the worker to a file a second time
+        // (a mkdir and an open per line), which the server log already holds.
         .env("WRANGLER_LOG_PATH", work_dir.join("wrangler-logs"))
+        .env("WRANGLER_WRITE_LOGS", "false")
         // The edge was built before any server starts (xtask); don't rebuild per instance.
         .env("PAYLATER_EDGE_PREBUILT", "1");
     command
@@ -82,16 +107,15 @@ impl Edge {
         Self::launch(options, None)
     }
 
-    /// Starts the no-op worker of `bench/noop/` on the same runtime, ready when it answers
-    /// [`NOOP_READY_BODY`].
-    pub fn start_noop(options: EdgeOptions) -> Result<Self, HarnessError> {
-        Self::launch(options, Some(paths::workspace_root().join(NOOP_CONFIG)))
+    /// Starts a baseline worker on the same runtime, ready when it gives its own answer.
+    pub fn start_baseline(worker: BaselineWorker, options: EdgeOptions) -> Result<Self, HarnessError> {
+        Self::launch(options, Some(worker))
     }
 
-    fn launch(options: EdgeOptions, noop_config: Option<PathBuf>) -> Result<Self, HarnessError> {
+    fn launch(options: EdgeOptions, baseline: Option<BaselineWorker>) -> Result<Self, HarnessError> {
         std::fs::create_dir_all(&options.work_dir)?;
         let state = options.work_dir.join("state");
-        if noop_config.is_none() {
+        if baseline.is_none() {
             seed_merchants(&state, &options.work_dir)?;
         }
         let port = match options.port {
@@ -100,8 +124,10 @@ impl Edge {
         };
         let inspector = ports::free_port()?;
         let mut command = wrangler(&options.work_dir);
-        if let Some(config) = &noop_config {
-            command.arg("--config").arg(config);
+        if let Some(worker) = baseline {
+            command
+                .arg("--config")
+                .arg(paths::workspace_root().join(worker.config()));
         }
         command
             .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
@@ -120,12 +146,11 @@ impl Edge {
         let mut server = Server::spawn("wrangler dev", command, &options.work_dir.join("edge.log"))?;
         let url = format!("http://127.0.0.1:{port}");
         let health = format!("{url}/health");
-        let noop = noop_config.is_some();
         server.wait_ready(Duration::from_secs(90), || {
             // Our worker's answer: the exact body plus the request id header it stamps.
             http::get(&health).is_ok_and(|r| {
-                if noop {
-                    return r.status == 200 && r.body == NOOP_READY_BODY;
+                if let Some(worker) = baseline {
+                    return r.status == 200 && r.body == worker.ready_body();
                 }
                 r.status == 200
                     && r.json() == serde_json::json!({ "status": "ok" })

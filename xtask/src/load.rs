@@ -2,8 +2,9 @@
 //! and against a no-op worker on the same `wrangler dev`, printed as a ratio.
 
 use std::process::Command;
+use std::time::{Duration, Instant};
 
-use paylater_harness::edge::{Edge, EdgeOptions};
+use paylater_harness::edge::{BaselineWorker, Edge, EdgeOptions};
 use paylater_harness::sink::OtlpSink;
 use paylater_harness::{http, paths};
 
@@ -12,6 +13,8 @@ const ORIGIN: &str = "http://127.0.0.1:8080";
 const SESSIONS: usize = 32;
 const DURATION: &str = "10s";
 const CONNECTIONS: &str = "8";
+/// How long the consumer may take to deliver the load's backlog before the bench fails.
+const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 
 /// What wrk printed that we quote.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -80,57 +83,120 @@ fn session(edge: &Edge) -> Result<String, String> {
         .ok_or_else(|| format!("no session: {} {}", reply.status, reply.body))
 }
 
-pub fn run() -> Result<(), String> {
-    let work = std::env::temp_dir().join(format!("paylater-bench-{}", std::process::id()));
+/// One row of the table: what ran and how it did.
+struct Row {
+    name: &'static str,
+    figures: WrkFigures,
+    /// Seconds from the end of the load until the sink held every accepted event.
+    drained_after_s: Option<f64>,
+}
+
+fn load_events(url: &str, tokens: &[String]) -> Result<WrkFigures, String> {
     let script = paths::workspace_root().join("bench/events.lua");
-    let script = script.to_str().ok_or("script path")?;
-    // The no-op first, alone on the machine.
-    let noop_figures = {
-        let noop = Edge::start_noop(EdgeOptions {
-            port: None,
-            work_dir: work.join("noop"),
-            vars: Vec::new(),
-        })
-        .map_err(|e| e.to_string())?;
-        wrk(&format!("{}/v1/events", noop.url), None, &[])?
-    };
-    let sink = OtlpSink::start().map_err(|e| e.to_string())?;
-    let edge = Edge::start(EdgeOptions {
-        port: None,
-        work_dir: work.join("edge"),
-        vars: vec![("LOG_SINK_URL".into(), sink.url.clone())],
-    })
-    .map_err(|e| e.to_string())?;
-    let tokens = (0..SESSIONS).map(|_| session(&edge)).collect::<Result<Vec<_>, _>>()?;
-    let edge_figures = wrk(
-        &edge.url,
-        Some(script),
+    wrk(
+        url,
+        Some(script.to_str().ok_or("script path")?),
         &[
             ("PAYLATER_TOKENS", tokens.join(",")),
             ("PAYLATER_ORIGIN", ORIGIN.to_owned()),
         ],
-    )?;
-    println!("\nPOST /v1/events, 10 events a request, wrk -t2 -c{CONNECTIONS} -d{DURATION} on loopback (wrangler dev)");
+    )
+}
+
+fn baseline(worker: BaselineWorker, work: &std::path::Path, name: &'static str) -> Result<Row, String> {
+    let server = Edge::start_baseline(
+        worker,
+        EdgeOptions {
+            port: None,
+            work_dir: work.join(name),
+            vars: Vec::new(),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let tokens: Vec<String> = (0..SESSIONS).map(|n| format!("bench-session-{n}")).collect();
+    Ok(Row {
+        name,
+        figures: load_events(&format!("{}/v1/events", server.url), &tokens)?,
+        drained_after_s: None,
+    })
+}
+
+/// The edge under load, then the wait (bounded) until its consumer delivered every accepted
+/// event to the sink: each request carries 10 new ids, so that is 10 per 2xx answer.
+fn edge(work: &std::path::Path, name: &'static str, console_records: &str) -> Result<Row, String> {
+    let sink = OtlpSink::start().map_err(|e| e.to_string())?;
+    let edge = Edge::start(EdgeOptions {
+        port: None,
+        work_dir: work.join(name),
+        vars: vec![
+            ("LOG_SINK_URL".into(), sink.url.clone()),
+            ("CONSOLE_RECORDS".into(), console_records.into()),
+        ],
+    })
+    .map_err(|e| e.to_string())?;
+    let tokens = (0..SESSIONS).map(|_| session(&edge)).collect::<Result<Vec<_>, _>>()?;
+    let figures = load_events(&edge.url, &tokens)?;
+    let expected = ((figures.requests - figures.non_2xx) * 10) as usize;
+    let ended = Instant::now();
+    let mut drained_after_s = None;
+    while ended.elapsed() < DRAIN_LIMIT {
+        if sink.event_ids().len() >= expected {
+            drained_after_s = Some(ended.elapsed().as_secs_f64());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    if drained_after_s.is_none() {
+        return Err(format!(
+            "{name}: the sink held {} of {expected} accepted events {}s after the load",
+            sink.event_ids().len(),
+            DRAIN_LIMIT.as_secs()
+        ));
+    }
+    Ok(Row {
+        name,
+        figures,
+        drained_after_s,
+    })
+}
+
+pub fn run() -> Result<(), String> {
+    let work = std::env::temp_dir().join(format!("paylater-bench-{}", std::process::id()));
+    // One server at a time, alone on the machine.
+    let rows = [
+        baseline(BaselineWorker::Noop, &work, "no-op worker")?,
+        baseline(BaselineWorker::Floor, &work, "floor (JS: DO+queue)")?,
+        edge(&work, "edge, records to console", "on")?,
+        edge(&work, "edge, console copy off", "off")?,
+    ];
+    let _ = std::fs::remove_dir_all(&work);
     println!(
-        "{:<26} {:>10} {:>9} {:>9} {:>9} {:>8}",
-        "", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx"
+        "\nPOST /v1/events, 10 new events a request, wrk -t2 -c{CONNECTIONS} -d{DURATION} on loopback (wrangler dev)"
     );
-    for (name, f) in [
-        ("edge (authorize+dedup+enqueue)", &edge_figures),
-        ("no-op worker", &noop_figures),
-    ] {
+    println!(
+        "{:<26} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11}",
+        "", "req/s", "/no-op", "/floor", "p50 ms", "p99 ms", "non-2xx", "drained s"
+    );
+    let noop = rows[0].figures.requests_per_second;
+    let floor = rows[1].figures.requests_per_second;
+    for row in &rows {
+        let f = &row.figures;
         println!(
-            "{name:<26} {:>10.1} {:>9.2} {:>9.2} {:>9} {:>8}",
-            f.requests_per_second, f.p50_ms, f.p99_ms, f.requests, f.non_2xx
+            "{:<26} {:>8.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>11}",
+            row.name,
+            f.requests_per_second,
+            f.requests_per_second / noop,
+            f.requests_per_second / floor,
+            f.p50_ms,
+            f.p99_ms,
+            f.non_2xx,
+            row.drained_after_s.map_or("-".to_owned(), |s| format!("{s:.1}"))
         );
     }
     println!(
-        "edge / no-op requests/s: {:.2} (target ≥ 0.5); events accepted/s ≈ {:.0}",
-        edge_figures.requests_per_second / noop_figures.requests_per_second,
-        edge_figures.requests_per_second * 10.0
+        "target: edge ≥ 0.5 of the no-op's requests/s. \"drained s\": after the load, until the local OTLP sink \
+         held every accepted event (the consumer's backlog)."
     );
-    drop(edge);
-    let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
 

@@ -31,6 +31,7 @@ tasks:
   demo           build, start the edge on 127.0.0.1:8787 and the demo page on 127.0.0.1:8080
   test           run every check and test (what CI runs)
   bench          print the figures: bundle sizes (raw, gzip, brotli), core latencies, events load
+  bench load     only the events load, on the bundles already built
   replay-dead-letters EDGE_URL
                  send every parked dead letter back to the events queue; needs
                  PAYLATER_ADMIN_TOKEN (the edge's ADMIN_TOKEN secret)";
@@ -55,6 +56,7 @@ fn main() -> ExitCode {
         "build-edge" => tools::bootstrap().and_then(|tools| build::edge(&tools)),
         "demo" => demo::run(),
         "test" => test::run(),
+        "bench" if args.get(1).is_some_and(|a| a == "load") => bench::load_only(),
         "bench" => bench::run(),
         "replay-dead-letters" => replay_dead_letters(args.get(1).map(String::as_str)),
         "" | "help" | "--help" | "-h" => {
