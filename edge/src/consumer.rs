@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
-use paylater_shared::ingest::QueuedEvent;
+use paylater_shared::approval::QueuedRecord;
 use paylater_shared::log_record::{ExportLogsServiceRequest, LogRecord};
 use worker::{
     AbortController, Context, Date, Delay, Env, Fetch, Headers, HttpMetadata, MessageBatch, MessageExt, Method,
@@ -36,7 +36,7 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::
 struct Delivery {
     message: RawMessage,
     text: String,
-    queued: QueuedEvent,
+    queued: QueuedRecord,
 }
 
 fn retry_base(env: &Env) -> u32 {
@@ -57,7 +57,7 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
     let mut deliveries = Vec::new();
     for message in messages {
         let text = message.body().as_string();
-        match text.as_deref().map(serde_json::from_str::<QueuedEvent>) {
+        match text.as_deref().map(QueuedRecord::from_json) {
             Some(Ok(queued)) => deliveries.push(Delivery {
                 text: text.unwrap_or_default(),
                 message,
@@ -74,7 +74,7 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         return;
     }
     let ids: Vec<String> = deliveries.iter().map(|d| d.message.id()).collect();
-    let items: Vec<(&str, &QueuedEvent)> = ids
+    let items: Vec<(&str, &QueuedRecord)> = ids
         .iter()
         .map(String::as_str)
         .zip(deliveries.iter().map(|d| &d.queued))
@@ -87,7 +87,7 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         deliveries.iter().for_each(|d| retry_later(&d.message, base));
         return;
     }
-    let records: Vec<LogRecord> = deliveries.iter().map(|d| LogRecord::from_queued(&d.queued)).collect();
+    let records: Vec<LogRecord> = deliveries.iter().map(|d| d.queued.log_record()).collect();
     // One structured line per record for Workers Logs (no personal data by construction).
     let setting = env.var(CONSOLE_RECORDS).ok().map(|v| v.to_string());
     if console_records_enabled(setting.as_deref()) {
@@ -136,7 +136,7 @@ fn sink_url(env: &Env) -> Option<String> {
         .filter(|url| !url.trim().is_empty())
 }
 
-async fn archive(env: &Env, items: &[(&str, &QueuedEvent)]) -> Result<(), String> {
+async fn archive(env: &Env, items: &[(&str, &QueuedRecord)]) -> Result<(), String> {
     let bucket = env.bucket(ARCHIVE).map_err(|e| e.to_string())?;
     let files = archive_files(items).map_err(|e| e.to_string())?;
     for file in files {

@@ -4,16 +4,20 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use paylater_shared::token::{SessionKeyring, TokenError};
+use paylater_shared::decision::SessionSignals;
+use paylater_shared::ingest::{SessionFacts, UaClass};
+use paylater_shared::log_record::customer_id_hash;
+use paylater_shared::token::{ApprovalSigner, SessionKeyring, TokenError};
 use paylater_shared::{CivilDate, MerchantConfig};
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{
-    Context, Date, Env, Headers, MessageBuilder, Method, QueueContentType, Request, RequestInit, Response, console_log,
-    event,
-};
+use worker::{Context, Date, Env, Headers, MessageBuilder, QueueContentType, Request, Response, console_log, event};
 
+use crate::approvals::{self, ApproveOutcome, ApproveRequest, DecideRequest};
 use crate::auth::{admin_token_matches, check_key_format, check_origin, merchant_from_store, merchant_kv_key};
-use crate::bindings::{ADMIN_TOKEN, ARCHIVE, CLIENT_LIMITER, EVENTS_QUEUE, MERCHANTS_KV, SESSION_GUARD, SESSION_KEYS};
+use crate::bindings::{
+    ADMIN_TOKEN, APPROVAL_SIGNING_KEYS, ARCHIVE, CLIENT_LIMITER, CUSTOMER_HASH_KEY, EVENTS_QUEUE, MERCHANTS_KV,
+    SESSION_GUARD, SESSION_KEYS,
+};
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::forward::DEAD_LETTER_PREFIX;
@@ -23,6 +27,7 @@ use crate::openapi::OPENAPI_JSON;
 use crate::query::{OffersQuery, query_pairs};
 use crate::route::Route;
 use crate::sessions;
+use crate::{objects, upstream};
 
 /// Merchant configs stay this long in an isolate's memory: KV itself is eventually consistent
 /// for about a minute, and the events route should not pay a KV read per request.
@@ -101,31 +106,165 @@ fn session_keyring(env: &Env) -> Result<SessionKeyring, EdgeError> {
     sessions::keyring_from_secret(&secret)
 }
 
-/// Sends a JSON message to the Durable Object `name` of `namespace` and reads its JSON answer.
+/// Sends a JSON message to the Durable Object `name` of `namespace` at `path`; a failure is an
+/// internal error (logged, 500).
 async fn call_object<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
     env: &Env,
     namespace: &str,
     name: &str,
+    path: &str,
     message: &Q,
 ) -> Result<A, EdgeError> {
-    let stub = env
-        .durable_object(namespace)
-        .and_then(|ns| ns.id_from_name(name)?.get_stub())
-        .map_err(internal("Durable Object stub"))?;
-    let body = serde_json::to_string(message).map_err(|e| EdgeError::Internal {
-        detail: format!("object message: {e}"),
-    })?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let request = Request::new_with_init("https://object.internal/", &init).map_err(internal("object request"))?;
-    let mut response = stub
-        .fetch_with_request(request)
+    objects::call(env, namespace, name, path, message)
         .await
-        .map_err(internal("Durable Object call"))?;
-    let text = response.text().await.map_err(internal("object answer"))?;
-    serde_json::from_str(&text).map_err(|e| EdgeError::Internal {
-        detail: format!("object answer {text:?}: {e}"),
-    })
+        .map_err(internal("Durable Object call"))
+}
+
+fn client_object_name(merchant_id: &str, client_ip: Option<&str>) -> String {
+    format!("ip:{merchant_id}:{}", client_ip.unwrap_or("unknown"))
+}
+
+fn session_object_name(session_id: &str) -> String {
+    format!("ses:{session_id}")
+}
+
+fn approval_signers(env: &Env) -> Result<Vec<ApprovalSigner>, EdgeError> {
+    let secret = env
+        .secret(APPROVAL_SIGNING_KEYS)
+        .map_err(internal("APPROVAL_SIGNING_KEYS secret"))?
+        .to_string();
+    approvals::signers_from_secret(&secret)
+}
+
+/// `scheme://host[:port]` of the request: the edge's own origin, which its checkout page has.
+fn own_origin(req: &Request) -> String {
+    let url = req.inner().url();
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
+    url[..end].to_owned()
+}
+
+/// `POST /v1/approvals`: validate, authorize, count the IP's attempt, ask the upstream service
+/// if one is configured, then let the session's object (idempotency) and the customer's object
+/// (exposure, one decision at a time) decide.
+async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<Answer, EdgeError> {
+    let headers = req.headers().clone();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    approvals::check_json_content_type(header("Content-Type").as_deref())?;
+    let idempotency_key = approvals::check_idempotency_key(header("Idempotency-Key").as_deref())?;
+    let locale = header("Accept-Language")
+        .and_then(|v| v.split([',', ';']).next().map(|tag| tag.trim().to_owned()))
+        .unwrap_or_default();
+    let body = read_body(req).await?;
+    let now_ms = Date::now().as_millis() as i64;
+    let today = CivilDate::from_unix_millis_utc(now_ms).map_err(|e| EdgeError::Internal {
+        detail: format!("clock: {e}"),
+    })?;
+    let request = approvals::parse_approval_request(&body, today)?;
+    let claims = approvals::authorize_session(
+        &request.session_token,
+        &session_keyring(env)?,
+        origin,
+        &own_origin(req),
+        now_ms.div_euclid(1000),
+    )?;
+    let merchant = load_merchant(env, &claims.key).await?;
+    if merchant.merchant_id != claims.mid {
+        return Err(EdgeError::InvalidToken(TokenError::Mismatch("merchant")));
+    }
+    let (terms, plan_range) = approvals::find_plan(&merchant, &request.plan_id, claims.cur)?;
+    // A plan the amount does not fit has no schedule; the decision says why.
+    let schedule = terms
+        .schedule(claims.amt, today)
+        .map(|s| s.installments)
+        .unwrap_or_default();
+    let client_ip = header("CF-Connecting-IP");
+    let ip_attempts_last_hour: u32 = call_object(
+        env,
+        CLIENT_LIMITER,
+        &client_object_name(&merchant.merchant_id, client_ip.as_deref()),
+        objects::paths::COUNT_APPROVAL_ATTEMPT,
+        &LimitRequest {
+            limit_per_minute: merchant.rate_limits.per_ip_per_minute,
+        },
+    )
+    .await?;
+    let cf = req.cf();
+    let facts = events::request_facts(
+        client_ip.as_deref(),
+        cf.and_then(|cf| cf.country()),
+        cf.and_then(|cf| cf.asn()),
+        header("User-Agent").as_deref(),
+        now_ms,
+        false,
+    );
+    let hash_key = env
+        .secret(CUSTOMER_HASH_KEY)
+        .map_err(internal("CUSTOMER_HASH_KEY secret"))?
+        .to_string();
+    let customer_id_hash = customer_id_hash(hash_key.as_bytes(), &request.customer.email);
+    let session = SessionFacts {
+        session_id: claims.sid.clone(),
+        merchant_id: claims.mid.clone(),
+        amount_minor: claims.amt.get(),
+        currency: claims.cur.to_string(),
+        issued_at_s: claims.iat,
+    };
+    let mut decide = DecideRequest {
+        reference: format!("{}:{idempotency_key}", claims.sid),
+        approval_id: random_uuid(),
+        now_ms,
+        today,
+        amount: claims.amt,
+        currency: claims.cur,
+        plan_range,
+        date_of_birth: request.customer.date_of_birth,
+        email_domain: request.customer.email_domain().to_owned(),
+        ip_attempts_last_hour,
+        signals: SessionSignals {
+            session_age_ms: now_ms.saturating_sub(claims.iat.saturating_mul(1000)),
+            form_fill_ms: None,
+            amount_changed: false,
+            automated_agent: facts.ua_class == UaClass::Automation,
+        },
+        settles_at_ms: approvals::settles_at_ms(&schedule, now_ms),
+        upstream: None,
+        session_attempts: 0,
+        scorecard: merchant.scorecard.clone(),
+    };
+    decide.upstream = upstream::ask(env, &decide, &request, &customer_id_hash).await;
+    let approve = ApproveRequest {
+        idempotency_key,
+        fingerprint: request.fingerprint(),
+        session,
+        request: facts,
+        customer_id_hash,
+        decide,
+        plan_id: terms.id(),
+        locale,
+        schedule,
+        expires_at_s: claims.exp,
+    };
+    let outcome: ApproveOutcome = call_object(
+        env,
+        SESSION_GUARD,
+        &session_object_name(&claims.sid),
+        objects::paths::APPROVE,
+        &approve,
+    )
+    .await?;
+    match outcome {
+        ApproveOutcome::Answered { answer, replayed } => {
+            let mut headers = cors_for_checked_origin(origin);
+            headers.push(("Cache-Control", "no-store".into()));
+            if replayed {
+                headers.push(("Idempotent-Replayed", "true".into()));
+            }
+            Answer::json(&answer, headers)
+        }
+        ApproveOutcome::Conflict => Err(EdgeError::IdempotencyConflict),
+        ApproveOutcome::EnqueueFailed { detail } => Err(EdgeError::EnqueueFailed { detail }),
+    }
 }
 
 /// `POST /v1/events`: authorize, rate-limit by IP, then let the session's object dedup and
@@ -145,11 +284,8 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
         env,
         CLIENT_LIMITER,
         // Per merchant, so one merchant's traffic never throttles another's shoppers.
-        &format!(
-            "ip:{}:{}",
-            merchant.merchant_id,
-            client_ip.as_deref().unwrap_or("unknown")
-        ),
+        &client_object_name(&merchant.merchant_id, client_ip.as_deref()),
+        objects::paths::COUNT_REQUEST,
         &LimitRequest {
             limit_per_minute: limits.per_ip_per_minute,
         },
@@ -177,8 +313,14 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
         expires_at_s: authorized.claims.exp,
         events: authorized.batch.accepted.into_iter().map(|(_, event)| event).collect(),
     };
-    let answer: AdmitAnswer =
-        call_object(env, SESSION_GUARD, &format!("ses:{}", authorized.claims.sid), &admit).await?;
+    let answer: AdmitAnswer = call_object(
+        env,
+        SESSION_GUARD,
+        &session_object_name(&authorized.claims.sid),
+        objects::paths::ADMIT_EVENTS,
+        &admit,
+    )
+    .await?;
     let accepted = events::events_outcome(answer, authorized.batch.rejected)?;
     let mut answer = Answer::json(&accepted, cors_for_checked_origin(origin))?;
     answer.status = 202;
@@ -283,6 +425,15 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
             ],
         }),
         Route::ReplayDeadLetters => replay_dead_letters(req, env).await,
+        Route::Approvals => approve(req, env, origin).await,
+        Route::Keys => Answer::json(
+            &approvals::jwks(&approval_signers(env)?),
+            vec![
+                ("Access-Control-Allow-Origin", "*".into()),
+                // Short, so a rotation reaches verifiers within minutes.
+                ("Cache-Control", "public, max-age=300".into()),
+            ],
+        ),
         Route::Sessions => {
             sessions::check_content_type(req.headers().get("Content-Type").ok().flatten().as_deref())?;
             let body = read_body(req).await?;

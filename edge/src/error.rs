@@ -37,8 +37,8 @@ pub enum EdgeError {
     RepeatedParameter { name: String },
     #[error("request body is larger than {MAX_BODY_BYTES} bytes")]
     BodyTooLarge,
-    #[error("Content-Type must be application/json or text/plain, not {got}")]
-    UnsupportedMediaType { got: String },
+    #[error("Content-Type must be {expected}, not {got}")]
+    UnsupportedMediaType { got: String, expected: &'static str },
     #[error("body is not valid JSON: {detail}")]
     InvalidJson { detail: String },
     #[error("unknown field {name}")]
@@ -60,6 +60,25 @@ pub enum EdgeError {
     EnqueueFailed { detail: String },
     #[error("this needs the admin token: Authorization: Bearer …")]
     Unauthorized,
+    #[error("Idempotency-Key {problem}")]
+    IdempotencyKey { problem: &'static str },
+    #[error("this Idempotency-Key was used with another request body; use a new key for a new request")]
+    IdempotencyConflict,
+    #[error("{field} must be {expected}")]
+    InvalidType {
+        field: &'static str,
+        expected: &'static str,
+    },
+    #[error("customer.email must be an e-mail address like name@example.com")]
+    InvalidEmail,
+    #[error("customer.date_of_birth must be a date in the past")]
+    ImplausibleDateOfBirth,
+    #[error("customer.country must be an ISO 3166-1 alpha-2 code like SE")]
+    InvalidCountry,
+    #[error("the shopper must accept the terms: consent.terms must be true")]
+    ConsentRequired,
+    #[error("this merchant has no plan {plan_id}")]
+    UnknownPlan { plan_id: String },
     #[error("internal error; it has been logged")]
     Internal { detail: String },
 }
@@ -80,7 +99,8 @@ impl EdgeError {
             Self::RateLimited { .. } => 429,
             Self::EnqueueFailed { .. } => 503,
             Self::UnsupportedMediaType { .. } => 415,
-            Self::CurrencyNotOffered { .. } => 422,
+            Self::CurrencyNotOffered { .. } | Self::ConsentRequired | Self::UnknownPlan { .. } => 422,
+            Self::IdempotencyConflict => 409,
             Self::Internal { .. } => 500,
             Self::Missing { .. }
             | Self::InvalidKey
@@ -91,7 +111,12 @@ impl EdgeError {
             | Self::UnknownParameter { .. }
             | Self::RepeatedParameter { .. }
             | Self::InvalidJson { .. }
-            | Self::UnknownField { .. } => 400,
+            | Self::UnknownField { .. }
+            | Self::IdempotencyKey { .. }
+            | Self::InvalidType { .. }
+            | Self::InvalidEmail
+            | Self::ImplausibleDateOfBirth
+            | Self::InvalidCountry => 400,
         }
     }
 
@@ -123,6 +148,14 @@ impl EdgeError {
             Self::RateLimited { .. } => "rate_limited",
             Self::EnqueueFailed { .. } => "enqueue_failed",
             Self::Unauthorized => "unauthorized",
+            Self::IdempotencyKey { .. } => "invalid_idempotency_key",
+            Self::IdempotencyConflict => "idempotency_conflict",
+            Self::InvalidType { .. } => "invalid_type",
+            Self::InvalidEmail => "invalid_email",
+            Self::ImplausibleDateOfBirth => "implausible_date_of_birth",
+            Self::InvalidCountry => "invalid_country",
+            Self::ConsentRequired => "consent_required",
+            Self::UnknownPlan { .. } => "unknown_plan",
             Self::Internal { .. } => "internal_error",
         }
     }
@@ -160,6 +193,13 @@ impl EdgeError {
             Self::InvalidAmount(_) => Some("amount"),
             Self::InvalidCurrency(_) | Self::CurrencyNotOffered { .. } => Some("currency"),
             Self::InvalidLocale => Some("locale"),
+            Self::IdempotencyKey { .. } | Self::IdempotencyConflict => Some("Idempotency-Key"),
+            Self::InvalidType { field, .. } => Some(field),
+            Self::InvalidEmail => Some("customer.email"),
+            Self::ImplausibleDateOfBirth => Some("customer.date_of_birth"),
+            Self::InvalidCountry => Some("customer.country"),
+            Self::ConsentRequired => Some("consent.terms"),
+            Self::UnknownPlan { .. } => Some("plan_id"),
             Self::UnknownParameter { name } | Self::RepeatedParameter { name } => Some(name),
             _ => None,
         }

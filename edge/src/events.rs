@@ -87,7 +87,7 @@ pub struct AdmitRequest {
 
 /// The session's Durable Object → worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AdmitAnswer {
     Admitted { accepted: u32, duplicates: u32 },
     RateLimited { retry_after_seconds: u32 },
@@ -102,7 +102,7 @@ pub struct LimitRequest {
 
 /// A client IP's Durable Object → worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum LimitAnswer {
     Admitted { count: u64 },
     RateLimited { retry_after_seconds: u32 },
@@ -279,6 +279,10 @@ mod tests {
         assert!(LimitAnswer::Admitted { count: 300 }.is_high_velocity(600));
         assert!(!LimitAnswer::Admitted { count: 299 }.is_high_velocity(600));
         let wire = serde_json::to_string(&AdmitAnswer::RateLimited { retry_after_seconds: 5 }).unwrap();
-        assert_eq!(wire, r#"{"outcome":"rate_limited","retry_after_seconds":5}"#);
+        assert_eq!(wire, r#"{"rate_limited":{"retry_after_seconds":5}}"#);
+        assert_eq!(
+            serde_json::from_str::<AdmitAnswer>(&wire).unwrap(),
+            AdmitAnswer::RateLimited { retry_after_seconds: 5 }
+        );
     }
 }

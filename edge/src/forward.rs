@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use paylater_shared::CivilDate;
-use paylater_shared::ingest::QueuedEvent;
-use paylater_shared::log_record::LogRecord;
+use paylater_shared::approval::QueuedRecord;
 use sha2::{Digest, Sha256};
 
 /// Where the dead-letter consumer parks messages until they are replayed.
@@ -42,15 +41,15 @@ pub fn archive_key(merchant_id: &str, observed: CivilDate, batch_id: &str) -> St
 
 /// Groups a batch's records into one archive file per merchant and day, one LogRecord a line.
 /// `items` pairs each queue message id with its event.
-pub fn archive_files(items: &[(&str, &QueuedEvent)]) -> Result<Vec<ArchiveFile>, serde_json::Error> {
-    let mut groups: BTreeMap<(String, CivilDate), Vec<(&str, &QueuedEvent)>> = BTreeMap::new();
+pub fn archive_files(items: &[(&str, &QueuedRecord)]) -> Result<Vec<ArchiveFile>, serde_json::Error> {
+    let mut groups: BTreeMap<(String, CivilDate), Vec<(&str, &QueuedRecord)>> = BTreeMap::new();
     for (id, queued) in items {
         // Observed times come from the edge clock; a bad one files under the epoch, never fails.
-        let day = CivilDate::from_unix_millis_utc(queued.request.observed_ms)
+        let day = CivilDate::from_unix_millis_utc(queued.observed_ms())
             .or_else(|_| CivilDate::new(1970, 1, 1))
             .unwrap_or_else(|_| unreachable!("1970-01-01 is a date"));
         groups
-            .entry((queued.session.merchant_id.clone(), day))
+            .entry((queued.merchant_id().to_owned(), day))
             .or_default()
             .push((id, queued));
     }
@@ -60,7 +59,7 @@ pub fn archive_files(items: &[(&str, &QueuedEvent)]) -> Result<Vec<ArchiveFile>,
             let ids: Vec<&str> = members.iter().map(|(id, _)| *id).collect();
             let mut body = String::new();
             for (_, queued) in &members {
-                body.push_str(&serde_json::to_string(&LogRecord::from_queued(queued))?);
+                body.push_str(&serde_json::to_string(&queued.log_record())?);
                 body.push('\n');
             }
             Ok(ArchiveFile {
@@ -116,11 +115,11 @@ pub fn console_records_enabled(setting: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use paylater_shared::ingest::{RequestFacts, SessionFacts, UaClass};
+    use paylater_shared::ingest::{QueuedEvent, RequestFacts, SessionFacts, UaClass};
     use paylater_shared::telemetry::{Event, EventName};
 
-    fn queued(merchant: &str, observed_ms: i64, seq: u32) -> QueuedEvent {
-        QueuedEvent {
+    fn queued(merchant: &str, observed_ms: i64, seq: u32) -> QueuedRecord {
+        QueuedRecord::Event(Box::new(QueuedEvent {
             event: Event {
                 id: format!("0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e{seq:02x}"),
                 name: EventName::WidgetViewed,
@@ -145,7 +144,7 @@ mod tests {
             },
             seq_gap: 0,
             risk_flags: vec![],
-        }
+        }))
     }
 
     #[test]
@@ -171,7 +170,8 @@ mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0]["attributes"][0]["value"]["stringValue"], a.event.id);
+        let QueuedRecord::Event(first) = &a else { unreachable!() };
+        assert_eq!(lines[0]["attributes"][0]["value"]["stringValue"], first.event.id);
         assert!(files[1].body.ends_with('\n'));
     }
 

@@ -17,6 +17,7 @@
 //! - `objects` (wasm32 only): the Durable Objects (per session, per client IP).
 //! - `consumer` (wasm32 only): `#[event(queue)]`: archive, sink, dead letters.
 
+pub mod approvals;
 pub mod auth;
 pub mod error;
 pub mod events;
@@ -35,6 +36,8 @@ mod consumer;
 mod entry;
 #[cfg(target_arch = "wasm32")]
 mod objects;
+#[cfg(target_arch = "wasm32")]
+mod upstream;
 
 /// Binding names, as declared in `wrangler.toml`.
 pub mod bindings {
@@ -58,6 +61,18 @@ pub mod bindings {
     pub const RETRY_BASE_SECONDS: &str = "RETRY_BASE_SECONDS";
     /// Var: `"off"` stops the per-record console copy (Workers Logs); anything else keeps it.
     pub const CONSOLE_RECORDS: &str = "CONSOLE_RECORDS";
+    /// Durable Object namespace: one object per customer (keyed hash of the e-mail): exposure,
+    /// attempts, one decision at a time.
+    pub const CUSTOMER_LEDGER: &str = "CUSTOMER_LEDGER";
+    /// Secret: `kid:base64url` Ed25519 seeds (32 bytes) that sign approval tokens, newest first;
+    /// all are published at `GET /v1/keys`.
+    pub const APPROVAL_SIGNING_KEYS: &str = "APPROVAL_SIGNING_KEYS";
+    /// Secret: the key of the keyed hash that names a customer (never the e-mail itself).
+    pub const CUSTOMER_HASH_KEY: &str = "CUSTOMER_HASH_KEY";
+    /// Var: optional upstream decision service, asked first (`POST`, JSON, strict timeout).
+    pub const DECISION_URL: &str = "DECISION_URL";
+    /// Var: where a shopper asks for a person to review a decision (GDPR Art. 22).
+    pub const HUMAN_REVIEW_CONTACT: &str = "HUMAN_REVIEW_CONTACT";
     /// Secret: bearer token of the admin routes (dead-letter replay).
     pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
 }

@@ -5,14 +5,20 @@
 use std::cell::{Cell, RefCell};
 
 use futures_util::lock::Mutex;
+use paylater_shared::approval::{AttemptLog, QueuedDecision, QueuedRecord};
+use paylater_shared::decision::{CustomerHistory, DecisionRequest, Outcome, PastApproval, decide};
 use paylater_shared::ingest::{RequestWindow, SessionLedger, Verdict, is_high_velocity};
 use wasm_bindgen::JsValue;
 use worker::{
-    BatchMessageBuilder, Date, DurableObject, Env, MessageBuilder, QueueContentType, Request, Response, Result, State,
-    durable_object,
+    BatchMessageBuilder, Date, DurableObject, Env, MessageBuilder, Method, QueueContentType, Request, RequestInit,
+    Response, Result, State, durable_object,
 };
 
-use crate::bindings::EVENTS_QUEUE;
+use crate::approvals::{
+    ApprovalAnswer, ApproveOutcome, ApproveRequest, DEFAULT_HUMAN_REVIEW_CONTACT, DecideRequest, Decided,
+    UpstreamVerdict, apply_upstream, approval_claims, build_answer, signers_from_secret,
+};
+use crate::bindings::{APPROVAL_SIGNING_KEYS, CUSTOMER_LEDGER, EVENTS_QUEUE, HUMAN_REVIEW_CONTACT};
 use crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 
 /// How long a session's state outlives its token: late retries of an expired session still get
@@ -27,6 +33,33 @@ fn event_key(id: &str) -> String {
 async fn read_json<T: serde::de::DeserializeOwned>(mut req: Request) -> Result<T> {
     let text = req.text().await?;
     serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("object request: {e}")))
+}
+
+/// Object paths: what a message asks of an object.
+pub mod paths {
+    pub const ADMIT_EVENTS: &str = "/admit";
+    pub const APPROVE: &str = "/approve";
+    pub const DECIDE: &str = "/decide";
+    pub const COUNT_REQUEST: &str = "/request";
+    pub const COUNT_APPROVAL_ATTEMPT: &str = "/approval-attempt";
+}
+
+/// Sends a JSON message to the object `name` of `namespace` at `path` and reads its JSON answer.
+pub async fn call<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
+    env: &Env,
+    namespace: &str,
+    name: &str,
+    path: &str,
+    message: &Q,
+) -> Result<A> {
+    let stub = env.durable_object(namespace)?.id_from_name(name)?.get_stub()?;
+    let body = serde_json::to_string(message).map_err(|e| worker::Error::RustError(format!("object message: {e}")))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let request = Request::new_with_init(&format!("https://object.internal{path}"), &init)?;
+    let mut response = stub.fetch_with_request(request).await?;
+    let text = response.text().await?;
+    serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("object answer {text:?}: {e}")))
 }
 
 fn answer<T: serde::Serialize>(value: &T) -> Result<Response> {
@@ -57,6 +90,11 @@ impl DurableObject for SessionGuard {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        if req.path() == paths::APPROVE {
+            let approve: ApproveRequest = read_json(req).await?;
+            let _turn = self.turn.lock().await;
+            return answer(&self.approve(approve).await?);
+        }
         let admit: AdmitRequest = read_json(req).await?;
         let _turn = self.turn.lock().await;
         answer(&self.admit(admit).await?)
@@ -141,39 +179,62 @@ impl SessionGuard {
         )?;
         storage.put_multiple_raw(entries).await?;
         self.ledger.replace(Some(ledger));
+        self.ensure_alarm(admit.expires_at_s, now_ms).await?;
+        Ok(AdmitAnswer::Admitted { accepted, duplicates })
+    }
+
+    /// Sets the clean-up alarm once the session has state; storage is asked once per instance.
+    async fn ensure_alarm(&self, expires_at_s: i64, now_ms: i64) -> Result<()> {
         if !self.alarm_set.get() {
+            let storage = self.state.storage();
             if storage.get_alarm().await?.is_none() {
-                let forget_at = admit.expires_at_s.saturating_mul(1000) + SESSION_STATE_GRACE_MS;
+                let forget_at = expires_at_s.saturating_mul(1000) + SESSION_STATE_GRACE_MS;
                 storage
                     .set_alarm(forget_at.max(now_ms + SESSION_STATE_GRACE_MS))
                     .await?;
             }
             self.alarm_set.set(true);
         }
-        Ok(AdmitAnswer::Admitted { accepted, duplicates })
+        Ok(())
     }
 }
 
 /// One per merchant and client IP (named by the address, which is never logged): a request
-/// window kept in the object's memory only. Unlike a session's event ids, nothing here must
-/// survive: an object is evicted only after its client went quiet, and a fresh window then forgets
-/// only requests that had already stopped. Skipping storage keeps a write off every request.
+/// window and the approval attempts of the last hour, kept in the object's memory only. Unlike a
+/// session's event ids, nothing here must survive: an object is evicted only after its client
+/// went quiet, and fresh counts then forget only requests that had already stopped. Skipping
+/// storage keeps a write off every request.
 #[durable_object]
 pub struct ClientLimiter {
     window: RefCell<RequestWindow>,
+    approval_attempts: RefCell<AttemptLog>,
 }
+
+/// How far back approval attempts from one IP are counted.
+const APPROVAL_ATTEMPT_WINDOW_MS: i64 = 60 * 60 * 1000;
+/// The most attempt times one IP's object keeps (beyond any sane velocity limit).
+const MAX_TRACKED_ATTEMPTS: usize = 1000;
 
 impl DurableObject for ClientLimiter {
     fn new(_state: State, _env: Env) -> Self {
         Self {
             window: RefCell::new(RequestWindow::default()),
+            approval_attempts: RefCell::new(AttemptLog::default()),
         }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
+        let counting_attempt = req.path() == paths::COUNT_APPROVAL_ATTEMPT;
         let request: LimitRequest = read_json(req).await?;
-        // No await from here on: no other request runs between reading and updating the window.
+        // No await from here on: no other request runs between reading and updating the counts.
         let now_ms = Date::now().as_millis() as i64;
+        if counting_attempt {
+            let earlier =
+                self.approval_attempts
+                    .borrow_mut()
+                    .record(now_ms, APPROVAL_ATTEMPT_WINDOW_MS, MAX_TRACKED_ATTEMPTS);
+            return answer(&earlier);
+        }
         let outcome = match self.window.borrow_mut().admit(now_ms, request.limit_per_minute) {
             Ok(count) => LimitAnswer::Admitted { count },
             Err(limited) => LimitAnswer::RateLimited {
@@ -181,5 +242,232 @@ impl DurableObject for ClientLimiter {
             },
         };
         answer(&outcome)
+    }
+}
+
+/// A decided approval as the session's object keeps it for its `Idempotency-Key`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredApproval {
+    fingerprint: String,
+    answer: ApprovalAnswer,
+}
+
+fn idempotency_key(key: &str) -> String {
+    format!("idem:{key}")
+}
+
+impl SessionGuard {
+    /// One approval attempt, end to end under the session's turn: the same key returns its first
+    /// answer (or 409 with another body); a new key gets a decision from the customer's object,
+    /// is logged through the queue, and only then is remembered.
+    async fn approve(&self, approve: ApproveRequest) -> Result<ApproveOutcome> {
+        let storage = self.state.storage();
+        let key = idempotency_key(&approve.idempotency_key);
+        if let Some(text) = storage.get::<String>(&key).await? {
+            let stored: StoredApproval =
+                serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("stored approval: {e}")))?;
+            return Ok(if stored.fingerprint == approve.fingerprint {
+                ApproveOutcome::Answered {
+                    answer: stored.answer,
+                    replayed: true,
+                }
+            } else {
+                ApproveOutcome::Conflict
+            });
+        }
+        let mut ledger = self.load_ledger().await?;
+        let now_ms = approve.decide.now_ms;
+        let mut decide = approve.decide.clone();
+        decide.session_attempts = ledger.approval_attempts;
+        decide.signals.amount_changed |= ledger.amount_changed;
+        // Both ends on the edge's clock: a shopper's fast-running clock must not look automated.
+        decide.signals.form_fill_ms = ledger
+            .approval_started_observed_ms
+            .map(|started| now_ms.saturating_sub(started));
+        let decided: Decided = call(
+            &self.env,
+            CUSTOMER_LEDGER,
+            &approve.customer_id_hash,
+            paths::DECIDE,
+            &decide,
+        )
+        .await?;
+        let token = match decided.decision.outcome {
+            Outcome::Approved => Some(sign_approval(&self.env, &approve, &decided, now_ms)?),
+            _ => None,
+        };
+        let contact = self
+            .env
+            .var(HUMAN_REVIEW_CONTACT)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| DEFAULT_HUMAN_REVIEW_CONTACT.to_owned());
+        let answer = build_answer(&approve, &decided, token, &contact);
+        let logged = QueuedRecord::Decision(Box::new(QueuedDecision {
+            approval_id: decided.approval_id.clone(),
+            session: approve.session.clone(),
+            request: approve.request.clone(),
+            customer_id_hash: approve.customer_id_hash.clone(),
+            plan_id: approve.plan_id.clone(),
+            outcome: decided.decision.outcome,
+            reasons: decided.decision.reasons.clone(),
+            score_band: decided.decision.band,
+            upstream: approve.decide.upstream.as_ref().map(UpstreamVerdict::label),
+        }));
+        let text = logged
+            .to_json()
+            .map_err(|e| worker::Error::RustError(format!("decision message: {e}")))?;
+        if let Err(error) = self
+            .env
+            .queue(EVENTS_QUEUE)?
+            .send(MessageBuilder::new(text).content_type(QueueContentType::Text).build())
+            .await
+        {
+            // Not remembered: a retry with the same key asks the customer's object again, which
+            // answers with the decision it already made for this reference.
+            return Ok(ApproveOutcome::EnqueueFailed {
+                detail: error.to_string(),
+            });
+        }
+        ledger.approval_attempts = ledger.approval_attempts.saturating_add(1);
+        let stored = StoredApproval {
+            fingerprint: approve.fingerprint.clone(),
+            answer: answer.clone(),
+        };
+        let entries = js_sys::Object::new();
+        for (name, value) in [
+            (key, serde_json::to_string(&stored)),
+            (LEDGER_KEY.to_owned(), serde_json::to_string(&ledger)),
+        ] {
+            let value = value.map_err(|e| worker::Error::RustError(format!("approval state: {e}")))?;
+            js_sys::Reflect::set(&entries, &JsValue::from_str(&name), &JsValue::from_str(&value))?;
+        }
+        storage.put_multiple_raw(entries).await?;
+        self.ledger.replace(Some(ledger));
+        self.ensure_alarm(approve.expires_at_s, now_ms).await?;
+        Ok(ApproveOutcome::Answered {
+            answer,
+            replayed: false,
+        })
+    }
+}
+
+fn sign_approval(env: &Env, approve: &ApproveRequest, decided: &Decided, now_ms: i64) -> Result<String> {
+    let secret = env.secret(APPROVAL_SIGNING_KEYS)?.to_string();
+    let signers = signers_from_secret(&secret).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let signer = signers
+        .first()
+        .ok_or_else(|| worker::Error::RustError("no approval signing key".into()))?;
+    let claims = approval_claims(approve, decided, now_ms, &random_id());
+    Ok(signer.sign(&claims))
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
+    fn random_id() -> String;
+}
+
+/// The customer's record (history and the decisions made per reference), kept as one value.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct CustomerRecord {
+    history: CustomerHistory,
+    /// `(reference, answer, decided at ms)` of the last day, so a retried reference gets its
+    /// first decision instead of a second one.
+    decided: Vec<(String, Decided, i64)>,
+}
+
+const CUSTOMER_KEY: &str = "customer";
+/// How long a decision is remembered for retries of its reference.
+const DECISION_MEMORY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// One per customer, named by the keyed hash of their e-mail: open exposure and recent attempts,
+/// one decision at a time, so two parallel requests can never both spend the same limit.
+#[durable_object]
+pub struct CustomerLedger {
+    state: State,
+    turn: Mutex<()>,
+    record: RefCell<Option<CustomerRecord>>,
+}
+
+impl DurableObject for CustomerLedger {
+    fn new(state: State, _env: Env) -> Self {
+        Self {
+            state,
+            turn: Mutex::new(()),
+            record: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let decide: DecideRequest = read_json(req).await?;
+        let _turn = self.turn.lock().await;
+        answer(&self.decide(decide).await?)
+    }
+}
+
+impl CustomerLedger {
+    async fn decide(&self, request: DecideRequest) -> Result<Decided> {
+        let storage = self.state.storage();
+        let cached = self.record.borrow().clone();
+        let mut record = match cached {
+            Some(record) => record,
+            None => storage
+                .get::<String>(CUSTOMER_KEY)
+                .await?
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default(),
+        };
+        let now_ms = request.now_ms;
+        record
+            .decided
+            .retain(|(_, _, at)| now_ms.saturating_sub(*at) < DECISION_MEMORY_MS);
+        if let Some((_, decided, _)) = record
+            .decided
+            .iter()
+            .find(|(reference, _, _)| *reference == request.reference)
+        {
+            return Ok(decided.clone());
+        }
+        let local = decide(
+            &request.scorecard,
+            &DecisionRequest {
+                now_ms,
+                today: request.today,
+                amount: request.amount,
+                currency: request.currency,
+                plan_range: request.plan_range,
+                date_of_birth: request.date_of_birth,
+                email_domain: &request.email_domain,
+                history: &record.history,
+                session_attempts: request.session_attempts,
+                ip_attempts_last_hour: request.ip_attempts_last_hour,
+                signals: request.signals,
+            },
+        );
+        let decision = apply_upstream(local, request.upstream.as_ref());
+        record.history.record_attempt(now_ms);
+        if decision.outcome == Outcome::Approved {
+            record.history.record_approval(
+                PastApproval {
+                    approval_id: request.approval_id.clone(),
+                    amount: request.amount,
+                    currency: request.currency,
+                    approved_at_ms: now_ms,
+                    settles_at_ms: request.settles_at_ms,
+                },
+                now_ms,
+            );
+        }
+        let decided = Decided {
+            approval_id: request.approval_id.clone(),
+            decision,
+        };
+        record
+            .decided
+            .push((request.reference.clone(), decided.clone(), now_ms));
+        let text = serde_json::to_string(&record).map_err(|e| worker::Error::RustError(format!("customer: {e}")))?;
+        storage.put(CUSTOMER_KEY, text).await?;
+        self.record.replace(Some(record));
+        Ok(decided)
     }
 }

@@ -36,6 +36,8 @@ mod tests {
             "offers",
             "sessions",
             "events",
+            "approvals",
+            "keys",
             "openapi",
             "replay_dead_letters",
         ];
@@ -78,6 +80,14 @@ mod tests {
             "unauthorized",
             "origin_required",
             "internal_error",
+            "invalid_idempotency_key",
+            "idempotency_conflict",
+            "invalid_type",
+            "invalid_email",
+            "implausible_date_of_birth",
+            "invalid_country",
+            "consent_required",
+            "unknown_plan",
         ] {
             assert!(listed.contains(&code), "{code} is not in the Error schema's enum");
         }

@@ -12,6 +12,9 @@ pub enum Route {
     Offers,
     Sessions,
     Events,
+    Approvals,
+    /// The JWKS that verifies approval tokens.
+    Keys,
     OpenApi,
     /// Re-sends parked dead letters to the events queue (admin token).
     ReplayDeadLetters,
@@ -32,6 +35,8 @@ impl Route {
             ["v1", "offers"] => (Self::Offers, "GET"),
             ["v1", "sessions"] => (Self::Sessions, "POST"),
             ["v1", "events"] => (Self::Events, "POST"),
+            ["v1", "approvals"] => (Self::Approvals, "POST"),
+            ["v1", "keys"] => (Self::Keys, "GET"),
             ["v1", "openapi.json"] => (Self::OpenApi, "GET"),
             ["v1", "admin", "dead-letters", "replay"] => (Self::ReplayDeadLetters, "POST"),
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
@@ -55,6 +60,8 @@ impl Route {
             Self::Offers => "offers",
             Self::Sessions => "sessions",
             Self::Events => "events",
+            Self::Approvals => "approvals",
+            Self::Keys => "keys",
             Self::OpenApi => "openapi",
             Self::ReplayDeadLetters => "replay_dead_letters",
             Self::Preflight => "preflight",

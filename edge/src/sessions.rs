@@ -45,6 +45,7 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), EdgeError> {
         "application/json" | "text/plain" => Ok(()),
         _ => Err(EdgeError::UnsupportedMediaType {
             got: content_type.unwrap_or("none").to_owned(),
+            expected: "application/json or text/plain",
         }),
     }
 }

@@ -78,10 +78,14 @@ pub enum MessageId {
     ReasonCreditLimit,
     ReasonTooManyAttempts,
     ReasonNeedsReview,
+    ReasonDisposableEmail,
+    ReasonAutomatedSession,
+    ReasonAmountChanged,
+    ReasonDecisionServiceUnavailable,
 }
 
 impl MessageId {
-    pub const ALL: [MessageId; 24] = [
+    pub const ALL: [MessageId; 28] = [
         Self::Headline,
         Self::PlanFamilyPayIn4,
         Self::PlanFamilyPayIn30,
@@ -106,6 +110,10 @@ impl MessageId {
         Self::ReasonCreditLimit,
         Self::ReasonTooManyAttempts,
         Self::ReasonNeedsReview,
+        Self::ReasonDisposableEmail,
+        Self::ReasonAutomatedSession,
+        Self::ReasonAmountChanged,
+        Self::ReasonDecisionServiceUnavailable,
     ];
 
     /// The stable reason code a message explains, for reason messages.
@@ -116,6 +124,10 @@ impl MessageId {
             Self::ReasonCreditLimit => Some("credit_limit"),
             Self::ReasonTooManyAttempts => Some("too_many_attempts"),
             Self::ReasonNeedsReview => Some("needs_review"),
+            Self::ReasonDisposableEmail => Some("disposable_email"),
+            Self::ReasonAutomatedSession => Some("automated_session"),
+            Self::ReasonAmountChanged => Some("amount_changed"),
+            Self::ReasonDecisionServiceUnavailable => Some("decision_service_unavailable"),
             _ => None,
         }
     }
@@ -244,6 +256,48 @@ pub fn template(locale: Locale, message: MessageId) -> &'static str {
         (ReasonNeedsReview, DeDe) => "Wir benötigen etwas mehr Zeit, um diese Anfrage zu prüfen.",
         (ReasonNeedsReview, SvSe) => "Vi behöver lite mer tid för att granska förfrågan.",
         (ReasonNeedsReview, FrFr) => "Nous avons besoin d’un peu plus de temps pour examiner cette demande.",
+        (ReasonDisposableEmail, EnUs | EnGb) => {
+            "We can't accept e-mail addresses from temporary inbox services. Please use your regular e-mail address."
+        }
+        (ReasonDisposableEmail, DeDe) => {
+            "E-Mail-Adressen von Wegwerf-Postfächern können wir nicht annehmen. Bitte verwenden Sie Ihre übliche E-Mail-Adresse."
+        }
+        (ReasonDisposableEmail, SvSe) => {
+            "Vi kan inte ta emot e-postadresser från tillfälliga inkorgar. Använd din vanliga e-postadress."
+        }
+        (ReasonDisposableEmail, FrFr) => {
+            "Nous ne pouvons pas accepter les adresses e-mail temporaires. Veuillez utiliser votre adresse e-mail habituelle."
+        }
+        (ReasonAutomatedSession, EnUs | EnGb) => "This request looked automated, so we couldn't approve it instantly.",
+        (ReasonAutomatedSession, DeDe) => {
+            "Diese Anfrage wirkte automatisiert, deshalb konnten wir sie nicht sofort genehmigen."
+        }
+        (ReasonAutomatedSession, SvSe) => "Förfrågan såg automatiserad ut, så vi kunde inte godkänna den direkt.",
+        (ReasonAutomatedSession, FrFr) => {
+            "Cette demande semblait automatisée : nous n’avons donc pas pu l’accepter immédiatement."
+        }
+        (ReasonAmountChanged, EnUs | EnGb) => {
+            "The amount changed during checkout. Please start again from the merchant's page."
+        }
+        (ReasonAmountChanged, DeDe) => {
+            "Der Betrag hat sich während des Bezahlvorgangs geändert. Bitte beginnen Sie erneut auf der Seite des Händlers."
+        }
+        (ReasonAmountChanged, SvSe) => "Beloppet ändrades under köpet. Börja om från butikens sida.",
+        (ReasonAmountChanged, FrFr) => {
+            "Le montant a changé pendant le paiement. Veuillez recommencer depuis la page du marchand."
+        }
+        (ReasonDecisionServiceUnavailable, EnUs | EnGb) => {
+            "Our decision service is not reachable right now, so a person will review your request."
+        }
+        (ReasonDecisionServiceUnavailable, DeDe) => {
+            "Unser Entscheidungsdienst ist gerade nicht erreichbar, deshalb prüft ein Mensch Ihre Anfrage."
+        }
+        (ReasonDecisionServiceUnavailable, SvSe) => {
+            "Vår beslutstjänst går inte att nå just nu, så en person granskar din förfrågan."
+        }
+        (ReasonDecisionServiceUnavailable, FrFr) => {
+            "Notre service de décision est momentanément injoignable : une personne va donc examiner votre demande."
+        }
     }
 }
 
@@ -370,5 +424,23 @@ mod tests {
             }
         }
         assert_eq!(MessageId::for_reason("made_up"), None);
+    }
+
+    #[test]
+    fn every_decision_reason_code_has_a_message_in_every_locale() {
+        use crate::decision::ReasonCode;
+        for code in ReasonCode::ALL {
+            let message = MessageId::for_reason(code.as_str());
+            assert_eq!(message, Some(code.message()), "{code:?}");
+            assert_eq!(code.message().reason_code(), Some(code.as_str()));
+            for locale in Locale::ALL {
+                // Reason messages are shown as they are: no placeholders to fill.
+                let text = render(locale, code.message(), &[]).unwrap();
+                assert!(!text.trim().is_empty(), "{code:?} in {}", locale.tag());
+            }
+        }
+        // And no reason message is left without a decision code that uses it.
+        let reason_messages = MessageId::ALL.into_iter().filter(|m| m.reason_code().is_some()).count();
+        assert_eq!(reason_messages, ReasonCode::ALL.len());
     }
 }

@@ -14,11 +14,11 @@ pub enum DateError {
     Malformed,
     #[error("date {0} does not exist in the calendar")]
     NoSuchDay(String),
-    #[error("date is outside the supported years 1970 to 9999")]
+    #[error("date is outside the supported years 1900 to 9999")]
     OutOfRange,
 }
 
-/// A proleptic Gregorian date between 1970-01-01 and 9999-12-31.
+/// A proleptic Gregorian date between 1900-01-01 and 9999-12-31.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CivilDate {
     year: i32,
@@ -26,7 +26,8 @@ pub struct CivilDate {
     day: u8,
 }
 
-const MIN_YEAR: i32 = 1970;
+// From 1900: dates of birth go back that far (schedules only ever run forward from today).
+const MIN_YEAR: i32 = 1900;
 const MAX_YEAR: i32 = 9999;
 
 impl CivilDate {
@@ -212,7 +213,8 @@ mod tests {
     fn rfc3339_timestamps() {
         assert_eq!(rfc3339_utc(0), Ok("1970-01-01T00:00:00Z".into()));
         assert_eq!(rfc3339_utc(1_795_429_845), Ok("2026-11-23T10:30:45Z".into()));
-        assert_eq!(rfc3339_utc(-1), Err(DateError::OutOfRange));
+        assert_eq!(rfc3339_utc(-1), Ok("1969-12-31T23:59:59Z".into()));
+        assert_eq!(date("1950-03-01").days_since_epoch(), -7246);
     }
 
     #[test]
@@ -233,7 +235,7 @@ mod tests {
             ("2026-00-10", DateError::NoSuchDay("2026-00-10".into())),
             ("2027-02-29", DateError::NoSuchDay("2027-02-29".into())),
             ("2026-04-31", DateError::NoSuchDay("2026-04-31".into())),
-            ("1969-12-31", DateError::OutOfRange),
+            ("1899-12-31", DateError::OutOfRange),
         ];
         for (text, error) in cases {
             assert_eq!(CivilDate::parse(text), Err(error), "{text:?}");

@@ -229,6 +229,16 @@ pub struct SessionLedger {
     pub loaded_ts: Option<i64>,
     pub approval_started_ts: Option<i64>,
     pub accepted: u64,
+    /// Edge clock when `approval_started` first arrived: form-fill time is measured on one clock.
+    #[serde(default)]
+    pub approval_started_observed_ms: Option<i64>,
+    /// Whether any accepted event reported another amount or currency than the session's
+    /// (a signal for the approval decision).
+    #[serde(default)]
+    pub amount_changed: bool,
+    /// Approval attempts made in this session (distinct idempotency keys that got a decision).
+    #[serde(default)]
+    pub approval_attempts: u32,
 }
 
 impl SessionLedger {
@@ -255,7 +265,10 @@ impl SessionLedger {
         for event in &fresh {
             match event.name {
                 EventName::WidgetLoaded => keep_earliest(&mut self.loaded_ts, event.ts),
-                EventName::ApprovalStarted => keep_earliest(&mut self.approval_started_ts, event.ts),
+                EventName::ApprovalStarted => {
+                    keep_earliest(&mut self.approval_started_ts, event.ts);
+                    keep_earliest(&mut self.approval_started_observed_ms, request.observed_ms);
+                }
                 _ => {}
             }
         }
@@ -302,6 +315,7 @@ impl SessionLedger {
                 }
                 let mut flags = request_flags.clone();
                 flags.extend(self.event_flags(event, session));
+                self.amount_changed |= flags.contains(&RiskFlag::AmountChanged);
                 flags.sort();
                 flags.dedup();
                 self.accepted += 1;

@@ -11,6 +11,8 @@
 //! - [`date`]: civil (calendar) dates, day and month arithmetic with month-end clamping.
 //! - [`plan`]: plan kinds and their repayment schedules.
 //! - [`ingest`]: per-request decisions of `POST /v1/events`: rate windows, dedup, seq gaps, risk flags.
+//! - [`decision`]: the instant-approval scorecard: hard rules, weighted signals, credit limit, reasons.
+//! - [`approval`]: a decision's queue message, the queue's record kinds, attempt logs.
 //! - [`log_record`]: OTLP LogRecords (JSON mapping) and personal-data scrubbing.
 //! - [`disclosure`]: the figures a compliant promotion shows, as data.
 //! - [`merchant`]: merchant configuration and plan eligibility.
@@ -21,9 +23,11 @@
 //! - [`api_error`]: the JSON error body every HTTP error carries.
 
 pub mod api_error;
+pub mod approval;
 pub mod catalog;
 pub mod currency;
 pub mod date;
+pub mod decision;
 pub mod disclosure;
 pub mod ingest;
 pub mod log_record;

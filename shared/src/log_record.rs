@@ -174,21 +174,7 @@ impl LogRecord {
             SEVERITY_WARN
         };
         let mut record = Self::new(&context, queued.event.ts, queued.request.observed_ms, severity);
-        let request = &queued.request;
-        record
-            .attributes
-            .push(KeyValue::string("user_agent.class", request.ua_class.as_str()));
-        record
-            .attributes
-            .push(KeyValue::string("client.network", &request.network));
-        if let Some(country) = &request.country {
-            record
-                .attributes
-                .push(KeyValue::string("client.geo.country_iso_code", country));
-        }
-        if let Some(asn) = request.asn {
-            record.attributes.push(KeyValue::int("client.asn", i64::from(asn)));
-        }
+        record.push_client_facts(&queued.request);
         if queued.seq_gap > 0 {
             record
                 .attributes
@@ -196,6 +182,58 @@ impl LogRecord {
         }
         record.body = AnyValue::from_json(&serde_json::Value::Object(queued.event.props.clone()));
         record
+    }
+
+    /// The record of an approval decision: the outcome, reason codes and score band as
+    /// attributes and body; the customer only as a keyed hash. `event.seq` is 0 (decisions are
+    /// the edge's, not part of the browser's sequence).
+    pub fn from_decision(decision: &crate::approval::QueuedDecision) -> Self {
+        let context = RecordContext {
+            event_id: decision.approval_id.clone(),
+            event_name: crate::approval::DECISION_EVENT_NAME.to_owned(),
+            merchant_id: decision.session.merchant_id.clone(),
+            session_id: decision.session.session_id.clone(),
+            seq: 0,
+            amount_minor: Some(decision.session.amount_minor),
+            currency: Some(decision.session.currency.clone()),
+            plan_id: Some(decision.plan_id.clone()),
+            risk_flags: Vec::new(),
+            customer_id_hash: Some(decision.customer_id_hash.clone()),
+        };
+        let severity = match decision.outcome {
+            crate::decision::Outcome::Approved => SEVERITY_INFO,
+            _ => SEVERITY_WARN,
+        };
+        let observed = decision.request.observed_ms;
+        let mut record = Self::new(&context, observed, observed, severity);
+        let reasons: Vec<String> = decision.reasons.iter().map(|r| r.as_str().to_owned()).collect();
+        let mut summary = vec![
+            KeyValue::string("decision.outcome", decision.outcome.as_str()),
+            KeyValue::strings("decision.reasons", &reasons),
+            KeyValue::string("decision.score_band", decision.score_band.as_str()),
+        ];
+        if let Some(upstream) = &decision.upstream {
+            summary.push(KeyValue::string("decision.upstream", upstream));
+        }
+        record.attributes.extend(summary.iter().cloned());
+        record.push_client_facts(&decision.request);
+        record.body = AnyValue::KvList(KeyValueList { values: summary });
+        record
+    }
+
+    /// The edge's enrichment: what kind of client, from which network, country and AS.
+    fn push_client_facts(&mut self, request: &crate::ingest::RequestFacts) {
+        self.attributes
+            .push(KeyValue::string("user_agent.class", request.ua_class.as_str()));
+        self.attributes
+            .push(KeyValue::string("client.network", &request.network));
+        if let Some(country) = &request.country {
+            self.attributes
+                .push(KeyValue::string("client.geo.country_iso_code", country));
+        }
+        if let Some(asn) = request.asn {
+            self.attributes.push(KeyValue::int("client.asn", i64::from(asn)));
+        }
     }
 
     /// Builds the record of one event. Times in epoch milliseconds.

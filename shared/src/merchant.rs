@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use crate::currency::Currency;
 use crate::date::CivilDate;
+use crate::decision::{Scorecard, ScorecardError};
 use crate::money::MinorUnits;
 use crate::offer::Offer;
 use crate::plan::{MAX_APR_BPS, MAX_FINANCING_MONTHS, PlanKind, PlanTerms, ScheduleError};
@@ -68,6 +69,10 @@ pub struct MerchantConfig {
     /// Requests a minute the edge takes for this merchant's sessions and shoppers' IPs.
     #[serde(default)]
     pub rate_limits: RateLimits,
+    /// Weights and thresholds of instant approval. Private: never part of
+    /// [`PublicMerchantConfig`], so browsers cannot learn how to game it.
+    #[serde(default)]
+    pub scorecard: Scorecard,
 }
 
 /// Rate limits (CONTRACT §3): by default 120 requests a minute per session and 600 per client IP.
@@ -114,6 +119,12 @@ pub enum MerchantConfigError {
     BadMerchantId,
     #[error("rate limits must be from 1 to 1000000 requests a minute")]
     BadRateLimit,
+    #[error("{problem}")]
+    BadScorecard {
+        /// The offending field's path, e.g. `scorecard.weights.near_limit`.
+        field: &'static str,
+        problem: ScorecardError,
+    },
 }
 
 impl MerchantConfig {
@@ -153,6 +164,12 @@ impl MerchantConfig {
         if limits.iter().any(|l| !(1..=1_000_000).contains(l)) {
             return Err(MerchantConfigError::BadRateLimit);
         }
+        self.scorecard
+            .validate()
+            .map_err(|problem| MerchantConfigError::BadScorecard {
+                field: problem.field(),
+                problem,
+            })?;
         let mut seen = Vec::new();
         for plan in &self.plans {
             if seen.contains(&plan.kind) {
@@ -485,6 +502,85 @@ mod tests {
             TelemetryMode::Consent
         );
         assert_eq!(demo().telemetry, TelemetryMode::Always);
+    }
+
+    #[test]
+    fn scorecard_defaults_when_absent_and_is_validated() {
+        // The demo sets only its base limits (the pay-in-4 maxima); the rest is default.
+        let demo_card = demo().scorecard;
+        assert_eq!(
+            demo_card.credit.base_limit.get(&Currency::parse("USD").unwrap()),
+            Some(&MinorUnits(150_000))
+        );
+        assert_eq!(demo_card.weights, Scorecard::default().weights);
+        let limits = MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_limits.json")).unwrap();
+        assert_eq!(limits.scorecard, Scorecard::default());
+        let good: serde_json::Value =
+            serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+        let with_scorecard = |scorecard: serde_json::Value| {
+            let mut config = good.clone();
+            config["scorecard"] = scorecard;
+            MerchantConfig::from_json(&config.to_string())
+        };
+        // Fields left out keep their defaults, nested ones too.
+        let partial =
+            with_scorecard(serde_json::json!({ "approve_at": 650, "weights": { "near_limit": 40 } })).unwrap();
+        assert_eq!(partial.scorecard.approve_at, 650);
+        assert_eq!(partial.scorecard.weights.near_limit, 40);
+        assert_eq!(partial.scorecard.weights.disposable_email, 300);
+        assert_eq!(partial.scorecard.review_at, 450);
+        match with_scorecard(serde_json::json!({ "weights": { "near_limit": -1 } })) {
+            Err(MerchantConfigError::BadScorecard { field, problem }) => {
+                assert_eq!(field, "scorecard.weights.near_limit");
+                assert_eq!(problem.field(), field);
+                assert!(
+                    problem.to_string().contains("scorecard.weights.near_limit"),
+                    "{problem}"
+                );
+            }
+            other => panic!("expected a bad scorecard, got {other:?}"),
+        }
+        assert!(matches!(
+            with_scorecard(serde_json::json!({ "review_at": 600, "approve_at": 600 })),
+            Err(MerchantConfigError::BadScorecard {
+                field: "scorecard.review_at",
+                ..
+            })
+        ));
+        // A misspelt field is an error, not a silently ignored setting.
+        assert!(matches!(
+            with_scorecard(serde_json::json!({ "velocity": { "customer_per_dya": 3 } })),
+            Err(MerchantConfigError::Malformed(_))
+        ));
+        assert!(matches!(
+            with_scorecard(serde_json::json!({ "credit": { "base_limit": { "USD": 0 } } })),
+            Err(MerchantConfigError::BadScorecard {
+                field: "scorecard.credit.base_limit",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_public_config_never_carries_the_scorecard() {
+        let mut config = demo();
+        config.scorecard.disposable_domains.push("burner.example".into());
+        config.scorecard.approve_at = 612;
+        let public = serde_json::to_value(PublicMerchantConfig::from(&config)).unwrap();
+        let object = public.as_object().unwrap();
+        assert!(!object.contains_key("scorecard"));
+        assert!(!object.contains_key("allowed_origins"));
+        let text = public.to_string();
+        for secret in [
+            "burner.example",
+            "612",
+            "approve_at",
+            "weights",
+            "base_limit",
+            "velocity",
+        ] {
+            assert!(!text.contains(secret), "{secret} leaked into {text}");
+        }
     }
 
     #[test]

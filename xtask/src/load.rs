@@ -57,8 +57,18 @@ pub fn parse_wrk(output: &str) -> Option<WrkFigures> {
 }
 
 fn wrk(url: &str, script: Option<&str>, env: &[(&str, String)]) -> Result<WrkFigures, String> {
+    wrk_with(url, script, env, "2", CONNECTIONS)
+}
+
+fn wrk_with(
+    url: &str,
+    script: Option<&str>,
+    env: &[(&str, String)],
+    threads: &str,
+    connections: &str,
+) -> Result<WrkFigures, String> {
     let mut command = Command::new("wrk");
-    command.args(["-t2", "-c", CONNECTIONS, "-d", DURATION, "--latency"]);
+    command.args(["-t", threads, "-c", connections, "-d", DURATION, "--latency"]);
     if let Some(script) = script {
         command.args(["-s", script]);
     }
@@ -169,6 +179,7 @@ pub fn run() -> Result<(), String> {
         edge(&work, "edge, records to console", "on")?,
         edge(&work, "edge, console copy off", "off")?,
     ];
+    let approvals = approvals(&work)?;
     let _ = std::fs::remove_dir_all(&work);
     println!(
         "\nPOST /v1/events, 10 new events a request, wrk -t2 -c{CONNECTIONS} -d{DURATION} on loopback (wrangler dev)"
@@ -197,7 +208,52 @@ pub fn run() -> Result<(), String> {
         "target: edge ≥ 0.5 of the no-op's requests/s. \"drained s\": after the load, until the local OTLP sink \
          held every accepted event (the consumer's backlog)."
     );
+    println!(
+        "\nPOST /v1/approvals, a new Idempotency-Key each, 500 customers over {SESSIONS} sessions, {DURATION} (wrangler dev)"
+    );
+    println!(
+        "{:<26} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "", "req/s", "/no-op", "p50 ms", "p99 ms", "non-2xx"
+    );
+    for (name, f) in &approvals {
+        println!(
+            "{name:<26} {:>8.1} {:>8.2} {:>8.2} {:>8.2} {:>8}",
+            f.requests_per_second,
+            f.requests_per_second / noop,
+            f.p50_ms,
+            f.p99_ms,
+            f.non_2xx
+        );
+    }
+    println!(
+        "target: p99 ≤ 25 ms. Most answers are declines (too_many_attempts) once a session, customer or the \
+         one loopback IP has had its attempts: the same work per request (both objects, the queue)."
+    );
     Ok(())
+}
+
+/// Approvals one at a time (latency) and eight at a time (throughput), on a fresh edge.
+fn approvals(work: &std::path::Path) -> Result<Vec<(&'static str, WrkFigures)>, String> {
+    let edge = Edge::start(EdgeOptions {
+        port: None,
+        work_dir: work.join("approvals"),
+        vars: Vec::new(),
+    })
+    .map_err(|e| e.to_string())?;
+    let tokens = (0..SESSIONS).map(|_| session(&edge)).collect::<Result<Vec<_>, _>>()?;
+    let script = paths::workspace_root().join("bench/approvals.lua");
+    let script = script.to_str().ok_or("script path")?;
+    let env = [
+        ("PAYLATER_TOKENS", tokens.join(",")),
+        ("PAYLATER_ORIGIN", ORIGIN.to_owned()),
+    ];
+    Ok(vec![
+        ("1 connection", wrk_with(&edge.url, Some(script), &env, "1", "1")?),
+        (
+            "8 connections",
+            wrk_with(&edge.url, Some(script), &env, "2", CONNECTIONS)?,
+        ),
+    ])
 }
 
 #[cfg(test)]
