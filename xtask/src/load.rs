@@ -232,8 +232,38 @@ pub fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// Approvals one at a time (latency) and eight at a time (throughput), on a fresh edge.
+/// Approvals one at a time (latency) and eight at a time (throughput), on a fresh edge, beside
+/// the no-op and the floor worker's approval round trips on the same runtime.
 fn approvals(work: &std::path::Path) -> Result<Vec<(&'static str, WrkFigures)>, String> {
+    let script = paths::workspace_root().join("bench/approvals.lua");
+    let script = script.to_str().ok_or("script path")?;
+    let run = |url: &str, tokens: &[String], threads: &str, connections: &str| {
+        let env = [
+            ("PAYLATER_TOKENS", tokens.join(",")),
+            ("PAYLATER_ORIGIN", ORIGIN.to_owned()),
+        ];
+        wrk_with(&format!("{url}/v1/approvals"), Some(script), &env, threads, connections)
+    };
+    let names: Vec<String> = (0..SESSIONS).map(|n| format!("bench-session-{n}")).collect();
+    let mut rows = Vec::new();
+    for (worker, label) in [
+        (BaselineWorker::Noop, "no-op, 1 connection"),
+        (BaselineWorker::Floor, "floor, 1 connection"),
+    ] {
+        let server = Edge::start_baseline(
+            worker,
+            EdgeOptions {
+                port: None,
+                work_dir: work.join(format!("approvals-{label}")),
+                vars: Vec::new(),
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        rows.push((label, run(&server.url, &names, "1", "1")?));
+        if worker == BaselineWorker::Floor {
+            rows.push(("floor, 8 connections", run(&server.url, &names, "2", CONNECTIONS)?));
+        }
+    }
     let edge = Edge::start(EdgeOptions {
         port: None,
         work_dir: work.join("approvals"),
@@ -241,19 +271,9 @@ fn approvals(work: &std::path::Path) -> Result<Vec<(&'static str, WrkFigures)>, 
     })
     .map_err(|e| e.to_string())?;
     let tokens = (0..SESSIONS).map(|_| session(&edge)).collect::<Result<Vec<_>, _>>()?;
-    let script = paths::workspace_root().join("bench/approvals.lua");
-    let script = script.to_str().ok_or("script path")?;
-    let env = [
-        ("PAYLATER_TOKENS", tokens.join(",")),
-        ("PAYLATER_ORIGIN", ORIGIN.to_owned()),
-    ];
-    Ok(vec![
-        ("1 connection", wrk_with(&edge.url, Some(script), &env, "1", "1")?),
-        (
-            "8 connections",
-            wrk_with(&edge.url, Some(script), &env, "2", CONNECTIONS)?,
-        ),
-    ])
+    rows.push(("edge, 1 connection", run(&edge.url, &tokens, "1", "1")?));
+    rows.push(("edge, 8 connections", run(&edge.url, &tokens, "2", CONNECTIONS)?));
+    Ok(rows)
 }
 
 #[cfg(test)]
