@@ -274,6 +274,8 @@ pub struct ApproveRequest {
     pub plan_id: String,
     /// BCP 47 tag for the reasons' texts (from `Accept-Language`).
     pub locale: String,
+    /// The shopper's country (ISO alpha-2), for the upstream decision service.
+    pub country: String,
     pub schedule: Vec<Installment>,
     pub expires_at_s: i64,
 }
@@ -355,16 +357,18 @@ pub fn apply_upstream(local: Decision, upstream: Option<&UpstreamVerdict>) -> De
 
 /// What the upstream decision service is sent: the decision's inputs, with the customer as a
 /// keyed hash and their age instead of their birth date.
-pub fn upstream_features(decide: &DecideRequest, request: &ApprovalRequest, customer_id_hash: &str) -> Value {
+pub fn upstream_features(approve: &ApproveRequest, decide: &DecideRequest) -> Value {
     serde_json::json!({
         "reference": decide.reference,
         "amount": decide.amount,
         "currency": decide.currency,
-        "plan_id": request.plan_id,
-        "customer_id_hash": customer_id_hash,
+        "plan_id": approve.plan_id,
+        "customer_id_hash": approve.customer_id_hash,
         "age_years": paylater_shared::decision::age_in_years(decide.date_of_birth, decide.today),
         "email_domain": decide.email_domain,
-        "country": request.customer.country,
+        "country": approve.country,
+        "session_attempts": decide.session_attempts,
+        "ip_attempts_last_hour": decide.ip_attempts_last_hour,
         "signals": decide.signals,
     })
 }

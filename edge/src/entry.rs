@@ -23,11 +23,11 @@ use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::forward::DEAD_LETTER_PREFIX;
 use crate::handlers;
 use crate::headers::{SECURITY_HEADERS, cors_for_checked_origin, preflight};
+use crate::objects;
 use crate::openapi::OPENAPI_JSON;
 use crate::query::{OffersQuery, query_pairs};
 use crate::route::Route;
 use crate::sessions;
-use crate::{objects, upstream};
 
 /// Merchant configs stay this long in an isolate's memory: KV itself is eventually consistent
 /// for about a minute, and the events route should not pay a KV read per request.
@@ -144,8 +144,8 @@ fn own_origin(req: &Request) -> String {
     url[..end].to_owned()
 }
 
-/// `POST /v1/approvals`: validate, authorize, count the IP's attempt, ask the upstream service
-/// if one is configured, then let the session's object (idempotency) and the customer's object
+/// `POST /v1/approvals`: validate, authorize, count the IP's attempt, then let the session's
+/// object (idempotency, the upstream service if one is configured) and the customer's object
 /// (exposure, one decision at a time) decide.
 async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<Answer, EdgeError> {
     let headers = req.headers().clone();
@@ -210,7 +210,7 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         currency: claims.cur.to_string(),
         issued_at_s: claims.iat,
     };
-    let mut decide = DecideRequest {
+    let decide = DecideRequest {
         reference: format!("{}:{idempotency_key}", claims.sid),
         approval_id: random_uuid(),
         now_ms,
@@ -232,7 +232,6 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         session_attempts: 0,
         scorecard: merchant.scorecard.clone(),
     };
-    decide.upstream = upstream::ask(env, &decide, &request, &customer_id_hash).await;
     let approve = ApproveRequest {
         idempotency_key,
         fingerprint: request.fingerprint(),
@@ -242,6 +241,7 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         decide,
         plan_id: terms.id(),
         locale,
+        country: request.customer.country.clone(),
         schedule,
         expires_at_s: claims.exp,
     };

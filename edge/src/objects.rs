@@ -20,6 +20,7 @@ use crate::approvals::{
 };
 use crate::bindings::{APPROVAL_SIGNING_KEYS, CUSTOMER_LEDGER, EVENTS_QUEUE, HUMAN_REVIEW_CONTACT};
 use crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
+use crate::upstream;
 
 /// How long a session's state outlives its token: late retries of an expired session still get
 /// their duplicates recognised for a while (they are refused with 401 anyway after that).
@@ -284,6 +285,7 @@ impl SessionGuard {
         decide.signals.form_fill_ms = ledger
             .approval_started_observed_ms
             .map(|started| now_ms.saturating_sub(started));
+        decide.upstream = upstream::ask(&self.env, &approve, &decide).await;
         let decided: Decided = call(
             &self.env,
             CUSTOMER_LEDGER,
@@ -311,7 +313,7 @@ impl SessionGuard {
             outcome: decided.decision.outcome,
             reasons: decided.decision.reasons.clone(),
             score_band: decided.decision.band,
-            upstream: approve.decide.upstream.as_ref().map(UpstreamVerdict::label),
+            upstream: decide.upstream.as_ref().map(UpstreamVerdict::label),
         }));
         let text = logged
             .to_json()

@@ -4,25 +4,22 @@
 use futures_util::future::{Either, select};
 use worker::{AbortController, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
 
-use crate::approvals::{ApprovalRequest, DecideRequest, UpstreamVerdict, parse_upstream_answer, upstream_features};
+use crate::approvals::{ApproveRequest, DecideRequest, UpstreamVerdict, parse_upstream_answer, upstream_features};
 use crate::bindings::DECISION_URL;
 
 /// The whole upstream call, connection included: a decision "in milliseconds" cannot wait longer.
 const UPSTREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(800);
 
-pub async fn ask(
-    env: &Env,
-    decide: &DecideRequest,
-    request: &ApprovalRequest,
-    customer_id_hash: &str,
-) -> Option<UpstreamVerdict> {
+/// Asked by the session's object once the session's own signals are filled in, so the service
+/// sees what the scorecard sees.
+pub async fn ask(env: &Env, approve: &ApproveRequest, decide: &DecideRequest) -> Option<UpstreamVerdict> {
     let url = env
         .var(DECISION_URL)
         .ok()
         .map(|v| v.to_string())
         .filter(|url| !url.trim().is_empty())?;
     let failed = |why: String| Some(UpstreamVerdict::Failed { why });
-    let body = upstream_features(decide, request, customer_id_hash).to_string();
+    let body = upstream_features(approve, decide).to_string();
     let headers = Headers::new();
     if headers.set("Content-Type", "application/json").is_err() {
         return failed("headers".into());
