@@ -2,21 +2,8 @@
 -- many customers, over many sessions, as a busy checkout sees them. PAYLATER_TOKENS (sessions
 -- of 129.99 USD, comma-separated) and PAYLATER_ORIGIN come from the environment (cargo xtask
 -- bench sets them). Customers rotate over 500 e-mails, so each gets a handful of attempts.
-local tokens = {}
-for token in string.gmatch(os.getenv("PAYLATER_TOKENS"), "[^,]+") do
-  tokens[#tokens + 1] = token
-end
-local origin = os.getenv("PAYLATER_ORIGIN")
-local threads = 0
-local THREADS = 2 -- wrk -t2 (xtask/src/load.rs)
--- The global setup() gives each thread (a local would shadow it).
-thread_id = 0
+dofile(os.getenv("PAYLATER_BENCH_DIR") .. "/common.lua")
 local counter = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("thread_id", threads)
-end
 
 function request()
   counter = counter + 1

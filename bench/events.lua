@@ -2,22 +2,8 @@
 -- the full work: dedup lookups, enqueue, consumer), rotating over many sessions as real traffic
 -- does. PAYLATER_TOKENS (comma-separated) and PAYLATER_ORIGIN come from the environment
 -- (cargo xtask bench sets them).
-local tokens = {}
-for token in string.gmatch(os.getenv("PAYLATER_TOKENS"), "[^,]+") do
-  tokens[#tokens + 1] = token
-end
-local origin = os.getenv("PAYLATER_ORIGIN")
-local threads = 0
-local THREADS = 2 -- wrk -t2 (xtask/src/load.rs)
--- Each wrk thread runs its own copy of this script; `thread_id` is the global that setup() gives
--- it (a local here would shadow it and make both threads send the same ids to the same sessions).
-thread_id = 0
+dofile(os.getenv("PAYLATER_BENCH_DIR") .. "/common.lua")
 local counter = 0
-
-function setup(thread)
-  threads = threads + 1
-  thread:set("thread_id", threads)
-end
 
 function request()
   local parts = {}

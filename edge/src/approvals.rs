@@ -8,8 +8,9 @@ use paylater_shared::catalog::{Locale, MessageId, render};
 use paylater_shared::date::rfc3339_utc;
 use paylater_shared::decision::{DAY_MS, Decision, Outcome, ReasonCode, Scorecard, SessionSignals, upstream_failed};
 use paylater_shared::ingest::{RequestFacts, SessionFacts};
+use paylater_shared::log_record::hex;
 use paylater_shared::merchant::PlanRange;
-use paylater_shared::plan::{Installment, PlanKind, PlanTerms};
+use paylater_shared::plan::{Installment, PlanTerms};
 use paylater_shared::token::{ApprovalClaims, ApprovalSigner, Jwks, SessionClaims, SessionKeyring, TokenError};
 use paylater_shared::{CivilDate, MerchantConfig};
 use serde::{Deserialize, Serialize};
@@ -84,10 +85,6 @@ impl ApprovalRequest {
         let canonical = serde_json::to_string(self).unwrap_or_default();
         hex(&Sha256::digest(canonical.as_bytes()))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn object<'a>(value: &'a Value, field: &'static str) -> Result<&'a Map<String, Value>, EdgeError> {
@@ -227,23 +224,12 @@ pub fn find_plan(
     plan_id: &str,
     currency: paylater_shared::Currency,
 ) -> Result<(PlanTerms, Option<PlanRange>), EdgeError> {
-    for plan in &merchant.plans {
-        let range = plan.ranges.get(&currency).copied();
-        let terms = match plan.kind {
-            PlanKind::PayIn4 => vec![PlanTerms::PayIn4],
-            PlanKind::PayIn30 => vec![PlanTerms::PayIn30],
-            PlanKind::Financing => plan
-                .terms
-                .iter()
-                .map(|t| PlanTerms::Financing {
-                    months: t.months,
-                    apr_bps: t.apr_bps,
-                })
-                .collect(),
-        };
-        if let Some(found) = terms.into_iter().find(|t| t.id() == plan_id) {
-            return Ok((found, range));
-        }
+    if let Some((terms, plan)) = merchant
+        .all_terms()
+        .into_iter()
+        .find(|(terms, _)| terms.id() == plan_id)
+    {
+        return Ok((terms, plan.ranges.get(&currency).copied()));
     }
     Err(EdgeError::UnknownPlan {
         plan_id: plan_id.chars().take(64).collect(),

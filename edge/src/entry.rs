@@ -5,9 +5,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use paylater_shared::decision::SessionSignals;
-use paylater_shared::ingest::{SessionFacts, UaClass};
+use paylater_shared::ingest::UaClass;
 use paylater_shared::log_record::customer_id_hash;
-use paylater_shared::token::{ApprovalSigner, SessionKeyring, TokenError};
+use paylater_shared::token::{ApprovalSigner, SessionClaims, SessionKeyring, TokenError};
 use paylater_shared::{CivilDate, MerchantConfig};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Context, Date, Env, Headers, MessageBuilder, QueueContentType, Request, Response, console_log, event};
@@ -98,12 +98,26 @@ async fn load_merchant(env: &Env, key: &str) -> Result<MerchantConfig, EdgeError
     Ok(merchant)
 }
 
+/// A wrangler secret's text; a missing one is an internal error naming it.
+fn secret(env: &Env, name: &str) -> Result<String, EdgeError> {
+    env.secret(name)
+        .map(|value| value.to_string())
+        .map_err(|e| EdgeError::Internal {
+            detail: format!("{name} secret: {e}"),
+        })
+}
+
 fn session_keyring(env: &Env) -> Result<SessionKeyring, EdgeError> {
-    let secret = env
-        .secret(SESSION_KEYS)
-        .map_err(internal("SESSION_KEYS secret"))?
-        .to_string();
-    sessions::keyring_from_secret(&secret)
+    sessions::keyring_from_secret(&secret(env, SESSION_KEYS)?)
+}
+
+/// The merchant a session token names, which must still be the merchant of its key.
+async fn session_merchant(env: &Env, claims: &SessionClaims) -> Result<MerchantConfig, EdgeError> {
+    let merchant = load_merchant(env, &claims.key).await?;
+    if merchant.merchant_id != claims.mid {
+        return Err(EdgeError::InvalidToken(TokenError::Mismatch("merchant")));
+    }
+    Ok(merchant)
 }
 
 /// Sends a JSON message to the Durable Object `name` of `namespace` at `path`; a failure is an
@@ -129,11 +143,7 @@ fn session_object_name(session_id: &str) -> String {
 }
 
 fn approval_signers(env: &Env) -> Result<Vec<ApprovalSigner>, EdgeError> {
-    let secret = env
-        .secret(APPROVAL_SIGNING_KEYS)
-        .map_err(internal("APPROVAL_SIGNING_KEYS secret"))?
-        .to_string();
-    approvals::signers_from_secret(&secret)
+    approvals::signers_from_secret(&secret(env, APPROVAL_SIGNING_KEYS)?)
 }
 
 /// `scheme://host[:port]` of the request: the edge's own origin, which its checkout page has.
@@ -168,10 +178,7 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         &own_origin(req),
         now_ms.div_euclid(1000),
     )?;
-    let merchant = load_merchant(env, &claims.key).await?;
-    if merchant.merchant_id != claims.mid {
-        return Err(EdgeError::InvalidToken(TokenError::Mismatch("merchant")));
-    }
+    let merchant = session_merchant(env, &claims).await?;
     let (terms, plan_range) = approvals::find_plan(&merchant, &request.plan_id, claims.cur)?;
     // A plan the amount does not fit has no schedule; the decision says why.
     let schedule = terms
@@ -184,9 +191,8 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         CLIENT_LIMITER,
         &client_object_name(&merchant.merchant_id, client_ip.as_deref()),
         objects::paths::COUNT_APPROVAL_ATTEMPT,
-        &LimitRequest {
-            limit_per_minute: merchant.rate_limits.per_ip_per_minute,
-        },
+        // The attempt count needs no message.
+        &(),
     )
     .await?;
     let cf = req.cf();
@@ -198,18 +204,7 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         now_ms,
         false,
     );
-    let hash_key = env
-        .secret(CUSTOMER_HASH_KEY)
-        .map_err(internal("CUSTOMER_HASH_KEY secret"))?
-        .to_string();
-    let customer_id_hash = customer_id_hash(hash_key.as_bytes(), &request.customer.email);
-    let session = SessionFacts {
-        session_id: claims.sid.clone(),
-        merchant_id: claims.mid.clone(),
-        amount_minor: claims.amt.get(),
-        currency: claims.cur.to_string(),
-        issued_at_s: claims.iat,
-    };
+    let customer_id_hash = customer_id_hash(secret(env, CUSTOMER_HASH_KEY)?.as_bytes(), &request.customer.email);
     let decide = DecideRequest {
         reference: format!("{}:{idempotency_key}", claims.sid),
         approval_id: random_uuid(),
@@ -235,7 +230,7 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
     let approve = ApproveRequest {
         idempotency_key,
         fingerprint: request.fingerprint(),
-        session,
+        session: events::session_facts(&claims),
         request: facts,
         customer_id_hash,
         decide,
@@ -274,10 +269,7 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
     let body = read_body(req).await?;
     let now_ms = Date::now().as_millis() as i64;
     let authorized = events::authorize_batch(&body, &session_keyring(env)?, origin, now_ms)?;
-    let merchant = load_merchant(env, &authorized.claims.key).await?;
-    if merchant.merchant_id != authorized.claims.mid {
-        return Err(EdgeError::InvalidToken(TokenError::Mismatch("merchant")));
-    }
+    let merchant = session_merchant(env, &authorized.claims).await?;
     let limits = merchant.rate_limits;
     let client_ip = req.headers().get("CF-Connecting-IP").ok().flatten();
     let ip_answer: LimitAnswer = call_object(
@@ -307,7 +299,7 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
         ip_answer.is_high_velocity(limits.per_ip_per_minute),
     );
     let admit = AdmitRequest {
-        session: authorized.session_facts(),
+        session: events::session_facts(&authorized.claims),
         request: facts,
         limit_per_minute: limits.per_session_per_minute,
         expires_at_s: authorized.claims.exp,

@@ -62,15 +62,14 @@ pub fn request_facts(
     }
 }
 
-impl AuthorizedBatch {
-    pub fn session_facts(&self) -> SessionFacts {
-        SessionFacts {
-            session_id: self.claims.sid.clone(),
-            merchant_id: self.claims.mid.clone(),
-            amount_minor: self.claims.amt.get(),
-            currency: self.claims.cur.to_string(),
-            issued_at_s: self.claims.iat,
-        }
+/// What a session token asserts, as the records of its events and decisions carry it.
+pub fn session_facts(claims: &SessionClaims) -> SessionFacts {
+    SessionFacts {
+        session_id: claims.sid.clone(),
+        merchant_id: claims.mid.clone(),
+        amount_minor: claims.amt.get(),
+        currency: claims.cur.to_string(),
+        issued_at_s: claims.iat,
     }
 }
 
@@ -182,8 +181,8 @@ mod tests {
         let authorized = authorize_batch(&body(&token, events), &keyring(), Some(ORIGIN), NOW_MS).unwrap();
         assert_eq!(authorized.batch.accepted.len(), 1);
         assert_eq!(authorized.batch.rejected[0].index, 1);
-        assert_eq!(authorized.session_facts().amount_minor, 12_999);
-        assert_eq!(authorized.session_facts().currency, "USD");
+        assert_eq!(session_facts(&authorized.claims).amount_minor, 12_999);
+        assert_eq!(session_facts(&authorized.claims).currency, "USD");
     }
 
     #[test]

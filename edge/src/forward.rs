@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use paylater_shared::CivilDate;
 use paylater_shared::approval::QueuedRecord;
+use paylater_shared::log_record::hex;
 use sha2::{Digest, Sha256};
 
 /// Where the dead-letter consumer parks messages until they are replayed.
@@ -25,7 +26,7 @@ pub fn batch_id(message_ids: &[&str]) -> String {
     let mut ids = message_ids.to_vec();
     ids.sort_unstable();
     let digest = Sha256::digest(ids.join("\n").as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&digest[..16])
 }
 
 /// `logs/v1/{merchant_id}/{yyyy}/{mm}/{dd}/{batch_id}.ndjson` (CONTRACT §4), dated by when the

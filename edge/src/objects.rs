@@ -5,13 +5,13 @@
 use std::cell::{Cell, RefCell};
 
 use futures_util::lock::Mutex;
-use paylater_shared::approval::{AttemptLog, QueuedDecision, QueuedRecord};
+use paylater_shared::approval::{AttemptLog, QueuedDecision};
 use paylater_shared::decision::{CustomerHistory, DecisionRequest, Outcome, PastApproval, decide};
 use paylater_shared::ingest::{RequestWindow, SessionLedger, Verdict, is_high_velocity};
 use wasm_bindgen::JsValue;
 use worker::{
     BatchMessageBuilder, Date, DurableObject, Env, MessageBuilder, Method, QueueContentType, Request, RequestInit,
-    Response, Result, State, durable_object,
+    Response, Result, State, Storage, durable_object,
 };
 
 use crate::approvals::{
@@ -36,6 +36,36 @@ async fn read_json<T: serde::de::DeserializeOwned>(mut req: Request) -> Result<T
     serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("object request: {e}")))
 }
 
+/// JSON text of a value the object stores or sends; `what` names it in the error.
+fn json_text<T: serde::Serialize>(value: &T, what: &str) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| worker::Error::RustError(format!("{what}: {e}")))
+}
+
+/// A value an object keeps in memory and, as JSON text, in its storage under `key`: the memory
+/// copy when there is one, else storage, else the default.
+async fn load_cached<T: serde::de::DeserializeOwned + Default + Clone>(
+    cache: &RefCell<Option<T>>,
+    storage: &Storage,
+    key: &str,
+) -> Result<T> {
+    if let Some(value) = cache.borrow().clone() {
+        return Ok(value);
+    }
+    let stored: Option<String> = storage.get(key).await?;
+    Ok(stored
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default())
+}
+
+/// Several keys written in one storage transaction.
+async fn put_all(storage: &Storage, entries: &[(&str, JsValue)]) -> Result<()> {
+    let object = js_sys::Object::new();
+    for (key, value) in entries {
+        js_sys::Reflect::set(&object, &JsValue::from_str(key), value)?;
+    }
+    storage.put_multiple_raw(object).await
+}
+
 /// Object paths: what a message asks of an object.
 pub mod paths {
     pub const ADMIT_EVENTS: &str = "/admit";
@@ -54,7 +84,7 @@ pub async fn call<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
     message: &Q,
 ) -> Result<A> {
     let stub = env.durable_object(namespace)?.id_from_name(name)?.get_stub()?;
-    let body = serde_json::to_string(message).map_err(|e| worker::Error::RustError(format!("object message: {e}")))?;
+    let body = json_text(message, "object message")?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     let request = Request::new_with_init(&format!("https://object.internal{path}"), &init)?;
@@ -112,13 +142,7 @@ impl DurableObject for SessionGuard {
 
 impl SessionGuard {
     async fn load_ledger(&self) -> Result<SessionLedger> {
-        if let Some(ledger) = self.ledger.borrow().clone() {
-            return Ok(ledger);
-        }
-        let stored: Option<String> = self.state.storage().get(LEDGER_KEY).await?;
-        Ok(stored
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default())
+        load_cached(&self.ledger, &self.state.storage(), LEDGER_KEY).await
     }
 
     async fn admit(&self, admit: AdmitRequest) -> Result<AdmitAnswer> {
@@ -146,8 +170,7 @@ impl SessionGuard {
                 Verdict::Duplicate => duplicates += 1,
                 Verdict::Accept(queued) => {
                     // JSON text, not a JS object: what is sent is what the consumer parses.
-                    let text = serde_json::to_string(queued)
-                        .map_err(|e| worker::Error::RustError(format!("queue message: {e}")))?;
+                    let text = json_text(queued, "queue message")?;
                     messages.push(MessageBuilder::new(text).content_type(QueueContentType::Text).build());
                     new_keys.push(event_key(&queued.event.id));
                 }
@@ -167,18 +190,10 @@ impl SessionGuard {
             }
         }
         // The queue has them: only now do their ids count as accepted.
-        let entries = js_sys::Object::new();
-        for key in &new_keys {
-            js_sys::Reflect::set(&entries, &JsValue::from_str(key), &JsValue::TRUE)?;
-        }
-        let ledger_text =
-            serde_json::to_string(&ledger).map_err(|e| worker::Error::RustError(format!("ledger: {e}")))?;
-        js_sys::Reflect::set(
-            &entries,
-            &JsValue::from_str(LEDGER_KEY),
-            &JsValue::from_str(&ledger_text),
-        )?;
-        storage.put_multiple_raw(entries).await?;
+        let ledger_text = JsValue::from_str(&json_text(&ledger, "ledger")?);
+        let mut entries: Vec<(&str, JsValue)> = new_keys.iter().map(|key| (key.as_str(), JsValue::TRUE)).collect();
+        entries.push((LEDGER_KEY, ledger_text));
+        put_all(&storage, &entries).await?;
         self.ledger.replace(Some(ledger));
         self.ensure_alarm(admit.expires_at_s, now_ms).await?;
         Ok(AdmitAnswer::Admitted { accepted, duplicates })
@@ -225,17 +240,17 @@ impl DurableObject for ClientLimiter {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let counting_attempt = req.path() == paths::COUNT_APPROVAL_ATTEMPT;
-        let request: LimitRequest = read_json(req).await?;
-        // No await from here on: no other request runs between reading and updating the counts.
-        let now_ms = Date::now().as_millis() as i64;
-        if counting_attempt {
+        // No await between reading and updating a count: no other request runs in between.
+        if req.path() == paths::COUNT_APPROVAL_ATTEMPT {
+            let now_ms = Date::now().as_millis() as i64;
             let earlier =
                 self.approval_attempts
                     .borrow_mut()
                     .record(now_ms, APPROVAL_ATTEMPT_WINDOW_MS, MAX_TRACKED_ATTEMPTS);
             return answer(&earlier);
         }
+        let request: LimitRequest = read_json(req).await?;
+        let now_ms = Date::now().as_millis() as i64;
         let outcome = match self.window.borrow_mut().admit(now_ms, request.limit_per_minute) {
             Ok(count) => LimitAnswer::Admitted { count },
             Err(limited) => LimitAnswer::RateLimited {
@@ -304,7 +319,8 @@ impl SessionGuard {
             .map(|v| v.to_string())
             .unwrap_or_else(|_| DEFAULT_HUMAN_REVIEW_CONTACT.to_owned());
         let answer = build_answer(&approve, &decided, token, &contact);
-        let logged = QueuedRecord::Decision(Box::new(QueuedDecision {
+        // What the consumer reads back with `QueuedRecord::from_json`.
+        let logged = QueuedDecision {
             approval_id: decided.approval_id.clone(),
             session: approve.session.clone(),
             request: approve.request.clone(),
@@ -314,10 +330,8 @@ impl SessionGuard {
             reasons: decided.decision.reasons.clone(),
             score_band: decided.decision.band,
             upstream: decide.upstream.as_ref().map(UpstreamVerdict::label),
-        }));
-        let text = logged
-            .to_json()
-            .map_err(|e| worker::Error::RustError(format!("decision message: {e}")))?;
+        };
+        let text = json_text(&logged, "decision message")?;
         if let Err(error) = self
             .env
             .queue(EVENTS_QUEUE)?
@@ -335,15 +349,14 @@ impl SessionGuard {
             fingerprint: approve.fingerprint.clone(),
             answer: answer.clone(),
         };
-        let entries = js_sys::Object::new();
-        for (name, value) in [
-            (key, serde_json::to_string(&stored)),
-            (LEDGER_KEY.to_owned(), serde_json::to_string(&ledger)),
-        ] {
-            let value = value.map_err(|e| worker::Error::RustError(format!("approval state: {e}")))?;
-            js_sys::Reflect::set(&entries, &JsValue::from_str(&name), &JsValue::from_str(&value))?;
-        }
-        storage.put_multiple_raw(entries).await?;
+        put_all(
+            &storage,
+            &[
+                (&key, JsValue::from_str(&json_text(&stored, "approval state")?)),
+                (LEDGER_KEY, JsValue::from_str(&json_text(&ledger, "ledger")?)),
+            ],
+        )
+        .await?;
         self.ledger.replace(Some(ledger));
         self.ensure_alarm(approve.expires_at_s, now_ms).await?;
         Ok(ApproveOutcome::Answered {
@@ -410,15 +423,7 @@ impl DurableObject for CustomerLedger {
 impl CustomerLedger {
     async fn decide(&self, request: DecideRequest) -> Result<Decided> {
         let storage = self.state.storage();
-        let cached = self.record.borrow().clone();
-        let mut record = match cached {
-            Some(record) => record,
-            None => storage
-                .get::<String>(CUSTOMER_KEY)
-                .await?
-                .and_then(|text| serde_json::from_str(&text).ok())
-                .unwrap_or_default(),
-        };
+        let mut record = load_cached(&self.record, &storage, CUSTOMER_KEY).await?;
         let now_ms = request.now_ms;
         record
             .decided
@@ -467,8 +472,7 @@ impl CustomerLedger {
         record
             .decided
             .push((request.reference.clone(), decided.clone(), now_ms));
-        let text = serde_json::to_string(&record).map_err(|e| worker::Error::RustError(format!("customer: {e}")))?;
-        storage.put(CUSTOMER_KEY, text).await?;
+        storage.put(CUSTOMER_KEY, json_text(&record, "customer")?).await?;
         self.record.replace(Some(record));
         Ok(decided)
     }

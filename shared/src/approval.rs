@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decision::{Outcome, ReasonCode, ScoreBand};
+use crate::decision::{Outcome, ReasonCode, ScoreBand, record_in_window};
 use crate::ingest::{QueuedEvent, RequestFacts, SessionFacts};
 use crate::log_record::LogRecord;
 
@@ -49,14 +49,6 @@ impl QueuedRecord {
         }
     }
 
-    /// The message text (what [`Self::from_json`] reads).
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        match self {
-            Self::Decision(decision) => serde_json::to_string(decision),
-            Self::Event(event) => serde_json::to_string(event),
-        }
-    }
-
     pub fn merchant_id(&self) -> &str {
         match self {
             Self::Decision(decision) => &decision.session.merchant_id,
@@ -89,15 +81,7 @@ pub struct AttemptLog {
 impl AttemptLog {
     /// Records an attempt at `now_ms` and returns how many came before it within `window_ms`.
     pub fn record(&mut self, now_ms: i64, window_ms: i64, cap: usize) -> u32 {
-        let since = now_ms.saturating_sub(window_ms);
-        self.attempts_ms.retain(|t| *t > since && *t <= now_ms);
-        let earlier = u32::try_from(self.attempts_ms.len()).unwrap_or(u32::MAX);
-        self.attempts_ms.push(now_ms);
-        if self.attempts_ms.len() > cap {
-            let excess = self.attempts_ms.len() - cap;
-            self.attempts_ms.drain(..excess);
-        }
-        earlier
+        record_in_window(&mut self.attempts_ms, now_ms, window_ms, cap)
     }
 }
 
@@ -149,7 +133,7 @@ mod tests {
 
     #[test]
     fn decisions_and_events_are_told_apart_by_shape() {
-        let text = QueuedRecord::Decision(Box::new(decision())).to_json().unwrap();
+        let text = serde_json::to_string(&decision()).unwrap();
         let parsed = QueuedRecord::from_json(&text).unwrap();
         assert_eq!(parsed, QueuedRecord::Decision(Box::new(decision())));
         assert_eq!(parsed.merchant_id(), "m_demo");

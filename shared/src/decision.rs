@@ -308,6 +308,21 @@ fn is_plain_domain(domain: &str) -> bool {
         })
 }
 
+/// Records an attempt at `now_ms` in `times`: forgets those `window_ms` old or older, keeps
+/// at most `cap`, the newest, and returns how many earlier ones were still in the window.
+/// Times may come out of order (clocks of different isolates); they are kept sorted so
+/// "newest" is simply the tail.
+pub fn record_in_window(times: &mut Vec<i64>, now_ms: i64, window_ms: i64, cap: usize) -> u32 {
+    let since = now_ms.saturating_sub(window_ms);
+    times.retain(|t| *t > since);
+    let earlier = u32::try_from(times.len()).unwrap_or(u32::MAX);
+    times.push(now_ms);
+    times.sort_unstable();
+    let excess = times.len().saturating_sub(cap);
+    times.drain(..excess);
+    earlier
+}
+
 /// The customer's record, kept by a Durable Object keyed by a keyed hash of the e-mail (serde,
 /// so it can be stored as JSON). Fields missing from stored JSON default to empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,14 +374,7 @@ impl CustomerHistory {
     /// Records an attempt at `now_ms`, forgets attempts 24 h old or older and keeps at most
     /// [`MAX_ATTEMPTS`], the newest.
     pub fn record_attempt(&mut self, now_ms: i64) {
-        let since = now_ms.saturating_sub(DAY_MS);
-        self.attempts_ms.retain(|t| *t > since);
-        self.attempts_ms.push(now_ms);
-        // Stored histories may come out of order (clocks of different isolates); keep them
-        // sorted so "newest" is simply the tail.
-        self.attempts_ms.sort_unstable();
-        let excess = self.attempts_ms.len().saturating_sub(MAX_ATTEMPTS);
-        self.attempts_ms.drain(..excess);
+        record_in_window(&mut self.attempts_ms, now_ms, DAY_MS, MAX_ATTEMPTS);
     }
 
     /// Records an approval (once per `approval_id`, so a retried write does not count twice).

@@ -340,10 +340,12 @@ pub fn customer_id_hash(key: &[u8], email: &str) -> String {
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(normalized.as_bytes());
-    mac.finalize().into_bytes()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&mac.finalize().into_bytes()[..16])
+}
+
+/// Lower-case hex of bytes (digests and hashes in ids and logs).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// An IP address with its host part removed: IPv4 to /24, IPv6 to /48. Anything else becomes

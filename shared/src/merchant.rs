@@ -204,23 +204,32 @@ impl MerchantConfig {
         all
     }
 
-    /// The concrete plans (one per financing term) whose range holds `amount` in `currency`.
-    pub fn eligible_terms(&self, amount: MinorUnits, currency: Currency) -> Vec<PlanTerms> {
-        let mut eligible = Vec::new();
+    /// Every concrete plan (one per financing term) with the config it comes from, in order.
+    pub fn all_terms(&self) -> Vec<(PlanTerms, &PlanConfig)> {
+        let mut all = Vec::new();
         for plan in &self.plans {
-            if !plan.ranges.get(&currency).is_some_and(|range| range.contains(amount)) {
-                continue;
-            }
             match plan.kind {
-                PlanKind::PayIn4 => eligible.push(PlanTerms::PayIn4),
-                PlanKind::PayIn30 => eligible.push(PlanTerms::PayIn30),
-                PlanKind::Financing => eligible.extend(plan.terms.iter().map(|t| PlanTerms::Financing {
-                    months: t.months,
-                    apr_bps: t.apr_bps,
+                PlanKind::PayIn4 => all.push((PlanTerms::PayIn4, plan)),
+                PlanKind::PayIn30 => all.push((PlanTerms::PayIn30, plan)),
+                PlanKind::Financing => all.extend(plan.terms.iter().map(|t| {
+                    let terms = PlanTerms::Financing {
+                        months: t.months,
+                        apr_bps: t.apr_bps,
+                    };
+                    (terms, plan)
                 })),
             }
         }
-        eligible
+        all
+    }
+
+    /// The concrete plans (one per financing term) whose range holds `amount` in `currency`.
+    pub fn eligible_terms(&self, amount: MinorUnits, currency: Currency) -> Vec<PlanTerms> {
+        self.all_terms()
+            .into_iter()
+            .filter(|(_, plan)| plan.ranges.get(&currency).is_some_and(|range| range.contains(amount)))
+            .map(|(terms, _)| terms)
+            .collect()
     }
 
     /// Every eligible plan with its full schedule counted from `start`.

@@ -56,24 +56,18 @@ pub fn parse_wrk(output: &str) -> Option<WrkFigures> {
     (figures.requests_per_second > 0.0).then_some(figures)
 }
 
-fn wrk(url: &str, script: Option<&str>, env: &[(&str, String)]) -> Result<WrkFigures, String> {
-    wrk_with(url, script, env, "2", CONNECTIONS)
-}
-
-fn wrk_with(
-    url: &str,
-    script: Option<&str>,
-    env: &[(&str, String)],
-    threads: &str,
-    connections: &str,
-) -> Result<WrkFigures, String> {
-    let mut command = Command::new("wrk");
-    command.args(["-t", threads, "-c", connections, "-d", DURATION, "--latency"]);
-    if let Some(script) = script {
-        command.args(["-s", script]);
-    }
-    command.arg(url).envs(env.iter().map(|(k, v)| (*k, v.as_str())));
-    let output = command.output().map_err(|e| format!("wrk: {e}"))?;
+/// `wrk` running `bench/{script}` against `url` over these sessions' tokens.
+fn load(script: &str, url: &str, tokens: &[String], threads: &str, connections: &str) -> Result<WrkFigures, String> {
+    let bench = paths::workspace_root().join("bench");
+    let output = Command::new("wrk")
+        .args(["-t", threads, "-c", connections, "-d", DURATION, "--latency", "-s"])
+        .arg(bench.join(script))
+        .arg(url)
+        .env("PAYLATER_BENCH_DIR", &bench)
+        .env("PAYLATER_TOKENS", tokens.join(","))
+        .env("PAYLATER_ORIGIN", ORIGIN)
+        .output()
+        .map_err(|e| format!("wrk: {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     parse_wrk(&text).ok_or_else(|| format!("could not read wrk's output:\n{text}"))
 }
@@ -101,32 +95,40 @@ struct Row {
     drained_after_s: Option<f64>,
 }
 
-fn load_events(url: &str, tokens: &[String]) -> Result<WrkFigures, String> {
-    let script = paths::workspace_root().join("bench/events.lua");
-    wrk(
-        url,
-        Some(script.to_str().ok_or("script path")?),
-        &[
-            ("PAYLATER_TOKENS", tokens.join(",")),
-            ("PAYLATER_ORIGIN", ORIGIN.to_owned()),
-        ],
-    )
+/// Baselines take any session token: they name objects by it, nothing checks it.
+fn baseline_sessions() -> Vec<String> {
+    (0..SESSIONS).map(|n| format!("bench-session-{n}")).collect()
 }
 
-fn baseline(worker: BaselineWorker, work: &std::path::Path, name: &'static str) -> Result<Row, String> {
-    let server = Edge::start_baseline(
+fn start_baseline(worker: BaselineWorker, work: &std::path::Path, dir: &str) -> Result<Edge, String> {
+    Edge::start_baseline(
         worker,
         EdgeOptions {
             port: None,
-            work_dir: work.join(name),
+            work_dir: work.join(dir),
             vars: Vec::new(),
         },
     )
+    .map_err(|e| e.to_string())
+}
+
+/// The edge with these vars, and `SESSIONS` sessions of the bench merchant on it.
+fn start_edge(work: &std::path::Path, dir: &str, vars: Vec<(String, String)>) -> Result<(Edge, Vec<String>), String> {
+    let edge = Edge::start(EdgeOptions {
+        port: None,
+        work_dir: work.join(dir),
+        vars,
+    })
     .map_err(|e| e.to_string())?;
-    let tokens: Vec<String> = (0..SESSIONS).map(|n| format!("bench-session-{n}")).collect();
+    let tokens = (0..SESSIONS).map(|_| session(&edge)).collect::<Result<Vec<_>, _>>()?;
+    Ok((edge, tokens))
+}
+
+fn baseline(worker: BaselineWorker, work: &std::path::Path, name: &'static str) -> Result<Row, String> {
+    let server = start_baseline(worker, work, name)?;
     Ok(Row {
         name,
-        figures: load_events(&format!("{}/v1/events", server.url), &tokens)?,
+        figures: load("events.lua", &server.url, &baseline_sessions(), "2", CONNECTIONS)?,
         drained_after_s: None,
     })
 }
@@ -135,17 +137,15 @@ fn baseline(worker: BaselineWorker, work: &std::path::Path, name: &'static str) 
 /// event to the sink: each request carries 10 new ids, so that is 10 per 2xx answer.
 fn edge(work: &std::path::Path, name: &'static str, console_records: &str) -> Result<Row, String> {
     let sink = OtlpSink::start().map_err(|e| e.to_string())?;
-    let edge = Edge::start(EdgeOptions {
-        port: None,
-        work_dir: work.join(name),
-        vars: vec![
+    let (edge, tokens) = start_edge(
+        work,
+        name,
+        vec![
             ("LOG_SINK_URL".into(), sink.url.clone()),
             ("CONSOLE_RECORDS".into(), console_records.into()),
         ],
-    })
-    .map_err(|e| e.to_string())?;
-    let tokens = (0..SESSIONS).map(|_| session(&edge)).collect::<Result<Vec<_>, _>>()?;
-    let figures = load_events(&edge.url, &tokens)?;
+    )?;
+    let figures = load("events.lua", &edge.url, &tokens, "2", CONNECTIONS)?;
     let expected = ((figures.requests - figures.non_2xx) * 10) as usize;
     let ended = Instant::now();
     let mut drained_after_s = None;
@@ -235,44 +235,25 @@ pub fn run() -> Result<(), String> {
 /// Approvals one at a time (latency) and eight at a time (throughput), on a fresh edge, beside
 /// the no-op and the floor worker's approval round trips on the same runtime.
 fn approvals(work: &std::path::Path) -> Result<Vec<(&'static str, WrkFigures)>, String> {
-    let script = paths::workspace_root().join("bench/approvals.lua");
-    let script = script.to_str().ok_or("script path")?;
-    let run = |url: &str, tokens: &[String], threads: &str, connections: &str| {
-        let env = [
-            ("PAYLATER_TOKENS", tokens.join(",")),
-            ("PAYLATER_ORIGIN", ORIGIN.to_owned()),
-        ];
-        wrk_with(&format!("{url}/v1/approvals"), Some(script), &env, threads, connections)
-    };
-    let names: Vec<String> = (0..SESSIONS).map(|n| format!("bench-session-{n}")).collect();
+    let script = "approvals.lua";
+    let names = baseline_sessions();
     let mut rows = Vec::new();
-    for (worker, label) in [
-        (BaselineWorker::Noop, "no-op, 1 connection"),
-        (BaselineWorker::Floor, "floor, 1 connection"),
-    ] {
-        let server = Edge::start_baseline(
-            worker,
-            EdgeOptions {
-                port: None,
-                work_dir: work.join(format!("approvals-{label}")),
-                vars: Vec::new(),
-            },
-        )
-        .map_err(|e| e.to_string())?;
-        rows.push((label, run(&server.url, &names, "1", "1")?));
-        if worker == BaselineWorker::Floor {
-            rows.push(("floor, 8 connections", run(&server.url, &names, "2", CONNECTIONS)?));
-        }
-    }
-    let edge = Edge::start(EdgeOptions {
-        port: None,
-        work_dir: work.join("approvals"),
-        vars: Vec::new(),
-    })
-    .map_err(|e| e.to_string())?;
-    let tokens = (0..SESSIONS).map(|_| session(&edge)).collect::<Result<Vec<_>, _>>()?;
-    rows.push(("edge, 1 connection", run(&edge.url, &tokens, "1", "1")?));
-    rows.push(("edge, 8 connections", run(&edge.url, &tokens, "2", CONNECTIONS)?));
+    let noop = start_baseline(BaselineWorker::Noop, work, "approvals-no-op")?;
+    rows.push(("no-op, 1 connection", load(script, &noop.url, &names, "1", "1")?));
+    drop(noop);
+    let floor = start_baseline(BaselineWorker::Floor, work, "approvals-floor")?;
+    rows.push(("floor, 1 connection", load(script, &floor.url, &names, "1", "1")?));
+    rows.push((
+        "floor, 8 connections",
+        load(script, &floor.url, &names, "2", CONNECTIONS)?,
+    ));
+    drop(floor);
+    let (edge, tokens) = start_edge(work, "approvals", Vec::new())?;
+    rows.push(("edge, 1 connection", load(script, &edge.url, &tokens, "1", "1")?));
+    rows.push((
+        "edge, 8 connections",
+        load(script, &edge.url, &tokens, "2", CONNECTIONS)?,
+    ));
     Ok(rows)
 }
 
