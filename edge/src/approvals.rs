@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+pub use paylater_shared::approval::{ApprovalAnswer, ReasonText};
+
 use crate::error::EdgeError;
 use crate::sessions::MAX_BODY_BYTES;
 
@@ -486,30 +488,6 @@ pub fn build_answer(
 pub struct Decided {
     pub approval_id: String,
     pub decision: Decision,
-}
-
-/// One reason as the shopper sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReasonText {
-    pub code: String,
-    pub message: String,
-}
-
-/// The 200 body (CONTRACT §3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApprovalAnswer {
-    pub approval_id: String,
-    pub decision: Outcome,
-    pub reasons: Vec<ReasonText>,
-    pub plan_id: String,
-    pub schedule: Vec<Installment>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub approval_token: Option<String>,
-    pub expires_at: String,
-    /// For declined and review answers: how to ask a person to look at the decision (GDPR
-    /// Art. 22).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub human_review: Option<String>,
 }
 
 /// The session's object → the worker.

@@ -2,10 +2,10 @@
 //! short-lived token bound to merchant, origin, amount and currency (CONTRACT §3).
 
 use paylater_shared::date::rfc3339_utc;
+pub use paylater_shared::session::SessionCreated;
 use paylater_shared::token::{HmacKey, SessionClaims, SessionKeyring};
 use paylater_shared::widget_options::is_publishable_key;
 use paylater_shared::{Currency, MerchantConfig, MinorUnits};
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::EdgeError;
@@ -21,14 +21,6 @@ pub struct SessionRequest {
     pub key: String,
     pub amount: MinorUnits,
     pub currency: Currency,
-}
-
-/// The 201 answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SessionCreated {
-    pub session_id: String,
-    pub session_token: String,
-    pub expires_at: String,
 }
 
 /// JSON bodies arrive as `application/json`, or as `text/plain` from `navigator.sendBeacon`

@@ -7,9 +7,35 @@ use serde::{Deserialize, Serialize};
 use crate::decision::{Outcome, ReasonCode, ScoreBand, record_in_window};
 use crate::ingest::{QueuedEvent, RequestFacts, SessionFacts};
 use crate::log_record::LogRecord;
+use crate::plan::Installment;
 
 /// `event.name` of a decision's log record.
 pub const DECISION_EVENT_NAME: &str = "approval_decision";
+
+/// One reason as the shopper sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonText {
+    pub code: String,
+    pub message: String,
+}
+
+/// The 200 body of `POST /v1/approvals` (CONTRACT §3), also what the checkout page hands the
+/// widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalAnswer {
+    pub approval_id: String,
+    pub decision: Outcome,
+    pub reasons: Vec<ReasonText>,
+    pub plan_id: String,
+    pub schedule: Vec<Installment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval_token: Option<String>,
+    pub expires_at: String,
+    /// For declined and review answers: how to ask a person to look at the decision (GDPR
+    /// Art. 22).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub human_review: Option<String>,
+}
 
 /// One approval decision, as the queue carries it to the consumer (JSON text).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -67,6 +67,29 @@ pub enum MessageId {
     SummaryPayIn30,
     SummaryFinancing,
     InstallmentRow,
+    LearnMore,
+    TermsTitle,
+    ChoosePlan,
+    ContinueWithPlan,
+    Close,
+    Cancel,
+    ScheduleHeading,
+    AprLabel,
+    TotalInterestLabel,
+    TotalPayableLabel,
+    OtherPlans,
+    UnavailableBelowMinimum,
+    UnavailableAboveMaximum,
+    UnavailableCurrency,
+    ApprovalFormTitle,
+    Submitting,
+    ApprovedTitle,
+    ApprovedFirstPayment,
+    DeclinedTitle,
+    ReviewTitle,
+    ApprovalFailed,
+    TryAgain,
+    PlanSelected,
     BorrowingWarning,
     RepresentativeExample,
     NoLateFees,
@@ -85,7 +108,7 @@ pub enum MessageId {
 }
 
 impl MessageId {
-    pub const ALL: [MessageId; 28] = [
+    pub const ALL: &'static [MessageId] = &[
         Self::Headline,
         Self::PlanFamilyPayIn4,
         Self::PlanFamilyPayIn30,
@@ -99,6 +122,29 @@ impl MessageId {
         Self::SummaryPayIn30,
         Self::SummaryFinancing,
         Self::InstallmentRow,
+        Self::LearnMore,
+        Self::TermsTitle,
+        Self::ChoosePlan,
+        Self::ContinueWithPlan,
+        Self::Close,
+        Self::Cancel,
+        Self::ScheduleHeading,
+        Self::AprLabel,
+        Self::TotalInterestLabel,
+        Self::TotalPayableLabel,
+        Self::OtherPlans,
+        Self::UnavailableBelowMinimum,
+        Self::UnavailableAboveMaximum,
+        Self::UnavailableCurrency,
+        Self::ApprovalFormTitle,
+        Self::Submitting,
+        Self::ApprovedTitle,
+        Self::ApprovedFirstPayment,
+        Self::DeclinedTitle,
+        Self::ReviewTitle,
+        Self::ApprovalFailed,
+        Self::TryAgain,
+        Self::PlanSelected,
         Self::BorrowingWarning,
         Self::RepresentativeExample,
         Self::NoLateFees,
@@ -134,7 +180,7 @@ impl MessageId {
 
     /// The message explaining a reason code.
     pub fn for_reason(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.reason_code() == Some(code))
+        Self::ALL.iter().copied().find(|m| m.reason_code() == Some(code))
     }
 }
 
@@ -204,6 +250,98 @@ pub fn template(locale: Locale, message: MessageId) -> &'static str {
         (InstallmentRow, DeDe) => "{date}: {amount}",
         (InstallmentRow, SvSe) => "{date}: {amount}",
         (InstallmentRow, FrFr) => "{date} : {amount}",
+        (LearnMore, EnUs | EnGb) => "Learn more",
+        (LearnMore, DeDe) => "Mehr erfahren",
+        (LearnMore, SvSe) => "Läs mer",
+        (LearnMore, FrFr) => "En savoir plus",
+        (TermsTitle, EnUs | EnGb) => "Pay later terms",
+        (TermsTitle, DeDe) => "Bedingungen für Später bezahlen",
+        (TermsTitle, SvSe) => "Villkor för betala senare",
+        (TermsTitle, FrFr) => "Conditions du paiement différé",
+        (ChoosePlan, EnUs | EnGb) => "Choose how to pay",
+        (ChoosePlan, DeDe) => "Wählen Sie, wie Sie bezahlen",
+        (ChoosePlan, SvSe) => "Välj hur du vill betala",
+        (ChoosePlan, FrFr) => "Choisissez comment payer",
+        (ContinueWithPlan, EnUs | EnGb) => "Continue with {plan}",
+        (ContinueWithPlan, DeDe) => "Weiter mit {plan}",
+        (ContinueWithPlan, SvSe) => "Fortsätt med {plan}",
+        (ContinueWithPlan, FrFr) => "Continuer avec {plan}",
+        (Close, EnUs | EnGb) => "Close",
+        (Close, DeDe) => "Schließen",
+        (Close, SvSe) => "Stäng",
+        (Close, FrFr) => "Fermer",
+        (Cancel, EnUs | EnGb) => "Cancel",
+        (Cancel, DeDe) => "Abbrechen",
+        (Cancel, SvSe) => "Avbryt",
+        (Cancel, FrFr) => "Annuler",
+        (ScheduleHeading, EnUs | EnGb) => "Payment schedule",
+        (ScheduleHeading, DeDe) => "Zahlungsplan",
+        (ScheduleHeading, SvSe) => "Betalningsplan",
+        (ScheduleHeading, FrFr) => "Échéancier",
+        (AprLabel, EnUs | EnGb) => "APR: {apr}",
+        (AprLabel, DeDe) => "Effektiver Jahreszins: {apr}",
+        (AprLabel, SvSe) => "Effektiv ränta: {apr}",
+        (AprLabel, FrFr) => "TAEG : {apr}",
+        (TotalInterestLabel, EnUs | EnGb) => "Total interest: {interest}",
+        (TotalInterestLabel, DeDe) => "Zinsen gesamt: {interest}",
+        (TotalInterestLabel, SvSe) => "Total räntekostnad: {interest}",
+        (TotalInterestLabel, FrFr) => "Intérêts totaux : {interest}",
+        (TotalPayableLabel, EnUs | EnGb) => "Total payable: {total}",
+        (TotalPayableLabel, DeDe) => "Gesamtbetrag: {total}",
+        (TotalPayableLabel, SvSe) => "Totalt att betala: {total}",
+        (TotalPayableLabel, FrFr) => "Montant total dû : {total}",
+        (OtherPlans, EnUs | EnGb) => "Also: {plans}",
+        (OtherPlans, DeDe) => "Außerdem: {plans}",
+        (OtherPlans, SvSe) => "Även: {plans}",
+        (OtherPlans, FrFr) => "Aussi : {plans}",
+        (UnavailableBelowMinimum, EnUs | EnGb) => "Plans start at {min}.",
+        (UnavailableBelowMinimum, DeDe) => "Pläne gibt es ab {min}.",
+        (UnavailableBelowMinimum, SvSe) => "Planerna börjar på {min}.",
+        (UnavailableBelowMinimum, FrFr) => "Les offres commencent à {min}.",
+        (UnavailableAboveMaximum, EnUs | EnGb) => "Plans go up to {max}.",
+        (UnavailableAboveMaximum, DeDe) => "Pläne gibt es bis {max}.",
+        (UnavailableAboveMaximum, SvSe) => "Planerna gäller upp till {max}.",
+        (UnavailableAboveMaximum, FrFr) => "Les offres vont jusqu’à {max}.",
+        (UnavailableCurrency, EnUs | EnGb) => "{merchant} doesn't offer pay later in {currency}.",
+        (UnavailableCurrency, DeDe) => "{merchant} bietet Später bezahlen nicht in {currency} an.",
+        (UnavailableCurrency, SvSe) => "{merchant} erbjuder inte betala senare i {currency}.",
+        (UnavailableCurrency, FrFr) => "{merchant} ne propose pas le paiement différé en {currency}.",
+        (ApprovalFormTitle, EnUs | EnGb) => "Your details for {plan}",
+        (ApprovalFormTitle, DeDe) => "Ihre Angaben für {plan}",
+        (ApprovalFormTitle, SvSe) => "Dina uppgifter för {plan}",
+        (ApprovalFormTitle, FrFr) => "Vos informations pour {plan}",
+        (Submitting, EnUs | EnGb) => "Checking your request…",
+        (Submitting, DeDe) => "Ihre Anfrage wird geprüft …",
+        (Submitting, SvSe) => "Vi kontrollerar din förfrågan …",
+        (Submitting, FrFr) => "Vérification de votre demande…",
+        (ApprovedTitle, EnUs | EnGb) => "You're approved",
+        (ApprovedTitle, DeDe) => "Ihr Kauf ist genehmigt",
+        (ApprovedTitle, SvSe) => "Köpet är godkänt",
+        (ApprovedTitle, FrFr) => "Votre demande est acceptée",
+        (ApprovedFirstPayment, EnUs | EnGb) => "First payment {amount} on {date}.",
+        (ApprovedFirstPayment, DeDe) => "Erste Rate {amount} am {date}.",
+        (ApprovedFirstPayment, SvSe) => "Första betalningen {amount} den {date}.",
+        (ApprovedFirstPayment, FrFr) => "Premier paiement de {amount} le {date}.",
+        (DeclinedTitle, EnUs | EnGb) => "We couldn't approve this purchase",
+        (DeclinedTitle, DeDe) => "Wir konnten diesen Kauf nicht genehmigen",
+        (DeclinedTitle, SvSe) => "Vi kunde inte godkänna köpet",
+        (DeclinedTitle, FrFr) => "Nous n’avons pas pu accepter cet achat",
+        (ReviewTitle, EnUs | EnGb) => "Your request is being reviewed",
+        (ReviewTitle, DeDe) => "Ihre Anfrage wird geprüft",
+        (ReviewTitle, SvSe) => "Din förfrågan granskas",
+        (ReviewTitle, FrFr) => "Votre demande est en cours d’examen",
+        (ApprovalFailed, EnUs | EnGb) => "We couldn't get a decision. Nothing was charged.",
+        (ApprovalFailed, DeDe) => "Wir konnten keine Entscheidung erhalten. Es wurde nichts berechnet.",
+        (ApprovalFailed, SvSe) => "Vi kunde inte få ett beslut. Inget har debiterats.",
+        (ApprovalFailed, FrFr) => "Nous n’avons pas pu obtenir de décision. Rien n’a été débité.",
+        (TryAgain, EnUs | EnGb) => "Try again",
+        (TryAgain, DeDe) => "Erneut versuchen",
+        (TryAgain, SvSe) => "Försök igen",
+        (TryAgain, FrFr) => "Réessayer",
+        (PlanSelected, EnUs | EnGb) => "{plan} selected",
+        (PlanSelected, DeDe) => "{plan} ausgewählt",
+        (PlanSelected, SvSe) => "{plan} vald",
+        (PlanSelected, FrFr) => "{plan} sélectionné",
         (BorrowingWarning, EnUs | EnGb) => "Borrowing money costs money.",
         (BorrowingWarning, DeDe) => "Achtung: Geld zu leihen kostet Geld.",
         (BorrowingWarning, SvSe) => "Det kostar pengar att låna pengar.",
@@ -361,7 +499,7 @@ mod tests {
 
     #[test]
     fn every_locale_has_every_message_with_the_same_placeholders() {
-        for message in MessageId::ALL {
+        for &message in MessageId::ALL {
             let mut reference = placeholders(template(Locale::EnUs, message));
             reference.sort_unstable();
             for locale in Locale::ALL {
@@ -418,7 +556,7 @@ mod tests {
 
     #[test]
     fn reason_codes_map_to_messages_both_ways() {
-        for message in MessageId::ALL {
+        for &message in MessageId::ALL {
             if let Some(code) = message.reason_code() {
                 assert_eq!(MessageId::for_reason(code), Some(message));
             }
@@ -440,7 +578,7 @@ mod tests {
             }
         }
         // And no reason message is left without a decision code that uses it.
-        let reason_messages = MessageId::ALL.into_iter().filter(|m| m.reason_code().is_some()).count();
+        let reason_messages = MessageId::ALL.iter().filter(|m| m.reason_code().is_some()).count();
         assert_eq!(reason_messages, ReasonCode::ALL.len());
     }
 }

@@ -17,6 +17,7 @@
 //! - [`disclosure`]: the figures a compliant promotion shows, as data.
 //! - [`merchant`]: merchant configuration and plan eligibility.
 //! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`.
+//! - [`session`]: the `POST /v1/sessions` request and answer.
 //! - [`telemetry`]: the event envelope and batch of `POST /v1/events`, validated per event.
 //! - [`token`]: session tokens (HMAC-SHA256) and approval tokens (EdDSA JWT) with the JWKS.
 //! - [`widget_options`]: the script tag's attributes, validated.
@@ -35,6 +36,7 @@ pub mod merchant;
 pub mod money;
 pub mod offer;
 pub mod plan;
+pub mod session;
 pub mod telemetry;
 pub mod token;
 pub mod widget_options;
