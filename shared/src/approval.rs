@@ -37,6 +37,26 @@ pub struct ApprovalAnswer {
     pub human_review: Option<String>,
 }
 
+/// A message from the checkout page (`/v1/checkout`, framed by the widget) to the widget, sent
+/// with `postMessage` to the session's exact origin. `kind` is `ready`, `resize`, `submitting`,
+/// `decision` or `cancel`; the widget ignores anything else.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CheckoutMessage {
+    /// Always `paylater-checkout`: tells our messages from other frames' on the same origin.
+    pub source: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `decision`: the `POST /v1/approvals` answer as the page received it.
+    #[serde(default)]
+    pub answer: Option<ApprovalAnswer>,
+    /// `resize`: the page's height in CSS pixels.
+    #[serde(default)]
+    pub height: Option<u32>,
+}
+
+/// `CheckoutMessage::source` of our checkout page.
+pub const CHECKOUT_MESSAGE_SOURCE: &str = "paylater-checkout";
+
 /// One approval decision, as the queue carries it to the consumer (JSON text).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,6 +135,37 @@ impl AttemptLog {
 mod tests {
     use super::*;
     use crate::ingest::UaClass;
+
+    #[test]
+    fn checkout_messages_parse_with_and_without_an_answer() {
+        let decision = r#"{"source":"paylater-checkout","type":"decision","answer":{"approval_id":"ap_1","decision":"declined","reasons":[{"code":"under_age","message":"You must be 18"}],"plan_id":"pay_in_4","schedule":[{"n":1,"due_date":"2026-11-23","amount":3252}],"expires_at":"2026-11-23T10:15:00Z","human_review":"Ask us"}}"#;
+        let message: CheckoutMessage = serde_json::from_str(decision).unwrap();
+        assert_eq!(
+            (message.source.as_str(), message.kind.as_str()),
+            (CHECKOUT_MESSAGE_SOURCE, "decision")
+        );
+        let answer = message.answer.unwrap();
+        assert_eq!(
+            (answer.decision, answer.reasons[0].code.as_str()),
+            (Outcome::Declined, "under_age")
+        );
+        assert_eq!((answer.schedule[0].amount.0, answer.approval_token), (3252, None));
+
+        let resize: CheckoutMessage =
+            serde_json::from_str(r#"{"source":"paylater-checkout","type":"resize","height":412}"#).unwrap();
+        assert_eq!(
+            (resize.kind.as_str(), resize.height, resize.answer),
+            ("resize", Some(412), None)
+        );
+        for bad in [
+            r#"{"type":"ready"}"#,
+            r#"{"source":"x","type":"resize","height":-1}"#,
+            "[]",
+            "null",
+        ] {
+            assert!(serde_json::from_str::<CheckoutMessage>(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn attempts_count_only_within_the_window_and_stay_bounded() {

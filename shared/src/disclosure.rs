@@ -5,7 +5,7 @@
 use crate::catalog::Locale;
 use crate::currency::Currency;
 use crate::date::CivilDate;
-use crate::merchant::MerchantConfig;
+use crate::merchant::PublicMerchantConfig;
 use crate::money::MinorUnits;
 use crate::offer::Offer;
 use crate::plan::PlanKind;
@@ -46,7 +46,7 @@ impl Disclosure {
         offer: &Offer,
         principal: MinorUnits,
         currency: Currency,
-        merchant: &MerchantConfig,
+        merchant: &PublicMerchantConfig,
         locale: Locale,
     ) -> Option<Self> {
         let first = offer.schedule.first()?;
@@ -69,14 +69,25 @@ impl Disclosure {
             late_fee: merchant.late_fees.get(&currency).copied(),
             lender: merchant.lender.clone(),
             representative_example: offer.kind == PlanKind::Financing,
-            borrowing_warning: locale.is_eu(),
+            borrowing_warning: locale.is_eu() || is_eu_currency(currency),
         })
     }
+}
+
+/// Currencies of EU member states: a promotion in them is aimed at EU consumers, whatever the
+/// language of the page.
+fn is_eu_currency(currency: Currency) -> bool {
+    matches!(
+        currency.code(),
+        "EUR" | "SEK" | "DKK" | "PLN" | "CZK" | "HUF" | "RON" | "BGN"
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::merchant::MerchantConfig;
 
     fn demo() -> MerchantConfig {
         MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap()
@@ -89,7 +100,14 @@ mod tests {
         let start = CivilDate::parse("2027-01-31").unwrap();
         let offers = merchant.offers(MinorUnits(100_000), eur, start).unwrap();
         let financing_12 = offers.iter().find(|o| o.id == "financing_12").unwrap();
-        let d = Disclosure::new(financing_12, MinorUnits(100_000), eur, &merchant, Locale::DeDe).unwrap();
+        let d = Disclosure::new(
+            financing_12,
+            MinorUnits(100_000),
+            eur,
+            &(&merchant).into(),
+            Locale::DeDe,
+        )
+        .unwrap();
         assert_eq!((d.installments, d.frequency, d.apr_bps), (12, Frequency::Monthly, 999));
         assert_eq!(
             (d.installment_amount, d.total_payable),
@@ -112,7 +130,7 @@ mod tests {
         merchant.late_fees.insert(usd, MinorUnits(700));
         let start = CivilDate::parse("2026-11-23").unwrap();
         let offers = merchant.offers(MinorUnits(12_999), usd, start).unwrap();
-        let d = Disclosure::new(&offers[0], MinorUnits(12_999), usd, &merchant, Locale::EnUs).unwrap();
+        let d = Disclosure::new(&offers[0], MinorUnits(12_999), usd, &(&merchant).into(), Locale::EnUs).unwrap();
         assert_eq!(
             (d.frequency, d.installments, d.installment_amount),
             (Frequency::EveryTwoWeeks, 4, MinorUnits(3249))
@@ -121,5 +139,10 @@ mod tests {
         assert_eq!(d.late_fee, Some(MinorUnits(700)));
         assert!(!d.representative_example && !d.borrowing_warning);
         assert_eq!(d.last_due.to_string(), "2027-01-04");
+        // The same plan priced in euros on an English page is still an EU promotion.
+        let eur = Currency::parse("EUR").unwrap();
+        let offers = merchant.offers(MinorUnits(12_999), eur, start).unwrap();
+        let d = Disclosure::new(&offers[0], MinorUnits(12_999), eur, &(&merchant).into(), Locale::EnUs).unwrap();
+        assert!(d.borrowing_warning);
     }
 }

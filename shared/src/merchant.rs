@@ -314,6 +314,43 @@ impl From<&MerchantConfig> for PublicMerchantConfig {
     }
 }
 
+/// Whether any plan covers an amount, and if not, what the shopper should be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Availability {
+    Available,
+    /// The merchant offers no plan in this currency.
+    CurrencyNotOffered,
+    /// Below every plan: the smallest amount any plan covers.
+    BelowMinimum(MinorUnits),
+    /// Above every plan: the largest amount any plan covers.
+    AboveMaximum(MinorUnits),
+    /// Between two plans' ranges (possible with gaps in the config): nothing more specific to say.
+    NoPlanForAmount,
+}
+
+impl PublicMerchantConfig {
+    /// Why the widget shows offers, or which polite explanation it shows instead.
+    pub fn availability(&self, amount: MinorUnits, currency: Currency) -> Availability {
+        let ranges: Vec<&PlanRange> = self
+            .plans
+            .iter()
+            .filter_map(|plan| plan.ranges.get(&currency))
+            .collect();
+        let (Some(min), Some(max)) = (ranges.iter().map(|r| r.min).min(), ranges.iter().map(|r| r.max).max()) else {
+            return Availability::CurrencyNotOffered;
+        };
+        if ranges.iter().any(|r| r.contains(amount)) {
+            Availability::Available
+        } else if amount < min {
+            Availability::BelowMinimum(min)
+        } else if amount > max {
+            Availability::AboveMaximum(max)
+        } else {
+            Availability::NoPlanForAmount
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +358,63 @@ mod tests {
     /// The demo merchant as seeded into KV: the single source of its figures.
     pub(crate) fn demo() -> MerchantConfig {
         MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap()
+    }
+
+    #[test]
+    fn availability_says_why_no_plan_fits() {
+        let public = PublicMerchantConfig::from(&demo());
+        let usd = currency("USD");
+        let jpy = currency("JPY");
+        let cases = [
+            ("smallest pay in 30", MinorUnits(1000), usd, Availability::Available),
+            (
+                "one cent below",
+                MinorUnits(999),
+                usd,
+                Availability::BelowMinimum(MinorUnits(1000)),
+            ),
+            ("largest financing", MinorUnits(1_000_000), usd, Availability::Available),
+            (
+                "one cent above",
+                MinorUnits(1_000_001),
+                usd,
+                Availability::AboveMaximum(MinorUnits(1_000_000)),
+            ),
+            (
+                "yen below",
+                MinorUnits(1499),
+                jpy,
+                Availability::BelowMinimum(MinorUnits(1500)),
+            ),
+            (
+                "a currency not offered",
+                MinorUnits(5000),
+                currency("CHF"),
+                Availability::CurrencyNotOffered,
+            ),
+        ];
+        for (name, amount, currency, expected) in cases {
+            assert_eq!(public.availability(amount, currency), expected, "{name}");
+        }
+        let mut gappy = public.clone();
+        gappy.plans.retain(|plan| plan.kind != PlanKind::PayIn4);
+        gappy
+            .plans
+            .iter_mut()
+            .filter(|p| p.kind == PlanKind::PayIn30)
+            .for_each(|p| {
+                p.ranges.insert(
+                    usd,
+                    PlanRange {
+                        min: MinorUnits(1000),
+                        max: MinorUnits(2000),
+                    },
+                );
+            });
+        assert_eq!(
+            gappy.availability(MinorUnits(10_000), usd),
+            Availability::NoPlanForAmount
+        );
     }
 
     fn ids(terms: &[PlanTerms]) -> Vec<String> {

@@ -46,7 +46,7 @@
     // Reserve the height before any network: a constructed sheet applies synchronously and,
     // unlike a style attribute, is allowed by a strict style-src.
     var reserve = new CSSStyleSheet();
-    reserve.replaceSync(':host{display:block;min-height:var(--paylater-reserved-height,7.5rem)}');
+    reserve.replaceSync(':host{display:block;min-height:var(--paylater-reserved-height,11rem)}');
     root.adoptedStyleSheets = [reserve];
     var link = document.createElement('link');
     link.rel = 'stylesheet';
@@ -57,13 +57,26 @@
     return container;
   }
 
+  var OPTION_NAMES = ['key', 'amount', 'currency', 'locale', 'theme', 'edge'];
+
   function mount(target, options) {
-    var element = typeof target === 'string' ? document.querySelector(target) : target;
+    return mountWatching(target, options, []);
+  }
+
+  // `watched`: elements whose `data-*` changes update the widget (the tag and its target).
+  function mountWatching(target, options, watched) {
+    var element = typeof target === 'string' ? safeQuery(target) : target;
     var handle = null;
     var destroyed = false;
+    var current = {};
     var api = {
+      update: function (changes) {
+        for (var name in changes || {}) if (OPTION_NAMES.indexOf(name) >= 0) current[name] = changes[name];
+        if (handle) handle.update(withDefaults(current));
+      },
       destroy: function () {
         destroyed = true;
+        if (api.observer) { api.observer.disconnect(); api.observer = null; }
         if (handle) { handle.destroy(); handle.free(); handle = null; }
         if (element && mounted.get(element) === api) mounted.delete(element);
         if (element && element.shadowRoot) element.shadowRoot.textContent = '';
@@ -77,16 +90,39 @@
     mounted.set(element, api);
     element.setAttribute('data-paylater-state', 'loading');
     var container = shadowFor(element);
-    var opts = {};
-    for (var name in options || {}) opts[name] = options[name];
-    opts.edge = opts.edge || defaultEdge;
-    opts.fallbackLocale = document.documentElement.lang || navigator.language || '';
+    api.update(options);
+    watch(watched, api);
     load().then(function (glue) {
-      if (!destroyed) handle = glue.mount(element, container, opts);
+      if (!destroyed) handle = glue.mount(element, container, withDefaults(current));
     }, function (error) {
       fail(element, 'load_failed', 'the widget could not load: ' + (error && error.message));
     });
     return api;
+  }
+
+  function watch(elements, api) {
+    if (!elements.length || typeof MutationObserver === 'undefined') return;
+    var filter = OPTION_NAMES.map(function (name) { return 'data-' + name; });
+    api.observer = new MutationObserver(function (records) {
+      var changes = {};
+      records.forEach(function (record) {
+        changes[record.attributeName.slice(5)] = record.target.getAttribute(record.attributeName) || undefined;
+      });
+      api.update(changes);
+    });
+    elements.forEach(function (el) { api.observer.observe(el, { attributes: true, attributeFilter: filter }); });
+  }
+
+  function withDefaults(options) {
+    var opts = {};
+    for (var name in options) opts[name] = options[name];
+    opts.edge = opts.edge || defaultEdge;
+    opts.fallbackLocale = document.documentElement.lang || navigator.language || '';
+    return opts;
+  }
+
+  function safeQuery(selector) {
+    try { return document.querySelector(selector); } catch (e) { return null; }
   }
 
   function optionsFromTag(tag) {
@@ -101,12 +137,13 @@
 
   if (script && script.dataset.key !== undefined) {
     var selector = script.dataset.target;
-    var target = selector ? document.querySelector(selector) : null;
+    var target = selector ? safeQuery(selector) : null;
     if (!target) {
       target = document.createElement('div');
       script.parentNode.insertBefore(target, script.nextSibling);
       if (selector) fail(null, 'invalid_target', 'data-target ' + selector + ' matches no element; rendering after the script');
     }
-    window.Paylater.mount(target, optionsFromTag(script));
+    // A single page app changes the amount on the tag (or on the target): the terms follow.
+    mountWatching(target, optionsFromTag(script), [script, target]);
   }
 })();

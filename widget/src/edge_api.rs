@@ -2,7 +2,9 @@
 //! component that asked goes away.
 
 use paylater_shared::merchant::PublicMerchantConfig;
+use paylater_shared::session::{NewSession, SessionCreated};
 use paylater_shared::{ApiErrorBody, CivilDate, OffersResponse, WidgetOptions};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 use wasm_bindgen::JsCast;
@@ -73,6 +75,35 @@ impl EdgeApi {
         url
     }
 
+    /// The approval form page for a session and plan, framed by the widget.
+    pub fn checkout_url(&self, session_token: &str, plan_id: &str, locale: &str) -> String {
+        format!(
+            "{}/v1/checkout?session={}&plan={}&locale={}",
+            self.base,
+            encode(session_token),
+            encode(plan_id),
+            encode(locale)
+        )
+    }
+
+    /// The origin the checkout page's messages must come from.
+    pub fn origin(&self) -> Option<String> {
+        web_sys::Url::new(&self.base).ok().map(|url| url.origin())
+    }
+
+    pub async fn create_session(
+        &self,
+        options: &WidgetOptions,
+        signal: Option<&AbortSignal>,
+    ) -> Result<SessionCreated, EdgeApiError> {
+        let body = NewSession {
+            key: &options.key,
+            amount: options.amount,
+            currency: options.currency,
+        };
+        post_json(&format!("{}/v1/sessions", self.base), &body, signal).await
+    }
+
     pub async fn merchant_config(
         &self,
         key: &str,
@@ -94,6 +125,27 @@ impl EdgeApi {
 async fn get_json<T: DeserializeOwned>(url: &str, signal: Option<&AbortSignal>) -> Result<T, EdgeApiError> {
     let init = RequestInit::new();
     init.set_method("GET");
+    fetch_json(url, init, signal).await
+}
+
+async fn post_json<T: DeserializeOwned>(
+    url: &str,
+    body: &impl Serialize,
+    signal: Option<&AbortSignal>,
+) -> Result<T, EdgeApiError> {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    let body = serde_json::to_string(body).map_err(|_| EdgeApiError::BadResponse)?;
+    init.set_body(&wasm_bindgen::JsValue::from_str(&body));
+    // `text/plain` is a CORS-safelisted type: no preflight round trip before the session.
+    fetch_json(url, init, signal).await
+}
+
+async fn fetch_json<T: DeserializeOwned>(
+    url: &str,
+    init: RequestInit,
+    signal: Option<&AbortSignal>,
+) -> Result<T, EdgeApiError> {
     init.set_mode(RequestMode::Cors);
     // Publishable keys identify; no cookie of the merchant's or ours ever rides along.
     init.set_credentials(RequestCredentials::Omit);

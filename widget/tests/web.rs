@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use paylater_shared::{CivilDate, Currency, MinorUnits, Offer, PlanTerms};
-use paylater_widget::app::offer_summary;
+use paylater_widget::copy::offer_summary;
 use paylater_widget::format;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -46,14 +46,28 @@ fn bad_attributes_show_error_state_and_event_without_throwing() {
     };
     host.add_event_listener_with_callback("paylater:error", listener.as_ref().unchecked_ref())
         .unwrap();
-    let handle = paylater_widget::mount(
+    let mut handle = paylater_widget::mount(
         host.clone(),
         container,
         options(&[("key", "pk_test_demo"), ("amount", "12.99"), ("currency", "USD")]),
     );
-    assert!(!handle.mounted());
     assert_eq!(host.get_attribute("data-paylater-state").as_deref(), Some("error"));
     assert_eq!(*seen.borrow(), ["invalid_amount"]);
+    // The merchant mends the attribute: the same widget leaves the error state and loads.
+    handle.update(options(&[
+        ("key", "pk_test_demo"),
+        ("amount", "1299"),
+        ("currency", "USD"),
+        ("edge", "http://127.0.0.1:9"),
+    ]));
+    assert_eq!(*seen.borrow(), ["invalid_amount"], "a valid update reports nothing");
+    handle.update(options(&[
+        ("key", "pk_test_demo"),
+        ("amount", "12999"),
+        ("currency", "EURO"),
+    ]));
+    assert_eq!(*seen.borrow(), ["invalid_amount", "invalid_currency"]);
+    handle.destroy();
 }
 
 #[wasm_bindgen_test]
@@ -70,7 +84,6 @@ fn valid_attributes_mount_into_the_shadow_root_in_loading_state() {
             ("edge", "http://127.0.0.1:9"),
         ]),
     );
-    assert!(handle.mounted());
     assert_eq!(host.get_attribute("data-paylater-state").as_deref(), Some("loading"));
     let loading = container
         .query_selector("[data-testid=loading]")

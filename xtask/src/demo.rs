@@ -10,10 +10,14 @@ use paylater_harness::paths;
 use crate::{build, interrupt, tools};
 
 pub fn run() -> Result<(), String> {
+    // `PAYLATER_DEMO_PREBUILT=1`: serve what `cargo xtask build` made, rebuilding nothing.
+    let prebuilt = std::env::var_os("PAYLATER_DEMO_PREBUILT").is_some();
     let tools = tools::bootstrap()?;
     // The widget is built by trunk's pre_build hook (`cargo xtask build-widget`) before the page
     // is served, and again on every change; building it here too would only repeat that.
-    build::edge(&tools)?;
+    if !prebuilt {
+        build::edge(&tools)?;
+    }
     let work_dir = paths::workspace_root().join("target/demo");
     let mut edge = Edge::start(EdgeOptions {
         port: Some(8787),
@@ -21,8 +25,13 @@ pub fn run() -> Result<(), String> {
         vars: Vec::new(),
     })
     .map_err(|e| e.to_string())?;
-    let mut page =
-        DemoPage::start(&edge.url, Some(8080), work_dir.join("page"), Rebuild::OnChange).map_err(|e| e.to_string())?;
+    let mut page = DemoPage::start(
+        &edge.url,
+        Some(8080),
+        work_dir.join("page"),
+        if prebuilt { Rebuild::Never } else { Rebuild::OnChange },
+    )
+    .map_err(|e| e.to_string())?;
     println!("\nPaylater demo is running:");
     println!("  demo merchant page  {}/", page.url);
     println!("  edge API            {}/health  ({}/v1/widget.js)", edge.url, edge.url);

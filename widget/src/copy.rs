@@ -1,0 +1,156 @@
+//! What the widget says: catalog messages filled with figures formatted for the shopper's
+//! locale. Kept apart from the components so every view words a plan the same way.
+
+use paylater_shared::catalog::{Locale, MessageId, render, template};
+use paylater_shared::disclosure::Disclosure;
+use paylater_shared::merchant::{Availability, PublicMerchantConfig};
+use paylater_shared::plan::PlanKind;
+use paylater_shared::{Currency, Offer, WidgetOptions};
+
+use crate::format;
+
+/// A catalog message with its placeholders filled.
+pub fn text(locale: Locale, message: MessageId, values: &[(&str, &str)]) -> String {
+    // Callers pass every placeholder and the catalog's tests keep placeholders consistent; a
+    // miss shows the raw template rather than nothing.
+    render(locale, message, values).unwrap_or_else(|_| template(locale, message).to_owned())
+}
+
+/// The plan's name as a shopper reads it: "Pay in 4", "Monthly financing · 12 months".
+pub fn plan_name(offer: &Offer, locale: Locale) -> String {
+    match offer.kind {
+        PlanKind::PayIn4 => text(locale, MessageId::PlanFamilyPayIn4, &[]),
+        PlanKind::PayIn30 => text(locale, MessageId::PlanFamilyPayIn30, &[]),
+        PlanKind::Financing => {
+            let months = text(
+                locale,
+                MessageId::FinancingMonths,
+                &[("count", &offer.installments.to_string())],
+            );
+            format!("{} · {months}", text(locale, MessageId::PlanFamilyFinancing, &[]))
+        }
+    }
+}
+
+/// The one line the rules require next to any installment amount: count, frequency, APR and
+/// total payable.
+pub fn offer_summary(offer: &Offer, currency: Currency, locale: &str) -> String {
+    let installment = format::money(offer.installment_amount, currency, locale);
+    let total = format::money(offer.total, currency, locale);
+    let apr = format::apr(offer.apr_bps, locale);
+    let count = offer.installments.to_string();
+    let message = match offer.kind {
+        PlanKind::PayIn4 => MessageId::SummaryPayIn4,
+        PlanKind::PayIn30 => MessageId::SummaryPayIn30,
+        PlanKind::Financing => MessageId::SummaryFinancing,
+    };
+    let values = [
+        ("installment", installment.as_str()),
+        ("apr", &apr),
+        ("total", &total),
+        ("count", &count),
+    ];
+    text(Locale::resolve(locale), message, &values)
+}
+
+/// Why no plan is shown, politely, with the figure that would make one fit.
+pub fn unavailable(config: &PublicMerchantConfig, options: &WidgetOptions) -> String {
+    let (locale, tag) = (Locale::resolve(&options.locale), options.locale.as_str());
+    let merchant = config.display_name.as_str();
+    let amount = format::money(options.amount, options.currency, tag);
+    let headline = text(
+        locale,
+        MessageId::AmountUnavailable,
+        &[("merchant", merchant), ("amount", &amount)],
+    );
+    match config.availability(options.amount, options.currency) {
+        Availability::CurrencyNotOffered => text(
+            locale,
+            MessageId::UnavailableCurrency,
+            &[("merchant", merchant), ("currency", options.currency.code())],
+        ),
+        Availability::BelowMinimum(min) => {
+            let min = format::money(min, options.currency, tag);
+            format!(
+                "{headline} {}",
+                text(locale, MessageId::UnavailableBelowMinimum, &[("min", &min)])
+            )
+        }
+        Availability::AboveMaximum(max) => {
+            let max = format::money(max, options.currency, tag);
+            format!(
+                "{headline} {}",
+                text(locale, MessageId::UnavailableAboveMaximum, &[("max", &max)])
+            )
+        }
+        Availability::Available | Availability::NoPlanForAmount => headline,
+    }
+}
+
+/// One schedule row: "December 7, 2026: $32.49".
+pub fn installment_row(installment: &paylater_shared::Installment, currency: Currency, locale: &str) -> String {
+    let date = format::date(installment.due_date, locale);
+    let amount = format::money(installment.amount, currency, locale);
+    text(
+        Locale::resolve(locale),
+        MessageId::InstallmentRow,
+        &[("date", &date), ("amount", &amount)],
+    )
+}
+
+/// The "learn more" lines under a plan's schedule: APR, interest, total, fees, lender, the
+/// representative example for financing and, where EU rules apply, the borrowing warning.
+pub fn disclosure_lines(disclosure: &Disclosure, currency: Currency, locale: &str) -> Vec<(&'static str, String)> {
+    let catalog = Locale::resolve(locale);
+    let money = |amount| format::money(amount, currency, locale);
+    let apr = format::apr(disclosure.apr_bps, locale);
+    let mut lines = vec![
+        ("apr", text(catalog, MessageId::AprLabel, &[("apr", &apr)])),
+        (
+            "total-interest",
+            text(
+                catalog,
+                MessageId::TotalInterestLabel,
+                &[("interest", &money(disclosure.total_interest))],
+            ),
+        ),
+        (
+            "total-payable",
+            text(
+                catalog,
+                MessageId::TotalPayableLabel,
+                &[("total", &money(disclosure.total_payable))],
+            ),
+        ),
+        (
+            "late-fee",
+            match disclosure.late_fee {
+                Some(fee) => text(catalog, MessageId::LateFee, &[("fee", &money(fee))]),
+                None => text(catalog, MessageId::NoLateFees, &[]),
+            },
+        ),
+        (
+            "lender",
+            text(catalog, MessageId::Lender, &[("lender", &disclosure.lender)]),
+        ),
+    ];
+    if disclosure.representative_example {
+        let values = [
+            ("principal", money(disclosure.principal)),
+            ("count", disclosure.installments.to_string()),
+            ("apr", apr.clone()),
+            ("installment", money(disclosure.installment_amount)),
+            ("interest", money(disclosure.total_interest)),
+            ("total", money(disclosure.total_payable)),
+        ];
+        let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        lines.push((
+            "representative-example",
+            text(catalog, MessageId::RepresentativeExample, &values),
+        ));
+    }
+    if disclosure.borrowing_warning {
+        lines.push(("borrowing-warning", text(catalog, MessageId::BorrowingWarning, &[])));
+    }
+    lines
+}
