@@ -18,11 +18,12 @@ use crate::bindings::{
     ADMIN_TOKEN, APPROVAL_SIGNING_KEYS, ARCHIVE, CLIENT_LIMITER, CUSTOMER_HASH_KEY, EVENTS_QUEUE, MERCHANTS_KV,
     SESSION_GUARD, SESSION_KEYS,
 };
+use crate::checkout::{self, CheckoutQuery};
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::forward::DEAD_LETTER_PREFIX;
 use crate::handlers;
-use crate::headers::{SECURITY_HEADERS, cors_for_checked_origin, preflight};
+use crate::headers::{DENY_FRAMING, SECURITY_HEADERS, cors_for_checked_origin, preflight};
 use crate::objects;
 use crate::openapi::OPENAPI_JSON;
 use crate::query::{OffersQuery, query_pairs};
@@ -50,7 +51,11 @@ extern "C" {
 struct Answer {
     status: u16,
     body: String,
+    /// On top of the common ones; a `Content-Type` here replaces JSON's.
     headers: Vec<(&'static str, String)>,
+    /// Whether other pages may frame it (only the checkout page, whose CSP names who may);
+    /// everything else is sent with `X-Frame-Options: DENY`.
+    framable: bool,
 }
 
 impl Answer {
@@ -62,6 +67,7 @@ impl Answer {
             status: 200,
             body,
             headers,
+            framable: false,
         })
     }
 }
@@ -152,6 +158,22 @@ fn own_origin(req: &Request) -> String {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
     let end = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
     url[..end].to_owned()
+}
+
+/// `GET /v1/checkout`: the approval form, for a valid session, framable by the session's origin.
+fn checkout_page(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
+    let query = CheckoutQuery::parse(&query_pairs(&req.inner().url()))?;
+    let now_ms = Date::now().as_millis() as i64;
+    let claims = checkout::authorize(&query, &session_keyring(env)?, now_ms.div_euclid(1000))?;
+    let today = CivilDate::from_unix_millis_utc(now_ms).map_err(|e| EdgeError::Internal {
+        detail: format!("clock: {e}"),
+    })?;
+    Ok(Answer {
+        status: 200,
+        body: checkout::page(&query, &claims, today),
+        headers: checkout::headers(&claims.org),
+        framable: true,
+    })
 }
 
 /// `POST /v1/approvals`: validate, authorize, count the IP's attempt, then let the session's
@@ -387,6 +409,7 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
             status: 204,
             body: String::new(),
             headers: preflight(origin),
+            framable: false,
         }),
         Route::MerchantConfig { key } => {
             let merchant = load_merchant(env, key).await?;
@@ -415,9 +438,11 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
                 ("Access-Control-Allow-Origin", "*".into()),
                 ("Cache-Control", "public, max-age=300".into()),
             ],
+            framable: false,
         }),
         Route::ReplayDeadLetters => replay_dead_letters(req, env).await,
         Route::Approvals => approve(req, env, origin).await,
+        Route::Checkout => checkout_page(req, env),
         Route::Keys => Answer::json(
             &approvals::jwks(&approval_signers(env)?),
             vec![
@@ -447,11 +472,14 @@ fn respond(answer: Answer, request_id: &str) -> worker::Result<Response> {
     for (name, value) in SECURITY_HEADERS {
         headers.set(name, value)?;
     }
-    for (name, value) in &answer.headers {
-        headers.set(name, value)?;
+    if !answer.framable {
+        headers.set(DENY_FRAMING.0, DENY_FRAMING.1)?;
     }
     if !answer.body.is_empty() {
         headers.set("Content-Type", "application/json; charset=utf-8")?;
+    }
+    for (name, value) in &answer.headers {
+        headers.set(name, value)?;
     }
     headers.set("X-Request-Id", request_id)?;
     let response = if answer.body.is_empty() {
@@ -496,6 +524,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
                     status: error.status(),
                     body: error.body(),
                     headers,
+                    framable: false,
                 },
                 detail,
             )

@@ -51,6 +51,11 @@ pub enum EdgeError {
     NoEventAccepted { first: Rejection },
     #[error("session_token: {0}")]
     InvalidToken(TokenError),
+    /// The checkout page's `session` query parameter: the same token checks, another field.
+    #[error("session: {0}")]
+    InvalidSessionParameter(TokenError),
+    #[error("plan must be a plan id: letters, digits and _, at most 40 characters")]
+    InvalidPlanId,
     #[error("too many requests for this {scope}; retry after {retry_after_seconds} s")]
     RateLimited {
         scope: &'static str,
@@ -94,8 +99,8 @@ impl EdgeError {
             Self::Batch(BatchError::BodyTooLarge | BatchError::TooManyEvents) => 413,
             Self::Batch(_) => 400,
             Self::NoEventAccepted { .. } => 422,
-            Self::InvalidToken(TokenError::Mismatch(_)) => 403,
-            Self::InvalidToken(_) | Self::Unauthorized => 401,
+            Self::InvalidToken(TokenError::Mismatch(_)) | Self::InvalidSessionParameter(TokenError::Mismatch(_)) => 403,
+            Self::InvalidToken(_) | Self::InvalidSessionParameter(_) | Self::Unauthorized => 401,
             Self::RateLimited { .. } => 429,
             Self::EnqueueFailed { .. } => 503,
             Self::UnsupportedMediaType { .. } => 415,
@@ -116,7 +121,8 @@ impl EdgeError {
             | Self::InvalidType { .. }
             | Self::InvalidEmail
             | Self::ImplausibleDateOfBirth
-            | Self::InvalidCountry => 400,
+            | Self::InvalidCountry
+            | Self::InvalidPlanId => 400,
         }
     }
 
@@ -142,9 +148,14 @@ impl EdgeError {
             Self::OriginRequired => "origin_required",
             Self::Batch(error) => error.code(),
             Self::NoEventAccepted { first } => &first.code,
-            Self::InvalidToken(TokenError::Expired) => "token_expired",
-            Self::InvalidToken(TokenError::Mismatch(_)) => "token_mismatch",
-            Self::InvalidToken(_) => "invalid_token",
+            Self::InvalidToken(TokenError::Expired) | Self::InvalidSessionParameter(TokenError::Expired) => {
+                "token_expired"
+            }
+            Self::InvalidToken(TokenError::Mismatch(_)) | Self::InvalidSessionParameter(TokenError::Mismatch(_)) => {
+                "token_mismatch"
+            }
+            Self::InvalidToken(_) | Self::InvalidSessionParameter(_) => "invalid_token",
+            Self::InvalidPlanId => "invalid_plan",
             Self::RateLimited { .. } => "rate_limited",
             Self::EnqueueFailed { .. } => "enqueue_failed",
             Self::Unauthorized => "unauthorized",
@@ -200,6 +211,8 @@ impl EdgeError {
             Self::InvalidCountry => Some("customer.country"),
             Self::ConsentRequired => Some("consent.terms"),
             Self::UnknownPlan { .. } => Some("plan_id"),
+            Self::InvalidSessionParameter(_) => Some("session"),
+            Self::InvalidPlanId => Some("plan"),
             Self::UnknownParameter { name } | Self::RepeatedParameter { name } => Some(name),
             _ => None,
         }

@@ -1,12 +1,16 @@
 //! Response headers: security headers on everything, exact-origin CORS on keyed routes.
 
 /// Sent on every response the worker makes.
-pub const SECURITY_HEADERS: [(&str, &str); 4] = [
+pub const SECURITY_HEADERS: [(&str, &str); 3] = [
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
-    ("X-Frame-Options", "DENY"),
     ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"),
 ];
+
+/// Sent on every response but the checkout page, which the widget frames: that page says who
+/// may frame it with its CSP's `frame-ancestors` instead (`X-Frame-Options` has no way to name
+/// an origin, and browsers apply both).
+pub const DENY_FRAMING: (&str, &str) = ("X-Frame-Options", "DENY");
 
 /// Headers exposed to the widget's scripts on cross-origin responses.
 pub const EXPOSED_HEADERS: &str = "X-Request-Id, Retry-After";

@@ -12,6 +12,9 @@
 //! - [`handlers`]: what each route answers, given the data the runtime fetched.
 //! - [`sessions`]: `POST /v1/sessions`: body parsing, origin rules, bound session tokens.
 //! - [`events`]: `POST /v1/events`: token and origin checks, Durable Object messages, the 202.
+//! - [`approvals`]: `POST /v1/approvals`: body, idempotency, the decision's messages, signing keys.
+//! - [`checkout`]: `GET /v1/checkout`: the approval form page the widget frames (query, session,
+//!   HTML, its CSP).
 //! - [`forward`]: the queue consumer's decisions: archive files, sink outcomes, backoff.
 //! - `entry` (wasm32 only): `#[event(fetch)]`, bindings, access log.
 //! - `objects` (wasm32 only): the Durable Objects (per session, per client IP).
@@ -19,6 +22,7 @@
 
 pub mod approvals;
 pub mod auth;
+pub mod checkout;
 pub mod error;
 pub mod events;
 pub mod forward;

@@ -38,6 +38,7 @@ mod tests {
             "events",
             "approvals",
             "keys",
+            "checkout",
             "openapi",
             "replay_dead_letters",
         ];
@@ -46,7 +47,7 @@ mod tests {
     }
 
     #[test]
-    fn every_error_code_the_events_route_can_give_is_listed() {
+    fn every_error_code_the_routes_can_give_is_listed() {
         let doc = document();
         let listed: Vec<&str> =
             doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"]
@@ -88,6 +89,7 @@ mod tests {
             "invalid_country",
             "consent_required",
             "unknown_plan",
+            "invalid_plan",
         ] {
             assert!(listed.contains(&code), "{code} is not in the Error schema's enum");
         }

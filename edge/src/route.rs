@@ -15,6 +15,8 @@ pub enum Route {
     Approvals,
     /// The JWKS that verifies approval tokens.
     Keys,
+    /// The approval form page the widget frames (`GET /v1/checkout?session=…`).
+    Checkout,
     OpenApi,
     /// Re-sends parked dead letters to the events queue (admin token).
     ReplayDeadLetters,
@@ -23,8 +25,8 @@ pub enum Route {
 }
 
 impl Route {
-    /// Resolves a request line. Static widget assets never get here: Workers static assets
-    /// answer `/v1/widget.js` and `/v1/widget/*` before the worker runs.
+    /// Resolves a request line. Static assets never get here: Workers static assets answer
+    /// `/v1/widget.js`, `/v1/widget/*` and `/v1/checkout/*` before the worker runs.
     pub fn resolve(method: &str, path: &str) -> Result<Self, EdgeError> {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let (route, allowed) = match segments.as_slice() {
@@ -37,6 +39,7 @@ impl Route {
             ["v1", "events"] => (Self::Events, "POST"),
             ["v1", "approvals"] => (Self::Approvals, "POST"),
             ["v1", "keys"] => (Self::Keys, "GET"),
+            ["v1", "checkout"] => (Self::Checkout, "GET"),
             ["v1", "openapi.json"] => (Self::OpenApi, "GET"),
             ["v1", "admin", "dead-letters", "replay"] => (Self::ReplayDeadLetters, "POST"),
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
@@ -62,6 +65,7 @@ impl Route {
             Self::Events => "events",
             Self::Approvals => "approvals",
             Self::Keys => "keys",
+            Self::Checkout => "checkout",
             Self::OpenApi => "openapi",
             Self::ReplayDeadLetters => "replay_dead_letters",
             Self::Preflight => "preflight",
@@ -87,6 +91,8 @@ mod tests {
         assert_eq!(Route::resolve("POST", "/v1/sessions"), Ok(Route::Sessions));
         assert_eq!(Route::resolve("POST", "/v1/events"), Ok(Route::Events));
         assert_eq!(Route::resolve("GET", "/v1/openapi.json"), Ok(Route::OpenApi));
+        assert_eq!(Route::resolve("GET", "/v1/checkout"), Ok(Route::Checkout));
+        assert_eq!(Route::resolve("HEAD", "/v1/checkout"), Ok(Route::Checkout));
         assert_eq!(
             Route::resolve("POST", "/v1/admin/dead-letters/replay"),
             Ok(Route::ReplayDeadLetters)
@@ -108,6 +114,8 @@ mod tests {
             ("GET", "/v1/events", "method_not_allowed"),
             ("PUT", "/v1/events", "method_not_allowed"),
             ("GET", "/v1/admin/dead-letters", "not_found"),
+            ("POST", "/v1/checkout", "method_not_allowed"),
+            ("GET", "/v1/checkout/", "not_found"),
             ("DELETE", "/health", "method_not_allowed"),
             ("OPTIONS", "/health", "method_not_allowed"),
         ];

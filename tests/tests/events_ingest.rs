@@ -749,6 +749,18 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
         assert_eq!(reply.status, status, "{}", reply.body);
     }
 
+    // The checkout page: HTML for a good session, the JSON error for a bad one.
+    let page = client.call(
+        "checkoutPage",
+        "GET",
+        &format!("/v1/checkout?session={token}&plan=pay_in_4&locale=en-US"),
+        &[],
+        None,
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    let refused = client.call("checkoutPage", "GET", "/v1/checkout?plan=pay_in_4", &[], None);
+    assert_eq!(refused.status, 400, "{}", refused.body);
+
     // Real responses against the OpenAPI document.
     let exchanges_path = work.path().join("exchanges.json");
     std::fs::write(&exchanges_path, Value::Array(client.exchanges.0.clone()).to_string()).unwrap();

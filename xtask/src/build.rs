@@ -67,9 +67,23 @@ const WASM_FEATURES: [&str; 6] = [
     "--enable-multivalue",
 ];
 
+/// Copies the checkout page's hand-written script and stylesheet (`edge/checkout/`) to
+/// `edge/assets/v1/checkout/`, where Workers static assets serve them beside the page's route.
+pub fn checkout_assets() -> Result<(), String> {
+    let root = paths::workspace_root();
+    let out = root.join("edge/assets/v1/checkout");
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    for name in ["checkout.js", "checkout.css"] {
+        copy(&root.join("edge/checkout").join(name), &out.join(name))?;
+    }
+    Ok(())
+}
+
 /// Builds `edge/build/` with worker-build, pointed at the pinned local binaries so it downloads
-/// nothing.
+/// nothing, and puts the checkout page's assets in place (they belong to the edge, and every
+/// task that starts one builds it first).
 pub fn edge(tools: &Tools) -> Result<(), String> {
+    checkout_assets()?;
     let root = paths::workspace_root();
     let mut command = Command::new(&tools.worker_build);
     offline(&mut command)
