@@ -374,10 +374,9 @@ pub fn App(
                 let on_message = {
                     let (host, options) = (host.clone(), options.clone());
                     move |message: FrameMessage| match message {
-                        FrameMessage::Submitting => {
-                            submitting.set(true);
-                            announcement.set(text(locale, MessageId::Submitting, &[]));
-                        }
+                        // The form announces its own progress; the dialog only says it is busy.
+                        FrameMessage::Submitting => submitting.set(true),
+                        FrameMessage::Failed => submitting.set(false),
                         FrameMessage::Decision(answer) => {
                             let (state, event) = decision_state(answer.decision);
                             host.set_state(state);
@@ -392,10 +391,9 @@ pub fn App(
                 (
                     text(locale, MessageId::ApprovalFormTitle, &[("plan", &plan)]),
                     view! {
-                        <CheckoutFrame url=url title=plan.clone() edge_origin=api.origin().unwrap_or_default() on_message=on_message/>
-                        <p class="pl-muted" data-testid="submitting" hidden=move || !submitting.get()>
-                            {text(locale, MessageId::Submitting, &[])}
-                        </p>
+                        <div class="pl-frame-box" aria-busy=move || submitting.get().to_string()>
+                            <CheckoutFrame url=url title=plan.clone() edge_origin=api.origin().unwrap_or_default() on_message=on_message/>
+                        </div>
                     }
                     .into_any(),
                 )

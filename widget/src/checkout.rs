@@ -17,6 +17,8 @@ use crate::copy::installment_row;
 #[derive(Debug, Clone, PartialEq)]
 pub enum FrameMessage {
     Submitting,
+    /// The request ended without a decision; the form offers its own retry.
+    Failed,
     Decision(ApprovalAnswer),
     /// Escape inside the frame, which the dialog cannot see.
     Cancel,
@@ -89,6 +91,7 @@ pub fn classify(json: &str) -> Option<Incoming> {
     match message.kind.as_str() {
         "resize" => message.height.map(Incoming::Resize),
         "submitting" => Some(Incoming::Flow(FrameMessage::Submitting)),
+        "failed" => Some(Incoming::Flow(FrameMessage::Failed)),
         "decision" => message.answer.map(|a| Incoming::Flow(FrameMessage::Decision(a))),
         "cancel" => Some(Incoming::Flow(FrameMessage::Cancel)),
         _ => None,

@@ -406,6 +406,10 @@ fn checkout_messages_are_sorted_and_strangers_ignored() {
         Some(Incoming::Flow(FrameMessage::Submitting))
     );
     assert_eq!(
+        classify(r#"{"source":"paylater-checkout","type":"failed","status":0,"code":"network_error"}"#),
+        Some(Incoming::Flow(FrameMessage::Failed))
+    );
+    assert_eq!(
         classify(r#"{"source":"paylater-checkout","type":"cancel"}"#),
         Some(Incoming::Flow(FrameMessage::Cancel))
     );

@@ -57,16 +57,71 @@ fn kb(bytes: usize) -> String {
 const FIRST_PAINT: &str = "widget first paint, all four";
 const EDGE_BUNDLE: &str = "edge bundle (JS + wasm)";
 
+/// The widget in Chromium: time from the script tag to the terms painted, against a real edge.
+pub fn paint() -> Result<(), String> {
+    let work = std::env::temp_dir().join(format!("paylater-paint-{}", std::process::id()));
+    let edge = paylater_harness::edge::Edge::start(paylater_harness::edge::EdgeOptions {
+        port: None,
+        work_dir: work.clone(),
+        vars: Vec::new(),
+    })
+    .map_err(|e| e.to_string())?;
+    println!();
+    let result = crate::cmd::run(
+        Command::new("node")
+            .current_dir(paths::workspace_root())
+            .env("PATH", paths::tool_path())
+            .env("EDGE_URL", &edge.url)
+            .arg("bench/widget-paint.mjs"),
+    );
+    drop(edge);
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
 /// The events load alone, for iterating on the request path (`cargo xtask build` first).
 pub fn load_only() -> Result<(), String> {
     tools::bootstrap()?;
     crate::load::run()
 }
 
+/// The widget's sizes and paint time alone (`cargo xtask bench widget`).
+pub fn widget_only() -> Result<(), String> {
+    let tools = tools::bootstrap()?;
+    build::widget(&tools)?;
+    sizes_report()?;
+    paint()
+}
+
 pub fn run() -> Result<(), String> {
     let tools = tools::bootstrap()?;
     build::widget(&tools)?;
     build::edge(&tools)?;
+    sizes_report()?;
+    paint()?;
+    let root = paths::workspace_root();
+    println!("\ndomain core (criterion): schedules and a 100-event batch");
+    crate::cmd::run(
+        paylater_harness::paths::offline(&mut Command::new("cargo"))
+            .current_dir(&root)
+            .args([
+                "bench",
+                "-p",
+                "paylater-shared",
+                "--bench",
+                "core",
+                "--",
+                "--warm-up-time",
+                "1",
+                "--measurement-time",
+                "3",
+            ]),
+    )?;
+    crate::load::run()
+}
+
+/// Shipped sizes: raw, gzip and brotli of each widget file, the first paint, and the edge.
+fn sizes_report() -> Result<(), String> {
     let root = paths::workspace_root();
     let widget = root.join("edge/assets/v1");
     let loader = widget.join("widget.js");
@@ -103,22 +158,5 @@ pub fn run() -> Result<(), String> {
         edge.gzip as f64 / 300_000.0,
         edge.gzip as f64 / 3_000_000.0
     );
-    println!("\ndomain core (criterion): schedules and a 100-event batch");
-    crate::cmd::run(
-        paylater_harness::paths::offline(&mut Command::new("cargo"))
-            .current_dir(&root)
-            .args([
-                "bench",
-                "-p",
-                "paylater-shared",
-                "--bench",
-                "core",
-                "--",
-                "--warm-up-time",
-                "1",
-                "--measurement-time",
-                "3",
-            ]),
-    )?;
-    crate::load::run()
+    Ok(())
 }

@@ -32,6 +32,7 @@ tasks:
   test           run every check and test (what CI runs)
   bench          print the figures: bundle sizes (raw, gzip, brotli), core latencies, events load
   bench load     only the events load, on the bundles already built
+  bench widget   only the widget: sizes and time from script tag to terms painted (Chromium)
   replay-dead-letters EDGE_URL
                  send every parked dead letter back to the events queue; needs
                  PAYLATER_ADMIN_TOKEN (the edge's ADMIN_TOKEN secret)";
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
         "demo" => demo::run(),
         "test" => test::run(),
         "bench" if args.get(1).is_some_and(|a| a == "load") => bench::load_only(),
+        "bench" if args.get(1).is_some_and(|a| a == "widget") => bench::widget_only(),
         "bench" => bench::run(),
         "replay-dead-letters" => replay_dead_letters(args.get(1).map(String::as_str)),
         "" | "help" | "--help" | "-h" => {

@@ -1,0 +1,55 @@
+// Time from the script tag to the terms painted, in Chromium on loopback: a merchant page (on its
+// own origin) marks the moment its parser reaches the tag; the widget's `paylater:ready` fires
+// once the terms are in the DOM, and the next animation frame after it is the paint. Cold runs
+// use a fresh browser context (empty HTTP cache); warm runs reload in the same one.
+// Prints one line per figure; run by `cargo xtask bench` with EDGE_URL set.
+import { createServer } from 'node:http';
+import { launchBrowser } from '../tests/e2e/support/browser.mjs';
+
+const EDGE_URL = process.env.EDGE_URL;
+const RUNS = Number(process.env.PAINT_RUNS ?? 15);
+if (!EDGE_URL) throw new Error('EDGE_URL is required');
+
+const page = `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>paint bench</title></head>
+<body><div id="paylater"></div>
+<script>performance.mark('tag'); document.addEventListener('paylater:ready', () => {
+  requestAnimationFrame(() => setTimeout(() => { window.__painted = performance.now() - performance.getEntriesByName('tag')[0].startTime; }, 0));
+});
+new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__cls = (window.__cls || 0) + e.value; }).observe({ type: 'layout-shift', buffered: true });
+</script>
+<script async src="${EDGE_URL}/v1/widget.js" data-key="pk_test_demo" data-amount="12999" data-currency="USD" data-target="#paylater"></script>
+<p>Below the widget.</p></body></html>`;
+const server = createServer((_, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(page); });
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const url = `http://127.0.0.1:${server.address().port}/`;
+
+async function measure(tab) {
+  await tab.goto(url);
+  await tab.waitForFunction(() => window.__painted !== undefined, null, { timeout: 15_000 });
+  return tab.evaluate(() => [window.__painted, window.__cls || 0]);
+}
+
+const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+const cold = [];
+const warm = [];
+let shift = 0;
+try {
+  for (let i = 0; i < RUNS; i++) {
+    const browser = await launchBrowser();
+    const tab = await browser.newPage();
+    const [first, clsCold] = await measure(tab);
+    const [second, clsWarm] = await measure(tab);
+    cold.push(first);
+    warm.push(second);
+    shift = Math.max(shift, clsCold, clsWarm);
+    await browser.close();
+  }
+} finally {
+  server.close();
+}
+const fmt = (v) => v.toFixed(1).padStart(7);
+console.log(`terms painted after the script tag, ${RUNS} runs each (ms):   p50     p90     max`);
+console.log(`  cold (empty cache)                            ${fmt(percentile(cold, 0.5))} ${fmt(percentile(cold, 0.9))} ${fmt(Math.max(...cold))}`);
+console.log(`  warm (reload, HTTP cache)                     ${fmt(percentile(warm, 0.5))} ${fmt(percentile(warm, 0.9))} ${fmt(Math.max(...warm))}`);
+console.log(`  vs 150 ms target (cold p50)                   ${(percentile(cold, 0.5) / 150).toFixed(2)}×`);
+console.log(`  largest cumulative layout shift seen          ${shift.toFixed(4)}`);

@@ -1,0 +1,116 @@
+// The widget on a merchant page of another origin under CONTRACT §1's strict CSP, two widgets
+// on one page (the tag and `Paylater.mount`), the JS API, and the approval form's isolation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchBrowser, waitFor } from './support/browser.mjs';
+import { SHOPPER_UA, recordPage, events, waitForState } from './support/widget.mjs';
+
+const EDGE_URL = process.env.EDGE_URL;
+const ARTIFACTS = process.env.ARTIFACTS_DIR ?? mkdtempSync(join(tmpdir(), 'paylater-artifacts-'));
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const SHOP_JS = `
+document.addEventListener('paylater:loaded', function () {
+  window.second = Paylater.mount('#second', { key: 'pk_test_demo', amount: 50000, currency: 'EUR', locale: 'de-DE', theme: 'dark' });
+});`;
+
+function shopPage(edge) {
+  return `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Strict shop</title>
+<link rel="stylesheet" href="/shop.css"></head><body><main><h1>Strict shop</h1>
+<div id="first"></div><div id="second"></div>
+<script async src="${edge}/v1/widget.js" data-key="pk_test_demo" data-amount="12999" data-currency="USD" data-locale="en-US" data-target="#first"></script>
+<script src="/shop.js"></script></main></body></html>`;
+}
+
+let browser;
+let shop;
+let shopUrl;
+before(async () => {
+  assert.ok(EDGE_URL, 'run through `cargo xtask test`, which starts the edge');
+  const csp = `script-src 'self' ${EDGE_URL} 'wasm-unsafe-eval'; connect-src ${EDGE_URL}; style-src 'self' ${EDGE_URL}; frame-src ${EDGE_URL}`;
+  shop = createServer((req, res) => {
+    const [type, body] = req.url === '/shop.js' ? ['text/javascript', SHOP_JS]
+      : req.url === '/shop.css' ? ['text/css', '#first, #second { min-height: 11rem; margin-bottom: 1rem; }']
+        : ['text/html; charset=utf-8', shopPage(EDGE_URL)];
+    res.writeHead(200, { 'Content-Type': type, 'Content-Security-Policy': csp });
+    res.end(body);
+  });
+  await new Promise((resolve) => shop.listen(0, '127.0.0.1', resolve));
+  shopUrl = `http://127.0.0.1:${shop.address().port}/`;
+  browser = await launchBrowser({ userAgent: SHOPPER_UA, timezoneId: 'Europe/Stockholm' });
+});
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (shop ? shop.close(resolve) : resolve()));
+});
+
+test('strict CSP on another origin: two widgets, no console errors, no CSP violations', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.goto(shopUrl);
+  await waitForState(page, 'ready', '#first');
+  await waitForState(page, 'ready', '#second');
+  assert.equal(await page.locator('#first [data-testid=summary]').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');
+  assert.equal(await page.locator('#second [data-testid=summary]').textContent(),
+    '4 Raten à 125,00\u00a0€ alle 2 Wochen · eff. Jahreszins 0\u00a0% · Gesamtbetrag 500,00\u00a0€');
+  assert.equal(await page.locator('#second [data-testid=card]').evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(22, 25, 29)', 'theme dark');
+  const ready = (await events(page)).filter((e) => e.name === 'ready');
+  assert.deepEqual(ready.map((e) => e.target).sort(), ['first', 'second']);
+
+  // The JS API: update re-renders one widget only; destroy removes it.
+  await page.evaluate(() => window.second.update({ amount: 60000 }));
+  await waitFor(() => page.locator('#second [data-testid=summary]').textContent(), (t) => t?.includes('150,00'));
+  assert.equal(await page.locator('#first [data-testid=summary]').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');
+  await page.evaluate(() => window.second.destroy());
+  assert.equal(await page.locator('#second').evaluate((el) => el.shadowRoot.childElementCount), 0);
+  await page.screenshot({ path: join(ARTIFACTS, 'strict-csp-two-widgets.png') });
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the approval form is the edge origin\'s: the shop cannot read it, and still gets the decision', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.goto(shopUrl);
+  await waitForState(page, 'ready', '#first');
+  await page.locator('#first [data-testid=learn-more]').click();
+  await page.locator('#first [data-testid=continue]').click();
+  const form = page.frameLocator('#first [data-testid=checkout-frame]');
+  await form.locator('#email').waitFor();
+  const frame = page.frames().find((f) => f.url().includes('/v1/checkout'));
+  assert.equal(new URL(frame.url()).origin, new URL(EDGE_URL).origin);
+  assert.equal(await page.locator('#first [data-testid=checkout-frame]').evaluate((f) => f.contentDocument), null,
+    'a cross-origin frame: the merchant page cannot read the form');
+  await page.waitForTimeout(3_100);
+  await form.locator('#email').fill('teen@example.com');
+  await form.locator('#date-of-birth').fill('2012-03-04');
+  await form.locator('#country').selectOption('SE');
+  await form.locator('#consent').check();
+  await form.locator('#submit').click();
+  await waitForState(page, 'declined', '#first', 20_000);
+  const declined = (await events(page)).filter((e) => e.name === 'declined');
+  assert.deepEqual(declined.map((e) => [e.target, e.detail.reasons.map((r) => r.code)]), [['first', ['under_age']]]);
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('bad attributes: error state and a console message, never an exception into the page', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.route(shopUrl, (route) => route.fulfill({
+    contentType: 'text/html',
+    body: shopPage(EDGE_URL).replace('data-currency="USD"', 'data-currency="EURO"').replace('<script src="/shop.js"></script>', ''),
+  }));
+  await page.goto(shopUrl);
+  await waitForState(page, 'error', '#first');
+  assert.deepEqual((await events(page)).map((e) => [e.name, e.detail.code]), [['error', 'invalid_currency']]);
+  assert.equal(problems.length, 1);
+  assert.match(problems[0], /^paylater:error invalid_currency: data-currency/);
+  await page.close();
+});

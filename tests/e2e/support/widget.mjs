@@ -1,0 +1,78 @@
+// Page helpers for the widget specs: the widget lives in an open shadow root, which Playwright's
+// CSS locators pierce; these read what the shopper sees and what the merchant page receives.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { waitFor } from './browser.mjs';
+
+const require = createRequire(import.meta.url);
+
+/** A desktop Chrome user agent: headless Chromium announces itself, which the scorecard
+ *  rightly treats as an automated session. Specs that play a real shopper use this one. */
+export const SHOPPER_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36';
+
+/** Records every `paylater:*` event that reaches `document`, and console errors and CSP reports. */
+export async function recordPage(page) {
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.addInitScript(() => {
+    window.__paylaterEvents = [];
+    window.__cspViolations = [];
+    window.__layoutShift = 0;
+    for (const name of ['ready', 'plan-selected', 'approved', 'declined', 'review', 'error']) {
+      document.addEventListener(`paylater:${name}`, (e) =>
+        window.__paylaterEvents.push({ name, target: e.target.id, detail: e.detail }));
+    }
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__layoutShift += entry.value;
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  return problems;
+}
+
+export const events = (page) => page.evaluate(() => window.__paylaterEvents);
+export const eventNames = async (page) => (await events(page)).map((e) => e.name);
+
+export async function stateOf(page, selector = '#paylater') {
+  return page.locator(selector).getAttribute('data-paylater-state');
+}
+
+export async function waitForState(page, wanted, selector = '#paylater', timeoutMs = 15_000) {
+  return waitFor(() => stateOf(page, selector), (s) => s === wanted, timeoutMs);
+}
+
+/** Waits until the card's summary reads `text` (the terms follow the attributes). */
+export async function waitForSummary(page, text, root = '#paylater') {
+  return waitFor(() => page.locator(`${root} [data-testid=summary]`).textContent(), (t) => t === text);
+}
+
+/** Formats like the shopper's browser does, to state expectations without a second formatter. */
+export function money(page, locale, currency, minor) {
+  const exponent = currency === 'JPY' ? 0 : 2;
+  return page.evaluate(([l, c, m, e]) =>
+    new Intl.NumberFormat(l, { style: 'currency', currency: c }).format(m / 10 ** e), [locale, currency, minor, exponent]);
+}
+
+/** Today + `days` in the page's time zone, as the widget shows dates. */
+export function dueDate(page, locale, days) {
+  return page.evaluate(([l, d]) => {
+    const now = new Date();
+    const utc = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate() + d);
+    return new Intl.DateTimeFormat(l, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' }).format(new Date(utc));
+  }, [locale, days]);
+}
+
+/** Runs axe-core (WCAG 2.x A and AA rules) over the page, open shadow roots included. */
+export async function axeViolations(page, context = 'document') {
+  const source = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ content: source });
+  return page.evaluate(async (ctx) => {
+    const result = await window.axe.run(ctx === 'document' ? document : document.querySelector(ctx), {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  }, context);
+}
