@@ -106,6 +106,8 @@ test('declined with reasons and the human-review path; a failed session start of
   assert.deepEqual(await page.getByTestId('reason').allTextContents(), [declined[0].detail.reasons[0].message]);
   assert.match(await page.getByTestId('human-review').textContent(), /^You can ask for a person to review this decision: /);
   await shoot(page, 'declined');
+  // The card kept its reserved height with the decision on it: nothing below moved.
+  assert.equal(await page.evaluate(() => window.__layoutShift), 0);
   // The console shows the failed session request (a network error the test caused) and nothing else.
   assert.ok(problems.every((p) => /Failed to load resource|net::ERR_CONNECTION_RESET/.test(p)), problems.join('\n'));
   await page.close();

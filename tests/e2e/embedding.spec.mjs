@@ -26,6 +26,11 @@ function shopPage(edge) {
 <script src="/shop.js"></script></main></body></html>`;
 }
 
+/** The tag with a currency that is no ISO 4217 code, and no other script. */
+function badCurrencyPage(edge) {
+  return shopPage(edge).replace('data-currency="USD"', 'data-currency="EURO"').replace('<script src="/shop.js"></script>', '');
+}
+
 let browser;
 let shop;
 let shopUrl;
@@ -35,7 +40,8 @@ before(async () => {
   shop = createServer((req, res) => {
     const [type, body] = req.url === '/shop.js' ? ['text/javascript', SHOP_JS]
       : req.url === '/shop.css' ? ['text/css', '#first, #second { min-height: 11rem; margin-bottom: 1rem; }']
-        : ['text/html; charset=utf-8', shopPage(EDGE_URL)];
+        : req.url === '/bad-currency' ? ['text/html; charset=utf-8', badCurrencyPage(EDGE_URL)]
+          : ['text/html; charset=utf-8', shopPage(EDGE_URL)];
     res.writeHead(200, { 'Content-Type': type, 'Content-Security-Policy': csp });
     res.end(body);
   });
@@ -61,13 +67,13 @@ test('strict CSP on another origin: two widgets, no console errors, no CSP viola
   const ready = (await events(page)).filter((e) => e.name === 'ready');
   assert.deepEqual(ready.map((e) => e.target).sort(), ['first', 'second']);
 
+  await page.screenshot({ path: join(ARTIFACTS, 'strict-csp-two-widgets.png') });
   // The JS API: update re-renders one widget only; destroy removes it.
   await page.evaluate(() => window.second.update({ amount: 60000 }));
   await waitFor(() => page.locator('#second [data-testid=summary]').textContent(), (t) => t?.includes('150,00'));
   assert.equal(await page.locator('#first [data-testid=summary]').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');
   await page.evaluate(() => window.second.destroy());
   assert.equal(await page.locator('#second').evaluate((el) => el.shadowRoot.childElementCount), 0);
-  await page.screenshot({ path: join(ARTIFACTS, 'strict-csp-two-widgets.png') });
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
   assert.deepEqual(problems, []);
   await page.close();
@@ -103,11 +109,7 @@ test('the approval form is the edge origin\'s: the shop cannot read it, and stil
 test('bad attributes: error state and a console message, never an exception into the page', async () => {
   const page = await browser.newPage();
   const problems = await recordPage(page);
-  await page.route(shopUrl, (route) => route.fulfill({
-    contentType: 'text/html',
-    body: shopPage(EDGE_URL).replace('data-currency="USD"', 'data-currency="EURO"').replace('<script src="/shop.js"></script>', ''),
-  }));
-  await page.goto(shopUrl);
+  await page.goto(`${shopUrl}bad-currency`);
   await waitForState(page, 'error', '#first');
   assert.deepEqual((await events(page)).map((e) => [e.name, e.detail.code]), [['error', 'invalid_currency']]);
   assert.equal(problems.length, 1);

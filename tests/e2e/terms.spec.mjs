@@ -191,13 +191,17 @@ test('accessibility: axe finds nothing on the card or the open dialog; 320 px an
   assert.ok(box.x >= 0 && box.x + box.width <= 320, `dialog fits 320 px: ${JSON.stringify(box)}`);
   await page.screenshot({ path: join(ARTIFACTS, 'dialog-320px.png') });
   await page.keyboard.press('Escape');
-  // 200% zoom at 1280 px is a 640 px CSS viewport with twice the device scale.
-  const zoomed = await browser.newPage({ viewport: { width: 640, height: 450 }, deviceScaleFactor: 2 });
+  // 200% zoom on a 1280×900 window lays out like a 640×450 CSS viewport.
+  const zoomed = await browser.newPage();
+  await zoomed.setViewportSize({ width: 640, height: 450 });
   await zoomed.goto(DEMO_URL);
   await waitForState(zoomed, 'ready');
   await zoomed.getByTestId('learn-more').click();
   await zoomed.getByTestId('continue').scrollIntoViewIfNeeded();
   assert.ok(await zoomed.getByTestId('continue').isVisible());
+  const dialog = await zoomed.getByTestId('dialog').boundingBox();
+  assert.ok(dialog.height <= 450 && dialog.x >= 0 && dialog.x + dialog.width <= 640, `dialog fits 640×450: ${JSON.stringify(dialog)}`);
+  await zoomed.screenshot({ path: join(ARTIFACTS, 'dialog-zoom-200.png') });
   await zoomed.close();
   assert.deepEqual(problems, []);
   await page.close();
@@ -205,7 +209,8 @@ test('accessibility: axe finds nothing on the card or the open dialog; 320 px an
 
 test('screenshots of the terms states in light and dark', async () => {
   for (const scheme of ['light', 'dark']) {
-    const page = await browser.newPage({ colorScheme: scheme });
+    const page = await browser.newPage();
+    await page.emulateMedia({ colorScheme: scheme });
     await recordPage(page);
     await page.goto(DEMO_URL);
     await waitForState(page, 'ready');
