@@ -94,6 +94,7 @@ test('terms and due dates for several amounts, currencies and locales', async ()
       .replaceAll(' %', '\u00a0%');
     await waitForSummary(page, expected);
     await page.getByTestId('learn-more').click();
+    await page.getByTestId('plan-details').waitFor();
     const rows = await page.getByTestId('installment').allTextContents();
     const sep = locale === 'fr-FR' ? ' : ' : ': ';
     assert.deepEqual(rows, [
@@ -109,6 +110,7 @@ test('terms and due dates for several amounts, currencies and locales', async ()
   }
   // $478.99 brings financing: the last case's dialog listed it with APR and a representative example.
   await page.getByTestId('learn-more').click();
+  await page.getByTestId('plan-details').waitFor();
   assert.deepEqual(await page.getByTestId('plan-choice').evaluateAll((els) => els.map((e) => e.dataset.planId)),
     ['pay_in_4', 'pay_in_30', 'financing_6', 'financing_12', 'financing_24']);
   await page.locator('[data-plan-id=financing_24] input').check();
@@ -123,7 +125,8 @@ test('terms and due dates for several amounts, currencies and locales', async ()
 test('a page that changes the amount three times: the terms follow each time, without reloading', async () => {
   const { page, problems } = await openDemo();
   const loads = [];
-  page.on('request', (r) => { if (r.url().includes('.wasm') || r.url().includes('widget.js')) loads.push(r.url()); });
+  // The card's bundle and the loader load once; (the dialog's bundle may arrive on idle).
+  page.on('request', (r) => { if (/paylater_card|\/v1\/widget\.js$/.test(r.url())) loads.push(r.url()); });
   for (const [qty, total, each] of [[2, 22998, 5749], [3, 32997, 8249], [4, 42996, 10749]]) {
     await setCart(page, { jacket: qty });
     await waitForSummary(page, `4 payments of ${await money(page, 'en-US', 'USD', each)} every 2 weeks · 0% APR · Total ${await money(page, 'en-US', 'USD', total)}`);
@@ -152,6 +155,7 @@ test('the dialog by keyboard: opens, traps focus, arrows pick a plan, Escape res
   await page.getByTestId('learn-more').focus();
   await page.keyboard.press('Enter');
   await waitFor(() => page.getByTestId('dialog').evaluate((d) => d.open), (open) => open === true);
+  await page.getByTestId('plan-details').waitFor();
   const focusInDialog = () => page.evaluate(() => {
     const active = document.activeElement;
     if (active === document.body || active === null) return 'none';
@@ -180,6 +184,7 @@ test('accessibility: axe finds nothing on the card or the open dialog; 320 px an
   const { page, problems } = await openDemo();
   assert.deepEqual(await axeViolations(page), []);
   await page.getByTestId('learn-more').click();
+  await page.getByTestId('plan-details').waitFor();
   assert.deepEqual(await axeViolations(page), []);
   await page.keyboard.press('Escape');
   // A 320 px wide phone: nothing overflows sideways, the button is still reachable.
@@ -216,10 +221,54 @@ test('screenshots of the terms states in light and dark', async () => {
     await waitForState(page, 'ready');
     await page.screenshot({ path: join(ARTIFACTS, `ready-${scheme}.png`) });
     await page.getByTestId('learn-more').click();
+    await page.getByTestId('plan-details').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, `dialog-${scheme}.png`) });
     // Dark really is dark: the card's background follows the scheme (theme auto).
     const background = await page.locator('#paylater [data-testid=card]').evaluate((el) => getComputedStyle(el).backgroundColor);
     assert.equal(background, scheme === 'dark' ? 'rgb(22, 25, 29)' : 'rgb(255, 255, 255)');
     await page.close();
   }
+});
+
+test('loading and error states: the card says so, keeps its height, and retries', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let failures = 1;
+  await page.route('**/v1/offers?*', async (route) => {
+    if (failures > 0) {
+      failures -= 1;
+      await held;
+      return route.fulfill({ status: 503, contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'unavailable', message: 'try later', field: null } }) });
+    }
+    return route.continue();
+  });
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'loading');
+  await page.getByTestId('loading').waitFor();
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: join(ARTIFACTS, `loading-${scheme}.png`) });
+  }
+  release();
+  await waitForState(page, 'error');
+  assert.equal(await page.getByTestId('error').textContent(), 'Payment options could not be loaded.');
+  assert.deepEqual((await events(page)).filter((e) => e.name === 'error').map((e) => e.detail), [{ code: 'unavailable', message: 'try later' }]);
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: join(ARTIFACTS, `error-${scheme}.png`) });
+  }
+  await page.getByTestId('retry').click();
+  await waitForState(page, 'ready');
+  assert.equal(await page.getByTestId('summary').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');
+  assert.equal(await page.evaluate(() => window.__layoutShift), 0);
+  // The browser logs the 503 itself, and the widget its error line; nothing else.
+  assert.ok(problems.every((p) => /503|paylater:error unavailable: try later/.test(p)), problems.join('\n'));
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.locator('#paylater-tag').evaluate((tag) => tag.setAttribute('data-amount', '500'));
+  await waitForState(page, 'unavailable');
+  await page.screenshot({ path: join(ARTIFACTS, 'unavailable-dark.png') });
+  await page.close();
 });

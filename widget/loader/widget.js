@@ -1,7 +1,8 @@
 /* Paylater loader: the one script a merchant adds (CONTRACT §1). It stays tiny and dumb: read
-   the tag, make a shadow root that reserves the widget's height at once, load the wasm bundle
-   once for every widget on the page, and hand each one to Rust. Nothing here throws into the
-   merchant page. */
+   the tag, make a shadow root that reserves the widget's height at once, load each wasm bundle
+   once for every widget on the page, and hand each widget to Rust. Two bundles: the card
+   (paylater_card, small, painted first) and the dialog (paylater_widget, Leptos), fetched when
+   the page is idle or the shopper opens the plans. Nothing here throws into the merchant page. */
 (function () {
   'use strict';
   // Only valid during this first synchronous run, `async` included.
@@ -9,25 +10,26 @@
   var here = script && script.src ? script.src : location.href;
   var assets = new URL('widget/', here);
   var defaultEdge = new URL(here).origin;
-  var loading = null;
+  var modules = {};
   // Every live widget, by target element. Holding them here is what keeps each wasm handle
   // reachable: a dropped handle is freed by the GC and its view unmounted with it.
   var mounted = new Map();
 
-  function load() {
-    if (!loading) {
-      loading = import(new URL('paylater_widget.js', assets).href)
+  // One load per bundle for the whole page; a failed load may be tried again.
+  function load(name) {
+    if (!modules[name]) {
+      modules[name] = import(new URL(name + '.js', assets).href)
         .then(function (glue) {
-          return glue.default({ module_or_path: new URL('paylater_widget_bg.wasm', assets) }).then(function () {
+          return glue.default({ module_or_path: new URL(name + '_bg.wasm', assets) }).then(function () {
             return glue;
           });
         })
         .catch(function (error) {
-          loading = null; // a later mount may try again
+          modules[name] = null;
           throw error;
         });
     }
-    return loading;
+    return modules[name];
   }
 
   function fail(target, code, message) {
@@ -52,9 +54,11 @@
     link.rel = 'stylesheet';
     link.href = new URL('widget.css', assets).href;
     root.appendChild(link);
-    var container = document.createElement('div');
-    root.appendChild(container);
-    return container;
+    var card = document.createElement('div');
+    var dialog = document.createElement('div');
+    root.appendChild(card);
+    root.appendChild(dialog);
+    return { card: card, dialog: dialog };
   }
 
   var OPTION_NAMES = ['key', 'amount', 'currency', 'locale', 'theme', 'edge'];
@@ -66,22 +70,45 @@
   // `watched`: elements whose `data-*` changes update the widget (the tag and its target).
   function mountWatching(target, options, watched) {
     var element = typeof target === 'string' ? safeQuery(target) : target;
-    var handle = null;
+    var card = null;
+    var dialog = null;
     var destroyed = false;
     var current = {};
+    var containers = null;
     var api = {
       update: function (changes) {
-        for (var name in changes || {}) if (OPTION_NAMES.indexOf(name) >= 0) current[name] = changes[name];
-        if (handle) handle.update(withDefaults(current));
+        var changed = false;
+        for (var name in changes || {}) {
+          if (OPTION_NAMES.indexOf(name) >= 0 && current[name] !== changes[name]) {
+            current[name] = changes[name];
+            changed = true;
+          }
+        }
+        // A page that writes back the same values changes nothing on screen.
+        if (!changed) return;
+        if (card) card.update(withDefaults(current));
+        if (dialog) dialog.update(withDefaults(current));
       },
       destroy: function () {
         destroyed = true;
         if (api.observer) { api.observer.disconnect(); api.observer = null; }
-        if (handle) { handle.destroy(); handle.free(); handle = null; }
+        [card, dialog].forEach(function (handle) { if (handle) { handle.destroy(); handle.free(); } });
+        card = dialog = null;
         if (element && mounted.get(element) === api) mounted.delete(element);
         if (element && element.shadowRoot) element.shadowRoot.textContent = '';
       }
     };
+    function dialogReady() {
+      return load('paylater_widget').then(function (glue) {
+        if (!destroyed && !dialog) dialog = glue.mount_dialog(element, containers.dialog, withDefaults(current));
+        return dialog;
+      });
+    }
+    function open() {
+      dialogReady().then(function (handle) { if (handle) handle.open(); }, function (error) {
+        fail(element, 'load_failed', 'the plans could not load: ' + (error && error.message));
+      });
+    }
     if (!element) {
       fail(null, 'invalid_target', 'no element matches ' + String(target));
       return api;
@@ -89,11 +116,16 @@
     if (mounted.has(element)) mounted.get(element).destroy();
     mounted.set(element, api);
     element.setAttribute('data-paylater-state', 'loading');
-    var container = shadowFor(element);
+    containers = shadowFor(element);
     api.update(options);
     watch(watched, api);
-    load().then(function (glue) {
-      if (!destroyed) handle = glue.mount(element, container, withDefaults(current));
+    load('paylater_card').then(function (glue) {
+      if (destroyed) return;
+      var opts = withDefaults(current);
+      opts.onOpen = open;
+      card = glue.mount_card(element, containers.card, opts);
+      // The dialog's bundle is fetched once the page is idle, so opening it is quick.
+      (window.requestIdleCallback || setTimeout)(function () { dialogReady().catch(function () {}); });
     }, function (error) {
       fail(element, 'load_failed', 'the widget could not load: ' + (error && error.message));
     });

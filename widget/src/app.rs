@@ -2,87 +2,31 @@
 //! page never shifts), and a modal dialog with every plan's full terms, the approval form framed
 //! from the edge, and the decision.
 
-use leptos::html::{Button, Dialog};
+use leptos::html::Dialog;
 use leptos::prelude::*;
 use paylater_shared::approval::ApprovalAnswer;
 use paylater_shared::catalog::{Locale, MessageId};
 use paylater_shared::decision::Outcome;
-use paylater_shared::merchant::PublicMerchantConfig;
-use paylater_shared::{OffersResponse, WidgetOptions, WidgetOptionsError};
+use paylater_shared::{WidgetOptions, WidgetOptionsError};
 use send_wrapper::SendWrapper;
 use web_sys::AbortController;
 
 use crate::checkout::{CheckoutFrame, DecisionView, FrameMessage};
-use crate::copy::{offer_summary, plan_name, text, unavailable};
-use crate::edge_api::{EdgeApi, EdgeApiError};
-use crate::format;
-use crate::host::{Host, WidgetState};
 use crate::terms::PlanPicker;
+use paylater_card::copy::{outcome_line, outcome_title, plan_name, text};
+use paylater_card::edge_api::EdgeApi;
+use paylater_card::format;
+use paylater_card::host::{Host, WidgetState};
+use paylater_card::terms::Terms;
 
-/// Everything a mounted widget was given. `options` changes when the merchant page changes the
-/// tag's attributes or calls `update`.
+/// Everything a mounted dialog was given. `options` changes when the merchant page changes the
+/// tag's attributes or calls `update`; `open_requests` counts the card's requests to open.
 #[derive(Clone)]
 pub struct WidgetContext {
     pub options: ArcRwSignal<Result<WidgetOptions, WidgetOptionsError>>,
     pub api: EdgeApi,
     pub host: Host,
-}
-
-/// What the terms look like right now.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Terms {
-    Loading,
-    /// The merchant's attributes are wrong (already reported to the page by `entry`).
-    Invalid,
-    Failed(EdgeApiError),
-    /// No plan covers the amount: the polite reason.
-    Unavailable(String),
-    Ready {
-        options: WidgetOptions,
-        config: PublicMerchantConfig,
-        offers: OffersResponse,
-    },
-}
-
-impl Terms {
-    /// Combines the two answers the widget needs; either failing fails the terms.
-    pub fn from_parts(
-        options: Result<WidgetOptions, WidgetOptionsError>,
-        config: Option<Result<PublicMerchantConfig, EdgeApiError>>,
-        offers: Option<Result<OffersResponse, EdgeApiError>>,
-    ) -> Self {
-        let Ok(options) = options else {
-            return Self::Invalid;
-        };
-        match (config, offers) {
-            (Some(Err(error)), _) | (_, Some(Err(error))) => Self::Failed(error),
-            (Some(Ok(config)), Some(Ok(offers))) => {
-                // A stale answer for an older amount is not this amount's terms.
-                if offers.amount != options.amount || offers.currency != options.currency {
-                    Self::Loading
-                } else if offers.plans.is_empty() {
-                    Self::Unavailable(unavailable(&config, &options))
-                } else {
-                    Self::Ready {
-                        options,
-                        config,
-                        offers,
-                    }
-                }
-            }
-            _ => Self::Loading,
-        }
-    }
-
-    /// The `data-paylater-state` these terms give, before any decision.
-    pub fn state(&self) -> WidgetState {
-        match self {
-            Self::Loading => WidgetState::Loading,
-            Self::Invalid | Self::Failed(_) => WidgetState::Error,
-            Self::Unavailable(_) => WidgetState::Unavailable,
-            Self::Ready { .. } => WidgetState::Ready,
-        }
-    }
+    pub open_requests: ArcRwSignal<u32>,
 }
 
 /// Where the dialog is in the flow.
@@ -124,21 +68,6 @@ pub fn decision_state(outcome: Outcome) -> (WidgetState, &'static str) {
     }
 }
 
-/// The `paylater:ready` detail (CONTRACT §2).
-pub fn ready_detail(offers: &OffersResponse) -> serde_json::Value {
-    let plans: Vec<_> = offers
-        .plans
-        .iter()
-        .map(|o| {
-            serde_json::json!({
-                "id": o.id, "kind": o.kind, "installments": o.installments,
-                "installment_amount": o.installment_amount, "total": o.total, "apr_bps": o.apr_bps,
-            })
-        })
-        .collect();
-    serde_json::json!({ "plans": plans })
-}
-
 /// The detail of `paylater:approved`, `paylater:declined` or `paylater:review` (CONTRACT §2).
 pub fn decision_detail(answer: &ApprovalAnswer, options: &WidgetOptions) -> serde_json::Value {
     match answer.decision {
@@ -172,74 +101,55 @@ pub fn App(
         }
     });
 
-    let WidgetContext { options, api, host } = context;
+    let WidgetContext {
+        options,
+        api,
+        host,
+        open_requests,
+    } = context;
     let options = RwSignal::from(options);
-    let key = Memo::new(move |_| options.with(|o| o.as_ref().ok().map(|o| o.key.clone())));
+    let open_requests = RwSignal::from(open_requests);
     let valid = Memo::new(move |_| options.get().ok());
-    let config = LocalResource::new({
-        let (api, signal) = (api.clone(), abort_signal.clone());
-        move || {
-            let (api, key, signal) = (api.clone(), key.get(), signal.clone());
-            async move {
-                let key = key?;
-                Some(api.merchant_config(&key, signal.as_ref()).await)
-            }
-        }
-    });
-    let offers = LocalResource::new({
+    let answers = LocalResource::new({
         let (api, signal) = (api.clone(), abort_signal.clone());
         move || {
             let (api, wanted, signal) = (api.clone(), valid.get(), signal.clone());
             async move {
                 let options = wanted?;
-                Some(api.offers(&options, format::local_today(), signal.as_ref()).await)
+                Some(api.terms(&options, format::local_today(), signal.as_ref()).await)
             }
         }
     });
-    let terms = Memo::new(move |_| Terms::from_parts(options.get(), config.get().flatten(), offers.get().flatten()));
-    let retry = move || {
-        config.refetch();
-        offers.refetch();
-    };
+    let terms = Memo::new(move |_| {
+        let (config, offers) = match answers.get().flatten() {
+            Some((config, offers)) => (Some(config), Some(offers)),
+            None => (None, None),
+        };
+        Terms::from_parts(options.get(), config, offers)
+    });
 
     let step = RwSignal::new(Step::Closed);
     let selected = RwSignal::new(None::<String>);
-    let outcome = RwSignal::new(None::<ApprovalAnswer>);
     let announcement = RwSignal::new(String::new());
 
-    // A new amount, currency or locale is a new checkout: the old decision and choice go.
+    // A new amount, currency or locale is a new checkout: the dialog closes.
     Effect::new(move |previous: Option<Option<WidgetOptions>>| {
         let current = valid.get();
         if previous.is_some_and(|p| p != current) {
-            outcome.set(None);
             step.set(Step::Closed);
         }
         current
     });
-    // The merchant element's state attribute and events follow the terms and the decision.
-    Effect::new({
-        let host = host.clone();
-        move |_| {
-            let terms = terms.get();
-            if let Some(answer) = outcome.get() {
-                host.set_state(decision_state(answer.decision).0);
-                return;
-            }
-            match &terms {
-                Terms::Failed(error) => host.report_error(error.code(), &error.to_string()),
-                // `entry` reported bad options already.
-                Terms::Invalid => {}
-                Terms::Ready { offers, .. } => {
-                    host.set_state(WidgetState::Ready);
-                    host.dispatch("ready", &ready_detail(offers));
-                }
-                other => host.set_state(other.state()),
-            }
+    // The card asked for the plans (the loader calls `open`).
+    Effect::new(move |previous: Option<u32>| {
+        let requests = open_requests.get();
+        if previous != Some(requests) && requests > 0 {
+            step.set(Step::Choosing);
         }
+        requests
     });
 
     let dialog = NodeRef::<Dialog>::new();
-    let opener = NodeRef::<Button>::new();
     Effect::new(move |_| {
         let open = step.with(|s| *s != Step::Closed);
         let Some(dialog) = dialog.get() else { return };
@@ -250,11 +160,12 @@ pub fn App(
             dialog.close();
         }
     });
-    let on_close = move |_| {
-        step.set(Step::Closed);
-        // Focus goes back to the control that opened the dialog.
-        if let Some(button) = opener.get_untracked() {
-            let _ = button.focus();
+    let on_close = {
+        let host = host.clone();
+        move |_| {
+            step.set(Step::Closed);
+            // Focus goes back to the card's button that opened the dialog.
+            host.focus("learn-more");
         }
     };
 
@@ -264,84 +175,29 @@ pub fn App(
     };
     let locale = move || Locale::resolve(&valid.with(|o| o.as_ref().map(|o| o.locale.clone()).unwrap_or_default()));
 
-    let card = move || {
-        let locale = locale();
-        match terms.get() {
-            Terms::Loading => view! {
-                <p class="pl-headline pl-muted" data-testid="loading">{text(locale, MessageId::Loading, &[])}</p>
-            }
-            .into_any(),
-            Terms::Invalid => view! {
-                <p class="pl-headline" data-testid="error">{text(locale, MessageId::ServiceUnavailable, &[])}</p>
-            }
-            .into_any(),
-            Terms::Failed(_) => view! {
-                <p class="pl-headline" data-testid="error">{text(locale, MessageId::OffersUnavailable, &[])}</p>
-                <div class="pl-actions">
-                    <button class="pl-button" type="button" data-testid="retry" on:click=move |_| retry()>
-                        {text(locale, MessageId::TryAgain, &[])}
-                    </button>
-                </div>
-            }
-            .into_any(),
-            Terms::Unavailable(message) => view! {
-                <p class="pl-headline" data-testid="unavailable">{message}</p>
-            }
-            .into_any(),
-            Terms::Ready {
-                options,
-                config,
-                offers,
-            } => {
-                let headline = text(locale, MessageId::Headline, &[("merchant", &config.display_name)]);
-                let status = match outcome.get() {
-                    Some(answer) => outcome_line(&answer, &options),
-                    None => {
-                        let best = &offers.plans[0];
-                        let others: Vec<String> = offers.plans[1..].iter().map(|o| plan_name(o, locale)).collect();
-                        let others = if others.is_empty() {
-                            String::new()
-                        } else {
-                            text(locale, MessageId::OtherPlans, &[("plans", &others.join(" · "))])
-                        };
-                        (offer_summary(best, offers.currency, &options.locale), others)
-                    }
-                };
-                view! {
-                    <p class="pl-headline" data-testid="headline">{headline}</p>
-                    <p class="pl-summary" data-testid="summary">{status.0}</p>
-                    <p class="pl-muted pl-others" data-testid="other-plans">{status.1}</p>
-                    <div class="pl-actions">
-                        <button
-                            class="pl-button"
-                            type="button"
-                            data-testid="learn-more"
-                            aria-haspopup="dialog"
-                            node_ref=opener
-                            on:click=move |_| step.set(Step::Choosing)
-                        >
-                            {text(locale, MessageId::LearnMore, &[])}
-                        </button>
-                    </div>
-                }
-                .into_any()
-            }
-        }
-    };
-
     let submitting = RwSignal::new(false);
     let page = Memo::new(move |_| step.with(Step::page));
     let busy = Signal::derive(move || step.with(|s| *s == Step::StartingSession));
     let failed = Signal::derive(move || step.with(|s| *s == Step::Failed));
     let dialog_body = move || {
         let locale = locale();
-        let Terms::Ready {
-            options,
-            config,
-            offers,
-        } = terms.get()
-        else {
-            return ().into_any();
+        let (options, config, offers) = match terms.get() {
+            Terms::Ready {
+                options,
+                config,
+                offers,
+            } => (options, config, offers),
+            // Opened right after the page changed the amount: the new terms are on their way.
+            other if page.get() != 0 => {
+                let message = if other == Terms::Loading {
+                    MessageId::Loading
+                } else {
+                    MessageId::OffersUnavailable
+                };
+                return view! { <p class="pl-muted" data-testid="dialog-status">{text(locale, message, &[])}</p> }
+                    .into_any();
+            }
+            _ => return ().into_any(),
         };
         let (title, body) = match (page.get(), step.get_untracked()) {
             (1, _) => {
@@ -382,7 +238,6 @@ pub fn App(
                             host.set_state(state);
                             host.dispatch(event, &decision_detail(&answer, &options));
                             announcement.set(outcome_line(&answer, &options).0);
-                            outcome.set(Some(answer.clone()));
                             step.set(Step::Decided(answer));
                         }
                         FrameMessage::Cancel => step.set(Step::Closed),
@@ -432,44 +287,12 @@ pub fn App(
 
     view! {
         <div class=theme_class>
-            <section class="pl-card" data-testid="card" aria-live="polite">{card}</section>
             <dialog class="pl-dialog" data-testid="dialog" aria-labelledby="pl-dialog-title" node_ref=dialog on:close=on_close>
                 {dialog_body}
                 <p class="pl-sr-only" role="status" data-testid="announcer">{move || announcement.get()}</p>
             </dialog>
         </div>
     }
-}
-
-/// The decision's title: approved, declined or in review.
-pub fn outcome_title(outcome: Outcome, locale: Locale) -> String {
-    let message = match outcome {
-        Outcome::Approved => MessageId::ApprovedTitle,
-        Outcome::Declined => MessageId::DeclinedTitle,
-        Outcome::Review => MessageId::ReviewTitle,
-    };
-    text(locale, message, &[])
-}
-
-/// The card's two lines after a decision: its title, and the first payment when approved.
-pub fn outcome_line(answer: &ApprovalAnswer, options: &WidgetOptions) -> (String, String) {
-    let locale = Locale::resolve(&options.locale);
-    let title = outcome_title(answer.decision, locale);
-    let detail = match (answer.decision, answer.schedule.first()) {
-        (Outcome::Approved, Some(first)) => text(
-            locale,
-            MessageId::ApprovedFirstPayment,
-            &[
-                (
-                    "amount",
-                    &format::money(first.amount, options.currency, &options.locale),
-                ),
-                ("date", &format::date(first.due_date, &options.locale)),
-            ],
-        ),
-        _ => answer.reasons.first().map(|r| r.message.clone()).unwrap_or_default(),
-    };
-    (title, detail)
 }
 
 /// Makes a session bound to this page, amount and currency, then opens the form for it.

@@ -10,8 +10,7 @@ use paylater_shared::decision::Outcome;
 use send_wrapper::SendWrapper;
 use web_sys::MessageEvent;
 
-use crate::app::outcome_line;
-use crate::copy::installment_row;
+use paylater_card::copy::{installment_row, outcome_line};
 
 /// What the checkout page tells the widget.
 #[derive(Debug, Clone, PartialEq)]

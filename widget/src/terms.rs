@@ -8,8 +8,8 @@ use paylater_shared::disclosure::Disclosure;
 use paylater_shared::merchant::PublicMerchantConfig;
 use paylater_shared::{Offer, OffersResponse, WidgetOptions};
 
-use crate::copy::{disclosure_lines, installment_row, offer_summary, plan_name, text};
-use crate::host::Host;
+use paylater_card::copy::{disclosure_lines, installment_row, offer_summary, plan_name, text};
+use paylater_card::host::Host;
 
 /// Every plan to choose from, the chosen one's full terms, and the button that goes on to the
 /// approval form.

@@ -9,11 +9,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use paylater_card::terms::Terms;
 use paylater_shared::approval::{ApprovalAnswer, ReasonText};
 use paylater_shared::decision::Outcome;
 use paylater_shared::merchant::PublicMerchantConfig;
 use paylater_shared::{CivilDate, Currency, MerchantConfig, MinorUnits, OffersResponse, Theme, WidgetOptions};
-use paylater_widget::app::{Terms, decision_detail, decision_state};
+use paylater_widget::app::{decision_detail, decision_state};
 use paylater_widget::checkout::{DecisionView, FrameMessage, Incoming, classify};
 use paylater_widget::edge_api::EdgeApiError;
 use paylater_widget::host::{Host, WidgetState};

@@ -54,7 +54,7 @@ fn kb(bytes: usize) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
-const FIRST_PAINT: &str = "widget first paint, all four";
+const FIRST_PAINT: &str = "widget first paint (those four)";
 const EDGE_BUNDLE: &str = "edge bundle (JS + wasm)";
 
 /// The widget in Chromium: time from the script tag to the terms painted, against a real edge.
@@ -125,17 +125,20 @@ fn sizes_report() -> Result<(), String> {
     let root = paths::workspace_root();
     let widget = root.join("edge/assets/v1");
     let loader = widget.join("widget.js");
-    let glue = widget.join("widget/paylater_widget.js");
-    let wasm = widget.join("widget/paylater_widget_bg.wasm");
+    let glue = widget.join("widget/paylater_card.js");
+    let wasm = widget.join("widget/paylater_card_bg.wasm");
     let css = widget.join("widget/widget.css");
+    let dialog_glue = widget.join("widget/paylater_widget.js");
+    let dialog_wasm = widget.join("widget/paylater_widget_bg.wasm");
     let edge_js = root.join("edge/build/index.js");
     let edge_wasm = root.join("edge/build/index_bg.wasm");
-    let rows: [(&str, Vec<&Path>); 7] = [
+    let rows: [(&str, Vec<&Path>); 8] = [
         ("widget loader (widget.js)", vec![&loader]),
-        ("widget JS glue", vec![&glue]),
-        ("widget wasm", vec![&wasm]),
+        ("card JS glue", vec![&glue]),
+        ("card wasm", vec![&wasm]),
         ("widget css", vec![&css]),
         (FIRST_PAINT, vec![&loader, &glue, &wasm, &css]),
+        ("dialog (on idle / Learn more)", vec![&dialog_glue, &dialog_wasm]),
         ("edge worker JS", vec![&edge_js]),
         (EDGE_BUNDLE, vec![&edge_js, &edge_wasm]),
     ];

@@ -12,44 +12,44 @@ use crate::tools::Tools;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// Builds `edge/assets/v1/widget.js` (the loader) and `edge/assets/v1/widget/*` (glue, wasm, css).
+/// The widget's two wasm bundles: the card painted first, and the dialog loaded on demand.
+const WIDGET_BUNDLES: [(&str, &str); 2] = [
+    ("paylater-widget-card", "paylater_card"),
+    ("paylater-widget", "paylater_widget"),
+];
+
+/// Builds `edge/assets/v1/widget.js` (the loader) and `edge/assets/v1/widget/*` (each bundle's
+/// glue and wasm, and the css).
 pub fn widget(tools: &Tools) -> Result<(), String> {
     let root = paths::workspace_root();
-    cmd::run(offline(Command::new("cargo").current_dir(&root)).args([
-        "build",
-        "--release",
-        "--target",
-        WASM_TARGET,
-        "-p",
-        "paylater-widget",
-    ]))?;
+    let mut build = Command::new("cargo");
+    offline(build.current_dir(&root)).args(["build", "--release", "--target", WASM_TARGET]);
+    for (package, _) in WIDGET_BUNDLES {
+        build.args(["-p", package]);
+    }
+    cmd::run(&mut build)?;
     let target_dir = root.join("target");
     let staging = target_dir.join("widget-bundle");
-    let raw_wasm = target_dir.join(WASM_TARGET).join("release/paylater_widget.wasm");
-    cmd::run(
-        offline(&mut Command::new(&tools.wasm_bindgen))
-            .args([
-                "--target",
-                "web",
-                "--no-typescript",
-                "--out-name",
-                "paylater_widget",
-                "--out-dir",
-            ])
-            .arg(&staging)
-            .arg(&raw_wasm),
-    )?;
     let out = root.join("edge/assets/v1/widget");
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
-    cmd::run(
-        offline(&mut Command::new(&tools.wasm_opt))
-            .arg("-Oz")
-            .args(WASM_FEATURES)
-            .arg(staging.join("paylater_widget_bg.wasm"))
-            .arg("-o")
-            .arg(out.join("paylater_widget_bg.wasm")),
-    )?;
-    copy(&staging.join("paylater_widget.js"), &out.join("paylater_widget.js"))?;
+    for (_, name) in WIDGET_BUNDLES {
+        let raw_wasm = target_dir.join(WASM_TARGET).join(format!("release/{name}.wasm"));
+        cmd::run(
+            offline(&mut Command::new(&tools.wasm_bindgen))
+                .args(["--target", "web", "--no-typescript", "--out-name", name, "--out-dir"])
+                .arg(&staging)
+                .arg(&raw_wasm),
+        )?;
+        cmd::run(
+            offline(&mut Command::new(&tools.wasm_opt))
+                .arg("-Oz")
+                .args(WASM_FEATURES)
+                .arg(staging.join(format!("{name}_bg.wasm")))
+                .arg("-o")
+                .arg(out.join(format!("{name}_bg.wasm"))),
+        )?;
+        copy(&staging.join(format!("{name}.js")), &out.join(format!("{name}.js")))?;
+    }
     copy(&root.join("widget/style/widget.css"), &out.join("widget.css"))?;
     copy(
         &root.join("widget/loader/widget.js"),

@@ -26,7 +26,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   bootstrap      install every pinned tool that is missing (apt, npm, cargo); idempotent
   build          build the widget bundle and the edge bundle (release, optimized)
-  build-widget   build only the widget bundle into edge/assets/v1/
+  build-widget   build only the widget bundles (card and dialog) into edge/assets/v1/
   build-edge     build only the edge worker into edge/build/ (and its checkout assets)
   demo           build, start the edge on 127.0.0.1:8787 and the demo page on 127.0.0.1:8080
   test           run every check and test (what CI runs)

@@ -45,6 +45,8 @@ pub fn run() -> Result<(), String> {
             "--workspace",
             "--exclude",
             "paylater-widget",
+            "--exclude",
+            "paylater-widget-card",
             "--all-targets",
             "--",
             "-D",
@@ -60,6 +62,8 @@ pub fn run() -> Result<(), String> {
                 .args(["-p", "paylater-shared", "--lib", "--", "-D", "warnings"]),
         )?;
         cmd::run(cargo().args(wasm_clippy).args([
+            "-p",
+            "paylater-widget-card",
             "-p",
             "paylater-widget",
             "-p",
@@ -77,6 +81,8 @@ pub fn run() -> Result<(), String> {
             "--exclude",
             "paylater-widget",
             "--exclude",
+            "paylater-widget-card",
+            "--exclude",
             "paylater-tests",
         ]))
     })?;
@@ -86,7 +92,8 @@ pub fn run() -> Result<(), String> {
         || {
             cmd::run(
                 cargo()
-                    .args(["test", "-p", "paylater-widget", "--target", "wasm32-unknown-unknown"])
+                    .args(["test", "-p", "paylater-widget-card", "-p", "paylater-widget"])
+                    .args(["--target", "wasm32-unknown-unknown"])
                     .env("CHROMEDRIVER", "/usr/bin/chromedriver")
                     .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
             )

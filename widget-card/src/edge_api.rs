@@ -5,8 +5,9 @@ use paylater_shared::merchant::PublicMerchantConfig;
 use paylater_shared::session::{NewSession, SessionCreated};
 use paylater_shared::{ApiErrorBody, CivilDate, OffersResponse, WidgetOptions};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use thiserror::Error;
+
+use crate::js_read::{FromJs, parse};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, RequestCredentials, RequestInit, RequestMode, Response};
@@ -104,31 +105,29 @@ impl EdgeApi {
         post_json(&format!("{}/v1/sessions", self.base), &body, signal).await
     }
 
-    pub async fn merchant_config(
-        &self,
-        key: &str,
-        signal: Option<&AbortSignal>,
-    ) -> Result<PublicMerchantConfig, EdgeApiError> {
-        get_json(&self.merchant_config_url(key), signal).await
-    }
-
-    pub async fn offers(
+    /// Asks for the merchant's public config and this amount's offers at once: both requests
+    /// are on the wire before either answer is awaited.
+    pub async fn terms(
         &self,
         options: &WidgetOptions,
         start: Option<CivilDate>,
         signal: Option<&AbortSignal>,
-    ) -> Result<OffersResponse, EdgeApiError> {
-        get_json(&self.offers_url(options, start), signal).await
+    ) -> (
+        Result<PublicMerchantConfig, EdgeApiError>,
+        Result<OffersResponse, EdgeApiError>,
+    ) {
+        let get = || {
+            let init = RequestInit::new();
+            init.set_method("GET");
+            init
+        };
+        let config = start_fetch(&self.merchant_config_url(&options.key), get(), signal);
+        let offers = start_fetch(&self.offers_url(options, start), get(), signal);
+        (read_json(config).await, read_json(offers).await)
     }
 }
 
-async fn get_json<T: DeserializeOwned>(url: &str, signal: Option<&AbortSignal>) -> Result<T, EdgeApiError> {
-    let init = RequestInit::new();
-    init.set_method("GET");
-    fetch_json(url, init, signal).await
-}
-
-async fn post_json<T: DeserializeOwned>(
+async fn post_json<T: FromJs>(
     url: &str,
     body: &impl Serialize,
     signal: Option<&AbortSignal>,
@@ -138,20 +137,22 @@ async fn post_json<T: DeserializeOwned>(
     let body = serde_json::to_string(body).map_err(|_| EdgeApiError::BadResponse)?;
     init.set_body(&wasm_bindgen::JsValue::from_str(&body));
     // `text/plain` is a CORS-safelisted type: no preflight round trip before the session.
-    fetch_json(url, init, signal).await
+    read_json(start_fetch(url, init, signal)).await
 }
 
-async fn fetch_json<T: DeserializeOwned>(
-    url: &str,
-    init: RequestInit,
-    signal: Option<&AbortSignal>,
-) -> Result<T, EdgeApiError> {
+/// Sends the request now; the answer is read by `read_json`.
+fn start_fetch(url: &str, init: RequestInit, signal: Option<&AbortSignal>) -> Option<JsFuture> {
     init.set_mode(RequestMode::Cors);
     // Publishable keys identify; no cookie of the merchant's or ours ever rides along.
     init.set_credentials(RequestCredentials::Omit);
     init.set_signal(signal);
-    let window = web_sys::window().ok_or(EdgeApiError::Network)?;
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+    let window = web_sys::window()?;
+    Some(JsFuture::from(window.fetch_with_str_and_init(url, &init)))
+}
+
+async fn read_json<T: FromJs>(request: Option<JsFuture>) -> Result<T, EdgeApiError> {
+    let response: Response = request
+        .ok_or(EdgeApiError::Network)?
         .await
         .map_err(|_| EdgeApiError::Network)?
         .dyn_into()
@@ -162,14 +163,14 @@ async fn fetch_json<T: DeserializeOwned>(
         .as_string()
         .ok_or(EdgeApiError::BadResponse)?;
     if response.ok() {
-        return serde_json::from_str(&text).map_err(|_| EdgeApiError::BadResponse);
+        return parse(&text).ok_or(EdgeApiError::BadResponse);
     }
-    match serde_json::from_str::<ApiErrorBody>(&text) {
-        Ok(body) => Err(EdgeApiError::Refused {
+    match parse::<ApiErrorBody>(&text) {
+        Some(body) => Err(EdgeApiError::Refused {
             status: response.status(),
             code: body.error.code,
             message: body.error.message,
         }),
-        Err(_) => Err(EdgeApiError::BadResponse),
+        None => Err(EdgeApiError::BadResponse),
     }
 }

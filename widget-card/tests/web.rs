@@ -1,11 +1,12 @@
-//! Widget components in headless Chromium (wasm-bindgen-test), mounted the way the loader
-//! mounts them: into a container inside an open shadow root on a host element.
+//! The card in headless Chromium (wasm-bindgen-test), mounted the way the loader mounts it:
+//! into a container inside an open shadow root on a host element; and the edge's JSON read
+//! through `JSON.parse`, compared with serde on the same bodies.
 
 #![cfg(target_arch = "wasm32")]
 
+use paylater_card::copy::offer_summary;
+use paylater_card::format;
 use paylater_shared::{CivilDate, Currency, MinorUnits, Offer, PlanTerms};
-use paylater_widget::copy::offer_summary;
-use paylater_widget::format;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, ShadowRootInit, ShadowRootMode};
@@ -46,11 +47,12 @@ fn bad_attributes_show_error_state_and_event_without_throwing() {
     };
     host.add_event_listener_with_callback("paylater:error", listener.as_ref().unchecked_ref())
         .unwrap();
-    let mut handle = paylater_widget::mount(
+    let mut handle = paylater_card::mount_card(
         host.clone(),
         container,
         options(&[("key", "pk_test_demo"), ("amount", "12.99"), ("currency", "USD")]),
-    );
+    )
+    .expect("a card, in the error state");
     assert_eq!(host.get_attribute("data-paylater-state").as_deref(), Some("error"));
     assert_eq!(*seen.borrow(), ["invalid_amount"]);
     // The merchant mends the attribute: the same widget leaves the error state and loads.
@@ -74,7 +76,7 @@ fn bad_attributes_show_error_state_and_event_without_throwing() {
 fn valid_attributes_mount_into_the_shadow_root_in_loading_state() {
     let (host, container) = host_with_shadow_container();
     // Nothing listens on this port: the fetch fails later, after the first render we check.
-    let mut handle = paylater_widget::mount(
+    let mut handle = paylater_card::mount_card(
         host.clone(),
         container.clone(),
         options(&[
@@ -83,7 +85,8 @@ fn valid_attributes_mount_into_the_shadow_root_in_loading_state() {
             ("currency", "USD"),
             ("edge", "http://127.0.0.1:9"),
         ]),
-    );
+    )
+    .expect("a card");
     assert_eq!(host.get_attribute("data-paylater-state").as_deref(), Some("loading"));
     let loading = container
         .query_selector("[data-testid=loading]")
@@ -91,7 +94,7 @@ fn valid_attributes_mount_into_the_shadow_root_in_loading_state() {
         .expect("loading text");
     assert_eq!(loading.text_content().as_deref(), Some("Loading payment options…"));
     handle.destroy();
-    assert_eq!(container.child_element_count(), 0, "destroy unmounts the view");
+    assert_eq!(container.child_element_count(), 0, "destroy removes the card");
 }
 
 #[wasm_bindgen_test]
@@ -157,4 +160,49 @@ fn offer_summary_speaks_each_catalog_locale() {
         offer_summary(&financing, eur, "fr-FR"),
         "6 mensualités de 100,00\u{a0}€ · TAEG 0\u{a0}% · total 600,00\u{a0}€"
     );
+}
+
+#[wasm_bindgen_test]
+fn js_readers_agree_with_serde_on_edge_bodies() {
+    use paylater_card::js_read::parse;
+    use paylater_shared::merchant::PublicMerchantConfig;
+    use paylater_shared::{ApiErrorBody, MerchantConfig, OffersResponse};
+
+    let merchant = MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+    let start = CivilDate::parse("2027-01-31").unwrap();
+    for (amount, code) in [(12_999, "USD"), (100_000, "EUR"), (5_000, "JPY"), (500, "USD")] {
+        let currency = Currency::parse(code).unwrap();
+        let offers = OffersResponse {
+            amount: MinorUnits(amount),
+            currency,
+            plans: merchant.offers(MinorUnits(amount), currency, start).unwrap(),
+        };
+        let json = serde_json::to_string(&offers).unwrap();
+        assert_eq!(parse::<OffersResponse>(&json), Some(offers), "{amount} {code}");
+    }
+    let mut config = PublicMerchantConfig::from(&merchant);
+    config
+        .late_fees
+        .insert(Currency::parse("GBP").unwrap(), MinorUnits(500));
+    let json = serde_json::to_string(&config).unwrap();
+    assert_eq!(parse::<PublicMerchantConfig>(&json), Some(config));
+    let error = r#"{"error":{"code":"invalid_amount","message":"amount must be positive","field":"amount"}}"#;
+    assert_eq!(
+        parse::<ApiErrorBody>(error),
+        Some(serde_json::from_str::<ApiErrorBody>(error).unwrap())
+    );
+    // What serde refuses, the readers refuse.
+    for bad in [
+        r#"{"amount":-1,"currency":"USD","plans":[]}"#,
+        r#"{"amount":1.5,"currency":"USD","plans":[]}"#,
+        r#"{"amount":100,"currency":"usd!","plans":[]}"#,
+        r#"{"amount":100,"currency":"USD","plans":{}}"#,
+        r#"{"amount":100,"currency":"USD","plans":[{"id":"x","kind":"weekly"}]}"#,
+        r#"[1,2]"#,
+        "null",
+        "not json",
+    ] {
+        assert_eq!(parse::<OffersResponse>(bad), None, "{bad}");
+        assert!(serde_json::from_str::<OffersResponse>(bad).is_err(), "serde took {bad}");
+    }
 }

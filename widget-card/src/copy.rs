@@ -1,11 +1,13 @@
 //! What the widget says: catalog messages filled with figures formatted for the shopper's
 //! locale. Kept apart from the components so every view words a plan the same way.
 
+use paylater_shared::approval::ApprovalAnswer;
 use paylater_shared::catalog::{Locale, MessageId, render, template};
+use paylater_shared::decision::Outcome;
 use paylater_shared::disclosure::Disclosure;
 use paylater_shared::merchant::{Availability, PublicMerchantConfig};
 use paylater_shared::plan::PlanKind;
-use paylater_shared::{Currency, Offer, WidgetOptions};
+use paylater_shared::{Currency, Installment, Offer, WidgetOptions};
 
 use crate::format;
 
@@ -153,4 +155,47 @@ pub fn disclosure_lines(disclosure: &Disclosure, currency: Currency, locale: &st
         lines.push(("borrowing-warning", text(catalog, MessageId::BorrowingWarning, &[])));
     }
     lines
+}
+
+/// The decision's title: approved, declined or in review.
+pub fn outcome_title(outcome: Outcome, locale: Locale) -> String {
+    let message = match outcome {
+        Outcome::Approved => MessageId::ApprovedTitle,
+        Outcome::Declined => MessageId::DeclinedTitle,
+        Outcome::Review => MessageId::ReviewTitle,
+    };
+    text(locale, message, &[])
+}
+
+/// The card's two lines after a decision: its title, and the first payment when approved.
+pub fn outcome_line(answer: &ApprovalAnswer, options: &WidgetOptions) -> (String, String) {
+    let reason = answer.reasons.first().map(|r| r.message.as_str());
+    decision_lines(answer.decision, answer.schedule.first(), reason, options)
+}
+
+/// The same lines from what a decision's DOM event carries: the first installment of an
+/// approval, the first reason otherwise.
+pub fn decision_lines(
+    outcome: Outcome,
+    first: Option<&Installment>,
+    reason: Option<&str>,
+    options: &WidgetOptions,
+) -> (String, String) {
+    let locale = Locale::resolve(&options.locale);
+    let title = outcome_title(outcome, locale);
+    let detail = match (outcome, first) {
+        (Outcome::Approved, Some(first)) => text(
+            locale,
+            MessageId::ApprovedFirstPayment,
+            &[
+                (
+                    "amount",
+                    &format::money(first.amount, options.currency, &options.locale),
+                ),
+                ("date", &format::date(first.due_date, &options.locale)),
+            ],
+        ),
+        _ => reason.unwrap_or_default().to_owned(),
+    };
+    (title, detail)
 }
