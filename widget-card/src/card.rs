@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, CustomEvent, Document, Element, Event, HtmlElement};
 
 use crate::copy::{decision_lines, offer_summary, plan_name, text};
-use crate::edge_api::EdgeApi;
+use crate::edge_api::{EdgeApi, Prefetched};
 use crate::format;
 use crate::host::{Host, WidgetState};
 use crate::js_read::{DecisionDetail, FromJs};
@@ -42,6 +42,8 @@ struct Card {
     aborter: Option<AbortController>,
     /// The loader's callback that opens the dialog.
     on_open: Option<js_sys::Function>,
+    /// The loader's early requests, for the first load only.
+    prefetched: Option<Prefetched>,
 }
 
 impl Card {
@@ -151,7 +153,7 @@ fn report(host: &Host, terms: &Terms) {
 
 /// Fetches this options' terms and redraws; an older load still in flight is aborted.
 fn load(card: &Rc<RefCell<Card>>) {
-    let (api, options, generation, signal) = {
+    let (api, options, generation, signal, prefetched) = {
         let mut c = card.borrow_mut();
         c.generation = c.generation.wrapping_add(1);
         if let Some(previous) = c.aborter.take() {
@@ -166,11 +168,13 @@ fn load(card: &Rc<RefCell<Card>>) {
         let Ok(options) = c.options.clone() else { return };
         c.aborter = AbortController::new().ok();
         let signal = c.aborter.as_ref().map(AbortController::signal);
-        (c.api.clone(), options, c.generation, signal)
+        (c.api.clone(), options, c.generation, signal, c.prefetched.take())
     };
     let card = Rc::clone(card);
     wasm_bindgen_futures::spawn_local(async move {
-        let (config, offers) = api.terms(&options, format::local_today(), signal.as_ref()).await;
+        let (config, offers) = api
+            .terms(&options, format::local_today(), signal.as_ref(), prefetched)
+            .await;
         let (host, terms) = {
             let mut c = card.borrow_mut();
             if c.generation != generation {
@@ -267,6 +271,7 @@ pub fn mount_card(host: Element, container: HtmlElement, options: JsValue) -> Op
         generation: 0,
         aborter: None,
         on_open,
+        prefetched: Prefetched::from_options(&options),
     }));
 
     let mut listeners = Vec::new();

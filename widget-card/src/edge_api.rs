@@ -33,6 +33,28 @@ impl EdgeApiError {
     }
 }
 
+/// The terms' two requests as the loader sent them, before the card's bundle was ready.
+pub struct Prefetched {
+    pub config_url: String,
+    pub offers_url: String,
+    pub config: js_sys::Promise,
+    pub offers: js_sys::Promise,
+}
+
+impl Prefetched {
+    /// Reads the loader's `prefetched` option; `None` if absent or malformed.
+    pub fn from_options(options: &wasm_bindgen::JsValue) -> Option<Self> {
+        let sent = js_sys::Reflect::get(options, &"prefetched".into()).ok()?;
+        let field = |name: &str| js_sys::Reflect::get(&sent, &name.into()).ok();
+        Some(Self {
+            config_url: field("config_url")?.as_string()?,
+            offers_url: field("offers_url")?.as_string()?,
+            config: field("config")?.dyn_into().ok()?,
+            offers: field("offers")?.dyn_into().ok()?,
+        })
+    }
+}
+
 /// Where the edge API lives (`data-edge`, or the origin the loader came from).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdgeApi {
@@ -106,23 +128,33 @@ impl EdgeApi {
     }
 
     /// Asks for the merchant's public config and this amount's offers at once: both requests
-    /// are on the wire before either answer is awaited.
+    /// are on the wire before either answer is awaited. Requests the loader already sent for
+    /// exactly these URLs are used instead of asking again.
     pub async fn terms(
         &self,
         options: &WidgetOptions,
         start: Option<CivilDate>,
         signal: Option<&AbortSignal>,
+        prefetched: Option<Prefetched>,
     ) -> (
         Result<PublicMerchantConfig, EdgeApiError>,
         Result<OffersResponse, EdgeApiError>,
     ) {
+        let (config_url, offers_url) = (self.merchant_config_url(&options.key), self.offers_url(options, start));
         let get = || {
             let init = RequestInit::new();
             init.set_method("GET");
             init
         };
-        let config = start_fetch(&self.merchant_config_url(&options.key), get(), signal);
-        let offers = start_fetch(&self.offers_url(options, start), get(), signal);
+        let (config, offers) = match prefetched {
+            Some(sent) if sent.config_url == config_url && sent.offers_url == offers_url => {
+                (Some(JsFuture::from(sent.config)), Some(JsFuture::from(sent.offers)))
+            }
+            _ => (
+                start_fetch(&config_url, get(), signal),
+                start_fetch(&offers_url, get(), signal),
+            ),
+        };
         (read_json(config).await, read_json(offers).await)
     }
 }

@@ -18,9 +18,11 @@
   // One load per bundle for the whole page; a failed load may be tried again.
   function load(name) {
     if (!modules[name]) {
+      // The wasm download starts now, beside the glue's, instead of after it.
+      var wasm = fetch(new URL(name + '_bg.wasm', assets));
       modules[name] = import(new URL(name + '.js', assets).href)
         .then(function (glue) {
-          return glue.default({ module_or_path: new URL(name + '_bg.wasm', assets) }).then(function () {
+          return glue.default({ module_or_path: wasm }).then(function () {
             return glue;
           });
         })
@@ -119,10 +121,12 @@
     containers = shadowFor(element);
     api.update(options);
     watch(watched, api);
+    var prefetched = prefetch(withDefaults(current));
     load('paylater_card').then(function (glue) {
       if (destroyed) return;
       var opts = withDefaults(current);
       opts.onOpen = open;
+      opts.prefetched = prefetched;
       card = glue.mount_card(element, containers.card, opts);
       // The dialog's bundle is fetched once the page is idle, so opening it is quick.
       (window.requestIdleCallback || setTimeout)(function () { dialogReady().catch(function () {}); });
@@ -130,6 +134,28 @@
       fail(element, 'load_failed', 'the widget could not load: ' + (error && error.message));
     });
     return api;
+  }
+
+  // The terms' two requests go out while the card's bundle downloads. The card uses them only
+  // if it would have asked exactly these URLs; otherwise it asks again.
+  function prefetch(opts) {
+    try {
+      var now = new Date();
+      var pad = function (n) { return (n < 10 ? '0' : '') + n; };
+      var start = now.getFullYear() + '-' + pad(now.getMonth() + 1) + '-' + pad(now.getDate());
+      var locale = opts.locale || opts.fallbackLocale || 'en-US';
+      var base = String(opts.edge).replace(/\/+$/, '');
+      var q = encodeURIComponent;
+      var urls = [
+        base + '/v1/merchants/' + q(opts.key) + '/config',
+        base + '/v1/offers?key=' + q(opts.key) + '&amount=' + q(opts.amount) + '&currency=' + q(opts.currency) +
+          '&locale=' + q(locale) + '&start=' + start
+      ];
+      var init = { mode: 'cors', credentials: 'omit' };
+      return { config_url: urls[0], offers_url: urls[1], config: fetch(urls[0], init), offers: fetch(urls[1], init) };
+    } catch (e) {
+      return null;
+    }
   }
 
   function watch(elements, api) {

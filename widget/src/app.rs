@@ -116,7 +116,7 @@ pub fn App(
             let (api, wanted, signal) = (api.clone(), valid.get(), signal.clone());
             async move {
                 let options = wanted?;
-                Some(api.terms(&options, format::local_today(), signal.as_ref()).await)
+                Some(api.terms(&options, format::local_today(), signal.as_ref(), None).await)
             }
         }
     });
