@@ -139,6 +139,10 @@
   // The terms' two requests go out while the card's bundle downloads. The card uses them only
   // if it would have asked exactly these URLs; otherwise it asks again.
   function prefetch(opts) {
+    // Only what could be valid: the card reports bad attributes itself, without a request.
+    var plausible = /^pk_(test|live)_\w+$/.test(opts.key) && /^[1-9]\d*$/.test(String(opts.amount)) &&
+      /^[A-Z]{3}$/.test(String(opts.currency));
+    if (!plausible) return null;
     try {
       var now = new Date();
       var pad = function (n) { return (n < 10 ? '0' : '') + n; };
