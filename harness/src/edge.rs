@@ -107,6 +107,15 @@ impl Edge {
         Self::launch(options, None)
     }
 
+    /// An edge on a free port with the configured vars only, its state in `work_dir`.
+    pub fn start_plain(work_dir: &Path) -> Result<Self, HarnessError> {
+        Self::start(EdgeOptions {
+            port: None,
+            work_dir: work_dir.to_owned(),
+            vars: Vec::new(),
+        })
+    }
+
     /// Starts a baseline worker on the same runtime, ready when it gives its own answer.
     pub fn start_baseline(worker: BaselineWorker, options: EdgeOptions) -> Result<Self, HarnessError> {
         Self::launch(options, Some(worker))

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { launchBrowser, waitFor } from './support/browser.mjs';
-import { SHOPPER_UA, recordPage, events, waitForState } from './support/widget.mjs';
+import { SHOPPER_UA, recordPage, events, waitForState, fillApprovalForm } from './support/widget.mjs';
 
 const DEMO_URL = process.env.DEMO_URL;
 const EDGE_URL = process.env.EDGE_URL;
@@ -28,15 +28,7 @@ async function applyWith(page, { plan = 'pay_in_4', email, dateOfBirth = '1990-0
   await page.getByTestId('learn-more').click();
   await page.locator(`[data-plan-id=${plan}] input`).check();
   await page.getByTestId('continue').click();
-  const form = page.frameLocator('#paylater [data-testid=checkout-frame]');
-  await form.locator('#email').waitFor();
-  await page.waitForTimeout(3_100);
-  await form.locator('#email').fill(email);
-  await form.locator('#date-of-birth').fill(dateOfBirth);
-  await form.locator('#country').selectOption(country);
-  await form.locator('#consent').check();
-  await form.locator('#submit').click();
-  return form;
+  return fillApprovalForm(page, { email, dateOfBirth, country });
 }
 
 async function shoot(page, name) {

@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, waitFor } from './support/browser.mjs';
-import { SHOPPER_UA, recordPage, events, waitForState } from './support/widget.mjs';
+import { SHOPPER_UA, recordPage, events, waitForState, fillApprovalForm } from './support/widget.mjs';
 
 const EDGE_URL = process.env.EDGE_URL;
 const ARTIFACTS = process.env.ARTIFACTS_DIR ?? mkdtempSync(join(tmpdir(), 'paylater-artifacts-'));
@@ -86,18 +86,15 @@ test('the approval form is the edge origin\'s: the shop cannot read it, and stil
   await waitForState(page, 'ready', '#first');
   await page.locator('#first [data-testid=learn-more]').click();
   await page.locator('#first [data-testid=continue]').click();
-  const form = page.frameLocator('#first [data-testid=checkout-frame]');
-  await form.locator('#email').waitFor();
-  const frame = page.frames().find((f) => f.url().includes('/v1/checkout'));
-  assert.equal(new URL(frame.url()).origin, new URL(EDGE_URL).origin);
-  assert.equal(await page.locator('#first [data-testid=checkout-frame]').evaluate((f) => f.contentDocument), null,
-    'a cross-origin frame: the merchant page cannot read the form');
-  await page.waitForTimeout(3_100);
-  await form.locator('#email').fill('teen@example.com');
-  await form.locator('#date-of-birth').fill('2012-03-04');
-  await form.locator('#country').selectOption('SE');
-  await form.locator('#consent').check();
-  await form.locator('#submit').click();
+  await fillApprovalForm(page, {
+    root: '#first', email: 'teen@example.com', dateOfBirth: '2012-03-04', country: 'SE',
+    beforeFilling: async () => {
+      const frame = page.frames().find((f) => f.url().includes('/v1/checkout'));
+      assert.equal(new URL(frame.url()).origin, new URL(EDGE_URL).origin);
+      assert.equal(await page.locator('#first [data-testid=checkout-frame]').evaluate((f) => f.contentDocument), null,
+        'a cross-origin frame: the merchant page cannot read the form');
+    },
+  });
   await waitForState(page, 'declined', '#first', 20_000);
   const declined = (await events(page)).filter((e) => e.name === 'declined');
   assert.deepEqual(declined.map((e) => [e.target, e.detail.reasons.map((r) => r.code)]), [['first', ['under_age']]]);

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use paylater_edge::sessions::keyring_from_secret;
-use paylater_harness::edge::{Edge, EdgeOptions};
+use paylater_harness::edge::Edge;
 use paylater_harness::{http, paths};
 use paylater_shared::token::SessionClaims;
 use paylater_shared::{Currency, MinorUnits};
@@ -16,12 +16,7 @@ use serde_json::json;
 const MERCHANT_ORIGIN: &str = "http://127.0.0.1:45173";
 
 fn start(work: &tempfile::TempDir) -> Edge {
-    Edge::start(EdgeOptions {
-        port: None,
-        work_dir: work.path().to_owned(),
-        vars: Vec::new(),
-    })
-    .unwrap_or_else(|e| panic!("edge did not start: {e}"))
+    Edge::start_plain(work.path()).unwrap_or_else(|e| panic!("edge did not start: {e}"))
 }
 
 fn session(edge: &Edge) -> String {

@@ -1,18 +1,13 @@
 //! The edge as it runs locally: `wrangler dev` (workerd, local KV seeded with the demo
 //! merchant) on free loopback ports. One documented scenario per test.
 
-use paylater_harness::edge::{Edge, EdgeOptions};
+use paylater_harness::edge::Edge;
 use paylater_harness::http;
 use paylater_harness::process::group_alive;
 use serde_json::json;
 
 fn start(work: &tempfile::TempDir) -> Edge {
-    Edge::start(EdgeOptions {
-        port: None,
-        work_dir: work.path().to_owned(),
-        vars: Vec::new(),
-    })
-    .unwrap_or_else(|e| panic!("edge did not start: {e}"))
+    Edge::start_plain(work.path()).unwrap_or_else(|e| panic!("edge did not start: {e}"))
 }
 
 /// Start, answer `/health`, stop on SIGINT with nothing of its process group left and the port free.

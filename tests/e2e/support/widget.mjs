@@ -76,3 +76,19 @@ export async function axeViolations(page, context = 'document') {
     return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   }, context);
 }
+
+/** Waits for the framed approval form of the widget on `root`, gives the session and the form
+ *  the few seconds a person would (the scorecard reads anything faster as automated), fills it
+ *  and submits. Returns the frame. */
+export async function fillApprovalForm(page, { root = '#paylater', email, dateOfBirth = '1990-05-17', country = 'US', beforeFilling }) {
+  const form = page.frameLocator(`${root} [data-testid=checkout-frame]`);
+  await form.locator('#email').waitFor();
+  if (beforeFilling) await beforeFilling(form);
+  await page.waitForTimeout(3_100);
+  await form.locator('#email').fill(email);
+  await form.locator('#date-of-birth').fill(dateOfBirth);
+  await form.locator('#country').selectOption(country);
+  await form.locator('#consent').check();
+  await form.locator('#submit').click();
+  return form;
+}
