@@ -19,6 +19,7 @@
 //! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`.
 //! - [`session`]: the `POST /v1/sessions` request and answer.
 //! - [`telemetry`]: the event envelope and batch of `POST /v1/events`, validated per event.
+//! - [`outbox`]: the widget's telemetry queue: batching, retries and backoff, page-exit chunks, storage.
 //! - [`token`]: session tokens (HMAC-SHA256) and approval tokens (EdDSA JWT) with the JWKS.
 //! - [`widget_options`]: the script tag's attributes, validated.
 //! - [`api_error`]: the JSON error body every HTTP error carries.
@@ -35,6 +36,7 @@ pub mod log_record;
 pub mod merchant;
 pub mod money;
 pub mod offer;
+pub mod outbox;
 pub mod plan;
 pub mod session;
 pub mod telemetry;
