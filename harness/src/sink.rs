@@ -82,25 +82,36 @@ impl OtlpSink {
 
     /// Every accepted LogRecord, in arrival order.
     pub fn records(&self) -> Vec<serde_json::Value> {
-        self.bodies()
-            .iter()
-            .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-            .flat_map(|export| {
-                let mut records = Vec::new();
-                for resource in export["resourceLogs"].as_array().cloned().unwrap_or_default() {
-                    for scope in resource["scopeLogs"].as_array().cloned().unwrap_or_default() {
-                        records.extend(scope["logRecords"].as_array().cloned().unwrap_or_default());
-                    }
-                }
-                records
-            })
-            .collect()
+        records_of(&self.bodies())
+    }
+
+    /// Where a test in another process reads [`Self::records`]: `GET` answers them as a JSON
+    /// array.
+    pub fn records_url(&self) -> String {
+        self.url.replace("/v1/logs", "/records")
     }
 
     /// `event.id` of every accepted record, in arrival order (duplicates kept).
     pub fn event_ids(&self) -> Vec<String> {
         self.records().iter().filter_map(|r| attribute(r, "event.id")).collect()
     }
+}
+
+/// The LogRecords of OTLP JSON export bodies, in order.
+fn records_of(bodies: &[String]) -> Vec<serde_json::Value> {
+    bodies
+        .iter()
+        .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+        .flat_map(|export| {
+            let mut records = Vec::new();
+            for resource in export["resourceLogs"].as_array().cloned().unwrap_or_default() {
+                for scope in resource["scopeLogs"].as_array().cloned().unwrap_or_default() {
+                    records.extend(scope["logRecords"].as_array().cloned().unwrap_or_default());
+                }
+            }
+            records
+        })
+        .collect()
 }
 
 /// A string attribute of an OTLP JSON LogRecord.
@@ -114,6 +125,12 @@ pub fn attribute(record: &serde_json::Value, key: &str) -> Option<String> {
 
 fn serve(server: &tiny_http::Server, state: &SinkState) {
     for mut request in server.incoming_requests() {
+        if request.method() == &tiny_http::Method::Get && request.url() == "/records" {
+            let bodies = state.accepted.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let json = serde_json::Value::Array(records_of(&bodies)).to_string();
+            let _ = request.respond(tiny_http::Response::from_string(json));
+            continue;
+        }
         let mut body = String::new();
         let read = request.as_reader().read_to_string(&mut body);
         let failing = state.failing_with.load(Ordering::SeqCst);

@@ -98,6 +98,11 @@ impl EdgeApi {
         url
     }
 
+    /// `POST /v1/events`.
+    pub fn events_url(&self) -> String {
+        format!("{}/v1/events", self.base)
+    }
+
     /// The approval form page for a session and plan, framed by the widget.
     pub fn checkout_url(&self, session_token: &str, plan_id: &str, locale: &str) -> String {
         format!(

@@ -50,7 +50,7 @@
     // Reserve the height before any network: a constructed sheet applies synchronously and,
     // unlike a style attribute, is allowed by a strict style-src.
     var reserve = new CSSStyleSheet();
-    reserve.replaceSync(':host{display:block;min-height:var(--paylater-reserved-height,11rem)}');
+    reserve.replaceSync(':host{display:flow-root;min-height:var(--paylater-reserved-height,11rem)}');
     root.adoptedStyleSheets = [reserve];
     var link = document.createElement('link');
     link.rel = 'stylesheet';
@@ -63,7 +63,9 @@
     return { card: card, dialog: dialog };
   }
 
-  var OPTION_NAMES = ['key', 'amount', 'currency', 'locale', 'theme', 'edge'];
+  var OPTION_NAMES = ['key', 'amount', 'currency', 'locale', 'theme', 'edge', 'debug'];
+  // `Paylater.consent(…)`, for every widget, present and future.
+  var consentGiven = false;
 
   function mount(target, options) {
     return mountWatching(target, options, []);
@@ -77,7 +79,10 @@
     var destroyed = false;
     var current = {};
     var containers = null;
+    var mountedAt = performance.now();
+    var loadMs = null;
     var api = {
+      consent: function (given) { if (dialog) dialog.consent(given); },
       update: function (changes) {
         var changed = false;
         for (var name in changes || {}) {
@@ -102,7 +107,13 @@
     };
     function dialogReady() {
       return load('paylater_widget').then(function (glue) {
-        if (!destroyed && !dialog) dialog = glue.mount_dialog(element, containers.dialog, withDefaults(current));
+        if (!destroyed && !dialog) {
+          var opts = withDefaults(current);
+          // Telemetry starts with the dialog's bundle: it learns how long the card took.
+          opts.consent = consentGiven;
+          if (loadMs !== null) opts.loadMs = loadMs; else opts.mountedAt = mountedAt;
+          dialog = glue.mount_dialog(element, containers.dialog, opts);
+        }
         return dialog;
       });
     }
@@ -119,6 +130,10 @@
     mounted.set(element, api);
     element.setAttribute('data-paylater-state', 'loading');
     containers = shadowFor(element);
+    element.addEventListener('paylater:ready', function once() {
+      element.removeEventListener('paylater:ready', once);
+      loadMs = performance.now() - mountedAt;
+    });
     api.update(options);
     watch(watched, api);
     var prefetched = prefetch(withDefaults(current));
@@ -189,11 +204,19 @@
 
   function optionsFromTag(tag) {
     var d = tag.dataset;
-    return { key: d.key, amount: d.amount, currency: d.currency, locale: d.locale, theme: d.theme, edge: d.edge };
+    return { key: d.key, amount: d.amount, currency: d.currency, locale: d.locale, theme: d.theme, edge: d.edge,
+      debug: d.debug !== undefined };
   }
 
   if (!window.Paylater) {
-    window.Paylater = { mount: mount, version: '0.1.0' };
+    window.Paylater = {
+      mount: mount,
+      consent: function (given) {
+        consentGiven = given === true;
+        mounted.forEach(function (api) { api.consent(consentGiven); });
+      },
+      version: '0.1.0'
+    };
     document.dispatchEvent(new Event('paylater:loaded'));
   }
 

@@ -12,12 +12,15 @@ use send_wrapper::SendWrapper;
 use web_sys::AbortController;
 
 use crate::checkout::{CheckoutFrame, DecisionView, FrameMessage};
+use crate::telemetry::Telemetry;
 use crate::terms::PlanPicker;
 use paylater_card::copy::{outcome_line, outcome_title, plan_name, text};
 use paylater_card::edge_api::EdgeApi;
 use paylater_card::format;
 use paylater_card::host::{Host, WidgetState};
 use paylater_card::terms::Terms;
+use paylater_shared::telemetry::EventName;
+use std::rc::Rc;
 
 /// Everything a mounted dialog was given. `options` changes when the merchant page changes the
 /// tag's attributes or calls `update`; `open_requests` counts the card's requests to open.
@@ -27,6 +30,8 @@ pub struct WidgetContext {
     pub api: EdgeApi,
     pub host: Host,
     pub open_requests: ArcRwSignal<u32>,
+    /// Funnel telemetry, when the options were valid.
+    pub telemetry: Option<Rc<Telemetry>>,
 }
 
 /// Where the dialog is in the flow.
@@ -106,7 +111,10 @@ pub fn App(
         api,
         host,
         open_requests,
+        telemetry,
     } = context;
+    // Views may only hold thread-safe values; wasm has one thread, which SendWrapper checks.
+    let telemetry = telemetry.map(SendWrapper::new);
     let options = RwSignal::from(options);
     let open_requests = RwSignal::from(open_requests);
     let valid = Memo::new(move |_| options.get().ok());
@@ -149,6 +157,30 @@ pub fn App(
         requests
     });
 
+    // The merchant's telemetry mode arrives with its config.
+    if let Some(telemetry) = telemetry.clone() {
+        Effect::new(move |_| {
+            if let Terms::Ready { config, .. } = terms.get() {
+                telemetry.configure(config.telemetry);
+            }
+        });
+    }
+    // Opening and closing the terms are funnel steps.
+    if let Some(telemetry) = telemetry.clone() {
+        Effect::new(move |was_open: Option<bool>| {
+            let open = step.with(|s| *s != Step::Closed);
+            if was_open.is_some_and(|was| was != open) {
+                let name = if open {
+                    EventName::TermsOpened
+                } else {
+                    EventName::TermsClosed
+                };
+                telemetry.step(name, selected.get_untracked().as_deref());
+            }
+            open
+        });
+    }
+
     let dialog = NodeRef::<Dialog>::new();
     Effect::new(move |_| {
         let open = step.with(|s| *s != Step::Closed);
@@ -181,6 +213,7 @@ pub fn App(
     let failed = Signal::derive(move || step.with(|s| *s == Step::Failed));
     let dialog_body = move || {
         let locale = locale();
+        let telemetry = telemetry.clone();
         let (options, config, offers) = match terms.get() {
             Terms::Ready {
                 options,
@@ -202,8 +235,13 @@ pub fn App(
         let (title, body) = match (page.get(), step.get_untracked()) {
             (1, _) => {
                 let start = {
-                    let (api, options) = (api.clone(), options.clone());
-                    move || start_checkout(api.clone(), options.clone(), selected, step, announcement)
+                    let (api, options, telemetry) = (api.clone(), options.clone(), telemetry.clone());
+                    move || {
+                        if let Some(telemetry) = &telemetry {
+                            telemetry.step(EventName::ApprovalStarted, selected.get_untracked().as_deref());
+                        }
+                        start_checkout(api.clone(), options.clone(), selected, step, announcement)
+                    }
                 };
                 (
                     text(locale, MessageId::ChoosePlan, &[]),
@@ -231,7 +269,12 @@ pub fn App(
                     let (host, options) = (host.clone(), options.clone());
                     move |message: FrameMessage| match message {
                         // The form announces its own progress; the dialog only says it is busy.
-                        FrameMessage::Submitting => submitting.set(true),
+                        FrameMessage::Submitting => {
+                            submitting.set(true);
+                            if let Some(telemetry) = &telemetry {
+                                telemetry.step(EventName::ApprovalSubmitted, selected.get_untracked().as_deref());
+                            }
+                        }
                         FrameMessage::Failed => submitting.set(false),
                         FrameMessage::Decision(answer) => {
                             let (state, event) = decision_state(answer.decision);

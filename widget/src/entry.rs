@@ -3,6 +3,7 @@
 //! leave as typed options or an error state, never as an exception.
 
 use std::any::Any;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use paylater_card::edge_api::EdgeApi;
@@ -12,6 +13,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement};
 
 use crate::app::{App, WidgetContext};
+use crate::telemetry::Telemetry;
 
 /// A mounted dialog. Dropping or destroying it unmounts the view and aborts its fetches.
 #[wasm_bindgen]
@@ -30,12 +32,24 @@ impl DialogHandle {
     /// New options (all of them): a new amount is a new checkout, so an open dialog closes.
     /// The card reports bad options; the dialog only follows.
     pub fn update(&self, options: JsValue) {
-        self.context.options.set(parse_options(&options));
+        let options = parse_options(&options);
+        if let (Some(telemetry), Ok(valid)) = (&self.context.telemetry, &options) {
+            telemetry.update(valid.clone());
+        }
+        self.context.options.set(options);
     }
 
-    /// Removes the dialog and its listeners.
+    /// `Paylater.consent(…)`: telemetry for merchants whose config asks for consent.
+    pub fn consent(&self, given: bool) {
+        if let Some(telemetry) = &self.context.telemetry {
+            telemetry.consent(given);
+        }
+    }
+
+    /// Removes the dialog and its listeners; telemetry sends what waits.
     pub fn destroy(&mut self) {
         self.mounted = None;
+        self.context.telemetry = None;
     }
 }
 
@@ -44,11 +58,20 @@ impl DialogHandle {
 /// `fallbackLocale`.
 #[wasm_bindgen]
 pub fn mount_dialog(host: Element, container: HtmlElement, options: JsValue) -> DialogHandle {
+    let parsed = parse_options(&options);
+    let api = EdgeApi::new(&string_field(&options, "edge").unwrap_or_default());
+    // Funnel telemetry starts here, with the bundle that loads when the page is idle; the
+    // loader hands over the card's load time and the consent given so far.
+    let telemetry = parsed
+        .as_ref()
+        .ok()
+        .map(|valid| Rc::new(Telemetry::start(host.clone(), valid.clone(), api.clone(), &options)));
     let context = WidgetContext {
-        options: ArcRwSignal::new(parse_options(&options)),
-        api: EdgeApi::new(&string_field(&options, "edge").unwrap_or_default()),
+        options: ArcRwSignal::new(parsed),
+        api,
         host: Host::new(host),
         open_requests: ArcRwSignal::new(0),
+        telemetry,
     };
     let app_context = context.clone();
     let handle = leptos::mount::mount_to(container, move || view! { <App context=app_context/> });

@@ -7,11 +7,13 @@
 //! - [`entry`]: the `#[wasm_bindgen]` surface the loader calls (`mount_dialog`, `DialogHandle`).
 //! - [`app`]: the dialog and the flow through it.
 //! - [`terms`]: the plan list and each plan's full disclosure.
+//! - [`telemetry`]: the funnel events' client around `paylater_shared::outbox`.
 //! - [`checkout`]: the framed approval form, its messages, and the decision.
 
 pub mod app;
 pub mod checkout;
 pub mod entry;
+pub mod telemetry;
 pub mod terms;
 
 pub use entry::{DialogHandle, mount_dialog};

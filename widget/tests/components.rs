@@ -432,3 +432,29 @@ fn checkout_messages_are_sorted_and_strangers_ignored() {
         assert_eq!(classify(stranger), None, "{stranger}");
     }
 }
+
+#[wasm_bindgen_test]
+fn event_ids_are_uuid_v7_ordered_by_time_and_unique() {
+    use paylater_widget::telemetry::uuid_v7;
+    let t = 1_795_429_845_123.0;
+    let ids: Vec<String> = (0..200).map(|i| uuid_v7(t + f64::from(i / 10))).collect();
+    for id in &ids {
+        let hex: String = id.chars().filter(|c| *c != '-').collect();
+        assert_eq!(
+            id.split('-').map(str::len).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12],
+            "{id}"
+        );
+        assert_eq!(&hex[12..13], "7", "version 7: {id}");
+        assert!(matches!(&hex[16..17], "8" | "9" | "a" | "b"), "RFC 9562 variant: {id}");
+    }
+    // The first 48 bits are the Unix milliseconds.
+    assert_eq!(
+        &ids[0][..13],
+        format!("{:08x}-{:04x}", (t as u64) >> 16, (t as u64) & 0xffff)
+    );
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len());
+    // Ids made in later milliseconds sort after earlier ones.
+    assert!(ids[0][..13] < ids[199][..13]);
+}

@@ -7,6 +7,7 @@ use std::time::Instant;
 use paylater_harness::demo::{DemoPage, Rebuild};
 use paylater_harness::edge::{Edge, EdgeOptions};
 use paylater_harness::paths;
+use paylater_harness::sink::OtlpSink;
 
 use crate::{build, cmd, interrupt, tools};
 use paylater_harness::paths::offline;
@@ -124,10 +125,12 @@ fn end_to_end() -> Result<(), String> {
     let root = paths::workspace_root();
     let work = root.join("target/e2e");
     let _ = std::fs::remove_dir_all(&work);
+    // The log sink the telemetry specs read records from (`SINK_URL`).
+    let sink = OtlpSink::start().map_err(|e| e.to_string())?;
     let edge = Edge::start(EdgeOptions {
         port: None,
         work_dir: work.join("edge"),
-        vars: Vec::new(),
+        vars: vec![("LOG_SINK_URL".into(), sink.url.clone())],
     })
     .map_err(|e| e.to_string())?;
     let page = DemoPage::start(&edge.url, None, work.join("page"), Rebuild::Never).map_err(|e| e.to_string())?;
@@ -141,6 +144,7 @@ fn end_to_end() -> Result<(), String> {
             .env("DEMO_URL", &page.url)
             .env("EDGE_URL", &edge.url)
             .env("EDGE_LOG", edge.log_path())
+            .env("SINK_URL", sink.records_url())
             .env("ARTIFACTS_DIR", &artifacts),
     );
     if result.is_err() {

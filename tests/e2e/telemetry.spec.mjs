@@ -1,0 +1,131 @@
+// Funnel telemetry from the widget to the edge's log sink: order by seq, the last click before
+// the tab closes, and consent. The sink is the local OTLP receiver `cargo xtask test` starts
+// (SINK_URL answers its records).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { launchBrowser, waitFor } from './support/browser.mjs';
+import { SHOPPER_UA, recordPage, waitForState, fillApprovalForm } from './support/widget.mjs';
+
+const DEMO_URL = process.env.DEMO_URL;
+const EDGE_URL = process.env.EDGE_URL;
+const SINK_URL = process.env.SINK_URL;
+
+let browser;
+let shop;
+let shopUrl;
+before(async () => {
+  assert.ok(DEMO_URL && EDGE_URL && SINK_URL, 'run through `cargo xtask test`, which starts the servers and the sink');
+  // A merchant page for a key whose config says telemetry needs consent.
+  shop = createServer((_, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Consent shop</title></head><body>
+<main><h1>Consent shop</h1><div id="paylater" style="min-height:11rem"></div>
+<script async src="${EDGE_URL}/v1/widget.js" data-key="pk_test_consent" data-amount="12999" data-currency="USD"
+  data-target="#paylater" data-debug></script></main></body></html>`);
+  });
+  await new Promise((resolve) => shop.listen(0, '127.0.0.1', resolve));
+  shopUrl = `http://127.0.0.1:${shop.address().port}/`;
+  browser = await launchBrowser({ userAgent: SHOPPER_UA, viewport: { width: 1100, height: 900 } });
+});
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (shop ? shop.close(resolve) : resolve()));
+});
+
+/** The sink's records as `{ id, name, seq, session }`. */
+async function sinkEvents() {
+  const records = await (await fetch(SINK_URL)).json();
+  const attr = (r, key) => r.attributes.find((a) => a.key === key)?.value;
+  return records.map((r) => ({
+    id: attr(r, 'event.id')?.stringValue,
+    name: attr(r, 'event.name')?.stringValue,
+    seq: Number(attr(r, 'event.seq')?.intValue ?? attr(r, 'event.seq')?.stringValue),
+    session: attr(r, 'session.id')?.stringValue,
+  }));
+}
+
+/** Turns on `data-debug` on the demo's tag before the loader reads it, and records what the
+ *  client queues (`paylater:telemetry`). */
+async function debugPage() {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.addInitScript(() => {
+    window.__queued = [];
+    document.addEventListener('paylater:telemetry', (e) => {
+      if (e.detail.event === 'queued') window.__queued.push(e.detail.detail);
+    });
+    new MutationObserver((records) => {
+      for (const r of records) for (const n of r.addedNodes) if (n.id === 'paylater-tag') n.setAttribute('data-debug', '');
+    }).observe(document, { childList: true, subtree: true });
+  });
+  return { page, problems };
+}
+
+test('a whole funnel arrives at the sink once per event, in seq order', async () => {
+  const { page, problems } = await debugPage();
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await page.waitForTimeout(1_300); // in view for a second: widget_viewed
+  await page.getByTestId('learn-more').click();
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  await page.getByTestId('continue').click();
+  await fillApprovalForm(page, { email: `funnel.${Date.now()}@example.com` });
+  await waitForState(page, 'approved', '#paylater', 20_000);
+  await page.getByTestId('done').click();
+  const queued = await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'terms_closed'));
+  assert.deepEqual(queued.map((e) => e.name), [
+    'widget_loaded', 'widget_viewed', 'terms_opened', 'plan_selected', 'approval_started',
+    'approval_submitted', 'approval_approved', 'terms_closed',
+  ]);
+  const ids = queued.map((e) => e.id);
+  assert.ok(ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)), ids.join());
+  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)),
+    (found) => found.length >= ids.length, 20_000);
+  assert.equal(arrived.length, ids.length, 'each event once');
+  assert.deepEqual([...arrived].sort((a, b) => a.seq - b.seq).map((e) => e.name), queued.map((e) => e.name));
+  assert.deepEqual(arrived.map((e) => e.seq).sort((a, b) => a - b), queued.map((e) => e.seq));
+  assert.equal(new Set(arrived.map((e) => e.session)).size, 1, 'one session');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the tab closed right after a click: that event still arrives', async () => {
+  const { page } = await debugPage();
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'widget_loaded'));
+  await page.getByTestId('learn-more').click();
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  const picked = await waitFor(() => page.evaluate(() => window.__queued.find((e) => e.name === 'plan_selected')), (e) => e !== undefined);
+  await page.close({ runBeforeUnload: true });
+  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => e.id === picked.id), (found) => found.length === 1, 20_000);
+  assert.equal(arrived[0].name, 'plan_selected');
+});
+
+test('consent mode: nothing leaves before Paylater.consent(true), then everything does', async () => {
+  const page = await browser.newPage();
+  const sent = [];
+  page.on('request', (r) => { if (/\/v1\/(events|sessions)$/.test(r.url())) sent.push(r.url()); });
+  await page.addInitScript(() => {
+    window.__queued = [];
+    document.addEventListener('paylater:telemetry', (e) => {
+      if (e.detail.event === 'queued') window.__queued.push(e.detail.detail);
+    });
+  });
+  await page.goto(shopUrl);
+  await waitForState(page, 'ready');
+  await page.getByTestId('learn-more').click();
+  await page.getByTestId('close').click();
+  await waitFor(() => page.evaluate(() => window.__queued.map((e) => e.name)), (n) => n.includes('terms_closed'));
+  await page.waitForTimeout(2_500); // past the 2 s batch timer
+  assert.deepEqual(sent, [], 'no session and no events before consent');
+  assert.equal(await page.evaluate(() => localStorage.getItem('paylater:outbox:pk_test_consent')), null, 'nothing stored either');
+  await page.evaluate(() => window.Paylater.consent(true));
+  const ids = (await page.evaluate(() => window.__queued)).map((e) => e.id);
+  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length === ids.length, 20_000);
+  const queuedNames = (await page.evaluate(() => window.__queued)).map((e) => e.name);
+  assert.ok(queuedNames.includes('widget_loaded') && queuedNames.includes('terms_opened'), queuedNames.join());
+  assert.deepEqual(arrived.map((e) => e.name).sort(), [...queuedNames].sort());
+  await page.close();
+});
