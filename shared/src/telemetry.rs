@@ -402,8 +402,13 @@ fn check_text(key: &str, value: &Value) -> Result<(), EventError> {
     Ok(())
 }
 
-/// Emails and long digit runs (card or phone numbers) never belong in telemetry.
+/// Emails and long digit runs (card or phone numbers) never belong in telemetry. A UUID (an
+/// approval id) is an id, whatever digits its hex happens to hold: about one random UUID in four
+/// has nine decimal digits in a row across its dashes.
 fn looks_personal(text: &str) -> bool {
+    if is_uuid(text) {
+        return false;
+    }
     let has_email = text.split_whitespace().any(|word| {
         word.split_once('@')
             .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
@@ -467,6 +472,21 @@ mod tests {
             let validated = validate_event(event(name.as_str(), props(name)), NOW).unwrap();
             assert_eq!((validated.name, validated.seq, validated.ts), (name, 3, NOW - 1000));
         }
+    }
+
+    #[test]
+    fn approval_ids_are_ids_even_when_their_hex_is_mostly_digits() {
+        // A real approval id shape that once tripped the digit-run guard (found by the widget's
+        // funnel e2e, where an `approval_approved` was refused as personal data).
+        let id = "12345678-9012-4345-8789-012345678901";
+        let approved = event("approval_approved", json!({ "approval_id": id, "plan_id": "pay_in_4" }));
+        assert!(validate_event(approved, NOW).is_ok());
+        // The same digits outside a UUID are still a card-like number.
+        let card = event(
+            "approval_approved",
+            json!({ "approval_id": "1234567890123", "plan_id": "pay_in_4" }),
+        );
+        assert_eq!(validate_event(card, NOW).unwrap_err().code(), "personal_data");
     }
 
     #[test]

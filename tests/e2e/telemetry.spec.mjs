@@ -129,3 +129,69 @@ test('consent mode: nothing leaves before Paylater.consent(true), then everythin
   assert.deepEqual(arrived.map((e) => e.name).sort(), [...queuedNames].sort());
   await page.close();
 });
+
+test('a 429 from the edge is honoured: the batch waits out Retry-After, then arrives once', async () => {
+  const { page } = await debugPage();
+  const attempts = [];
+  let refused = false;
+  await page.route('**/v1/events', async (route) => {
+    attempts.push(Date.now());
+    if (!refused) {
+      refused = true;
+      return route.fulfill({ status: 429, headers: { 'Retry-After': '3', 'Access-Control-Allow-Origin': '*' },
+        contentType: 'application/json', body: '{"error":{"code":"rate_limited","message":"slow down","field":null}}' });
+    }
+    return route.continue();
+  });
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await page.getByTestId('learn-more').click();
+  await page.getByTestId('close').click();
+  const ids = await waitFor(() => page.evaluate(() => window.__queued.map((e) => e.id)), (q) => q.length >= 3);
+  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 20_000);
+  assert.equal(arrived.length, ids.length, 'each once');
+  assert.ok(attempts.length >= 2, `${attempts.length} attempts`);
+  assert.ok(attempts[1] - attempts[0] >= 3_000, `retried after ${attempts[1] - attempts[0]} ms, Retry-After was 3 s`);
+  await page.close();
+});
+
+test('offline for a while, then online: every event arrives, once', async () => {
+  const { page } = await debugPage();
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'widget_loaded'));
+  await browser.setOffline(true);
+  await page.getByTestId('learn-more').click();
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  await page.getByTestId('close').click();
+  await page.waitForTimeout(4_000); // batches fail and back off meanwhile
+  await browser.setOffline(false);
+  const ids = await page.evaluate(() => window.__queued.map((e) => e.id));
+  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 30_000);
+  assert.equal(arrived.length, ids.length, 'each once');
+  const names = arrived.map((e) => e.name);
+  for (const name of ['widget_loaded', 'terms_opened', 'plan_selected', 'terms_closed']) assert.ok(names.includes(name), names.join());
+  await page.close();
+});
+
+test('a reload mid-queue loses nothing and duplicates nothing at the sink', async () => {
+  const { page } = await debugPage();
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await page.getByTestId('learn-more').click();
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  await page.getByTestId('close').click();
+  const before = await page.evaluate(() => window.__queued.map((e) => e.id));
+  // Within the 2 s batch window: the events are still queued when the page goes.
+  await page.reload();
+  await waitForState(page, 'ready');
+  const after = await waitFor(() => page.evaluate(() => window.__queued.map((e) => e.id)), (q) => q.length >= 1);
+  const ids = [...before, ...after];
+  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 20_000);
+  await page.waitForTimeout(3_000); // a resend would arrive by now
+  const settled = (await sinkEvents()).filter((e) => ids.includes(e.id));
+  assert.equal(settled.length, ids.length, `each id once: ${settled.length} records for ${ids.length} ids`);
+  assert.equal(new Set(settled.map((e) => e.id)).size, ids.length);
+  assert.equal(arrived.length, ids.length);
+  await page.close();
+});

@@ -57,7 +57,8 @@ fn kb(bytes: usize) -> String {
 const FIRST_PAINT: &str = "widget first paint (those four)";
 const EDGE_BUNDLE: &str = "edge bundle (JS + wasm)";
 
-/// The widget in Chromium: time from the script tag to the terms painted, against a real edge.
+/// The widget in Chromium, against a real edge: time from the script tag to the terms painted,
+/// and what the telemetry client costs per event.
 pub fn paint() -> Result<(), String> {
     let work = std::env::temp_dir().join(format!("paylater-paint-{}", std::process::id()));
     let edge = paylater_harness::edge::Edge::start(paylater_harness::edge::EdgeOptions {
@@ -67,13 +68,16 @@ pub fn paint() -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
     println!();
-    let result = crate::cmd::run(
-        Command::new("node")
-            .current_dir(paths::workspace_root())
-            .env("PATH", paths::tool_path())
-            .env("EDGE_URL", &edge.url)
-            .arg("bench/widget-paint.mjs"),
-    );
+    let node = |script: &str| {
+        crate::cmd::run(
+            Command::new("node")
+                .current_dir(paths::workspace_root())
+                .env("PATH", paths::tool_path())
+                .env("EDGE_URL", &edge.url)
+                .arg(script),
+        )
+    };
+    let result = node("bench/widget-paint.mjs").and_then(|()| node("bench/telemetry.mjs"));
     drop(edge);
     let _ = std::fs::remove_dir_all(&work);
     result
