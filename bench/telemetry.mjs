@@ -11,7 +11,7 @@ if (!EDGE_URL) throw new Error('EDGE_URL is required');
 const page = `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>telemetry bench</title></head>
 <body><div id="paylater"></div>
 <script async src="${EDGE_URL}/v1/widget.js" data-key="pk_test_demo" data-amount="12999" data-currency="USD"
-  data-target="#paylater" data-debug></script></body></html>`;
+  data-target="#paylater"></script></body></html>`;
 const server = createServer((_, res) => { res.writeHead(200, { 'Content-Type': 'text/html' }); res.end(page); });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const browser = await launchBrowser();
@@ -24,25 +24,43 @@ try {
   await tab.waitForFunction(() => document.querySelector('#paylater').getAttribute('data-paylater-state') === 'ready');
   await tab.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.includes('paylater_widget_bg.wasm')));
   await tab.waitForTimeout(500);
-  const perEvent = await tab.evaluate((count) => {
+  // One event per task, as a shopper makes them: the widget's DOM event, then the work the
+  // client defers past the click handler (storing, deciding what to send), until a timeout
+  // queued right after it runs; the same measure of an empty task is taken off.
+  const once = (fire) => tab.evaluate((fire) => new Promise((resolve) => {
     const host = document.querySelector('#paylater');
-    const times = [];
+    const started = performance.now();
+    if (fire) host.dispatchEvent(new CustomEvent('paylater:plan-selected', { detail: { plan_id: 'pay_in_4' } }));
+    setTimeout(() => resolve(performance.now() - started), 0);
+  }), fire);
+  const single = [];
+  const empty = [];
+  for (let i = 0; i < EVENTS; i++) {
+    single.push(await once(true));
+    empty.push(await once(false));
+  }
+  // A burst in one task: what batching the store buys.
+  const burst = await tab.evaluate((count) => new Promise((resolve) => {
+    const host = document.querySelector('#paylater');
+    const started = performance.now();
     for (let i = 0; i < count; i++) {
-      const started = performance.now();
-      host.dispatchEvent(new CustomEvent('paylater:plan-selected', { detail: { plan_id: i % 2 ? 'pay_in_4' : 'pay_in_30' } }));
-      times.push(performance.now() - started);
+      host.dispatchEvent(new CustomEvent('paylater:plan-selected', { detail: { plan_id: 'pay_in_30' } }));
     }
-    times.sort((a, b) => a - b);
-    return { mean: times.reduce((a, b) => a + b, 0) / count, p50: times[Math.floor(count / 2)], p99: times[Math.floor(count * 0.99)] };
-  }, EVENTS);
+    setTimeout(() => resolve((performance.now() - started) / count), 0);
+  }), EVENTS);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sorted = [...single].sort((a, b) => a - b);
+  const perEvent = { mean: mean(single) - mean(empty), idle: mean(empty), p50: sorted[Math.floor(EVENTS / 2)], p99: sorted[Math.floor(EVENTS * 0.99)], burst };
   // Everything sent: at most one request at a time, 10 a batch.
   const deadline = Date.now() + 60_000;
+  const expected = EVENTS * 2;
   const sentEvents = () => bodies.reduce((n, b) => n + (JSON.parse(b).events?.length ?? 0), 0);
-  while (sentEvents() < EVENTS && Date.now() < deadline) await tab.waitForTimeout(200);
+  while (sentEvents() < expected && Date.now() < deadline) await tab.waitForTimeout(200);
   const bytes = bodies.reduce((n, b) => n + Buffer.byteLength(b), 0);
-  console.log(`\ntelemetry client, ${EVENTS} plan_selected events in Chromium:`);
-  console.log(`  main-thread time per event      mean ${perEvent.mean.toFixed(3)} ms   p50 ${perEvent.p50.toFixed(3)} ms   p99 ${perEvent.p99.toFixed(3)} ms`);
-  console.log(`  vs 0.1 ms target (mean)         ${(perEvent.mean / 0.1).toFixed(2)}×`);
+  console.log(`\ntelemetry client, ${EVENTS} events one per task, then ${EVENTS} in one burst, in Chromium:`);
+  console.log(`  main-thread time per event      mean ${perEvent.mean.toFixed(3)} ms (after ${perEvent.idle.toFixed(3)} ms of an empty task)   p50 ${perEvent.p50.toFixed(3)} ms   p99 ${perEvent.p99.toFixed(3)} ms (raw)`);
+  console.log(`  in a burst, per event            ${perEvent.burst.toFixed(3)} ms`);
+  console.log(`  vs 0.1 ms target (one per task) ${(perEvent.mean / 0.1).toFixed(2)}×`);
   console.log(`  bytes on the wire per event     ${(bytes / Math.max(1, sentEvents())).toFixed(1)} B (${bodies.length} requests, ${sentEvents()} events, request bodies)`);
 } finally {
   await browser.close();

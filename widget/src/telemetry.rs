@@ -25,6 +25,9 @@ use web_sys::{
 
 /// Renew a session this long before it expires.
 const RENEW_BEFORE_MS: f64 = 120_000.0;
+/// Recorded events are stored at most this often while the page lives; leaving the page (hide,
+/// close, reload) stores at once, so this only spaces the writes of a busy page.
+const STORE_EVERY_MS: f64 = 1_000.0;
 /// `widget_viewed`: at least half the widget visible for this long.
 const VIEWED_AFTER_MS: i32 = 1_000;
 
@@ -57,6 +60,11 @@ struct State {
     minimal: bool,
     debug: bool,
     timer: Option<i32>,
+    /// Events recorded since the outbox was last stored, and when that was.
+    dirty: bool,
+    stored_ms: f64,
+    /// A `pump` is already scheduled for this turn of the event loop.
+    woken: bool,
     /// The furthest funnel step reached, for `session_abandoned`.
     last_step: Option<&'static str>,
     decided: bool,
@@ -173,13 +181,19 @@ impl State {
             "queued",
             serde_json::json!({ "name": name.as_str(), "id": id, "seq": seq, "result": format!("{pushed:?}") }),
         );
-        self.persist();
+        // Stored by the next `pump`, once for all the events of this turn.
+        self.dirty = true;
     }
 }
 
 /// Sends what the outbox says is due, then sets the one timer for the next time.
 fn pump(state: &Rc<RefCell<State>>) {
     let mut s = state.borrow_mut();
+    if s.dirty && s.allowed() && now_ms() - s.stored_ms >= STORE_EVERY_MS {
+        s.persist();
+        s.dirty = false;
+        s.stored_ms = now_ms();
+    }
     if let Some(timer) = s.timer.take()
         && let Some(window) = web_sys::window()
     {
@@ -232,6 +246,23 @@ fn pump(state: &Rc<RefCell<State>>) {
     let wait = s.outbox.next_send_in_ms(now);
     drop(s);
     schedule(state, wait);
+}
+
+/// Runs `pump` after the current task: the shopper's click handler returns first, and a burst of
+/// events costs one store and one decision.
+fn wake(state: &Rc<RefCell<State>>) {
+    if std::mem::replace(&mut state.borrow_mut().woken, true) {
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    let callback = {
+        let state = Rc::clone(state);
+        Closure::once_into_js(move || {
+            state.borrow_mut().woken = false;
+            pump(&state);
+        })
+    };
+    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 0);
 }
 
 fn schedule(state: &Rc<RefCell<State>>, wait_ms: Option<i64>) {
@@ -430,6 +461,9 @@ impl Telemetry {
             minimal: gpc,
             debug: flag("debug").unwrap_or(false),
             timer: None,
+            dirty: false,
+            stored_ms: 0.0,
+            woken: false,
             last_step: None,
             decided: false,
             abandoned: false,
@@ -463,7 +497,7 @@ impl Telemetry {
                         .and_then(|w| w.performance())
                         .map_or(mounted_at, |p| p.now());
                     record_loaded(&state, now - mounted_at);
-                    pump(&state);
+                    wake(&state);
                 });
             }
             (None, None) => {}
@@ -502,7 +536,7 @@ impl Telemetry {
         s.last_step = Some(name.as_str());
         s.record(name, props);
         drop(s);
-        pump(&self.state);
+        wake(&self.state);
     }
 
     /// New options from the page (an amount change is worth telling the edge: plan props carry it).
@@ -552,7 +586,7 @@ impl Telemetry {
                 }
                 s.record(name, props);
                 drop(s);
-                pump(&state);
+                wake(&state);
             }
         };
         let handlers: [(&'static str, EventName, PropsOf); 5] = [
@@ -632,7 +666,7 @@ impl Telemetry {
                         if let Value::Object(props) = props {
                             state.borrow_mut().record(EventName::WidgetViewed, props);
                         }
-                        pump(&state);
+                        wake(&state);
                     });
                     *timer.borrow_mut() = window
                         .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), VIEWED_AFTER_MS)
