@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { launchBrowser, waitFor } from './support/browser.mjs';
-import { SHOPPER_UA, recordPage, events, waitForState, fillApprovalForm } from './support/widget.mjs';
+import { SHOPPER_UA, recordPage, events, waitForState, fillApprovalForm, shootLightAndDark } from './support/widget.mjs';
 
 const DEMO_URL = process.env.DEMO_URL;
 const EDGE_URL = process.env.EDGE_URL;
@@ -29,14 +29,6 @@ async function applyWith(page, { plan = 'pay_in_4', email, dateOfBirth = '1990-0
   await page.locator(`[data-plan-id=${plan}] input`).check();
   await page.getByTestId('continue').click();
   return fillApprovalForm(page, { email, dateOfBirth, country });
-}
-
-async function shoot(page, name) {
-  for (const scheme of ['light', 'dark']) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: join(ARTIFACTS, `${name}-${scheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 test('approved: schedule on screen, a verifiable token in paylater:approved, nothing typed reaches the page', async () => {
@@ -66,7 +58,7 @@ test('approved: schedule on screen, a verifiable token in paylater:approved, not
   assert.equal(await page.getByTestId('summary').textContent(), "You're approved");
   assert.equal(await page.getByTestId('announcer').textContent(), "You're approved");
   assert.equal(await page.getByTestId('place-order').isEnabled(), true, 'the demo merchant reacted to the event');
-  await shoot(page, 'approved');
+  await shootLightAndDark(page, ARTIFACTS, 'approved');
   // Neither the page's DOM nor any event it received holds what the shopper typed.
   const pageText = await page.evaluate(() => document.documentElement.outerHTML + JSON.stringify(window.__paylaterEvents));
   assert.ok(!pageText.includes(email) && !pageText.includes('1990-05-17'));
@@ -85,7 +77,7 @@ test('declined with reasons and the human-review path; a failed session start of
   await page.getByTestId('continue').click();
   await waitFor(() => page.getByTestId('start-failed').isVisible(), (v) => v === true);
   assert.equal(await page.getByTestId('start-failed').textContent(), "We couldn't get a decision. Nothing was charged.");
-  await shoot(page, 'session-error');
+  await shootLightAndDark(page, ARTIFACTS, 'session-error');
   await page.keyboard.press('Escape');
 
   await applyWith(page, { email: 'shopper@mailinator.com' });
@@ -97,9 +89,10 @@ test('declined with reasons and the human-review path; a failed session start of
   assert.equal(await page.getByTestId('dialog-title').textContent(), "We couldn't approve this purchase");
   assert.deepEqual(await page.getByTestId('reason').allTextContents(), [declined[0].detail.reasons[0].message]);
   assert.match(await page.getByTestId('human-review').textContent(), /^You can ask for a person to review this decision: /);
-  await shoot(page, 'declined');
-  // The card kept its reserved height with the decision on it: nothing below moved.
+  // The card kept its reserved height with the decision on it: nothing below moved (counted
+  // from the session-error screenshots on, which reset the count).
   assert.equal(await page.evaluate(() => window.__layoutShift), 0);
+  await shootLightAndDark(page, ARTIFACTS, 'declined');
   // The console shows the failed session request (a network error the test caused) and nothing else.
   assert.ok(problems.every((p) => /Failed to load resource|net::ERR_CONNECTION_RESET/.test(p)), problems.join('\n'));
   await page.close();
@@ -122,7 +115,7 @@ test('review: an amount near the credit limit goes to a person, with paylater:re
   assert.ok(review[0].detail.reasons.length >= 1);
   assert.equal(await page.getByTestId('dialog-title').textContent(), 'Your request is being reviewed');
   assert.equal(await page.getByTestId('order-status').textContent(), 'Your pay later request is being reviewed: we will e-mail you.');
-  await shoot(page, 'review');
+  await shootLightAndDark(page, ARTIFACTS, 'review');
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, waitFor } from './support/browser.mjs';
 import {
-  recordPage, events, eventNames, waitForState, waitForSummary, money, dueDate, axeViolations,
+  recordPage, events, eventNames, waitForState, waitForSummary, money, dueDate, axeViolations, shootLightAndDark,
 } from './support/widget.mjs';
 
 const DEMO_URL = process.env.DEMO_URL;
@@ -248,27 +248,13 @@ test('loading and error states: the card says so, keeps its height, and retries'
   await page.goto(DEMO_URL);
   await waitForState(page, 'loading');
   await page.getByTestId('loading').waitFor();
-  for (const scheme of ['light', 'dark']) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: join(ARTIFACTS, `loading-${scheme}.png`) });
-  }
-  // Switching the emulated scheme re-lays out the merchant's own form controls (a shift of
-  // about 0.001 on the demo); only what follows counts.
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.waitForTimeout(200);
-  await page.evaluate(() => { window.__layoutShift = 0; });
+  await shootLightAndDark(page, ARTIFACTS, 'loading');
   release();
   await waitForState(page, 'error');
   assert.equal(await page.evaluate(() => window.__layoutShift), 0, 'loading → error moved nothing');
   assert.equal(await page.getByTestId('error').textContent(), 'Payment options could not be loaded.');
   assert.deepEqual((await events(page)).filter((e) => e.name === 'error').map((e) => e.detail), [{ code: 'unavailable', message: 'try later' }]);
-  for (const scheme of ['light', 'dark']) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: join(ARTIFACTS, `error-${scheme}.png`) });
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-  await page.waitForTimeout(200);
-  await page.evaluate(() => { window.__layoutShift = 0; });
+  await shootLightAndDark(page, ARTIFACTS, 'error');
   await page.getByTestId('retry').click();
   await waitForState(page, 'ready');
   assert.equal(await page.getByTestId('summary').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');

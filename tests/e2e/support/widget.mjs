@@ -1,6 +1,7 @@
 // Page helpers for the widget specs: the widget lives in an open shadow root, which Playwright's
 // CSS locators pierce; these read what the shopper sees and what the merchant page receives.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { waitFor } from './browser.mjs';
 
@@ -91,4 +92,17 @@ export async function fillApprovalForm(page, { root = '#paylater', email, dateOf
   await form.locator('#consent').check();
   await form.locator('#submit').click();
   return form;
+}
+
+/** Screenshots the page in the light and the dark scheme into `dir`, then goes back to light.
+ *  Switching the emulated scheme re-lays out the merchant's own form controls (a shift of about
+ *  0.001 on the demo), so the layout-shift count starts again after it. */
+export async function shootLightAndDark(page, dir, name) {
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: join(dir, `${name}-${scheme}.png`) });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.waitForTimeout(200);
+  await page.evaluate(() => { window.__layoutShift = 0; });
 }
