@@ -42,6 +42,7 @@ async function sinkEvents() {
     name: attr(r, 'event.name')?.stringValue,
     seq: Number(attr(r, 'event.seq')?.intValue ?? attr(r, 'event.seq')?.stringValue),
     session: attr(r, 'session.id')?.stringValue,
+    props: Object.fromEntries((r.body?.kvlistValue?.values ?? []).map((kv) => [kv.key, kv.value])),
   }));
 }
 
@@ -194,4 +195,39 @@ test('a reload mid-queue loses nothing and duplicates nothing at the sink', asyn
   assert.equal(new Set(settled.map((e) => e.id)).size, ids.length);
   assert.equal(arrived.length, ids.length);
   await page.close();
+});
+
+test('Global Privacy Control: events carry their required props only', async () => {
+  const { page } = await debugPage();
+  await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await page.getByTestId('learn-more').click();
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  const queued = await waitFor(() => page.evaluate(() => window.__queued),
+    (q) => q.some((e) => e.name === 'plan_selected') && q.some((e) => e.name === 'widget_loaded'));
+  const ids = queued.map((e) => e.id);
+  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 20_000);
+  const byName = Object.fromEntries(arrived.map((e) => [e.name, Object.keys(e.props).sort()]));
+  assert.deepEqual(byName.widget_loaded, [], 'no load time, locale or amount');
+  assert.deepEqual(byName.plan_selected, ['plan_id'], 'no amount or currency');
+  await page.close();
+});
+
+test('interest without a decision, then the page closes: session_abandoned arrives', async () => {
+  const { page } = await debugPage();
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await page.getByTestId('learn-more').click();
+  const opened = await waitFor(() => page.evaluate(() => window.__queued.find((e) => e.name === 'terms_opened')), (e) => e !== undefined);
+  await page.close({ runBeforeUnload: true });
+  const abandoned = await waitFor(async () => {
+    const events = await sinkEvents();
+    // Page views of one browser share a live session (its token is kept with the queue), so
+    // this page's event is the one after its own terms_opened.
+    const session = events.find((e) => e.id === opened.id)?.session;
+    return events.find((e) => e.session === session && e.name === 'session_abandoned' && e.seq > opened.seq);
+  }, (e) => e !== undefined, 20_000);
+  assert.equal(abandoned.props.last_step?.stringValue, 'terms_opened');
+  assert.ok(Number(abandoned.props.dwell_ms?.intValue) > 0);
 });
