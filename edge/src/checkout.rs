@@ -12,6 +12,7 @@ use paylater_shared::merchant::is_exact_origin;
 use paylater_shared::token::{SessionClaims, SessionKeyring, TokenError};
 
 use crate::error::EdgeError;
+use crate::query::named_values;
 
 /// Longest plan id the page takes (`financing_120` is 13).
 pub const MAX_PLAN_ID_CHARS: usize = 40;
@@ -52,16 +53,7 @@ impl CheckoutQuery {
     /// Parses already percent-decoded pairs, strictly: unknown or repeated parameters are errors,
     /// an empty value counts as missing.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
-        let mut values: [Option<&str>; 3] = [None; 3];
-        for (name, value) in pairs {
-            let index = PARAMETERS
-                .iter()
-                .position(|known| known == name)
-                .ok_or_else(|| EdgeError::UnknownParameter { name: name.clone() })?;
-            if values[index].replace(value).is_some() {
-                return Err(EdgeError::RepeatedParameter { name: name.clone() });
-            }
-        }
+        let values = named_values(pairs, &PARAMETERS)?;
         let [session, plan, locale] = values.map(|value| value.filter(|v| !v.is_empty()));
         let session = session.ok_or(EdgeError::Missing { field: "session" })?;
         let plan = plan.ok_or(EdgeError::Missing { field: "plan" })?;

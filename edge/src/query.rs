@@ -32,20 +32,29 @@ pub fn query_pairs(url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The value of each of `names`, in their order, from already percent-decoded pairs. Strict:
+/// a parameter not in `names`, or one given twice, is an error.
+pub fn named_values<'a, const N: usize>(
+    pairs: &'a [(String, String)],
+    names: &[&str; N],
+) -> Result<[Option<&'a str>; N], EdgeError> {
+    let mut values: [Option<&str>; N] = [None; N];
+    for (name, value) in pairs {
+        let index = names
+            .iter()
+            .position(|known| known == name)
+            .ok_or_else(|| EdgeError::UnknownParameter { name: name.clone() })?;
+        if values[index].replace(value).is_some() {
+            return Err(EdgeError::RepeatedParameter { name: name.clone() });
+        }
+    }
+    Ok(values)
+}
+
 impl OffersQuery {
     /// Parses already percent-decoded pairs.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
-        let mut values: [Option<&str>; 5] = [None; 5];
-        for (name, value) in pairs {
-            let index = OFFERS_PARAMETERS
-                .iter()
-                .position(|known| known == name)
-                .ok_or_else(|| EdgeError::UnknownParameter { name: name.clone() })?;
-            if values[index].replace(value).is_some() {
-                return Err(EdgeError::RepeatedParameter { name: name.clone() });
-            }
-        }
-        let [key, amount, currency, locale, start] = values;
+        let [key, amount, currency, locale, start] = named_values(pairs, &OFFERS_PARAMETERS)?;
         let key = key.ok_or(EdgeError::Missing { field: "key" })?;
         if !is_publishable_key(key) {
             return Err(EdgeError::InvalidKey);

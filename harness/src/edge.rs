@@ -174,6 +174,27 @@ impl Edge {
         })
     }
 
+    /// A session token from `POST /v1/sessions` for `key`, `amount` minor units of USD, as a
+    /// browser on `origin` would get it.
+    pub fn session(&self, key: &str, amount: u64, origin: &str) -> Result<String, HarnessError> {
+        let body = serde_json::json!({ "key": key, "amount": amount, "currency": "USD" }).to_string();
+        let failed = |detail: String| HarnessError::Command {
+            what: "POST /v1/sessions".into(),
+            detail,
+        };
+        let reply = http::request(
+            "POST",
+            &format!("{}/v1/sessions", self.url),
+            &[("Origin", origin), ("Content-Type", "application/json")],
+            Some(&body),
+        )
+        .map_err(|e| failed(e.to_string()))?;
+        match (reply.status, reply.json()["session_token"].as_str()) {
+            (201, Some(token)) => Ok(token.to_owned()),
+            _ => Err(failed(format!("{} {}", reply.status, reply.body))),
+        }
+    }
+
     pub fn log_text(&self) -> String {
         self.server.log_text()
     }

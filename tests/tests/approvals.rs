@@ -19,16 +19,8 @@ fn now_s() -> i64 {
 }
 
 fn session(edge: &Edge, amount: u64) -> String {
-    let body = json!({ "key": "pk_test_demo", "amount": amount, "currency": "USD" }).to_string();
-    let reply = http::request(
-        "POST",
-        &format!("{}/v1/sessions", edge.url),
-        &[("Origin", ORIGIN), ("Content-Type", "application/json")],
-        Some(&body),
-    )
-    .unwrap();
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    reply.json()["session_token"].as_str().unwrap().to_owned()
+    edge.session("pk_test_demo", amount, ORIGIN)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn body(token: &str, plan: &str, email: &str, date_of_birth: &str) -> String {

@@ -20,16 +20,8 @@ fn start(work: &tempfile::TempDir) -> Edge {
 }
 
 fn session(edge: &Edge) -> String {
-    let body = json!({ "key": "pk_test_demo", "amount": 12_999, "currency": "USD" }).to_string();
-    let reply = http::request(
-        "POST",
-        &format!("{}/v1/sessions", edge.url),
-        &[("Origin", MERCHANT_ORIGIN), ("Content-Type", "application/json")],
-        Some(&body),
-    )
-    .unwrap();
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    reply.json()["session_token"].as_str().unwrap().to_owned()
+    edge.session("pk_test_demo", 12_999, MERCHANT_ORIGIN)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn get(edge: &Edge, path_and_query: &str) -> http::Reply {

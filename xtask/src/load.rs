@@ -5,8 +5,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use paylater_harness::edge::{BaselineWorker, Edge, EdgeOptions};
+use paylater_harness::paths;
 use paylater_harness::sink::OtlpSink;
-use paylater_harness::{http, paths};
 
 const ORIGIN: &str = "http://127.0.0.1:8080";
 /// Sessions the load rotates over (each has its own Durable Object).
@@ -73,18 +73,7 @@ fn load(script: &str, url: &str, tokens: &[String], threads: &str, connections: 
 }
 
 fn session(edge: &Edge) -> Result<String, String> {
-    let body = r#"{"key":"pk_test_bench","amount":12999,"currency":"USD"}"#;
-    let reply = http::request(
-        "POST",
-        &format!("{}/v1/sessions", edge.url),
-        &[("Origin", ORIGIN), ("Content-Type", "application/json")],
-        Some(body),
-    )
-    .map_err(|e| e.to_string())?;
-    reply.json()["session_token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("no session: {} {}", reply.status, reply.body))
+    edge.session("pk_test_bench", 12_999, ORIGIN).map_err(|e| e.to_string())
 }
 
 /// One row of the table: what ran and how it did.
