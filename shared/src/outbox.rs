@@ -114,6 +114,9 @@ pub struct Outbox {
     attempt: u32,
     /// Backing off: no request before this time.
     not_before_ms: Option<i64>,
+    /// The backoff only waits out a request that got no answer, so the browser coming back
+    /// online ends it. Page state: a new page view tries its first request anyway.
+    offline_backoff: bool,
     /// Events per body: [`MAX_EVENTS`], halved by a 413, doubled back by each 202.
     max_events: usize,
     in_flight: Option<InFlight>,
@@ -243,6 +246,7 @@ impl Outbox {
             next_seq: FIRST_SEQ,
             attempt: 0,
             not_before_ms: None,
+            offline_backoff: false,
             max_events: MAX_EVENTS,
             in_flight: None,
             page_hidden: false,
@@ -313,6 +317,14 @@ impl Outbox {
     /// page's timers are throttled and it may be discarded without another event.
     pub fn set_page_hidden(&mut self, hidden: bool) {
         self.page_hidden = hidden;
+    }
+
+    /// The browser is back online (`online`): a backoff after requests that got no answer ends
+    /// now. One after a status (a 5xx, or a 429's `Retry-After`) is the edge's and still waits.
+    pub fn network_restored(&mut self) {
+        if std::mem::take(&mut self.offline_backoff) {
+            self.not_before_ms = None;
+        }
     }
 
     /// A new session token replaces the refused one: sending resumes and `seq` starts over,
@@ -397,11 +409,15 @@ impl Outbox {
                 self.max_events = self.max_events.saturating_mul(2).min(MAX_EVENTS);
                 Resolution::Delivered { delivered, refused }
             }
-            Outcome::Retryable { retry_after_ms, .. } => {
+            Outcome::Retryable {
+                failure,
+                retry_after_ms,
+            } => {
                 let delay = retry_delay_ms(self.attempt, jitter, retry_after_ms);
                 let at_ms = now_ms.saturating_add(delay);
                 self.attempt = self.attempt.saturating_add(1);
                 self.not_before_ms = Some(at_ms);
+                self.offline_backoff = failure == Failure::Network;
                 Resolution::Retry {
                     attempt: self.attempt,
                     at_ms,
@@ -716,6 +732,7 @@ mod tests {
             in_flight: None,
             page_hidden: false,
             needs_session: false,
+            offline_backoff: false,
             ..outbox.clone()
         }
     }
@@ -874,6 +891,28 @@ mod tests {
         assert_eq!(backoff_ms(2, f64::NAN), 0);
         assert_eq!(backoff_ms(2, -3.0), 0);
         assert_eq!(backoff_ms(2, 7.0), 4_000);
+    }
+
+    #[test]
+    fn back_online_ends_a_network_backoff_but_not_the_edges() {
+        // (answer, backoff before `online`, backoff after it)
+        let cases = [
+            (Outcome::network(), 1_000, 0),
+            (Outcome::from_status(503, None), 1_000, 1_000),
+            (Outcome::from_status(429, Some(30_000)), 30_000, 30_000),
+        ];
+        for (outcome, before, after) in cases {
+            let mut outbox = Outbox::new();
+            outbox.push(event(0, NOW - 60_000, 0));
+            assert!(outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).is_some());
+            outbox.on_response(outcome.clone(), NOW, 1.0);
+            assert_eq!(outbox.next_send_in_ms(NOW), Some(before), "{outcome:?}");
+            outbox.network_restored();
+            assert_eq!(outbox.next_send_in_ms(NOW), Some(after), "{outcome:?}");
+            // Said twice, it changes nothing more.
+            outbox.network_restored();
+            assert_eq!(outbox.next_send_in_ms(NOW), Some(after), "{outcome:?}");
+        }
     }
 
     #[test]

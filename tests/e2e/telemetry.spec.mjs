@@ -231,3 +231,24 @@ test('interest without a decision, then the page closes: session_abandoned arriv
   assert.equal(abandoned.props.last_step?.stringValue, 'terms_opened');
   assert.ok(Number(abandoned.props.dwell_ms?.intValue) > 0);
 });
+
+test('terms that fail before the dialog bundle runs: widget_error still arrives, with its code', async () => {
+  const { page } = await debugPage();
+  // The first terms request fails (the loader's prefetch); Try again goes through.
+  let refused = 0;
+  await page.route('**/v1/offers?**', (route) => (refused++ === 0 ? route.abort('connectionrefused') : route.continue()));
+  const dialogLoaded = page.waitForResponse((r) => r.url().includes('paylater_widget_bg.wasm'));
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'error');
+  // The loader heard the error before the telemetry existed, and hands it over.
+  await dialogLoaded;
+  const queued = await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'widget_error'));
+  const error = queued.find((e) => e.name === 'widget_error');
+  assert.equal(queued.filter((e) => e.name === 'widget_error').length, 1, 'reported once');
+  await page.getByTestId('retry').click();
+  await waitForState(page, 'ready');
+  const [arrived] = await waitFor(async () => (await sinkEvents()).filter((e) => e.id === error.id), (f) => f.length === 1, 20_000);
+  assert.equal(arrived.name, 'widget_error');
+  assert.equal(arrived.props.code?.stringValue, 'network_error');
+  await page.close();
+});

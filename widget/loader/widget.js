@@ -81,6 +81,12 @@
     var containers = null;
     var mountedAt = performance.now();
     var loadMs = null;
+    // Errors before the dialog's bundle (and its telemetry) runs, handed over to be reported.
+    var earlyErrors = [];
+    function noteError(event) {
+      var code = event.detail && typeof event.detail.code === 'string' ? event.detail.code : 'unknown';
+      if (earlyErrors.length < 20) earlyErrors.push({ code: code, at: Date.now() });
+    }
     var api = {
       consent: function (given) { if (dialog) dialog.consent(given); },
       update: function (changes) {
@@ -98,6 +104,7 @@
       },
       destroy: function () {
         destroyed = true;
+        if (element) element.removeEventListener('paylater:error', noteError);
         if (api.observer) { api.observer.disconnect(); api.observer = null; }
         [card, dialog].forEach(function (handle) { if (handle) { handle.destroy(); handle.free(); } });
         card = dialog = null;
@@ -112,6 +119,9 @@
           // Telemetry starts with the dialog's bundle: it learns how long the card took.
           opts.consent = consentGiven;
           if (loadMs !== null) opts.loadMs = loadMs; else opts.mountedAt = mountedAt;
+          // From here the dialog's telemetry hears errors itself.
+          element.removeEventListener('paylater:error', noteError);
+          opts.errors = earlyErrors;
           dialog = glue.mount_dialog(element, containers.dialog, opts);
         }
         return dialog;
@@ -130,6 +140,7 @@
     mounted.set(element, api);
     element.setAttribute('data-paylater-state', 'loading');
     containers = shadowFor(element);
+    element.addEventListener('paylater:error', noteError);
     element.addEventListener('paylater:ready', function once() {
       element.removeEventListener('paylater:ready', once);
       loadMs = performance.now() - mountedAt;

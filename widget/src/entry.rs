@@ -65,7 +65,8 @@ pub fn mount_dialog(host: Element, container: HtmlElement, options: JsValue) -> 
     let telemetry = parsed
         .as_ref()
         .ok()
-        .map(|valid| Rc::new(Telemetry::start(host.clone(), valid.clone(), api.clone(), &options)));
+        .and_then(|valid| Telemetry::start(host.clone(), valid.clone(), api.clone(), &options))
+        .map(Rc::new);
     let context = WidgetContext {
         options: ArcRwSignal::new(parsed),
         api,

@@ -7,13 +7,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Date, Math, Reflect};
+use js_sys::{Array, Date, Function, Math, Reflect};
 use paylater_card::edge_api::EdgeApi;
 use paylater_card::host::Host;
 use paylater_shared::WidgetOptions;
 use paylater_shared::merchant::TelemetryMode;
 use paylater_shared::outbox::{BATCH_BODY_LIMIT, Outbox, Outcome, Resolution};
-use paylater_shared::telemetry::{Event, EventName};
+use paylater_shared::telemetry::{Event, EventName, uuid_v7};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
@@ -28,6 +28,8 @@ const RENEW_BEFORE_MS: f64 = 120_000.0;
 /// Recorded events are stored at most this often while the page lives; leaving the page (hide,
 /// close, reload) stores at once, so this only spaces the writes of a busy page.
 const STORE_EVERY_MS: f64 = 1_000.0;
+/// A failed session request is tried again after this long (or when the browser is back online).
+const SESSION_RETRY_MS: f64 = 30_000.0;
 /// `widget_viewed`: at least half the widget visible for this long.
 const VIEWED_AFTER_MS: i32 = 1_000;
 
@@ -45,6 +47,8 @@ struct Session {
 }
 
 struct State {
+    /// Looked up once: `web_sys::window()` checks the global's type on every call.
+    window: web_sys::Window,
     api: EdgeApi,
     host: Host,
     key: String,
@@ -52,6 +56,9 @@ struct State {
     outbox: Outbox,
     session: Option<Session>,
     asking_session: bool,
+    /// A session request failed: no new one before this time (ms since the epoch), unless the
+    /// browser comes back online.
+    session_retry_ms: f64,
     /// The merchant's mode, once its config is known: until then nothing leaves.
     mode: Option<TelemetryMode>,
     /// `Paylater.consent(…)`, for `telemetry: "consent"` merchants.
@@ -59,12 +66,18 @@ struct State {
     /// Global Privacy Control: events carry their required props only.
     minimal: bool,
     debug: bool,
-    timer: Option<i32>,
-    /// Events recorded since the outbox was last stored, and when that was.
+    ids: IdSource,
+    /// The one pending `pump` timer, and when it is due (ms since the epoch).
+    timer: Option<(i32, f64)>,
+    /// The timer of a `pump` queued for right after the current task.
+    woken: Option<i32>,
+    /// Made once: a closure per event would cost more than the event's own work.
+    callbacks: Option<Callbacks>,
+    /// The widget is destroyed: answers still arriving are applied, nothing new is scheduled.
+    destroyed: bool,
+    /// The outbox changed since it was last stored, and when that was.
     dirty: bool,
     stored_ms: f64,
-    /// A `pump` is already scheduled for this turn of the event loop.
-    woken: bool,
     /// The furthest funnel step reached, for `session_abandoned`.
     last_step: Option<&'static str>,
     decided: bool,
@@ -72,10 +85,17 @@ struct State {
     started_ms: f64,
 }
 
+/// The timer callbacks. They hold the state weakly, and the state holds them, so they live
+/// exactly as long as anything may still schedule them.
+struct Callbacks {
+    wake: Closure<dyn FnMut()>,
+    pump: Closure<dyn FnMut()>,
+}
+
 /// A listener the client added, kept to remove it again.
 type Listener = (web_sys::EventTarget, &'static str, Closure<dyn FnMut(DomEvent)>);
 /// Props from a widget DOM event's detail.
-type PropsOf = fn(&Value) -> Map<String, Value>;
+type PropsOf = fn(&JsValue) -> Map<String, Value>;
 
 /// One widget's telemetry. Dropping it removes its listeners and timers.
 pub struct Telemetry {
@@ -93,32 +113,45 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// A UUIDv7: 48 bits of Unix milliseconds, then random bits (RFC 9562), so ids sort by time.
-pub fn uuid_v7(now: f64) -> String {
-    let mut bytes = [0u8; 16];
-    let random = web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes[6..]).ok());
-    if random.is_none() {
-        for byte in &mut bytes[6..] {
-            *byte = (Math::random() * 256.0) as u8;
+/// Event ids: UUIDv7s whose random bytes come from `crypto.getRandomValues` in blocks, one call
+/// per 24 ids (a call costs more than formatting the id).
+pub struct IdSource {
+    pool: [u8; 240],
+    used: usize,
+}
+
+impl Default for IdSource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IdSource {
+    pub fn new() -> Self {
+        Self {
+            pool: [0; 240],
+            used: 240,
         }
     }
-    let ms = now as u64;
-    for (i, byte) in bytes[..6].iter_mut().enumerate() {
-        *byte = (ms >> (40 - 8 * i)) as u8;
+
+    /// A new id for an event made at `now` (ms since the epoch).
+    pub fn next(&mut self, now: f64) -> String {
+        if self.used + 10 > self.pool.len() {
+            let drawn = web_sys::window()
+                .and_then(|w| w.crypto().ok())
+                .and_then(|c| c.get_random_values_with_u8_array(&mut self.pool).ok());
+            if drawn.is_none() {
+                for byte in &mut self.pool {
+                    *byte = (Math::random() * 256.0) as u8;
+                }
+            }
+            self.used = 0;
+        }
+        let mut random = [0u8; 10];
+        random.copy_from_slice(&self.pool[self.used..self.used + 10]);
+        self.used += 10;
+        uuid_v7(now as u64, &random)
     }
-    bytes[6] = 0x70 | (bytes[6] & 0x0f);
-    bytes[8] = 0x80 | (bytes[8] & 0x3f);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
 }
 
 impl State {
@@ -150,14 +183,20 @@ impl State {
         }
     }
 
-    fn debug(&self, event: &str, detail: Value) {
+    /// The `paylater:telemetry` debug event; its detail is built only when `data-debug` is set.
+    fn debug(&self, event: &str, detail: impl FnOnce() -> Value) {
         if self.debug {
             self.host
-                .dispatch("telemetry", &serde_json::json!({ "event": event, "detail": detail }));
+                .dispatch("telemetry", &serde_json::json!({ "event": event, "detail": detail() }));
         }
     }
 
-    fn record(&mut self, name: EventName, mut props: Map<String, Value>) {
+    fn record(&mut self, name: EventName, props: Map<String, Value>) {
+        self.record_at(name, props, now_ms());
+    }
+
+    /// Records an event that happened at `now` (ms since the epoch).
+    fn record_at(&mut self, name: EventName, mut props: Map<String, Value>, now: f64) {
         if self.minimal {
             let required: Vec<&str> = name
                 .schema()
@@ -167,67 +206,105 @@ impl State {
                 .collect();
             props.retain(|key, _| required.contains(&key.as_str()));
         }
-        let now = now_ms();
         let event = Event {
-            id: uuid_v7(now),
+            id: self.ids.next(now),
             name,
             ts: now as i64,
             seq: self.outbox.next_seq(),
             props,
         };
-        let (id, seq) = (event.id.clone(), event.seq);
+        let (id, seq) = if self.debug {
+            (event.id.clone(), event.seq)
+        } else {
+            (String::new(), 0)
+        };
         let pushed = self.outbox.push(event);
         self.debug(
             "queued",
-            serde_json::json!({ "name": name.as_str(), "id": id, "seq": seq, "result": format!("{pushed:?}") }),
+            || serde_json::json!({ "name": name.as_str(), "id": id, "seq": seq, "result": format!("{pushed:?}") }),
         );
-        // Stored by the next `pump`, once for all the events of this turn.
+        // Stored by a later `pump`, once for all the events of a second.
         self.dirty = true;
+    }
+
+    /// Stores the outbox if it changed and the last store is a second old; otherwise says when
+    /// it may be stored.
+    fn store_if_due(&mut self, now: f64) -> Option<i64> {
+        if !self.dirty || !self.allowed() {
+            return None;
+        }
+        let wait = self.stored_ms + STORE_EVERY_MS - now;
+        if wait > 0.0 {
+            return Some(wait.ceil() as i64);
+        }
+        self.persist();
+        self.dirty = false;
+        self.stored_ms = now;
+        None
+    }
+
+    /// Leaves one timer that runs `pump` in `wait_ms`, or earlier: a timer already due sooner
+    /// is kept (an early `pump` only finds nothing to do and sets the timer again).
+    fn schedule(&mut self, wait_ms: Option<i64>, now: f64) {
+        let (Some(wait), false, Some(callbacks)) = (wait_ms, self.destroyed, self.callbacks.as_ref()) else {
+            return;
+        };
+        let due = now + wait as f64;
+        if let Some((handle, at)) = self.timer {
+            if at <= due {
+                return;
+            }
+            self.window.clear_timeout_with_handle(handle);
+        }
+        let wait = i32::try_from(wait.clamp(0, 600_000)).unwrap_or(600_000);
+        let callback: &Function = callbacks.pump.as_ref().unchecked_ref();
+        self.timer = self
+            .window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(callback, wait)
+            .ok()
+            .map(|handle| (handle, due));
     }
 }
 
-/// Sends what the outbox says is due, then sets the one timer for the next time.
+/// Sends what the outbox says is due, stores it when that is due, and leaves one timer for
+/// whichever comes next.
 fn pump(state: &Rc<RefCell<State>>) {
     let mut s = state.borrow_mut();
-    if s.dirty && s.allowed() && now_ms() - s.stored_ms >= STORE_EVERY_MS {
-        s.persist();
-        s.dirty = false;
-        s.stored_ms = now_ms();
-    }
-    if let Some(timer) = s.timer.take()
-        && let Some(window) = web_sys::window()
-    {
-        window.clear_timeout_with_handle(timer);
-    }
-    if !s.allowed() {
+    let now = now_ms();
+    let store_in = s.store_if_due(now);
+    if !s.allowed() || s.destroyed {
         return;
     }
     let Some(session) = s
         .session
         .as_ref()
-        .filter(|session| session.expires_ms - RENEW_BEFORE_MS > now_ms())
+        .filter(|session| session.expires_ms - RENEW_BEFORE_MS > now)
     else {
+        if now < s.session_retry_ms {
+            let wait = (s.session_retry_ms - now).ceil() as i64;
+            s.schedule(Some(wait), now);
+            return;
+        }
         drop(s);
         renew_session(state);
         return;
     };
     let token = session.token.clone();
-    let now = now_ms() as i64;
-    if s.outbox.should_send(now)
+    if s.outbox.should_send(now as i64)
         && let Some(batch) = s.outbox.next_batch(&token, BATCH_BODY_LIMIT)
     {
         let url = s.api.events_url();
-        s.debug("sending", serde_json::json!({ "ids": batch.ids }));
+        s.debug("sending", || serde_json::json!({ "ids": batch.ids }));
         drop(s);
         let state = Rc::clone(state);
         wasm_bindgen_futures::spawn_local(async move {
             let outcome = post_events(&url, &batch.body).await;
-            let resolution = {
+            {
                 let mut s = state.borrow_mut();
                 let resolution = s.outbox.on_response(outcome, now_ms() as i64, Math::random());
                 s.debug(
                     "answered",
-                    serde_json::json!({ "resolution": format!("{resolution:?}") }),
+                    || serde_json::json!({ "resolution": format!("{resolution:?}") }),
                 );
                 if let Resolution::Dropped {
                     renew_session: true, ..
@@ -235,47 +312,52 @@ fn pump(state: &Rc<RefCell<State>>) {
                 {
                     s.session = None;
                 }
-                s.persist();
-                resolution
-            };
-            let _ = resolution;
+                s.dirty = true;
+            }
             pump(&state);
         });
         return;
     }
-    let wait = s.outbox.next_send_in_ms(now);
-    drop(s);
-    schedule(state, wait);
+    let send_in = s.outbox.next_send_in_ms(now as i64);
+    let wait = match (send_in, store_in) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    s.schedule(wait, now);
 }
 
 /// Runs `pump` after the current task: the shopper's click handler returns first, and a burst of
-/// events costs one store and one decision.
+/// events costs one decision.
 fn wake(state: &Rc<RefCell<State>>) {
-    if std::mem::replace(&mut state.borrow_mut().woken, true) {
+    let mut s = state.borrow_mut();
+    if s.woken.is_some() || s.destroyed {
         return;
     }
-    let Some(window) = web_sys::window() else { return };
-    let callback = {
-        let state = Rc::clone(state);
-        Closure::once_into_js(move || {
-            state.borrow_mut().woken = false;
-            pump(&state);
-        })
-    };
-    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 0);
+    let Some(callbacks) = s.callbacks.as_ref() else { return };
+    let callback: &Function = callbacks.wake.as_ref().unchecked_ref();
+    s.woken = s
+        .window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(callback, 0)
+        .ok();
 }
 
-fn schedule(state: &Rc<RefCell<State>>, wait_ms: Option<i64>) {
-    let Some(wait) = wait_ms else { return };
-    let Some(window) = web_sys::window() else { return };
-    let callback = {
-        let state = Rc::clone(state);
-        Closure::once_into_js(move || pump(&state))
-    };
-    let wait = i32::try_from(wait.clamp(0, 600_000)).unwrap_or(600_000);
-    if let Ok(timer) = window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), wait) {
-        state.borrow_mut().timer = Some(timer);
-    }
+/// The two timer callbacks, holding the state weakly.
+fn callbacks(state: &Rc<RefCell<State>>) -> Callbacks {
+    let weak = Rc::downgrade(state);
+    let wake = Closure::<dyn FnMut()>::new(move || {
+        if let Some(state) = weak.upgrade() {
+            state.borrow_mut().woken = None;
+            pump(&state);
+        }
+    });
+    let weak = Rc::downgrade(state);
+    let pump = Closure::<dyn FnMut()>::new(move || {
+        if let Some(state) = weak.upgrade() {
+            state.borrow_mut().timer = None;
+            pump(&state);
+        }
+    });
+    Callbacks { wake, pump }
 }
 
 /// `POST /v1/events` as `text/plain` (no preflight), turned into the outbox's outcome.
@@ -351,16 +433,21 @@ fn renew_session(state: &Rc<RefCell<State>>) {
                     if fresh {
                         s.outbox.session_renewed();
                     }
+                    s.session_retry_ms = 0.0;
                     s.persist();
-                    None
+                    false
                 }
                 // Offline or refused: try again later; events wait in storage meanwhile.
-                Err(_) => Some(30_000),
+                Err(_) => {
+                    s.session_retry_ms = now_ms() + SESSION_RETRY_MS;
+                    true
+                }
             }
         };
-        match retry {
-            None => pump(&state),
-            Some(wait) => schedule(&state, Some(wait)),
+        if retry {
+            state.borrow_mut().schedule(Some(SESSION_RETRY_MS as i64), now_ms());
+        } else {
+            pump(&state);
         }
     });
 }
@@ -419,14 +506,16 @@ fn send_on_exit(url: &str, body: &str) {
 impl Telemetry {
     /// Starts telemetry for the widget on `host`: restores what a previous page view left,
     /// listens to the widget's DOM events and the page's lifecycle, and watches visibility.
-    pub fn start(host_element: Element, options: WidgetOptions, api: EdgeApi, raw: &JsValue) -> Self {
+    /// `None` outside a window (a worker, say), where there is no page to measure.
+    pub fn start(host_element: Element, options: WidgetOptions, api: EdgeApi, raw: &JsValue) -> Option<Self> {
+        let window = web_sys::window()?;
         let flag = |name: &str| {
             Reflect::get(raw, &JsValue::from_str(name))
                 .ok()
                 .and_then(|v| v.as_bool())
         };
-        let gpc = web_sys::window()
-            .and_then(|w| Reflect::get(&w.navigator(), &JsValue::from_str("globalPrivacyControl")).ok())
+        let gpc = Reflect::get(&window.navigator(), &JsValue::from_str("globalPrivacyControl"))
+            .ok()
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
         let mut outbox = Outbox::new();
@@ -449,6 +538,7 @@ impl Telemetry {
             }
         }
         let state = Rc::new(RefCell::new(State {
+            window,
             api,
             host: Host::new(host_element.clone()),
             key,
@@ -456,25 +546,32 @@ impl Telemetry {
             outbox,
             session,
             asking_session: false,
+            session_retry_ms: 0.0,
             mode: None,
             consent: flag("consent").unwrap_or(false),
             minimal: gpc,
             debug: flag("debug").unwrap_or(false),
+            ids: IdSource::new(),
             timer: None,
+            woken: None,
+            callbacks: None,
+            destroyed: false,
             dirty: false,
             stored_ms: 0.0,
-            woken: false,
             last_step: None,
             decided: false,
             abandoned: false,
             started_ms: now_ms(),
         }));
+        let made = callbacks(&state);
+        state.borrow_mut().callbacks = Some(made);
         let mut telemetry = Self {
             state,
             listeners: Vec::new(),
             observer: None,
             _view_callback: None,
         };
+        telemetry.early_errors(raw);
         telemetry.listen_to_widget(&host_element);
         telemetry.listen_to_page();
         telemetry.watch_visibility(&host_element);
@@ -503,7 +600,7 @@ impl Telemetry {
             (None, None) => {}
         }
         pump(&telemetry.state);
-        telemetry
+        Some(telemetry)
     }
 
     fn add(&mut self, target: web_sys::EventTarget, name: &'static str, handler: impl FnMut(DomEvent) + 'static) {
@@ -513,6 +610,28 @@ impl Telemetry {
             .is_ok()
         {
             self.listeners.push((target, name, closure));
+        }
+    }
+
+    /// The `paylater:error`s the loader heard before this bundle ran (`errors: [{code, at}]`),
+    /// at the time each happened.
+    fn early_errors(&self, raw: &JsValue) {
+        let Some(errors) = Reflect::get(raw, &JsValue::from_str("errors"))
+            .ok()
+            .filter(Array::is_array)
+            .map(|errors| Array::from(&errors))
+        else {
+            return;
+        };
+        let mut s = self.state.borrow_mut();
+        for error in errors.iter() {
+            let at = Reflect::get(&error, &JsValue::from_str("at"))
+                .ok()
+                .and_then(|at| at.as_f64())
+                .unwrap_or_else(now_ms);
+            let mut props = Map::new();
+            props.insert("code".into(), text_value(&error, "code"));
+            s.record_at(EventName::WidgetError, props, at);
         }
     }
 
@@ -568,10 +687,7 @@ impl Telemetry {
             move |event: DomEvent| {
                 let detail = event
                     .dyn_ref::<web_sys::CustomEvent>()
-                    .and_then(|e| js_sys::JSON::stringify(&e.detail()).ok())
-                    .and_then(|s| s.as_string())
-                    .and_then(|s| serde_json::from_str::<Value>(&s).ok())
-                    .unwrap_or(Value::Null);
+                    .map_or(JsValue::NULL, web_sys::CustomEvent::detail);
                 let mut s = state.borrow_mut();
                 if matches!(name, EventName::ApprovalApproved | EventName::ApprovalDeclined) {
                     s.decided = true;
@@ -592,15 +708,15 @@ impl Telemetry {
         let handlers: [(&'static str, EventName, PropsOf); 5] = [
             ("paylater:plan-selected", EventName::PlanSelected, |d| {
                 let mut p = Map::new();
-                if let Some(plan) = d["plan_id"].as_str() {
+                if let Some(plan) = text_field(d, "plan_id") {
                     p.insert("plan_id".into(), Value::from(plan));
                 }
                 p
             }),
             ("paylater:approved", EventName::ApprovalApproved, |d| {
                 let mut p = Map::new();
-                p.insert("approval_id".into(), d["approval_id"].clone());
-                p.insert("plan_id".into(), d["plan_id"].clone());
+                p.insert("approval_id".into(), text_value(d, "approval_id"));
+                p.insert("plan_id".into(), text_value(d, "plan_id"));
                 p
             }),
             ("paylater:declined", EventName::ApprovalDeclined, declined_props),
@@ -608,7 +724,7 @@ impl Telemetry {
             ("paylater:review", EventName::ApprovalDeclined, declined_props),
             ("paylater:error", EventName::WidgetError, |d| {
                 let mut p = Map::new();
-                p.insert("code".into(), d["code"].clone());
+                p.insert("code".into(), text_value(d, "code"));
                 p
             }),
         ];
@@ -640,7 +756,14 @@ impl Telemetry {
         }
         // Back online: what backed off during the offline spell goes now.
         let state = Rc::clone(&self.state);
-        self.add(window.into(), "online", move |_| pump(&state));
+        self.add(window.into(), "online", move |_| {
+            {
+                let mut s = state.borrow_mut();
+                s.outbox.network_restored();
+                s.session_retry_ms = 0.0;
+            }
+            pump(&state);
+        });
     }
 
     /// `widget_viewed`: at least half the widget on screen for a second, once.
@@ -698,20 +821,37 @@ fn record_loaded(state: &Rc<RefCell<State>>, load_ms: f64) {
     }
 }
 
-fn declined_props(detail: &Value) -> Map<String, Value> {
+fn declined_props(detail: &JsValue) -> Map<String, Value> {
     let mut props = Map::new();
-    props.insert("approval_id".into(), detail["approval_id"].clone());
-    let codes: Vec<Value> = detail["reasons"]
-        .as_array()
+    props.insert("approval_id".into(), text_value(detail, "approval_id"));
+    let codes: Vec<Value> = Reflect::get(detail, &JsValue::from_str("reasons"))
+        .ok()
+        .filter(Array::is_array)
         .map(|reasons| {
-            reasons
+            Array::from(&reasons)
                 .iter()
-                .filter_map(|r| r["code"].as_str().map(Value::from))
+                .filter_map(|reason| text_field(&reason, "code").map(Value::from))
                 .collect()
         })
         .unwrap_or_default();
     props.insert("reason_codes".into(), Value::Array(codes));
     props
+}
+
+/// A string field of a DOM event's detail, read in place (no JSON round trip per event).
+fn text_field(detail: &JsValue, key: &str) -> Option<String> {
+    if !detail.is_object() {
+        return None;
+    }
+    Reflect::get(detail, &JsValue::from_str(key))
+        .ok()
+        .and_then(|value| value.as_string())
+}
+
+/// [`text_field`] as a prop: the string, or `null` where the detail has none (the edge's schema
+/// then refuses that one event, and says why).
+fn text_value(detail: &JsValue, key: &str) -> Value {
+    text_field(detail, key).map_or(Value::Null, Value::from)
 }
 
 impl Drop for Telemetry {
@@ -725,8 +865,14 @@ impl Drop for Telemetry {
         // What waits is kept for the next page view; a destroyed widget sends what it can now.
         page_exit(&self.state);
         let mut s = self.state.borrow_mut();
-        if let (Some(timer), Some(window)) = (s.timer.take(), web_sys::window()) {
-            window.clear_timeout_with_handle(timer);
+        s.destroyed = true;
+        if let Some(window) = web_sys::window() {
+            for timer in [s.timer.take().map(|(timer, _)| timer), s.woken.take()]
+                .into_iter()
+                .flatten()
+            {
+                window.clear_timeout_with_handle(timer);
+            }
         }
     }
 }

@@ -30,6 +30,7 @@ tasks:
   build-edge     build only the edge worker into edge/build/ (and its checkout assets)
   demo           build, start the edge on 127.0.0.1:8787 and the demo page on 127.0.0.1:8080
   test           run every check and test (what CI runs)
+  e2e [SPEC…]    build the bundles, then only the Playwright specs (all, or the given files)
   bench          print the figures: bundle sizes (raw, gzip, brotli), core latencies, events load
   bench load     only the events load, on the bundles already built
   bench widget   only the widget: sizes and time from script tag to terms painted (Chromium)
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
         "build-edge" => tools::bootstrap().and_then(|tools| build::edge(&tools)),
         "demo" => demo::run(),
         "test" => test::run(),
+        "e2e" => test::end_to_end_only(&args[1..]),
         "bench" if args.get(1).is_some_and(|a| a == "load") => bench::load_only(),
         "bench" if args.get(1).is_some_and(|a| a == "widget") => bench::widget_only(),
         "bench" => bench::run(),

@@ -109,7 +109,7 @@ pub fn run() -> Result<(), String> {
     step(
         "end-to-end tests (Playwright, Chromium, trunk serve + wrangler dev)",
         &mut timings,
-        end_to_end,
+        || end_to_end(&[]),
     )?;
     eprintln!("\n=== timings");
     for (name, seconds) in &timings {
@@ -119,9 +119,17 @@ pub fn run() -> Result<(), String> {
     Ok(())
 }
 
-/// Starts an edge and the demo page on free ports, runs the Playwright specs against them, and
-/// stops both whatever the outcome.
-fn end_to_end() -> Result<(), String> {
+/// `cargo xtask e2e [SPEC…]`: the bundles, then the end-to-end step alone, for all specs or
+/// the given ones (paths like `tests/e2e/telemetry.spec.mjs`).
+pub fn end_to_end_only(specs: &[String]) -> Result<(), String> {
+    let tools = tools::bootstrap()?;
+    build::widget(&tools).and_then(|()| build::edge(&tools))?;
+    end_to_end(specs)
+}
+
+/// Starts an edge and the demo page on free ports, runs the Playwright specs (`specs`, or all)
+/// against them, and stops both whatever the outcome.
+fn end_to_end(specs: &[String]) -> Result<(), String> {
     let root = paths::workspace_root();
     let work = root.join("target/e2e");
     let _ = std::fs::remove_dir_all(&work);
@@ -140,7 +148,12 @@ fn end_to_end() -> Result<(), String> {
         Command::new("node")
             .current_dir(&root)
             .env("PATH", paths::tool_path())
-            .args(["--test", "--test-concurrency=1", "tests/e2e/*.spec.mjs"])
+            .args(["--test", "--test-concurrency=1"])
+            .args(if specs.is_empty() {
+                vec!["tests/e2e/*.spec.mjs".to_owned()]
+            } else {
+                specs.to_vec()
+            })
             .env("DEMO_URL", &page.url)
             .env("EDGE_URL", &edge.url)
             .env("EDGE_LOG", edge.log_path())
