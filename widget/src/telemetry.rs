@@ -25,8 +25,9 @@ use web_sys::{
 
 /// Renew a session this long before it expires.
 const RENEW_BEFORE_MS: f64 = 120_000.0;
-/// Recorded events are stored at most this often while the page lives; leaving the page (hide,
-/// close, reload) stores at once, so this only spaces the writes of a busy page.
+/// Recorded events are stored at most this often while the page lives, and within about twice
+/// this; leaving the page (hide, close, reload) stores at once, so this only spaces the writes
+/// of a busy page.
 const STORE_EVERY_MS: f64 = 1_000.0;
 /// A failed session request is tried again after this long (or when the browser is back online).
 const SESSION_RETRY_MS: f64 = 30_000.0;
@@ -326,6 +327,21 @@ fn pump(state: &Rc<RefCell<State>>) {
     s.schedule(wait, now);
 }
 
+/// After an event is recorded: `pump` runs only if a request is due now, or if no timer will run
+/// it within a second (to store the event). Otherwise the pending timer does both, so an event
+/// in between costs its recording and nothing else.
+fn recorded(state: &Rc<RefCell<State>>) {
+    let wanted = {
+        let s = state.borrow();
+        let now = now_ms();
+        let soon = s.timer.is_some_and(|(_, at)| at <= now + STORE_EVERY_MS);
+        s.outbox.should_send(now as i64) || !soon
+    };
+    if wanted {
+        wake(state);
+    }
+}
+
 /// Runs `pump` after the current task: the shopper's click handler returns first, and a burst of
 /// events costs one decision.
 fn wake(state: &Rc<RefCell<State>>) {
@@ -594,7 +610,7 @@ impl Telemetry {
                         .and_then(|w| w.performance())
                         .map_or(mounted_at, |p| p.now());
                     record_loaded(&state, now - mounted_at);
-                    wake(&state);
+                    recorded(&state);
                 });
             }
             (None, None) => {}
@@ -655,7 +671,7 @@ impl Telemetry {
         s.last_step = Some(name.as_str());
         s.record(name, props);
         drop(s);
-        wake(&self.state);
+        recorded(&self.state);
     }
 
     /// New options from the page (an amount change is worth telling the edge: plan props carry it).
@@ -702,7 +718,7 @@ impl Telemetry {
                 }
                 s.record(name, props);
                 drop(s);
-                wake(&state);
+                recorded(&state);
             }
         };
         let handlers: [(&'static str, EventName, PropsOf); 5] = [
@@ -789,7 +805,7 @@ impl Telemetry {
                         if let Value::Object(props) = props {
                             state.borrow_mut().record(EventName::WidgetViewed, props);
                         }
-                        wake(&state);
+                        recorded(&state);
                     });
                     *timer.borrow_mut() = window
                         .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), VIEWED_AFTER_MS)
