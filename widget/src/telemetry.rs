@@ -110,6 +110,11 @@ fn now_ms() -> f64 {
     Date::now()
 }
 
+/// Where a merchant key's session and outbox are kept in `localStorage`.
+fn storage_key(key: &str) -> String {
+    format!("paylater:outbox:{key}")
+}
+
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
@@ -165,10 +170,6 @@ impl State {
         }
     }
 
-    fn storage_key(&self) -> String {
-        format!("paylater:outbox:{}", self.key)
-    }
-
     fn persist(&self) {
         // Before consent nothing is kept either.
         let (Some(storage), true) = (storage(), self.allowed()) else {
@@ -180,7 +181,7 @@ impl State {
             outbox: self.outbox.to_storage(),
         };
         if let Ok(json) = serde_json::to_string(&stored) {
-            let _ = storage.set_item(&self.storage_key(), &json);
+            let _ = storage.set_item(&storage_key(&self.key), &json);
         }
     }
 
@@ -537,9 +538,8 @@ impl Telemetry {
         let mut outbox = Outbox::new();
         let mut session = None;
         let key = options.key.clone();
-        let storage_key = format!("paylater:outbox:{key}");
         if let Some(stored) = storage()
-            .and_then(|s| s.get_item(&storage_key).ok().flatten())
+            .and_then(|s| s.get_item(&storage_key(&key)).ok().flatten())
             .and_then(|json| serde_json::from_str::<Stored>(&json).ok())
         {
             if let Ok(previous) = Outbox::from_storage(&stored.outbox) {
