@@ -75,6 +75,31 @@ pub const FIRST_SEQ: u32 = 0;
 /// The version [`Outbox::to_storage`] writes and [`Outbox::from_storage`] reads.
 pub const STORAGE_VERSION: u64 = 1;
 
+/// Where the browser keeps outboxes in `localStorage`: [`queue_storage_key`].
+pub const QUEUE_KEY_PREFIX: &str = "paylater:outbox:";
+
+/// The `localStorage` key of one tab's outbox (and its session) for a merchant key: a key per
+/// tab, so two open tabs never write over each other's queue.
+pub fn queue_storage_key(merchant_key: &str, tab: &str) -> String {
+    format!("{QUEUE_KEY_PREFIX}{merchant_key}:{tab}")
+}
+
+/// Whether a `localStorage` key holds an outbox of `merchant_key`'s widgets: a tab's
+/// ([`queue_storage_key`]), or the one entry per merchant key that pages wrote before outboxes
+/// were kept per tab, which a new page view takes over like a closed tab's.
+pub fn is_queue_storage_key(storage_key: &str, merchant_key: &str) -> bool {
+    let Some(rest) = storage_key
+        .strip_prefix(QUEUE_KEY_PREFIX)
+        .and_then(|rest| rest.strip_prefix(merchant_key))
+    else {
+        return false;
+    };
+    rest.is_empty()
+        || rest
+            .strip_prefix(':')
+            .is_some_and(|tab| !tab.is_empty() && !tab.contains(':'))
+}
+
 /// Room kept beside one event for the envelope (field names, a session token of ~300 bytes,
 /// `dropped`): an event longer than the limit minus this could never be sent.
 const ENVELOPE_ALLOWANCE: usize = 2_000;
@@ -327,11 +352,22 @@ impl Outbox {
         }
     }
 
-    /// A new session token replaces the refused one: sending resumes and `seq` starts over,
-    /// since the edge counts it per session.
+    /// A new session token: sending resumes. `seq` starts over, since the edge counts it per
+    /// session, but only when nothing is held: held events already carry numbers (given while
+    /// the session was being asked for, or before a refusal), and a new event must never repeat
+    /// one of them, so the count goes on after them.
     pub fn session_renewed(&mut self) {
         self.needs_session = false;
-        self.next_seq = FIRST_SEQ;
+        if self.held.is_empty() {
+            self.next_seq = FIRST_SEQ;
+        }
+    }
+
+    /// How long the backoff still holds requests back, if it does (429/5xx/network).
+    pub fn backoff_remaining_ms(&self, now_ms: i64) -> Option<i64> {
+        self.not_before_ms
+            .filter(|&not_before| not_before > now_ms)
+            .map(|not_before| not_before - now_ms)
     }
 
     /// Whether to send a request now: at least [`FLUSH_AT_EVENTS`] wait, or the oldest waiting
@@ -494,6 +530,21 @@ impl Outbox {
         self.attempt = self.attempt.max(stored.attempt);
         self.not_before_ms = self.not_before_ms.max(stored.not_before_ms);
         self.max_events = self.max_events.min(stored.max_events);
+        self.evict_down_to(self.capacity);
+    }
+
+    /// Takes over the events of another session's outbox (a closed tab's, whose session can no
+    /// longer send them): they go after everything held, each id once, and its `dropped` is
+    /// added. Unlike [`Outbox::merge`], this outbox's `seq` counter and backoff stay its own:
+    /// those belong to its session. The cap still holds, by evicting the oldest waiting.
+    pub fn take_over(&mut self, other: Outbox) {
+        let mut seen: HashSet<String> = self.held.iter().map(|held| held.event.id.clone()).collect();
+        for held in other.held {
+            if seen.insert(held.event.id.clone()) {
+                self.held.push_back(held);
+            }
+        }
+        self.dropped = self.dropped.saturating_add(other.dropped);
         self.evict_down_to(self.capacity);
     }
 
@@ -941,6 +992,8 @@ mod tests {
                 }
             );
             assert_eq!(outbox.next_send_in_ms(now), Some(delay));
+            assert_eq!(outbox.backoff_remaining_ms(now), Some(delay));
+            assert_eq!(outbox.backoff_remaining_ms(now + delay), None);
             now += delay;
         }
         outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
@@ -1016,7 +1069,8 @@ mod tests {
         assert!(!outbox.should_send(NOW + 60_000));
         outbox.session_renewed();
         assert!(outbox.should_send(NOW));
-        assert_eq!(outbox.next_seq(), FIRST_SEQ);
+        // Event 3 is still held with its number, so the count goes on rather than repeat it.
+        assert_eq!(outbox.next_seq(), 3);
     }
 
     #[test]
@@ -1380,6 +1434,74 @@ mod tests {
     }
 
     #[test]
+    fn queue_storage_keys_are_per_tab_and_recognized_per_merchant_key() {
+        assert_eq!(
+            queue_storage_key("pk_test_demo", "t1"),
+            "paylater:outbox:pk_test_demo:t1"
+        );
+        let cases = [
+            ("paylater:outbox:pk_test_demo:t1", true),
+            (
+                "paylater:outbox:pk_test_demo:0190d2c4-6b7a-7cc2-9a1e-000000000001",
+                true,
+            ),
+            // Written before outboxes were kept per tab.
+            ("paylater:outbox:pk_test_demo", true),
+            ("paylater:outbox:pk_test_demo:", false),
+            ("paylater:outbox:pk_test_demo:a:b", false),
+            ("paylater:outbox:pk_test_demo2:t1", false),
+            ("paylater:outbox:pk_test_dem", false),
+            ("paylater:outbox:pk_test_other:t1", false),
+            ("paylater:tab:pk_test_demo", false),
+            ("xpaylater:outbox:pk_test_demo:t1", false),
+            ("", false),
+        ];
+        for (key, expected) in cases {
+            assert_eq!(is_queue_storage_key(key, "pk_test_demo"), expected, "{key}");
+        }
+    }
+
+    #[test]
+    fn taking_over_another_sessions_outbox_appends_its_events_and_keeps_this_seq() {
+        let mut closed_tab = Outbox::new();
+        for n in 1..=3 {
+            closed_tab.next_seq();
+            closed_tab.push(event(n, NOW - 60_000, 0));
+        }
+        closed_tab.count_dropped(2);
+        closed_tab.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        closed_tab.on_response(Outcome::network(), NOW - 59_000, 1.0);
+        let stored = Outbox::from_storage(&closed_tab.to_storage()).unwrap();
+
+        let mut this_tab = Outbox::new();
+        assert_eq!(this_tab.next_seq(), 0);
+        this_tab.push(event(10, NOW, 0));
+        this_tab.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        // Event 3 is held here already: the same event, kept once.
+        this_tab.push(event(3, NOW - 60_000, 0));
+        this_tab.take_over(stored);
+        assert_eq!(ids(&this_tab), [id(10), id(3), id(1), id(2)]);
+        assert!(this_tab.in_flight());
+        assert_eq!(this_tab.dropped(), 2);
+        assert_eq!(
+            (this_tab.attempt, this_tab.not_before_ms),
+            (0, None),
+            "the backoff was the other session's"
+        );
+        assert_eq!(this_tab.next_seq(), 1, "seq counts this session's events only");
+
+        // The cap holds by evicting the oldest waiting, counted.
+        let mut full = Outbox::with_capacity(MIN_CAPACITY);
+        for n in 100..100 + MIN_CAPACITY as u64 {
+            full.push(event(n, NOW, 0));
+        }
+        full.take_over(Outbox::from_storage(&closed_tab.to_storage()).unwrap());
+        assert_eq!(full.len(), MIN_CAPACITY);
+        assert_eq!(full.dropped(), 2 + 3);
+        assert_eq!(ids(&full)[MIN_CAPACITY - 3..], [id(1), id(2), id(3)]);
+    }
+
+    #[test]
     fn seq_counts_from_zero_per_session_and_survives_a_reload() {
         let mut outbox = Outbox::new();
         assert_eq!([outbox.next_seq(), outbox.next_seq(), outbox.next_seq()], [0, 1, 2]);
@@ -1387,6 +1509,15 @@ mod tests {
         assert_eq!(reloaded.next_seq(), 3);
         reloaded.session_renewed();
         assert_eq!(reloaded.next_seq(), 0);
+
+        // Events numbered while the first session was asked for keep their numbers, and the
+        // next event follows them instead of repeating seq 0.
+        let mut waiting = Outbox::new();
+        let mut first = event(1, NOW, 0);
+        first.seq = waiting.next_seq();
+        waiting.push(first);
+        waiting.session_renewed();
+        assert_eq!(waiting.next_seq(), 1);
         reloaded.next_seq = u32::MAX;
         assert_eq!([reloaded.next_seq(), reloaded.next_seq()], [u32::MAX, u32::MAX]);
     }
@@ -1420,6 +1551,10 @@ mod tests {
         Reload {
             pushes: u8,
         },
+        /// Another tab's outbox, holding `pushes` events of its session, taken over.
+        TakeOver {
+            pushes: u8,
+        },
         Exit {
             inflight_keepalive_bytes: usize,
         },
@@ -1446,6 +1581,7 @@ mod tests {
             1 => any::<bool>().prop_map(Op::Hide),
             1 => Just(Op::Renew),
             1 => (0u8..3).prop_map(|pushes| Op::Reload { pushes }),
+            1 => (0u8..30).prop_map(|pushes| Op::TakeOver { pushes }),
             1 => (0usize..70_000).prop_map(|inflight_keepalive_bytes| Op::Exit { inflight_keepalive_bytes }),
         ]
     }
@@ -1665,6 +1801,18 @@ mod tests {
                         let old = std::mem::replace(&mut outbox, fresh);
                         let mut seen = ids(&old);
                         seen.extend(fresh_ids);
+                        model.account(&seen, &outbox);
+                    }
+                    Op::TakeOver { pushes } => {
+                        let mut other = Outbox::with_capacity(capacity);
+                        for _ in 0..pushes {
+                            model.push(&mut other, 10)?;
+                        }
+                        let mut seen = ids(&other);
+                        let seq = outbox.next_seq;
+                        outbox.take_over(other);
+                        prop_assert_eq!(outbox.next_seq, seq);
+                        seen.extend(before.iter().cloned());
                         model.account(&seen, &outbox);
                     }
                     Op::Exit { inflight_keepalive_bytes } => {

@@ -121,7 +121,8 @@ test('consent mode: nothing leaves before Paylater.consent(true), then everythin
   await waitFor(() => page.evaluate(() => window.__queued.map((e) => e.name)), (n) => n.includes('terms_closed'));
   await page.waitForTimeout(2_500); // past the 2 s batch timer
   assert.deepEqual(sent, [], 'no session and no events before consent');
-  assert.equal(await page.evaluate(() => localStorage.getItem('paylater:outbox:pk_test_consent')), null, 'nothing stored either');
+  const stored = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('paylater:outbox:')));
+  assert.deepEqual(stored, [], 'nothing stored either');
   await page.evaluate(() => window.Paylater.consent(true));
   const ids = (await page.evaluate(() => window.__queued)).map((e) => e.id);
   const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length === ids.length, 20_000);
@@ -223,8 +224,7 @@ test('interest without a decision, then the page closes: session_abandoned arriv
   await page.close({ runBeforeUnload: true });
   const abandoned = await waitFor(async () => {
     const events = await sinkEvents();
-    // Page views of one browser share a live session (its token is kept with the queue), so
-    // this page's event is the one after its own terms_opened.
+    // The event of this page's session, after its terms_opened.
     const session = events.find((e) => e.id === opened.id)?.session;
     return events.find((e) => e.session === session && e.name === 'session_abandoned' && e.seq > opened.seq);
   }, (e) => e !== undefined, 20_000);
@@ -251,4 +251,80 @@ test('terms that fail before the dialog bundle runs: widget_error still arrives,
   assert.equal(arrived.name, 'widget_error');
   assert.equal(arrived.props.code?.stringValue, 'network_error');
   await page.close();
+});
+
+/** Opens the funnel's first steps in `page`: terms opened, a plan picked, terms closed. */
+async function browseTerms(page) {
+  await page.getByTestId('learn-more').click();
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  await page.getByTestId('close').click();
+}
+
+test('two tabs open at once: each has its own session and seq, nothing is lost or doubled', async () => {
+  const tabs = [await debugPage(), await debugPage()];
+  for (const { page } of tabs) {
+    await page.goto(DEMO_URL);
+    await waitForState(page, 'ready');
+  }
+  // Steps interleaved between the tabs, as a shopper comparing them would.
+  for (let round = 0; round < 2; round++) for (const { page } of tabs) await browseTerms(page);
+  const queued = await Promise.all(tabs.map(({ page }) => waitFor(() => page.evaluate(() => window.__queued),
+    (q) => q.filter((e) => e.name === 'terms_closed').length === 2)));
+  const ids = queued.flat().map((e) => e.id);
+  await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 20_000);
+  await tabs[0].page.waitForTimeout(2_500); // a resend would arrive by now
+  const arrived = (await sinkEvents()).filter((e) => ids.includes(e.id));
+  assert.equal(arrived.length, ids.length, `each id once: ${arrived.length} records for ${ids.length} ids`);
+  const sessions = queued.map((q) => {
+    assert.deepEqual(q.map((e) => e.seq), q.map((_, i) => i), 'each tab counts seq from 0, without gaps');
+    const mine = arrived.filter((e) => q.some((x) => x.id === e.id));
+    assert.equal(new Set(mine.map((e) => e.session)).size, 1, 'one session per tab');
+    assert.deepEqual(mine.map((e) => e.seq).sort((a, b) => a - b), q.map((e) => e.seq));
+    return mine[0].session;
+  });
+  assert.notEqual(sessions[0], sessions[1], 'the tabs have sessions of their own');
+  for (const { page } of tabs) await page.close();
+});
+
+test('tabs closed while offline: the next page view sends what each left, once, under its session', async () => {
+  const tabs = [await debugPage(), await debugPage()];
+  for (const { page } of tabs) {
+    await page.goto(DEMO_URL);
+    await waitForState(page, 'ready');
+  }
+  // Each tab has its session before the network goes: its widget_loaded arrived.
+  const loaded = await Promise.all(tabs.map(({ page }) => waitFor(() => page.evaluate(() => window.__queued),
+    (q) => q.some((e) => e.name === 'widget_loaded'))));
+  const firstIds = loaded.map((q) => q.find((e) => e.name === 'widget_loaded').id);
+  const first = await waitFor(async () => (await sinkEvents()).filter((e) => firstIds.includes(e.id)), (f) => f.length === 2, 20_000);
+  const sessionOf = firstIds.map((id) => first.find((e) => e.id === id).session);
+  await browser.setOffline(true);
+  const queued = [];
+  for (const { page } of tabs) {
+    await browseTerms(page);
+    queued.push(await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'terms_closed')));
+  }
+  // Closing while offline: the exit requests fail, and each tab stores what it holds.
+  for (const { page } of tabs) await page.close({ runBeforeUnload: true });
+  await browser.setOffline(false);
+  const { page: next } = await debugPage();
+  await next.goto(DEMO_URL);
+  await waitForState(next, 'ready');
+  const ids = queued.flat().map((e) => e.id);
+  await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 30_000);
+  await next.waitForTimeout(2_500); // a resend would arrive by now
+  const records = await sinkEvents();
+  const arrived = records.filter((e) => ids.includes(e.id));
+  assert.equal(arrived.length, ids.length, `each id once: ${arrived.length} records for ${ids.length} ids`);
+  queued.forEach((q, tab) => {
+    const mine = arrived.filter((e) => q.some((x) => x.id === e.id));
+    assert.deepEqual([...new Set(mine.map((e) => e.session))], [sessionOf[tab]], `tab ${tab}'s events under its own session`);
+    // The step the tab was closed on: session_abandoned, recorded at pagehide, only ever stored.
+    const abandoned = records.filter((e) => e.session === sessionOf[tab] && e.name === 'session_abandoned');
+    assert.equal(abandoned.length, 1, `tab ${tab}: one session_abandoned`);
+    assert.ok(abandoned[0].seq > Math.max(...q.map((e) => e.seq)), 'after the steps before it');
+    const seqs = records.filter((e) => e.session === sessionOf[tab]).map((e) => e.seq).sort((a, b) => a - b);
+    assert.deepEqual(seqs, seqs.map((_, i) => i), `tab ${tab}: its session's seqs, each once, without gaps`);
+  });
+  await next.close();
 });

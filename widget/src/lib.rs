@@ -8,11 +8,13 @@
 //! - [`app`]: the dialog and the flow through it.
 //! - [`terms`]: the plan list and each plan's full disclosure.
 //! - [`telemetry`]: the funnel events' client around `paylater_shared::outbox`.
+//! - [`locks`]: Web Locks, which say which live page owns a tab's telemetry outbox.
 //! - [`checkout`]: the framed approval form, its messages, and the decision.
 
 pub mod app;
 pub mod checkout;
 pub mod entry;
+pub mod locks;
 pub mod telemetry;
 pub mod terms;
 

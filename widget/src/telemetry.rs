@@ -3,21 +3,35 @@
 //! chunks, storage). This layer only owns the clock, randomness, `fetch`, `sendBeacon`,
 //! `localStorage`, the page's lifecycle events and the observers, and it lives in the dialog's
 //! bundle, which loads when the page is idle: nothing here is on the first paint's path.
+//!
+//! # Tabs
+//! Each tab has its own session and its own outbox in `localStorage`, under a key with the
+//! tab's id (kept in `sessionStorage`, so a reload goes on with the same session and `seq`).
+//! The page holds a Web Lock named after that key ([`crate::locks`]) while it lives. A new page
+//! view takes over every outbox of the same merchant key whose lock is free: a closed tab's
+//! leftovers. It sends them under that tab's session while the session lives, so the edge's
+//! dedup absorbs whatever the closed tab's exit requests already delivered; after that they
+//! join this page's outbox. Two tabs open at once thus never write over each other's queue, and
+//! their `seq`s never interleave.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Date, Function, Math, Reflect};
 use paylater_card::edge_api::EdgeApi;
 use paylater_card::host::Host;
 use paylater_shared::WidgetOptions;
 use paylater_shared::merchant::TelemetryMode;
-use paylater_shared::outbox::{BATCH_BODY_LIMIT, Outbox, Outcome, Resolution};
+use paylater_shared::outbox::{
+    BATCH_BODY_LIMIT, Batch, Outbox, Outcome, Resolution, is_queue_storage_key, queue_storage_key,
+};
 use paylater_shared::telemetry::{Event, EventName, uuid_v7};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+
+use crate::locks::{self, LockGuard};
 use web_sys::{
     Blob, BlobPropertyBag, Element, Event as DomEvent, IntersectionObserver, IntersectionObserverEntry,
     IntersectionObserverInit, RequestCredentials, RequestInit, RequestMode, Response,
@@ -33,6 +47,10 @@ const STORE_EVERY_MS: f64 = 1_000.0;
 const SESSION_RETRY_MS: f64 = 30_000.0;
 /// `widget_viewed`: at least half the widget visible for this long.
 const VIEWED_AFTER_MS: i32 = 1_000;
+/// How long a page waits for its tab's lock: on a reload, the previous page lets go of it as it
+/// unloads. Still held after this, the lock is another live page's (a duplicated tab copies
+/// `sessionStorage`), and this page takes a new tab id.
+const CLAIM_WAIT_MS: i32 = 2_000;
 
 /// What survives a reload: the session the events belong to, and the outbox.
 #[derive(Serialize, Deserialize)]
@@ -47,15 +65,46 @@ struct Session {
     expires_ms: f64,
 }
 
+impl Session {
+    /// Still good for sending (renewed, or given up, this long before it expires).
+    fn usable(&self, now: f64) -> bool {
+        !self.token.is_empty() && self.expires_ms - RENEW_BEFORE_MS > now
+    }
+}
+
+/// A closed tab's outbox that this page took over, sent under that tab's session while that
+/// lives; its lock, held until it is retired, keeps any other page from taking it too.
+struct Adopted {
+    storage_key: String,
+    session: Session,
+    outbox: Outbox,
+    /// Held while this is kept; dropping it lets go.
+    _lock: LockGuard,
+}
+
+/// Which outbox a request was made from.
+#[derive(Clone, PartialEq)]
+enum Source {
+    Own,
+    Adopted(String),
+}
+
 struct State {
     /// Looked up once: `web_sys::window()` checks the global's type on every call.
     window: web_sys::Window,
     api: EdgeApi,
     host: Host,
-    key: String,
     options: WidgetOptions,
+    /// This tab's outbox, its `localStorage` key and its lock (see the module doc).
     outbox: Outbox,
     session: Option<Session>,
+    storage_key: String,
+    lock: Option<LockGuard>,
+    /// The tab's outbox is claimed and restored: until then nothing is sent or stored, and
+    /// events wait in `early`, to get their `seq` after the restored ones.
+    claimed: bool,
+    early: Vec<(EventName, Map<String, Value>, f64)>,
+    adopted: Vec<Adopted>,
     asking_session: bool,
     /// A session request failed: no new one before this time (ms since the epoch), unless the
     /// browser comes back online.
@@ -110,13 +159,32 @@ fn now_ms() -> f64 {
     Date::now()
 }
 
-/// Where a merchant key's session and outbox are kept in `localStorage`.
-fn storage_key(key: &str) -> String {
-    format!("paylater:outbox:{key}")
-}
-
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn write_stored(storage: &web_sys::Storage, key: &str, session: Option<&Session>, outbox: &Outbox) {
+    let stored = Stored {
+        token: session.map(|s| s.token.clone()).unwrap_or_default(),
+        expires_ms: session.map_or(0.0, |s| s.expires_ms),
+        outbox: outbox.to_storage(),
+    };
+    if let Ok(json) = serde_json::to_string(&stored) {
+        let _ = storage.set_item(key, &json);
+    }
+}
+
+/// What a page stored under `key`: its session (maybe expired) and its outbox. `None` when
+/// there is nothing there, or nothing readable.
+fn read_stored(key: &str) -> Option<(Session, Outbox)> {
+    let json = storage()?.get_item(key).ok().flatten()?;
+    let stored = serde_json::from_str::<Stored>(&json).ok()?;
+    let outbox = Outbox::from_storage(&stored.outbox).ok()?;
+    let session = Session {
+        token: stored.token,
+        expires_ms: stored.expires_ms,
+    };
+    Some((session, outbox))
 }
 
 /// Event ids: UUIDv7s whose random bytes come from `crypto.getRandomValues` in blocks, one call
@@ -170,18 +238,74 @@ impl State {
         }
     }
 
+    /// Stores this tab's outbox and those it took over, each under its own key.
     fn persist(&self) {
-        // Before consent nothing is kept either.
-        let (Some(storage), true) = (storage(), self.allowed()) else {
+        // Before consent nothing is kept either; before the claim the key is not known to be ours.
+        let (Some(storage), true, true) = (storage(), self.allowed(), self.claimed) else {
             return;
         };
-        let stored = Stored {
-            token: self.session.as_ref().map(|s| s.token.clone()).unwrap_or_default(),
-            expires_ms: self.session.as_ref().map_or(0.0, |s| s.expires_ms),
-            outbox: self.outbox.to_storage(),
-        };
-        if let Ok(json) = serde_json::to_string(&stored) {
-            let _ = storage.set_item(&storage_key(&self.key), &json);
+        write_stored(&storage, &self.storage_key, self.session.as_ref(), &self.outbox);
+        for adopted in &self.adopted {
+            write_stored(&storage, &adopted.storage_key, Some(&adopted.session), &adopted.outbox);
+        }
+    }
+
+    /// Whether a request is under way, from any outbox: one at a time in all.
+    fn busy(&self) -> bool {
+        self.outbox.in_flight() || self.adopted.iter().any(|a| a.outbox.in_flight())
+    }
+
+    fn outbox_mut(&mut self, source: &Source) -> Option<&mut Outbox> {
+        match source {
+            Source::Own => Some(&mut self.outbox),
+            Source::Adopted(key) => self
+                .adopted
+                .iter_mut()
+                .find(|a| &a.storage_key == key)
+                .map(|a| &mut a.outbox),
+        }
+    }
+
+    /// The next request due now: a closed tab's events first, under its session, as they are
+    /// older; then this tab's, once it has a session.
+    fn next_batch(&mut self, now: f64, has_session: bool) -> Option<(Source, Batch)> {
+        let now = now as i64;
+        for adopted in &mut self.adopted {
+            if adopted.outbox.should_send(now)
+                && let Some(batch) = adopted.outbox.next_batch(&adopted.session.token, BATCH_BODY_LIMIT)
+            {
+                return Some((Source::Adopted(adopted.storage_key.clone()), batch));
+            }
+        }
+        let token = self.session.as_ref().filter(|_| has_session)?.token.clone();
+        if !self.outbox.should_send(now) {
+            return None;
+        }
+        let batch = self.outbox.next_batch(&token, BATCH_BODY_LIMIT)?;
+        Some((Source::Own, batch))
+    }
+
+    /// Lets go of the outboxes taken over that are sent, or whose session can no longer send
+    /// (their events join this tab's outbox, stored before theirs is removed). Never one with a
+    /// request under way: its answer still comes. Called only while storing is allowed.
+    fn retire_adopted(&mut self, now: f64) {
+        let mut index = 0;
+        while index < self.adopted.len() {
+            let adopted = &self.adopted[index];
+            let sendable = adopted.session.usable(now) && !adopted.outbox.needs_session();
+            if adopted.outbox.in_flight() || (sendable && !adopted.outbox.is_empty()) {
+                index += 1;
+                continue;
+            }
+            let adopted = self.adopted.remove(index);
+            if !adopted.outbox.is_empty() {
+                self.outbox.take_over(adopted.outbox);
+                self.persist();
+            }
+            if let Some(storage) = storage() {
+                let _ = storage.remove_item(&adopted.storage_key);
+            }
+            // Dropping `adopted` lets go of its lock.
         }
     }
 
@@ -199,6 +323,10 @@ impl State {
 
     /// Records an event that happened at `now` (ms since the epoch).
     fn record_at(&mut self, name: EventName, mut props: Map<String, Value>, now: f64) {
+        if !self.claimed {
+            self.early.push((name, props, now));
+            return;
+        }
         if self.minimal {
             let required: Vec<&str> = name
                 .schema()
@@ -272,60 +400,85 @@ impl State {
 /// whichever comes next.
 fn pump(state: &Rc<RefCell<State>>) {
     let mut s = state.borrow_mut();
+    if s.destroyed || !s.claimed {
+        return;
+    }
     let now = now_ms();
     let store_in = s.store_if_due(now);
-    if !s.allowed() || s.destroyed {
+    if !s.allowed() {
         return;
     }
-    let Some(session) = s
-        .session
-        .as_ref()
-        .filter(|session| session.expires_ms - RENEW_BEFORE_MS > now)
-    else {
-        if now < s.session_retry_ms {
-            let wait = (s.session_retry_ms - now).ceil() as i64;
-            s.schedule(Some(wait), now);
-            return;
-        }
+    s.retire_adopted(now);
+    // This tab's session is asked for while closed tabs' events go out under theirs.
+    let has_session = s.session.as_ref().is_some_and(|session| session.usable(now));
+    let session_in = (!has_session && now < s.session_retry_ms).then(|| (s.session_retry_ms - now).ceil() as i64);
+    if !has_session && session_in.is_none() {
         drop(s);
         renew_session(state);
-        return;
-    };
-    let token = session.token.clone();
-    if s.outbox.should_send(now as i64)
-        && let Some(batch) = s.outbox.next_batch(&token, BATCH_BODY_LIMIT)
-    {
-        let url = s.api.events_url();
-        s.debug("sending", || serde_json::json!({ "ids": batch.ids }));
-        drop(s);
-        let state = Rc::clone(state);
-        wasm_bindgen_futures::spawn_local(async move {
-            let outcome = post_events(&url, &batch.body).await;
-            {
-                let mut s = state.borrow_mut();
-                let resolution = s.outbox.on_response(outcome, now_ms() as i64, Math::random());
-                s.debug(
-                    "answered",
-                    || serde_json::json!({ "resolution": format!("{resolution:?}") }),
-                );
-                if let Resolution::Dropped {
-                    renew_session: true, ..
-                } = resolution
-                {
-                    s.session = None;
-                }
-                s.dirty = true;
-            }
-            pump(&state);
-        });
+        s = state.borrow_mut();
+    }
+    if s.busy() {
+        // Its answer pumps again; meanwhile a timer stores what gets recorded, so events
+        // during a request cost no `pump` each.
+        s.schedule(store_in, now);
         return;
     }
-    let send_in = s.outbox.next_send_in_ms(now as i64);
-    let wait = match (send_in, store_in) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    // A 429's `Retry-After` or a backoff holds back every request of this page, whichever
+    // session it is for.
+    let held_back = std::iter::once(&s.outbox)
+        .chain(s.adopted.iter().map(|a| &a.outbox))
+        .filter_map(|outbox| outbox.backoff_remaining_ms(now as i64))
+        .max();
+    if held_back.is_none()
+        && let Some((source, batch)) = s.next_batch(now, has_session)
+    {
+        drop(s);
+        send_batch(state, source, batch);
+        return;
+    }
+    let wait = std::iter::once(&s.outbox)
+        .chain(s.adopted.iter().map(|a| &a.outbox))
+        .filter_map(|outbox| outbox.next_send_in_ms(now as i64))
+        .map(|send_in| send_in.max(held_back.unwrap_or(0)))
+        .chain(store_in)
+        .chain(session_in)
+        .min();
     s.schedule(wait, now);
+}
+
+/// Sends a batch made from `source`'s outbox and gives it the answer; then `pump` again.
+fn send_batch(state: &Rc<RefCell<State>>, source: Source, batch: Batch) {
+    let url = {
+        let s = state.borrow();
+        s.debug("sending", || serde_json::json!({ "ids": batch.ids }));
+        s.api.events_url()
+    };
+    let state = Rc::clone(state);
+    wasm_bindgen_futures::spawn_local(async move {
+        let outcome = post_events(&url, &batch.body).await;
+        {
+            let mut s = state.borrow_mut();
+            let Some(outbox) = s.outbox_mut(&source) else { return };
+            let resolution = outbox.on_response(outcome, now_ms() as i64, Math::random());
+            s.debug(
+                "answered",
+                || serde_json::json!({ "resolution": format!("{resolution:?}") }),
+            );
+            // A refused token: this tab's session is renewed; a closed tab's outbox joins this
+            // tab's (`retire_adopted`, as its outbox now needs a session).
+            if let (
+                Resolution::Dropped {
+                    renew_session: true, ..
+                },
+                Source::Own,
+            ) = (&resolution, &source)
+            {
+                s.session = None;
+            }
+            s.dirty = true;
+        }
+        pump(&state);
+    });
 }
 
 /// After an event is recorded: `pump` runs only if a request is due now, or if no timer will run
@@ -336,7 +489,7 @@ fn recorded(state: &Rc<RefCell<State>>) {
         let s = state.borrow();
         let now = now_ms();
         let soon = s.timer.is_some_and(|(_, at)| at <= now + STORE_EVERY_MS);
-        s.outbox.should_send(now as i64) || !soon
+        s.claimed && ((!s.busy() && s.outbox.should_send(now as i64)) || !soon)
     };
     if wanted {
         wake(state);
@@ -484,13 +637,122 @@ fn page_exit(state: &Rc<RefCell<State>>) {
     }
     s.outbox.set_page_hidden(true);
     s.persist();
-    let (Some(session), true) = (s.session.as_ref(), s.allowed()) else {
+    if !s.allowed() {
         return;
-    };
-    let url = s.api.events_url();
-    for chunk in s.outbox.exit_chunks(&session.token, 0) {
-        send_on_exit(&url, &chunk.body);
     }
+    let url = s.api.events_url();
+    let own = s.session.as_ref().map(|session| (&session.token, &s.outbox));
+    let adopted = s.adopted.iter().map(|a| (&a.session.token, &a.outbox));
+    // One quota for all of them: each outbox's chunks fit in what the ones before left.
+    let mut sent_bytes = 0;
+    for (token, outbox) in own.into_iter().chain(adopted) {
+        for chunk in outbox.exit_chunks(token, sent_bytes) {
+            sent_bytes += chunk.body.len();
+            send_on_exit(&url, &chunk.body);
+        }
+    }
+}
+
+/// `pagehide`: after the exit requests, this page lets go of its locks, so the next page view
+/// (a reload, or another tab) can take over what is left. The page may come back from the
+/// back/forward cache: `pageshow` then claims a tab again ([`claim`]).
+fn page_gone(state: &Rc<RefCell<State>>) {
+    page_exit(state);
+    let mut s = state.borrow_mut();
+    if !s.claimed {
+        return;
+    }
+    s.claimed = false;
+    // Dropped guards let go of their locks.
+    s.lock = None;
+    s.adopted.clear();
+}
+
+/// Claims this page's tab in the background ([`claim`]).
+fn start_claim(state: &Rc<RefCell<State>>) {
+    let (window, merchant_key) = {
+        let s = state.borrow();
+        (s.window.clone(), s.options.key.clone())
+    };
+    wasm_bindgen_futures::spawn_local(claim(Rc::downgrade(state), window, merchant_key));
+}
+
+/// Claims this page's tab: its id (from `sessionStorage`, or a new one), that id's lock and
+/// what the tab stored; then every outbox of the merchant key whose lock is free, which is a
+/// closed tab's (see the module doc). The events recorded meanwhile then get their `seq`, after
+/// the restored ones, and `pump` runs.
+async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_key: String) {
+    let tabs = window.session_storage().ok().flatten();
+    let tab_key = format!("paylater:tab:{merchant_key}");
+    let new_tab = || IdSource::new().next(now_ms());
+    let mut tab = tabs
+        .as_ref()
+        .and_then(|tabs| tabs.get_item(&tab_key).ok().flatten())
+        .unwrap_or_else(new_tab);
+    let mut lock = locks::acquire(&window, &queue_storage_key(&merchant_key, &tab), Some(CLAIM_WAIT_MS)).await;
+    if lock.is_none() {
+        // Another live page has this id (a duplicated tab): this one becomes a new tab.
+        tab = new_tab();
+        lock = locks::acquire(&window, &queue_storage_key(&merchant_key, &tab), None).await;
+    }
+    if let Some(tabs) = &tabs {
+        let _ = tabs.set_item(&tab_key, &tab);
+    }
+    let storage_key = queue_storage_key(&merchant_key, &tab);
+    let others: Vec<String> = storage()
+        .map(|storage| {
+            (0..storage.length().unwrap_or(0))
+                .filter_map(|index| storage.key(index).ok().flatten())
+                .filter(|key| is_queue_storage_key(key, &merchant_key) && *key != storage_key)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut closed_tabs = Vec::new();
+    for key in others {
+        // A lock that is not free is a live page's.
+        if let Some(guard) = locks::acquire(&window, &key, None).await {
+            closed_tabs.push((key, guard));
+        }
+    }
+    let Some(state) = state.upgrade() else { return };
+    let mut s = state.borrow_mut();
+    if s.destroyed || s.claimed {
+        return;
+    }
+    let now = now_ms();
+    if let Some((session, stored)) = read_stored(&storage_key) {
+        s.outbox.merge(stored);
+        if !s.session.as_ref().is_some_and(|own| own.usable(now)) {
+            s.session = Some(session).filter(|stored| stored.usable(now));
+        }
+    }
+    // Sent, or handed to this tab's outbox, by `pump` once the merchant allows it.
+    for (key, guard) in closed_tabs {
+        match read_stored(&key) {
+            Some((session, outbox)) => s.adopted.push(Adopted {
+                storage_key: key,
+                session,
+                outbox,
+                _lock: guard,
+            }),
+            // Gone meanwhile, or unreadable: nothing to send.
+            None => {
+                if let Some(storage) = storage() {
+                    let _ = storage.remove_item(&key);
+                }
+            }
+        }
+    }
+    s.storage_key = storage_key;
+    s.lock = lock;
+    s.claimed = true;
+    for (name, props, at) in std::mem::take(&mut s.early) {
+        s.record_at(name, props, at);
+    }
+    s.dirty = true;
+    s.stored_ms = 0.0;
+    drop(s);
+    pump(&state);
 }
 
 fn send_on_exit(url: &str, body: &str) {
@@ -535,32 +797,20 @@ impl Telemetry {
             .ok()
             .and_then(|v| v.as_bool())
             .unwrap_or(false);
-        let mut outbox = Outbox::new();
-        let mut session = None;
-        let key = options.key.clone();
-        if let Some(stored) = storage()
-            .and_then(|s| s.get_item(&storage_key(&key)).ok().flatten())
-            .and_then(|json| serde_json::from_str::<Stored>(&json).ok())
-        {
-            if let Ok(previous) = Outbox::from_storage(&stored.outbox) {
-                outbox.merge(previous);
-            }
-            // The same session goes on while its token lives, so the edge's dedup covers resends.
-            if stored.expires_ms - RENEW_BEFORE_MS > now_ms() && !stored.token.is_empty() {
-                session = Some(Session {
-                    token: stored.token,
-                    expires_ms: stored.expires_ms,
-                });
-            }
-        }
+        // The tab's outbox and session are restored by `claim`, which runs next: the same
+        // session goes on while its token lives, so the edge's dedup covers resends.
         let state = Rc::new(RefCell::new(State {
             window,
             api,
             host: Host::new(host_element.clone()),
-            key,
             options,
-            outbox,
-            session,
+            outbox: Outbox::new(),
+            session: None,
+            storage_key: String::new(),
+            lock: None,
+            claimed: false,
+            early: Vec::new(),
+            adopted: Vec::new(),
             asking_session: false,
             session_retry_ms: 0.0,
             mode: None,
@@ -587,6 +837,7 @@ impl Telemetry {
             observer: None,
             _view_callback: None,
         };
+        start_claim(&telemetry.state);
         telemetry.early_errors(raw);
         telemetry.listen_to_widget(&host_element);
         telemetry.listen_to_page();
@@ -755,9 +1006,22 @@ impl Telemetry {
         let document = window.document();
         let exit = {
             let state = Rc::clone(&self.state);
-            move |_| page_exit(&state)
+            move |_| page_gone(&state)
         };
         self.add(window.clone().into(), "pagehide", exit);
+        // Back from the back/forward cache: the tab's lock was let go on `pagehide`.
+        let back = {
+            let state = Rc::clone(&self.state);
+            move |event: DomEvent| {
+                let persisted = Reflect::get(&event, &JsValue::from_str("persisted"))
+                    .ok()
+                    .and_then(|p| p.as_bool());
+                if persisted == Some(true) && !state.borrow().claimed {
+                    start_claim(&state);
+                }
+            }
+        };
+        self.add(window.clone().into(), "pageshow", back);
         if let Some(document) = document {
             let state = Rc::clone(&self.state);
             let doc = document.clone();
@@ -776,6 +1040,9 @@ impl Telemetry {
             {
                 let mut s = state.borrow_mut();
                 s.outbox.network_restored();
+                for adopted in &mut s.adopted {
+                    adopted.outbox.network_restored();
+                }
                 s.session_retry_ms = 0.0;
             }
             pump(&state);
@@ -882,6 +1149,9 @@ impl Drop for Telemetry {
         page_exit(&self.state);
         let mut s = self.state.borrow_mut();
         s.destroyed = true;
+        // What is stored is any next page's to take over (or this page's next widget's).
+        s.lock = None;
+        s.adopted.clear();
         if let Some(window) = web_sys::window() {
             for timer in [s.timer.take().map(|(timer, _)| timer), s.woken.take()]
                 .into_iter()

@@ -455,3 +455,30 @@ fn event_ids_are_uuid_v7_ordered_by_time_and_unique() {
     // Ids made in later milliseconds sort after earlier ones.
     assert!(ids[0][..13] < ids[199][..13]);
 }
+
+#[wasm_bindgen_test]
+async fn a_web_lock_is_one_pages_until_released_and_a_waiter_gets_it_then() {
+    use paylater_widget::locks::acquire;
+    let window = web_sys::window().unwrap();
+    let name = format!("paylater:test-lock:{}", js_sys::Date::now());
+    let held = acquire(&window, &name, None).await.expect("a free lock is granted");
+    assert!(held.is_held(), "Chromium has Web Locks on a secure origin");
+    assert!(acquire(&window, &name, None).await.is_none(), "held: not available");
+    let started = js_sys::Date::now();
+    assert!(
+        acquire(&window, &name, Some(150)).await.is_none(),
+        "still held after the wait"
+    );
+    assert!(js_sys::Date::now() - started >= 140.0, "waited for it");
+    // Released while another waits: the waiter gets it.
+    let waiter = acquire(&window, &name, Some(5_000));
+    let release = Closure::once_into_js(move || drop(held));
+    window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(release.unchecked_ref(), 50)
+        .unwrap();
+    let second = waiter.await.expect("granted once the holder let go");
+    assert!(second.is_held());
+    // Letting go settles a promise, so the lock is free a moment later, not at once.
+    drop(second);
+    assert!(acquire(&window, &name, Some(1_000)).await.is_some(), "free again");
+}
