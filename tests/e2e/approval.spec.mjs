@@ -69,9 +69,12 @@ test('approved: schedule on screen, a verifiable token in paylater:approved, not
 test('declined with reasons and the human-review path; a failed session start offers a retry', async () => {
   const page = await browser.newPage();
   const problems = await recordPage(page);
+  // The telemetry of each tab asks for a session of its own once the dialog's bundle has run.
+  const telemetrySession = page.waitForResponse((r) => r.url().endsWith('/v1/sessions') && r.status() === 201);
   await page.goto(DEMO_URL);
   await waitForState(page, 'ready');
-  // The first session request fails on the wire: the dialog says so and the button retries.
+  await telemetrySession;
+  // The approval's session request fails on the wire: the dialog says so and the button retries.
   await page.route('**/v1/sessions', (route) => route.abort('connectionreset'), { times: 1 });
   await page.getByTestId('learn-more').click();
   await page.getByTestId('continue').click();
