@@ -306,8 +306,11 @@ test('tabs closed while offline: the next page view sends what each left, once, 
   }
   // The next page view's tab is open already: a persistent context may end with its last page.
   const { page: next } = await debugPage();
-  // Closing while offline: the exit requests fail, and each tab stores what it holds.
+  // Closing while offline: the exit requests fail, and each tab stores what it holds. A close
+  // that runs the unload handlers returns before the page is gone: wait for it.
+  const closed = tabs.map(({ page }) => new Promise((resolve) => page.once('close', resolve)));
   for (const { page } of tabs) await page.close({ runBeforeUnload: true });
+  await Promise.all(closed);
   await browser.setOffline(false);
   await next.goto(DEMO_URL);
   await waitForState(next, 'ready');
