@@ -46,6 +46,18 @@ async function sinkEvents() {
   }));
 }
 
+/** The sink's records of `ids`, once there is at least one per id (at most `timeoutMs`). */
+function arrivalsOf(ids, timeoutMs) {
+  return waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, timeoutMs);
+}
+
+/** Opens the funnel's first steps in `page`: terms opened, a plan picked, terms closed. */
+async function browseTerms(page) {
+  await page.getByTestId('learn-more').click();
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  await page.getByTestId('close').click();
+}
+
 /** Turns on `data-debug` on the demo's tag before the loader reads it, and records what the
  *  client queues (`paylater:telemetry`). */
 async function debugPage() {
@@ -150,7 +162,7 @@ test('a 429 from the edge is honoured: the batch waits out Retry-After, then arr
   await page.getByTestId('learn-more').click();
   await page.getByTestId('close').click();
   const ids = await waitFor(() => page.evaluate(() => window.__queued.map((e) => e.id)), (q) => q.length >= 3);
-  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 20_000);
+  const arrived = await arrivalsOf(ids, 20_000);
   assert.equal(arrived.length, ids.length, 'each once');
   assert.ok(attempts.length >= 2, `${attempts.length} attempts`);
   assert.ok(attempts[1] - attempts[0] >= 3_000, `retried after ${attempts[1] - attempts[0]} ms, Retry-After was 3 s`);
@@ -163,13 +175,11 @@ test('offline for a while, then online: every event arrives, once', async () => 
   await waitForState(page, 'ready');
   await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'widget_loaded'));
   await browser.setOffline(true);
-  await page.getByTestId('learn-more').click();
-  await page.locator('[data-plan-id=pay_in_30] input').check();
-  await page.getByTestId('close').click();
+  await browseTerms(page);
   await page.waitForTimeout(4_000); // batches fail and back off meanwhile
   await browser.setOffline(false);
   const ids = await page.evaluate(() => window.__queued.map((e) => e.id));
-  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 30_000);
+  const arrived = await arrivalsOf(ids, 30_000);
   assert.equal(arrived.length, ids.length, 'each once');
   const names = arrived.map((e) => e.name);
   for (const name of ['widget_loaded', 'terms_opened', 'plan_selected', 'terms_closed']) assert.ok(names.includes(name), names.join());
@@ -180,16 +190,14 @@ test('a reload mid-queue loses nothing and duplicates nothing at the sink', asyn
   const { page } = await debugPage();
   await page.goto(DEMO_URL);
   await waitForState(page, 'ready');
-  await page.getByTestId('learn-more').click();
-  await page.locator('[data-plan-id=pay_in_30] input').check();
-  await page.getByTestId('close').click();
+  await browseTerms(page);
   const before = await page.evaluate(() => window.__queued.map((e) => e.id));
   // Within the 2 s batch window: the events are still queued when the page goes.
   await page.reload();
   await waitForState(page, 'ready');
   const after = await waitFor(() => page.evaluate(() => window.__queued.map((e) => e.id)), (q) => q.length >= 1);
   const ids = [...before, ...after];
-  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 20_000);
+  const arrived = await arrivalsOf(ids, 20_000);
   await page.waitForTimeout(3_000); // a resend would arrive by now
   const settled = (await sinkEvents()).filter((e) => ids.includes(e.id));
   assert.equal(settled.length, ids.length, `each id once: ${settled.length} records for ${ids.length} ids`);
@@ -208,7 +216,7 @@ test('Global Privacy Control: events carry their required props only', async () 
   const queued = await waitFor(() => page.evaluate(() => window.__queued),
     (q) => q.some((e) => e.name === 'plan_selected') && q.some((e) => e.name === 'widget_loaded'));
   const ids = queued.map((e) => e.id);
-  const arrived = await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 20_000);
+  const arrived = await arrivalsOf(ids, 20_000);
   const byName = Object.fromEntries(arrived.map((e) => [e.name, Object.keys(e.props).sort()]));
   assert.deepEqual(byName.widget_loaded, [], 'no load time, locale or amount');
   assert.deepEqual(byName.plan_selected, ['plan_id'], 'no amount or currency');
@@ -253,13 +261,6 @@ test('terms that fail before the dialog bundle runs: widget_error still arrives,
   await page.close();
 });
 
-/** Opens the funnel's first steps in `page`: terms opened, a plan picked, terms closed. */
-async function browseTerms(page) {
-  await page.getByTestId('learn-more').click();
-  await page.locator('[data-plan-id=pay_in_30] input').check();
-  await page.getByTestId('close').click();
-}
-
 test('two tabs open at once: each has its own session and seq, nothing is lost or doubled', async () => {
   const tabs = [await debugPage(), await debugPage()];
   for (const { page } of tabs) {
@@ -271,7 +272,7 @@ test('two tabs open at once: each has its own session and seq, nothing is lost o
   const queued = await Promise.all(tabs.map(({ page }) => waitFor(() => page.evaluate(() => window.__queued),
     (q) => q.filter((e) => e.name === 'terms_closed').length === 2)));
   const ids = queued.flat().map((e) => e.id);
-  await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 20_000);
+  await arrivalsOf(ids, 20_000);
   await tabs[0].page.waitForTimeout(2_500); // a resend would arrive by now
   const arrived = (await sinkEvents()).filter((e) => ids.includes(e.id));
   assert.equal(arrived.length, ids.length, `each id once: ${arrived.length} records for ${ids.length} ids`);
@@ -315,7 +316,7 @@ test('tabs closed while offline: the next page view sends what each left, once, 
   await next.goto(DEMO_URL);
   await waitForState(next, 'ready');
   const ids = queued.flat().map((e) => e.id);
-  await waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, 30_000);
+  await arrivalsOf(ids, 30_000);
   await next.waitForTimeout(2_500); // a resend would arrive by now
   const records = await sinkEvents();
   const arrived = records.filter((e) => ids.includes(e.id));

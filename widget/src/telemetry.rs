@@ -30,12 +30,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-
-use crate::locks::{self, LockGuard};
 use web_sys::{
     Blob, BlobPropertyBag, Element, Event as DomEvent, IntersectionObserver, IntersectionObserverEntry,
     IntersectionObserverInit, RequestCredentials, RequestInit, RequestMode, Response,
 };
+
+use crate::locks::{self, LockGuard};
 
 /// Renew a session this long before it expires.
 const RENEW_BEFORE_MS: f64 = 120_000.0;
@@ -83,7 +83,6 @@ struct Adopted {
 }
 
 /// Which outbox a request was made from.
-#[derive(Clone, PartialEq)]
 enum Source {
     Own,
     Adopted(String),
@@ -250,9 +249,14 @@ impl State {
         }
     }
 
+    /// This tab's outbox, then those taken over.
+    fn outboxes(&self) -> impl Iterator<Item = &Outbox> {
+        std::iter::once(&self.outbox).chain(self.adopted.iter().map(|a| &a.outbox))
+    }
+
     /// Whether a request is under way, from any outbox: one at a time in all.
     fn busy(&self) -> bool {
-        self.outbox.in_flight() || self.adopted.iter().any(|a| a.outbox.in_flight())
+        self.outboxes().any(Outbox::in_flight)
     }
 
     fn outbox_mut(&mut self, source: &Source) -> Option<&mut Outbox> {
@@ -425,8 +429,8 @@ fn pump(state: &Rc<RefCell<State>>) {
     }
     // A 429's `Retry-After` or a backoff holds back every request of this page, whichever
     // session it is for.
-    let held_back = std::iter::once(&s.outbox)
-        .chain(s.adopted.iter().map(|a| &a.outbox))
+    let held_back = s
+        .outboxes()
         .filter_map(|outbox| outbox.backoff_remaining_ms(now as i64))
         .max();
     if held_back.is_none()
@@ -436,8 +440,8 @@ fn pump(state: &Rc<RefCell<State>>) {
         send_batch(state, source, batch);
         return;
     }
-    let wait = std::iter::once(&s.outbox)
-        .chain(s.adopted.iter().map(|a| &a.outbox))
+    let wait = s
+        .outboxes()
         .filter_map(|outbox| outbox.next_send_in_ms(now as i64))
         .map(|send_in| send_in.max(held_back.unwrap_or(0)))
         .chain(store_in)
