@@ -320,7 +320,7 @@ impl Outbox {
     /// the newest steps of the funnel say most about where the shopper is now. Events of the
     /// request in flight are never evicted, since the edge may already have them.
     pub fn push(&mut self, event: Event) -> Pushed {
-        if self.held.iter().any(|held| held.event.id == event.id) {
+        if self.held.iter().any(|held| same_id(&held.event.id, &event.id)) {
             return Pushed::Duplicate;
         }
         // Serializing a map with string keys cannot fail; if it ever did, the event could not be
@@ -378,22 +378,30 @@ impl Outbox {
         self.next_send_in_ms(now_ms) == Some(0)
     }
 
+    /// [`Outbox::should_send`] once `more` events, noted but not yet pushed, are pushed too:
+    /// whether they are worth a request at once, or can wait for the next timer.
+    pub fn should_send_with(&self, now_ms: i64, more: usize) -> bool {
+        self.due_at_ms(more).is_some_and(|at| at <= now_ms)
+    }
+
     /// How long until [`Outbox::should_send`] turns true if nothing else happens (0: now), for
     /// the browser layer's one timer; `None` when only a push, an answer or a new session can
     /// make a request due.
     pub fn next_send_in_ms(&self, now_ms: i64) -> Option<i64> {
-        self.due_at_ms().map(|at| at.saturating_sub(now_ms).max(0))
+        self.due_at_ms(0).map(|at| at.saturating_sub(now_ms).max(0))
     }
 
-    fn due_at_ms(&self) -> Option<i64> {
+    /// When a request is due, counting `more` events about to be pushed (made now, so only their
+    /// number can make a request due).
+    fn due_at_ms(&self, more: usize) -> Option<i64> {
         if self.in_flight.is_some() || self.needs_session {
             return None;
         }
-        let oldest = self.held.front()?;
-        let due = if self.held.len() >= FLUSH_AT_EVENTS || self.page_hidden {
+        let waiting = self.held.len() + more;
+        let due = if waiting >= FLUSH_AT_EVENTS || (waiting > 0 && self.page_hidden) {
             i64::MIN
         } else {
-            oldest.event.ts.saturating_add(FLUSH_AFTER_MS)
+            self.held.front()?.event.ts.saturating_add(FLUSH_AFTER_MS)
         };
         Some(due.max(self.not_before_ms.unwrap_or(i64::MIN)))
     }
@@ -623,6 +631,12 @@ impl Outbox {
     fn count_dropped(&mut self, count: usize) {
         self.dropped = self.dropped.saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
     }
+}
+
+/// Whether two event ids are equal, compared from the end: the UUIDv7s of one page share their
+/// time prefix, so the random tail tells two apart at its first byte.
+fn same_id(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().rev().eq(b.bytes().rev())
 }
 
 /// The ceiling of the backoff before retry number `attempt + 1`: [`BACKOFF_BASE_MS`] doubled
@@ -1044,6 +1058,36 @@ mod tests {
         backing_off.on_response(Outcome::from_status(429, Some(30_000)), NOW, 0.0);
         assert!(!backing_off.should_send(NOW + 29_999));
         assert!(backing_off.should_send(NOW + 30_000));
+    }
+
+    #[test]
+    fn events_about_to_be_pushed_count_toward_ten_but_not_toward_two_seconds() {
+        let mut hidden = Outbox::new();
+        hidden.set_page_hidden(true);
+        let mut busy = outbox_with(10);
+        busy.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        let mut backing_off = outbox_with(1);
+        backing_off.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        backing_off.on_response(Outcome::network(), NOW, 1.0);
+        // (outbox, at, events about to be pushed, due)
+        let cases: [(&Outbox, i64, usize, bool); 10] = [
+            (&Outbox::new(), NOW, 0, false),
+            (&Outbox::new(), NOW, 9, false),
+            (&Outbox::new(), NOW, 10, true),
+            (&outbox_with(4), NOW, 5, false),
+            (&outbox_with(4), NOW, 6, true),
+            (&outbox_with(1), NOW + 2_000, 1, true),
+            (&hidden, NOW, 0, false),
+            (&hidden, NOW, 1, true),
+            (&busy, NOW, 20, false),
+            (&backing_off, NOW, 20, false),
+        ];
+        for (index, (outbox, at, more, due)) in cases.into_iter().enumerate() {
+            assert_eq!(outbox.should_send_with(at, more), due, "case {index}");
+            if more == 0 {
+                assert_eq!(outbox.should_send(at), due, "case {index}");
+            }
+        }
     }
 
     #[test]

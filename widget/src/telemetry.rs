@@ -82,6 +82,20 @@ struct Adopted {
     _lock: LockGuard,
 }
 
+/// An event as its handler noted it: what happened and when; the rest is made later.
+struct Noted {
+    name: EventName,
+    props: NotedProps,
+    at: f64,
+}
+
+enum NotedProps {
+    Ready(Map<String, Value>),
+    /// A widget DOM event's detail, read when the event is recorded: the widget dispatches
+    /// each with a detail of its own.
+    Detail(PropsOf, JsValue),
+}
+
 /// Which outbox a request was made from.
 enum Source {
     Own,
@@ -100,9 +114,11 @@ struct State {
     storage_key: String,
     lock: Option<LockGuard>,
     /// The tab's outbox is claimed and restored: until then nothing is sent or stored, and
-    /// events wait in `early`, to get their `seq` after the restored ones.
+    /// events wait in `noted`, to get their `seq` after the restored ones.
     claimed: bool,
-    early: Vec<(EventName, Map<String, Value>, f64)>,
+    /// Events noted but not yet recorded (id, `seq`, JSON, outbox), oldest first: see
+    /// [`State::note`].
+    noted: Vec<Noted>,
     adopted: Vec<Adopted>,
     asking_session: bool,
     /// A session request failed: no new one before this time (ms since the epoch), unless the
@@ -321,43 +337,59 @@ impl State {
         }
     }
 
-    fn record(&mut self, name: EventName, props: Map<String, Value>) {
-        self.record_at(name, props, now_ms());
+    /// Notes an event that happened at `at` (ms since the epoch). This is all an event costs
+    /// the handler that saw it (a click's, say): the id, `seq`, props and JSON are made by
+    /// [`State::record_noted`], in the next `pump`, for all the events noted since at once.
+    fn note(&mut self, name: EventName, props: NotedProps, at: f64) {
+        self.noted.push(Noted { name, props, at });
     }
 
-    /// Records an event that happened at `now` (ms since the epoch).
-    fn record_at(&mut self, name: EventName, mut props: Map<String, Value>, now: f64) {
-        if !self.claimed {
-            self.early.push((name, props, now));
+    /// Records the noted events, oldest first, once the tab is claimed.
+    fn record_noted(&mut self) {
+        if !self.claimed || self.noted.is_empty() {
             return;
         }
-        if self.minimal {
-            let required: Vec<&str> = name
-                .schema()
-                .iter()
-                .filter(|(_, _, r)| *r)
-                .map(|(k, _, _)| *k)
-                .collect();
-            props.retain(|key, _| required.contains(&key.as_str()));
+        for Noted { name, props, at } in std::mem::take(&mut self.noted) {
+            let mut props = match props {
+                NotedProps::Ready(props) => props,
+                NotedProps::Detail(read, detail) => read(&detail),
+            };
+            // The amount a plan was picked, or an approval asked, for.
+            if matches!(
+                name,
+                EventName::PlanSelected | EventName::ApprovalStarted | EventName::ApprovalSubmitted
+            ) {
+                props.insert("amount_minor".into(), serde_json::json!(self.options.amount));
+                props.insert("currency".into(), serde_json::json!(self.options.currency));
+            }
+            if self.minimal {
+                let required: Vec<&str> = name
+                    .schema()
+                    .iter()
+                    .filter(|(_, _, r)| *r)
+                    .map(|(k, _, _)| *k)
+                    .collect();
+                props.retain(|key, _| required.contains(&key.as_str()));
+            }
+            let event = Event {
+                id: self.ids.next(at),
+                name,
+                ts: at as i64,
+                seq: self.outbox.next_seq(),
+                props,
+            };
+            let (id, seq) = if self.debug {
+                (event.id.clone(), event.seq)
+            } else {
+                (String::new(), 0)
+            };
+            let pushed = self.outbox.push(event);
+            self.debug(
+                "queued",
+                || serde_json::json!({ "name": name.as_str(), "id": id, "seq": seq, "result": format!("{pushed:?}") }),
+            );
         }
-        let event = Event {
-            id: self.ids.next(now),
-            name,
-            ts: now as i64,
-            seq: self.outbox.next_seq(),
-            props,
-        };
-        let (id, seq) = if self.debug {
-            (event.id.clone(), event.seq)
-        } else {
-            (String::new(), 0)
-        };
-        let pushed = self.outbox.push(event);
-        self.debug(
-            "queued",
-            || serde_json::json!({ "name": name.as_str(), "id": id, "seq": seq, "result": format!("{pushed:?}") }),
-        );
-        // Stored by a later `pump`, once for all the events of a second.
+        // Stored by this `pump`, or a later one: once for all the events of a second.
         self.dirty = true;
     }
 
@@ -408,6 +440,7 @@ fn pump(state: &Rc<RefCell<State>>) {
         return;
     }
     let now = now_ms();
+    s.record_noted();
     let store_in = s.store_if_due(now);
     if !s.allowed() {
         return;
@@ -422,8 +455,7 @@ fn pump(state: &Rc<RefCell<State>>) {
         s = state.borrow_mut();
     }
     if s.busy() {
-        // Its answer pumps again; meanwhile a timer stores what gets recorded, so events
-        // during a request cost no `pump` each.
+        // Its answer pumps again; meanwhile a timer records and stores what gets noted.
         s.schedule(store_in, now);
         return;
     }
@@ -485,17 +517,24 @@ fn send_batch(state: &Rc<RefCell<State>>, source: Source, batch: Batch) {
     });
 }
 
-/// After an event is recorded: `pump` runs only if a request is due now, or if no timer will run
-/// it within a second (to store the event). Otherwise the pending timer does both, so an event
-/// in between costs its recording and nothing else.
-fn recorded(state: &Rc<RefCell<State>>) {
-    let wanted = {
-        let s = state.borrow();
-        let now = now_ms();
-        let soon = s.timer.is_some_and(|(_, at)| at <= now + STORE_EVERY_MS);
-        s.claimed && ((!s.busy() && s.outbox.should_send(now as i64)) || !soon)
+/// After an event is noted at `now`: `pump` runs right after this task only if that makes a
+/// request due. Otherwise one timer, within a second, records and stores what was noted (a
+/// request's answer may do it sooner), so a busy page's events cost one `pump` for many.
+fn noted(state: &Rc<RefCell<State>>, now: f64) {
+    let due = {
+        let mut s = state.borrow_mut();
+        // Before the claim, the claim's own `pump` records them.
+        if !s.claimed {
+            return;
+        }
+        let due = !s.busy() && s.outbox.should_send_with(now as i64, s.noted.len());
+        if !due {
+            let store_in = (s.stored_ms + STORE_EVERY_MS - now).max(0.0).ceil() as i64;
+            s.schedule(Some(store_in), now);
+        }
+        due
     };
-    if wanted {
+    if due {
         wake(state);
     }
 }
@@ -633,12 +672,14 @@ fn page_exit(state: &Rc<RefCell<State>>) {
     let mut s = state.borrow_mut();
     if let (Some(step), false, false) = (s.last_step, s.decided, s.abandoned) {
         s.abandoned = true;
-        let dwell = (now_ms() - s.started_ms).max(0.0) as u64;
+        let now = now_ms();
+        let dwell = (now - s.started_ms).max(0.0) as u64;
         let props = serde_json::json!({ "last_step": step, "dwell_ms": dwell });
         if let Value::Object(props) = props {
-            s.record(EventName::SessionAbandoned, props);
+            s.note(EventName::SessionAbandoned, NotedProps::Ready(props), now);
         }
     }
+    s.record_noted();
     s.outbox.set_page_hidden(true);
     s.persist();
     if !s.allowed() {
@@ -683,8 +724,8 @@ fn start_claim(state: &Rc<RefCell<State>>) {
 
 /// Claims this page's tab: its id (from `sessionStorage`, or a new one), that id's lock and
 /// what the tab stored; then every outbox of the merchant key whose lock is free, which is a
-/// closed tab's (see the module doc). The events recorded meanwhile then get their `seq`, after
-/// the restored ones, and `pump` runs.
+/// closed tab's (see the module doc). The events noted meanwhile then get their `seq`, after the
+/// restored ones, and `pump` runs.
 async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_key: String) {
     let tabs = window.session_storage().ok().flatten();
     let tab_key = format!("paylater:tab:{merchant_key}");
@@ -750,9 +791,7 @@ async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_ke
     s.storage_key = storage_key;
     s.lock = lock;
     s.claimed = true;
-    for (name, props, at) in std::mem::take(&mut s.early) {
-        s.record_at(name, props, at);
-    }
+    s.record_noted();
     s.dirty = true;
     s.stored_ms = 0.0;
     drop(s);
@@ -813,7 +852,7 @@ impl Telemetry {
             storage_key: String::new(),
             lock: None,
             claimed: false,
-            early: Vec::new(),
+            noted: Vec::new(),
             adopted: Vec::new(),
             asking_session: false,
             session_retry_ms: 0.0,
@@ -864,8 +903,7 @@ impl Telemetry {
                     let now = web_sys::window()
                         .and_then(|w| w.performance())
                         .map_or(mounted_at, |p| p.now());
-                    record_loaded(&state, now - mounted_at);
-                    recorded(&state);
+                    note_loaded(&state, now - mounted_at);
                 });
             }
             (None, None) => {}
@@ -896,42 +934,40 @@ impl Telemetry {
         };
         let mut s = self.state.borrow_mut();
         for error in errors.iter() {
-            let at = Reflect::get(&error, &JsValue::from_str("at"))
-                .ok()
-                .and_then(|at| at.as_f64())
-                .unwrap_or_else(now_ms);
+            let error = Detail::of(&error);
+            let at = error.at().ok().and_then(|at| at.as_f64()).unwrap_or_else(now_ms);
             let mut props = Map::new();
-            props.insert("code".into(), text_value(&error, "code"));
-            s.record_at(EventName::WidgetError, props, at);
+            props.insert("code".into(), text_value(error.code()));
+            s.note(EventName::WidgetError, NotedProps::Ready(props), at);
         }
     }
 
     /// `widget_loaded`, once the card has painted (the loader measured the time).
     pub fn loaded(&self, load_ms: f64) {
-        record_loaded(&self.state, load_ms);
+        note_loaded(&self.state, load_ms);
     }
 
     /// Records a funnel step the dialog itself sees (terms opened or closed, approval started
     /// or submitted).
     pub fn step(&self, name: EventName, plan_id: Option<&str>) {
+        let now = now_ms();
         let mut s = self.state.borrow_mut();
         let mut props = Map::new();
         if let Some(plan) = plan_id {
             props.insert("plan_id".into(), Value::from(plan));
         }
-        if matches!(name, EventName::ApprovalStarted | EventName::ApprovalSubmitted) {
-            props.insert("amount_minor".into(), serde_json::json!(s.options.amount));
-            props.insert("currency".into(), serde_json::json!(s.options.currency));
-        }
         s.last_step = Some(name.as_str());
-        s.record(name, props);
+        s.note(name, NotedProps::Ready(props), now);
         drop(s);
-        recorded(&self.state);
+        noted(&self.state, now);
     }
 
     /// New options from the page (an amount change is worth telling the edge: plan props carry it).
     pub fn update(&self, options: WidgetOptions) {
-        self.state.borrow_mut().options = options;
+        let mut s = self.state.borrow_mut();
+        // Events noted before the change carry the amount they were made with.
+        s.record_noted();
+        s.options = options;
     }
 
     /// `Paylater.consent(…)`: with consent, what waited is sent; without, nothing is.
@@ -956,9 +992,10 @@ impl Telemetry {
         let on = |state: &Rc<RefCell<State>>, name: EventName, read: PropsOf| {
             let state = Rc::clone(state);
             move |event: DomEvent| {
-                let detail = event
-                    .dyn_ref::<web_sys::CustomEvent>()
-                    .map_or(JsValue::NULL, web_sys::CustomEvent::detail);
+                // `detail` is read by property, as any event's (a plain `Event` has none); its
+                // fields are read when the event is recorded.
+                let detail = event.unchecked_ref::<web_sys::CustomEvent>().detail();
+                let now = now_ms();
                 let mut s = state.borrow_mut();
                 if matches!(name, EventName::ApprovalApproved | EventName::ApprovalDeclined) {
                     s.decided = true;
@@ -966,28 +1003,24 @@ impl Telemetry {
                 if name == EventName::PlanSelected {
                     s.last_step = Some(name.as_str());
                 }
-                let mut props = read(&detail);
-                if name == EventName::PlanSelected {
-                    props.insert("amount_minor".into(), serde_json::json!(s.options.amount));
-                    props.insert("currency".into(), serde_json::json!(s.options.currency));
-                }
-                s.record(name, props);
+                s.note(name, NotedProps::Detail(read, detail), now);
                 drop(s);
-                recorded(&state);
+                noted(&state, now);
             }
         };
         let handlers: [(&'static str, EventName, PropsOf); 5] = [
             ("paylater:plan-selected", EventName::PlanSelected, |d| {
                 let mut p = Map::new();
-                if let Some(plan) = text_field(d, "plan_id") {
+                if let Some(plan) = text(Detail::of(d).plan_id()) {
                     p.insert("plan_id".into(), Value::from(plan));
                 }
                 p
             }),
             ("paylater:approved", EventName::ApprovalApproved, |d| {
+                let detail = Detail::of(d);
                 let mut p = Map::new();
-                p.insert("approval_id".into(), text_value(d, "approval_id"));
-                p.insert("plan_id".into(), text_value(d, "plan_id"));
+                p.insert("approval_id".into(), text_value(detail.approval_id()));
+                p.insert("plan_id".into(), text_value(detail.plan_id()));
                 p
             }),
             ("paylater:declined", EventName::ApprovalDeclined, declined_props),
@@ -995,7 +1028,7 @@ impl Telemetry {
             ("paylater:review", EventName::ApprovalDeclined, declined_props),
             ("paylater:error", EventName::WidgetError, |d| {
                 let mut p = Map::new();
-                p.insert("code".into(), text_value(d, "code"));
+                p.insert("code".into(), text_value(Detail::of(d).code()));
                 p
             }),
         ];
@@ -1074,9 +1107,12 @@ impl Telemetry {
                         observer.disconnect();
                         let props = serde_json::json!({ "visible_ms": VIEWED_AFTER_MS });
                         if let Value::Object(props) = props {
-                            state.borrow_mut().record(EventName::WidgetViewed, props);
+                            let now = now_ms();
+                            state
+                                .borrow_mut()
+                                .note(EventName::WidgetViewed, NotedProps::Ready(props), now);
+                            noted(&state, now);
                         }
-                        recorded(&state);
                     });
                     *timer.borrow_mut() = window
                         .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), VIEWED_AFTER_MS)
@@ -1094,8 +1130,10 @@ impl Telemetry {
     }
 }
 
-fn record_loaded(state: &Rc<RefCell<State>>, load_ms: f64) {
-    let s = &mut *state.borrow_mut();
+/// Notes `widget_loaded`: the card took `load_ms` to paint.
+fn note_loaded(state: &Rc<RefCell<State>>, load_ms: f64) {
+    let now = now_ms();
+    let mut s = state.borrow_mut();
     let props = serde_json::json!({
         "load_ms": load_ms.max(0.0) as u64,
         "locale": s.options.locale,
@@ -1104,20 +1142,24 @@ fn record_loaded(state: &Rc<RefCell<State>>, load_ms: f64) {
         "currency": s.options.currency,
     });
     if let Value::Object(props) = props {
-        s.record(EventName::WidgetLoaded, props);
+        s.note(EventName::WidgetLoaded, NotedProps::Ready(props), now);
     }
+    drop(s);
+    noted(state, now);
 }
 
 fn declined_props(detail: &JsValue) -> Map<String, Value> {
+    let detail = Detail::of(detail);
     let mut props = Map::new();
-    props.insert("approval_id".into(), text_value(detail, "approval_id"));
-    let codes: Vec<Value> = Reflect::get(detail, &JsValue::from_str("reasons"))
+    props.insert("approval_id".into(), text_value(detail.approval_id()));
+    let codes: Vec<Value> = detail
+        .reasons()
         .ok()
         .filter(Array::is_array)
         .map(|reasons| {
             Array::from(&reasons)
                 .iter()
-                .filter_map(|reason| text_field(&reason, "code").map(Value::from))
+                .filter_map(|reason| text(Detail::of(&reason).code()).map(Value::from))
                 .collect()
         })
         .unwrap_or_default();
@@ -1125,20 +1167,41 @@ fn declined_props(detail: &JsValue) -> Map<String, Value> {
     props
 }
 
-/// A string field of a DOM event's detail, read in place (no JSON round trip per event).
-fn text_field(detail: &JsValue, key: &str) -> Option<String> {
-    if !detail.is_object() {
-        return None;
-    }
-    Reflect::get(detail, &JsValue::from_str(key))
-        .ok()
-        .and_then(|value| value.as_string())
+#[wasm_bindgen]
+extern "C" {
+    /// The fields of a widget event's detail (and of the loader's early errors), read by
+    /// property: one call each, with no key string made per event. Each getter throws on
+    /// `null` or `undefined`, hence `catch`.
+    type Detail;
+    #[wasm_bindgen(method, getter, structural, catch)]
+    fn plan_id(this: &Detail) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, structural, catch)]
+    fn approval_id(this: &Detail) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, structural, catch)]
+    fn code(this: &Detail) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, structural, catch)]
+    fn reasons(this: &Detail) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, getter, structural, catch)]
+    fn at(this: &Detail) -> Result<JsValue, JsValue>;
 }
 
-/// [`text_field`] as a prop: the string, or `null` where the detail has none (the edge's schema
-/// then refuses that one event, and says why).
-fn text_value(detail: &JsValue, key: &str) -> Value {
-    text_field(detail, key).map_or(Value::Null, Value::from)
+impl Detail {
+    /// Any value seen as a detail: a missing field reads as `undefined`.
+    fn of(value: &JsValue) -> &Detail {
+        value.unchecked_ref()
+    }
+}
+
+/// A string field, read in place (no JSON round trip per event); `None` if it is missing, not
+/// a string, or its object is not one.
+fn text(field: Result<JsValue, JsValue>) -> Option<String> {
+    field.ok().and_then(|value| value.as_string())
+}
+
+/// [`text`] as a prop: the string, or `null` where the detail has none (the edge's schema then
+/// refuses that one event, and says why).
+fn text_value(field: Result<JsValue, JsValue>) -> Value {
+    text(field).map_or(Value::Null, Value::from)
 }
 
 impl Drop for Telemetry {
