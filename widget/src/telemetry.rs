@@ -13,6 +13,14 @@
 //! dedup absorbs whatever the closed tab's exit requests already delivered; after that they
 //! join this page's outbox. Two tabs open at once thus never write over each other's queue, and
 //! their `seq`s never interleave.
+//!
+//! # What an event costs the page
+//! A handler only notes an event (name, detail, time: `State::note`); a lone event's work in a
+//! task of its own costs several times what it costs among others, whose code and data are
+//! warm. So the next `pump` records everything noted since at once (`State::record_noted`):
+//! right after the current task when the events make a request due, otherwise on the one timer,
+//! within a second, or when a request's answer comes. Leaving the page records what is noted
+//! before the exit requests go.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
