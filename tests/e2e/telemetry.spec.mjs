@@ -116,6 +116,30 @@ test('the tab closed right after a click: that event still arrives', async () =>
   assert.equal(arrived[0].name, 'plan_selected');
 });
 
+test('a click and the page hiding in the same task: the handler only noted the event, pagehide sends it', async () => {
+  const { page, problems } = await debugPage();
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'widget_loaded'));
+  await page.getByTestId('learn-more').click();
+  await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'terms_opened'));
+  // One task: the pick's handlers run, then `pagehide`, with no turn of the event loop between.
+  const seen = await page.evaluate(() => {
+    const input = document.querySelector('#paylater').shadowRoot.querySelector('[data-plan-id=pay_in_30] input');
+    const picked = () => window.__queued.filter((e) => e.name === 'plan_selected').length;
+    input.click();
+    const afterClick = picked();
+    window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+    return { checked: input.checked, afterClick, afterPagehide: picked() };
+  });
+  assert.deepEqual(seen, { checked: true, afterClick: 0, afterPagehide: 1 });
+  const picked = await page.evaluate(() => window.__queued.find((e) => e.name === 'plan_selected'));
+  const [arrived] = await arrivalsOf([picked.id], 20_000);
+  assert.deepEqual([arrived.name, arrived.seq, arrived.props.plan_id?.stringValue], ['plan_selected', picked.seq, 'pay_in_30']);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('consent mode: nothing leaves before Paylater.consent(true), then everything does', async () => {
   const page = await browser.newPage();
   const sent = [];
