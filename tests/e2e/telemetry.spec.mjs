@@ -140,6 +140,22 @@ test('a click and the page hiding in the same task: the handler only noted the e
   await page.close();
 });
 
+test("an event's detail whose getter calls Paylater: read outside the client's state, no exception", async () => {
+  const { page, problems } = await debugPage();
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'widget_loaded'));
+  await page.evaluate(() => {
+    const detail = { get plan_id() { window.Paylater.consent(true); return 'pay_in_4'; } };
+    document.querySelector('#paylater').dispatchEvent(new CustomEvent('paylater:plan-selected', { detail }));
+  });
+  const picked = await waitFor(() => page.evaluate(() => window.__queued.find((e) => e.name === 'plan_selected')), (e) => e !== undefined);
+  const [arrived] = await arrivalsOf([picked.id], 20_000);
+  assert.equal(arrived.props.plan_id?.stringValue, 'pay_in_4');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('consent mode: nothing leaves before Paylater.consent(true), then everything does', async () => {
   const page = await browser.newPage();
   const sent = [];

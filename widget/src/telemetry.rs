@@ -17,7 +17,7 @@
 //! # What an event costs the page
 //! A handler only notes an event (name, detail, time: `State::note`); a lone event's work in a
 //! task of its own costs several times what it costs among others, whose code and data are
-//! warm. So the next `pump` records everything noted since at once (`State::record_noted`):
+//! warm. So the next `pump` records everything noted since at once (`record_noted`):
 //! right after the current task when the events make a request due, otherwise on the one timer,
 //! within a second, or when a request's answer comes. Leaving the page records what is noted
 //! before the exit requests go.
@@ -127,6 +127,9 @@ struct State {
     /// Events noted but not yet recorded (id, `seq`, JSON, outbox), oldest first: see
     /// [`State::note`].
     noted: Vec<Noted>,
+    /// [`record_noted`] is reading details: a call from the page's code meanwhile leaves what
+    /// it notes to that loop, after the events before it.
+    recording: bool,
     adopted: Vec<Adopted>,
     asking_session: bool,
     /// A session request failed: no new one before this time (ms since the epoch), unless the
@@ -347,21 +350,14 @@ impl State {
 
     /// Notes an event that happened at `at` (ms since the epoch). This is all an event costs
     /// the handler that saw it (a click's, say): the id, `seq`, props and JSON are made by
-    /// [`State::record_noted`], in the next `pump`, for all the events noted since at once.
+    /// [`record_noted`], in the next `pump`, for all the events noted since at once.
     fn note(&mut self, name: EventName, props: NotedProps, at: f64) {
         self.noted.push(Noted { name, props, at });
     }
 
-    /// Records the noted events, oldest first, once the tab is claimed.
-    fn record_noted(&mut self) {
-        if !self.claimed || self.noted.is_empty() {
-            return;
-        }
-        for Noted { name, props, at } in std::mem::take(&mut self.noted) {
-            let mut props = match props {
-                NotedProps::Ready(props) => props,
-                NotedProps::Detail(read, detail) => read(&detail),
-            };
+    /// Records events whose props are read, oldest first ([`record_noted`]).
+    fn record(&mut self, events: Vec<(EventName, Map<String, Value>, f64)>) {
+        for (name, mut props, at) in events {
             // The amount a plan was picked, or an approval asked, for.
             if matches!(
                 name,
@@ -440,15 +436,44 @@ impl State {
     }
 }
 
+/// Records the noted events, oldest first, once the tab is claimed. Their details are read
+/// while the state is not borrowed: a getter may run the page's code, which may call the client
+/// again, or note more events (recorded after these).
+fn record_noted(state: &Rc<RefCell<State>>) {
+    loop {
+        let noted = {
+            let mut s = state.borrow_mut();
+            if !s.claimed || s.recording || s.noted.is_empty() {
+                return;
+            }
+            s.recording = true;
+            std::mem::take(&mut s.noted)
+        };
+        let events = noted
+            .into_iter()
+            .map(|Noted { name, props, at }| {
+                let props = match props {
+                    NotedProps::Ready(props) => props,
+                    NotedProps::Detail(read, detail) => read(&detail),
+                };
+                (name, props, at)
+            })
+            .collect();
+        let mut s = state.borrow_mut();
+        s.recording = false;
+        s.record(events);
+    }
+}
+
 /// Sends what the outbox says is due, stores it when that is due, and leaves one timer for
 /// whichever comes next.
 fn pump(state: &Rc<RefCell<State>>) {
+    record_noted(state);
     let mut s = state.borrow_mut();
     if s.destroyed || !s.claimed {
         return;
     }
     let now = now_ms();
-    s.record_noted();
     let store_in = s.store_if_due(now);
     if !s.allowed() {
         return;
@@ -687,7 +712,9 @@ fn page_exit(state: &Rc<RefCell<State>>) {
             s.note(EventName::SessionAbandoned, NotedProps::Ready(props), now);
         }
     }
-    s.record_noted();
+    drop(s);
+    record_noted(state);
+    let mut s = state.borrow_mut();
     s.outbox.set_page_hidden(true);
     s.persist();
     if !s.allowed() {
@@ -799,7 +826,6 @@ async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_ke
     s.storage_key = storage_key;
     s.lock = lock;
     s.claimed = true;
-    s.record_noted();
     s.dirty = true;
     s.stored_ms = 0.0;
     drop(s);
@@ -861,6 +887,7 @@ impl Telemetry {
             lock: None,
             claimed: false,
             noted: Vec::new(),
+            recording: false,
             adopted: Vec::new(),
             asking_session: false,
             session_retry_ms: 0.0,
@@ -972,10 +999,9 @@ impl Telemetry {
 
     /// New options from the page (an amount change is worth telling the edge: plan props carry it).
     pub fn update(&self, options: WidgetOptions) {
-        let mut s = self.state.borrow_mut();
         // Events noted before the change carry the amount they were made with.
-        s.record_noted();
-        s.options = options;
+        record_noted(&self.state);
+        self.state.borrow_mut().options = options;
     }
 
     /// `Paylater.consent(…)`: with consent, what waited is sent; without, nothing is.
