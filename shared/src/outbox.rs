@@ -527,12 +527,7 @@ impl Outbox {
     pub fn merge(&mut self, stored: Outbox) {
         let in_flight_len = self.in_flight.map_or(0, |in_flight| in_flight.len);
         let waiting: Vec<Held> = self.held.drain(in_flight_len..).collect();
-        let mut seen: HashSet<String> = self.held.iter().map(|held| held.event.id.clone()).collect();
-        for held in stored.held.into_iter().chain(waiting) {
-            if seen.insert(held.event.id.clone()) {
-                self.held.push_back(held);
-            }
-        }
+        self.append_unheld(stored.held.into_iter().chain(waiting));
         self.dropped = self.dropped.saturating_add(stored.dropped);
         self.next_seq = self.next_seq.max(stored.next_seq);
         self.attempt = self.attempt.max(stored.attempt);
@@ -546,12 +541,7 @@ impl Outbox {
     /// added. Unlike [`Outbox::merge`], this outbox's `seq` counter and backoff stay its own:
     /// those belong to its session. The cap still holds, by evicting the oldest waiting.
     pub fn take_over(&mut self, other: Outbox) {
-        let mut seen: HashSet<String> = self.held.iter().map(|held| held.event.id.clone()).collect();
-        for held in other.held {
-            if seen.insert(held.event.id.clone()) {
-                self.held.push_back(held);
-            }
-        }
+        self.append_unheld(other.held);
         self.dropped = self.dropped.saturating_add(other.dropped);
         self.evict_down_to(self.capacity);
     }
@@ -626,6 +616,16 @@ impl Outbox {
         }
         self.count_dropped(evicted);
         u32::try_from(evicted).unwrap_or(u32::MAX)
+    }
+
+    /// Appends `events` in order, each whose id is not held yet (nor earlier among them).
+    fn append_unheld(&mut self, events: impl IntoIterator<Item = Held>) {
+        let mut seen: HashSet<String> = self.held.iter().map(|held| held.event.id.clone()).collect();
+        for held in events {
+            if seen.insert(held.event.id.clone()) {
+                self.held.push_back(held);
+            }
+        }
     }
 
     fn count_dropped(&mut self, count: usize) {

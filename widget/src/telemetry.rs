@@ -350,7 +350,8 @@ impl State {
 
     /// Notes an event that happened at `at` (ms since the epoch). This is all an event costs
     /// the handler that saw it (a click's, say): the id, `seq`, props and JSON are made by
-    /// [`record_noted`], in the next `pump`, for all the events noted since at once.
+    /// [`record_noted`], in the next `pump`, for all the events noted since at once. Handlers
+    /// call [`note_event`], which also sees to that `pump`.
     fn note(&mut self, name: EventName, props: NotedProps, at: f64) {
         self.noted.push(Noted { name, props, at });
     }
@@ -403,14 +404,19 @@ impl State {
         if !self.dirty || !self.allowed() {
             return None;
         }
-        let wait = self.stored_ms + STORE_EVERY_MS - now;
-        if wait > 0.0 {
-            return Some(wait.ceil() as i64);
+        let wait = self.store_wait_ms(now);
+        if wait > 0 {
+            return Some(wait);
         }
         self.persist();
         self.dirty = false;
         self.stored_ms = now;
         None
+    }
+
+    /// How long until the outbox may be stored again (0: now), a second after the last store.
+    fn store_wait_ms(&self, now: f64) -> i64 {
+        (self.stored_ms + STORE_EVERY_MS - now).max(0.0).ceil() as i64
     }
 
     /// Leaves one timer that runs `pump` in `wait_ms`, or earlier: a timer already due sooner
@@ -550,20 +556,22 @@ fn send_batch(state: &Rc<RefCell<State>>, source: Source, batch: Batch) {
     });
 }
 
-/// After an event is noted at `now`: `pump` runs right after this task only if that makes a
-/// request due. Otherwise one timer, within a second, records and stores what was noted (a
-/// request's answer may do it sooner), so a busy page's events cost one `pump` for many.
-fn noted(state: &Rc<RefCell<State>>, now: f64) {
+/// Notes an event that happened at `at` ([`State::note`]); then `pump` runs right after this
+/// task only if that makes a request due. Otherwise one timer, within a second, records and
+/// stores what was noted (a request's answer may do it sooner), so a busy page's events cost one
+/// `pump` for many.
+fn note_event(state: &Rc<RefCell<State>>, name: EventName, props: NotedProps, at: f64) {
     let due = {
         let mut s = state.borrow_mut();
+        s.note(name, props, at);
         // Before the claim, the claim's own `pump` records them.
         if !s.claimed {
             return;
         }
-        let due = !s.busy() && s.outbox.should_send_with(now as i64, s.noted.len());
+        let due = !s.busy() && s.outbox.should_send_with(at as i64, s.noted.len());
         if !due {
-            let store_in = (s.stored_ms + STORE_EVERY_MS - now).max(0.0).ceil() as i64;
-            s.schedule(Some(store_in), now);
+            let store_in = s.store_wait_ms(at);
+            s.schedule(Some(store_in), at);
         }
         due
     };
@@ -985,16 +993,12 @@ impl Telemetry {
     /// Records a funnel step the dialog itself sees (terms opened or closed, approval started
     /// or submitted).
     pub fn step(&self, name: EventName, plan_id: Option<&str>) {
-        let now = now_ms();
-        let mut s = self.state.borrow_mut();
         let mut props = Map::new();
         if let Some(plan) = plan_id {
             props.insert("plan_id".into(), Value::from(plan));
         }
-        s.last_step = Some(name.as_str());
-        s.note(name, NotedProps::Ready(props), now);
-        drop(s);
-        noted(&self.state, now);
+        self.state.borrow_mut().last_step = Some(name.as_str());
+        note_event(&self.state, name, NotedProps::Ready(props), now_ms());
     }
 
     /// New options from the page (an amount change is worth telling the edge: plan props carry it).
@@ -1030,16 +1034,16 @@ impl Telemetry {
                 // fields are read when the event is recorded.
                 let detail = event.unchecked_ref::<web_sys::CustomEvent>().detail();
                 let now = now_ms();
-                let mut s = state.borrow_mut();
-                if matches!(name, EventName::ApprovalApproved | EventName::ApprovalDeclined) {
-                    s.decided = true;
+                {
+                    let mut s = state.borrow_mut();
+                    if matches!(name, EventName::ApprovalApproved | EventName::ApprovalDeclined) {
+                        s.decided = true;
+                    }
+                    if name == EventName::PlanSelected {
+                        s.last_step = Some(name.as_str());
+                    }
                 }
-                if name == EventName::PlanSelected {
-                    s.last_step = Some(name.as_str());
-                }
-                s.note(name, NotedProps::Detail(read, detail), now);
-                drop(s);
-                noted(&state, now);
+                note_event(&state, name, NotedProps::Detail(read, detail), now);
             }
         };
         let handlers: [(&'static str, EventName, PropsOf); 5] = [
@@ -1141,11 +1145,7 @@ impl Telemetry {
                         observer.disconnect();
                         let props = serde_json::json!({ "visible_ms": VIEWED_AFTER_MS });
                         if let Value::Object(props) = props {
-                            let now = now_ms();
-                            state
-                                .borrow_mut()
-                                .note(EventName::WidgetViewed, NotedProps::Ready(props), now);
-                            noted(&state, now);
+                            note_event(&state, EventName::WidgetViewed, NotedProps::Ready(props), now_ms());
                         }
                     });
                     *timer.borrow_mut() = window
@@ -1166,20 +1166,19 @@ impl Telemetry {
 
 /// Notes `widget_loaded`: the card took `load_ms` to paint.
 fn note_loaded(state: &Rc<RefCell<State>>, load_ms: f64) {
-    let now = now_ms();
-    let mut s = state.borrow_mut();
-    let props = serde_json::json!({
-        "load_ms": load_ms.max(0.0) as u64,
-        "locale": s.options.locale,
-        "version": env!("CARGO_PKG_VERSION"),
-        "amount_minor": s.options.amount,
-        "currency": s.options.currency,
-    });
+    let props = {
+        let s = state.borrow();
+        serde_json::json!({
+            "load_ms": load_ms.max(0.0) as u64,
+            "locale": s.options.locale,
+            "version": env!("CARGO_PKG_VERSION"),
+            "amount_minor": s.options.amount,
+            "currency": s.options.currency,
+        })
+    };
     if let Value::Object(props) = props {
-        s.note(EventName::WidgetLoaded, NotedProps::Ready(props), now);
+        note_event(state, EventName::WidgetLoaded, NotedProps::Ready(props), now_ms());
     }
-    drop(s);
-    noted(state, now);
 }
 
 fn declined_props(detail: &JsValue) -> Map<String, Value> {
@@ -1246,13 +1245,12 @@ impl Drop for Telemetry {
         if let Some(observer) = self.observer.take() {
             observer.disconnect();
         }
-        // What waits is kept for the next page view; a destroyed widget sends what it can now.
-        page_exit(&self.state);
+        // What waits is kept for the next page view; a destroyed widget sends what it can now,
+        // and lets go of its locks: what it stored is any next page's to take over (or this
+        // page's next widget's).
+        page_gone(&self.state);
         let mut s = self.state.borrow_mut();
         s.destroyed = true;
-        // What is stored is any next page's to take over (or this page's next widget's).
-        s.lock = None;
-        s.adopted.clear();
         if let Some(window) = web_sys::window() {
             for timer in [s.timer.take().map(|(timer, _)| timer), s.woken.take()]
                 .into_iter()
