@@ -402,17 +402,61 @@ fn check_text(key: &str, value: &Value) -> Result<(), EventError> {
     Ok(())
 }
 
-/// Emails and long digit runs (card or phone numbers) never belong in telemetry. A UUID (an
-/// approval id) is an id, whatever digits its hex happens to hold: about one random UUID in four
-/// has nine decimal digits in a row across its dashes.
+/// Personal data never belongs in telemetry: e-mail addresses, also when spelled out around spam
+/// filters (`jane(at)example.com`), dates (no prop is a date, so a `YYYY-MM-DD` in a prop is most
+/// likely a date of birth) and long digit runs (card or phone numbers). A UUID (an approval id)
+/// is an id, whatever digits its hex happens to hold: about one random UUID in four has nine
+/// decimal digits in a row across its dashes.
 fn looks_personal(text: &str) -> bool {
     if is_uuid(text) {
         return false;
     }
-    let has_email = text.split_whitespace().any(|word| {
+    has_email(text) || has_spelled_out_email(text) || has_date(text) || longest_digit_run(text) >= 9
+}
+
+fn has_email(text: &str) -> bool {
+    text.split_whitespace().any(|word| {
         word.split_once('@')
             .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-    });
+    })
+}
+
+/// The at signs people write instead of `@`, lower-case.
+const SPELLED_OUT_AT_SIGNS: [&str; 3] = ["(at)", "[at]", "{at}"];
+
+/// `name(at)host`, `name (at) host.tld`, `NAME[AT]HOST`: a word on each side of a spelled-out at
+/// sign. No dot is needed after it: props are codes and ids, where `(at)` has no business.
+fn has_spelled_out_email(text: &str) -> bool {
+    // ASCII lower-casing keeps every byte offset, so the slices below line up with `lower`.
+    let lower = text.to_ascii_lowercase();
+    SPELLED_OUT_AT_SIGNS.iter().any(|at_sign| {
+        lower.match_indices(at_sign).any(|(at, _)| {
+            let name = lower[..at].trim_end();
+            let host = lower[at + at_sign.len()..].trim_start();
+            name.ends_with(char::is_alphanumeric) && host.starts_with(char::is_alphanumeric)
+        })
+    })
+}
+
+/// A `YYYY-MM-DD` anywhere, even glued to other text (`dob1990-05-17`), with a month from 01 to
+/// 12 and a day from 01 to 31. Any year: a mistyped birth year is still a birth date.
+fn has_date(text: &str) -> bool {
+    // Digits and `-` are ASCII, which never occurs inside a multi-byte UTF-8 character.
+    text.as_bytes().windows(10).any(|window| {
+        let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *window else {
+            return false;
+        };
+        let two_digits = |tens: u8, ones: u8| {
+            (tens.is_ascii_digit() && ones.is_ascii_digit()).then(|| (tens - b'0') * 10 + (ones - b'0'))
+        };
+        [y1, y2, y3, y4].iter().all(u8::is_ascii_digit)
+            && two_digits(m1, m2).is_some_and(|month| (1..=12).contains(&month))
+            && two_digits(d1, d2).is_some_and(|day| (1..=31).contains(&day))
+    })
+}
+
+/// The longest run of digits, read across the spaces and dashes people group numbers with.
+fn longest_digit_run(text: &str) -> usize {
     let mut run = 0;
     let mut longest = 0;
     for c in text.chars() {
@@ -423,7 +467,7 @@ fn looks_personal(text: &str) -> bool {
             run = 0;
         }
     }
-    has_email || longest >= 9
+    longest
 }
 
 /// `8-4-4-4-12` hex digits, not the nil UUID.
@@ -517,6 +561,82 @@ mod tests {
             json!({ "approval_id": "1234567890123", "plan_id": "pay_in_4" }),
         );
         assert_eq!(validate_event(card, NOW).unwrap_err().code(), "personal_data");
+    }
+
+    #[test]
+    fn personal_data_is_refused_and_codes_ids_and_non_dates_are_not() {
+        let refused = [
+            // Plain e-mails and card-like digit runs (as before).
+            "jane.doe@example.com",
+            "4111 1111 1111 1111",
+            // Dates of birth in free text, wherever they sit.
+            "born 1990-05-17",
+            "1990-05-17",
+            "dob:1990-05-17.",
+            "x2000-02-29y",
+            "born on 1990-05-17 in Lund",
+            "0001-12-31",
+            // E-mails spelled out around spam filters, in any case.
+            "jane(at)example",
+            "jane (at) example.com",
+            "Jane[AT]Example.COM",
+            "jane {at} example.se",
+            "JANE(At)host",
+            "j.doe  [at]  mail.example",
+            "reply to jöran(at)exempel.se",
+        ];
+        for text in refused {
+            assert!(looks_personal(text), "{text:?} should be refused");
+        }
+        let accepted = [
+            "pay_in_4",
+            "financing_12",
+            "en-US",
+            "sv-SE",
+            "USD",
+            "0.1.0",
+            "E_NET",
+            "under_18",
+            "approval_started",
+            // An approval id: no UUID holds a `dddd-dd-dd`, and UUIDs are exempt anyway.
+            "12345678-9012-4345-8789-012345678901",
+            // Not a calendar date: no month 13 or 0, no day 32 or 0, not four-two-two digits.
+            "1990-13-17",
+            "1990-00-10",
+            "1990-05-32",
+            "1990-05-00",
+            "90-05-17",
+            "1990-5-17",
+            "1990-05-1",
+            "1990/05/17",
+            // An at sign needs a word on both sides.
+            "jane(at)",
+            "(at) example.com",
+            "(at)",
+            "look at this",
+            "jane(a)example.com",
+        ];
+        for text in accepted {
+            assert!(!looks_personal(text), "{text:?} should be accepted");
+        }
+    }
+
+    #[test]
+    fn a_birth_date_or_spelled_out_email_in_a_prop_rejects_the_event() {
+        let cases = [
+            json!({ "code": "E_NET", "message": "born 1990-05-17" }),
+            json!({ "code": "E_NET", "message": "write to jane (at) example.com" }),
+            json!({ "code": "jane[at]example.com" }),
+        ];
+        for props in cases {
+            let error = validate_event(event("widget_error", props.clone()), NOW).unwrap_err();
+            assert_eq!(error.code(), "personal_data", "{props}");
+        }
+        let fine = event(
+            "widget_error",
+            json!({ "code": "E_NET", "message": "timeout after 3000 ms" }),
+        );
+        assert!(validate_event(fine, NOW).is_ok());
     }
 
     #[test]
@@ -667,6 +787,19 @@ mod tests {
             if a < b {
                 prop_assert!(id_a < id_b);
             }
+        }
+
+        #[test]
+        fn any_text_with_an_embedded_date_is_refused(
+            before in "\\PC{0,20}",
+            year in 0i32..=9999,
+            month in 1u8..=12,
+            day in 1u8..=31,
+            after in "\\PC{0,20}",
+        ) {
+            let day = day.min(crate::date::days_in_month(year, month));
+            let text = format!("{before}{year:04}-{month:02}-{day:02}{after}");
+            prop_assert!(looks_personal(&text), "{:?}", text);
         }
 
         #[test]
