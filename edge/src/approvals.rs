@@ -11,7 +11,9 @@ use paylater_shared::ingest::{RequestFacts, SessionFacts};
 use paylater_shared::log_record::hex;
 use paylater_shared::merchant::PlanRange;
 use paylater_shared::plan::{Installment, PlanTerms};
-use paylater_shared::token::{ApprovalClaims, ApprovalSigner, Jwks, SessionClaims, SessionKeyring, TokenError};
+use paylater_shared::token::{
+    APPROVAL_TOKEN_ISSUER, ApprovalClaims, ApprovalSigner, Jwks, SessionClaims, SessionKeyring, TokenError,
+};
 use paylater_shared::{CivilDate, MerchantConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -24,10 +26,6 @@ use crate::sessions::MAX_BODY_BYTES;
 
 /// Longest `Idempotency-Key` accepted (Stripe's limit too).
 pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 255;
-/// How long an approval token is valid: enough for the merchant's server to place the order.
-pub const APPROVAL_TOKEN_TTL_S: i64 = 15 * 60;
-/// Issuer claim of approval tokens.
-pub const TOKEN_ISSUER: &str = "paylater-edge";
 
 /// `Idempotency-Key`: 1 to 255 visible ASCII characters (a UUID is the usual choice).
 pub fn check_idempotency_key(header: Option<&str>) -> Result<String, EdgeError> {
@@ -265,7 +263,19 @@ pub struct ApproveRequest {
     /// The shopper's country (ISO alpha-2), for the upstream decision service.
     pub country: String,
     pub schedule: Vec<Installment>,
+    /// The session token's expiry, epoch seconds.
     pub expires_at_s: i64,
+    /// The approval token's life (the merchant's `orders.approval_token_ttl_seconds`).
+    pub token_ttl_s: i64,
+    /// How long an order made from it may be captured.
+    pub capture_window_s: i64,
+}
+
+impl ApproveRequest {
+    /// When an approval made now would expire, epoch seconds: `exp` of its token.
+    pub fn token_expires_at_s(&self) -> i64 {
+        self.decide.now_ms.div_euclid(1000) + self.token_ttl_s
+    }
 }
 
 /// The session's object → the customer's object: decide and record, once per `reference`.
@@ -292,6 +302,15 @@ pub struct DecideRequest {
     pub session_attempts: u32,
     /// The merchant's weights and thresholds.
     pub scorecard: Scorecard,
+    /// Whose approval it is, for the record of its release when it becomes no order.
+    pub merchant_id: String,
+    pub livemode: bool,
+    pub session_id: String,
+    pub plan_id: String,
+    /// An approval that is not an order by then is released (epoch ms).
+    pub token_expires_at_ms: i64,
+    /// An idle customer record with nothing open is removed after this many days.
+    pub retention_days: u32,
 }
 
 /// An upstream decision service's say.
@@ -435,15 +454,16 @@ pub fn jwks(signers: &[ApprovalSigner]) -> Jwks {
 pub fn approval_claims(approve: &ApproveRequest, decided: &Decided, now_ms: i64, jti: &str) -> ApprovalClaims {
     let iat = now_ms.div_euclid(1000);
     ApprovalClaims {
-        iss: TOKEN_ISSUER.to_owned(),
+        iss: APPROVAL_TOKEN_ISSUER.to_owned(),
         sub: decided.approval_id.clone(),
         aud: approve.session.merchant_id.clone(),
         amount: approve.decide.amount,
         currency: approve.decide.currency,
         plan_id: approve.plan_id.clone(),
         iat,
-        exp: iat + APPROVAL_TOKEN_TTL_S,
+        exp: approve.token_expires_at_s(),
         jti: jti.to_owned(),
+        livemode: approve.session.livemode,
     }
 }
 
@@ -470,7 +490,7 @@ pub fn build_answer(
         .collect();
     let human_review = (decided.decision.outcome != Outcome::Approved)
         .then(|| render(locale, MessageId::HumanReview, &[("contact", contact)]).unwrap_or_default());
-    let expires_at_s = approve.decide.now_ms.div_euclid(1000) + APPROVAL_TOKEN_TTL_S;
+    let expires_at_s = approve.token_expires_at_s();
     ApprovalAnswer {
         approval_id: decided.approval_id.clone(),
         decision: decided.decision.outcome,

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use crate::records::QueuedRecord;
 use futures_util::future::{Either, select};
-use paylater_shared::approval::QueuedRecord;
 use paylater_shared::log_record::{ExportLogsServiceRequest, LogRecord};
 use worker::{
     AbortController, Context, Date, Delay, Env, Fetch, Headers, HttpMetadata, MessageBatch, MessageExt, Method,

@@ -84,6 +84,38 @@ pub enum EdgeError {
     ConsentRequired,
     #[error("this merchant has no plan {plan_id}")]
     UnknownPlan { plan_id: String },
+    #[error("this needs a secret key: Authorization: Bearer sk_test_… or sk_live_…")]
+    Unauthenticated,
+    #[error("this secret key is unknown or revoked")]
+    InvalidSecretKey,
+    #[error("this secret key lacks the scope {scope}")]
+    InsufficientScope { scope: &'static str },
+    #[error("{what} belongs to the other mode (test or live) than this secret key")]
+    WrongMode { what: &'static str },
+    #[error("{what} belongs to another merchant")]
+    WrongMerchant { what: &'static str },
+    #[error("approval_token: {0}")]
+    InvalidApprovalToken(TokenError),
+    #[error("the approval has expired and its credit was released; the shopper must be approved again")]
+    ApprovalExpired,
+    #[error("no such order")]
+    OrderNotFound,
+    #[error("order ids look like ord_test_ or ord_live_ and 32 hex digits")]
+    InvalidOrderId,
+    #[error("this approval already has an order, {order_id}, with another merchant_reference")]
+    OrderExists { order_id: String },
+    #[error("merchant_reference must be 1 to 64 visible ASCII characters, starting with a letter or digit")]
+    InvalidReference,
+    #[error("amount is more than is left to {what}: {available} minor units")]
+    AmountExceeds { what: &'static str, available: u64 },
+    #[error("the order is {status}: this change is not possible")]
+    InvalidOrderState { status: &'static str },
+    #[error("this order has taken as many changes as it can")]
+    TooManyChanges,
+    #[error("{field}: {problem}")]
+    InvalidRange { field: &'static str, problem: &'static str },
+    #[error("this session already holds an approval; it is returned as it was")]
+    SessionHasApproval,
     #[error("internal error; it has been logged")]
     Internal { detail: String },
 }
@@ -107,6 +139,16 @@ impl EdgeError {
             Self::CurrencyNotOffered { .. } | Self::ConsentRequired | Self::UnknownPlan { .. } => 422,
             Self::IdempotencyConflict => 409,
             Self::Internal { .. } => 500,
+            Self::Unauthenticated | Self::InvalidSecretKey => 401,
+            Self::InsufficientScope { .. } | Self::WrongMode { .. } | Self::WrongMerchant { .. } => 403,
+            Self::InvalidApprovalToken(_) | Self::AmountExceeds { .. } => 422,
+            Self::OrderNotFound => 404,
+            Self::ApprovalExpired
+            | Self::OrderExists { .. }
+            | Self::InvalidOrderState { .. }
+            | Self::TooManyChanges
+            | Self::SessionHasApproval => 409,
+            Self::InvalidOrderId | Self::InvalidReference | Self::InvalidRange { .. } => 400,
             Self::Missing { .. }
             | Self::InvalidKey
             | Self::InvalidAmount(_)
@@ -168,6 +210,23 @@ impl EdgeError {
             Self::ConsentRequired => "consent_required",
             Self::UnknownPlan { .. } => "unknown_plan",
             Self::Internal { .. } => "internal_error",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidSecretKey => "invalid_key",
+            Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::WrongMode { .. } => "wrong_mode",
+            Self::WrongMerchant { .. } => "wrong_merchant",
+            Self::InvalidApprovalToken(TokenError::Expired) => "approval_token_expired",
+            Self::InvalidApprovalToken(_) => "invalid_approval_token",
+            Self::ApprovalExpired => "approval_expired",
+            Self::OrderNotFound => "order_not_found",
+            Self::InvalidOrderId => "invalid_order_id",
+            Self::OrderExists { .. } => "order_exists",
+            Self::InvalidReference => "invalid_reference",
+            Self::AmountExceeds { .. } => "amount_exceeds",
+            Self::InvalidOrderState { .. } => "invalid_order_state",
+            Self::TooManyChanges => "too_many_changes",
+            Self::InvalidRange { .. } => "invalid_range",
+            Self::SessionHasApproval => "session_has_approval",
         }
     }
 
@@ -178,7 +237,9 @@ impl EdgeError {
             Self::NoEventAccepted { first } => Some(format!("events[{}]", first.index)),
             Self::InvalidToken(TokenError::Mismatch("origin")) => Some("Origin".into()),
             Self::InvalidToken(_) => Some("session_token".into()),
-            Self::Unauthorized => Some("Authorization".into()),
+            Self::Unauthorized | Self::Unauthenticated | Self::InvalidSecretKey | Self::InsufficientScope { .. } => {
+                Some("Authorization".into())
+            }
             other => other.simple_field().map(str::to_owned),
         }
     }
@@ -214,6 +275,14 @@ impl EdgeError {
             Self::InvalidSessionParameter(_) => Some("session"),
             Self::InvalidPlanId => Some("plan"),
             Self::UnknownParameter { name } | Self::RepeatedParameter { name } => Some(name),
+            Self::InvalidApprovalToken(_) | Self::ApprovalExpired => Some("approval_token"),
+            Self::WrongMode { what } | Self::WrongMerchant { what } => Some(what),
+            Self::OrderExists { .. } | Self::InvalidReference => Some("merchant_reference"),
+            Self::AmountExceeds { .. } => Some("amount"),
+            Self::OrderNotFound | Self::InvalidOrderId | Self::InvalidOrderState { .. } | Self::TooManyChanges => {
+                Some("order_id")
+            }
+            Self::InvalidRange { field, .. } => Some(field),
             _ => None,
         }
     }

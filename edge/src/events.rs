@@ -70,6 +70,7 @@ pub fn session_facts(claims: &SessionClaims) -> SessionFacts {
         amount_minor: claims.amt.get(),
         currency: claims.cur.to_string(),
         issued_at_s: claims.iat,
+        livemode: claims.key.starts_with("pk_live_"),
     }
 }
 

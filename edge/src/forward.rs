@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::records::QueuedRecord;
 use paylater_shared::CivilDate;
-use paylater_shared::approval::QueuedRecord;
 use paylater_shared::log_record::hex;
 use sha2::{Digest, Sha256};
 
@@ -134,6 +134,7 @@ mod tests {
                 amount_minor: 100,
                 currency: "USD".into(),
                 issued_at_s: 0,
+                livemode: false,
             },
             request: RequestFacts {
                 observed_ms,

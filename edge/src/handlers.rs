@@ -89,3 +89,16 @@ mod tests {
         );
     }
 }
+#[cfg(test)]
+mod scratch_repro {
+    use super::*;
+    #[test]
+    fn repro() {
+        let demo = MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+        for (amount, start) in [(25_000, "9999-12-01"), (12_999, "9999-12-01"), (25_000, "9997-12-31"), (25_000, "9998-01-01")] {
+            let q = OffersQuery { key: "pk_test_demo".into(), amount: paylater_shared::MinorUnits(amount), currency: paylater_shared::Currency::parse("EUR").unwrap(), locale: None, start: Some(CivilDate::parse(start).unwrap()) };
+            let r = offers(&demo, &q, CivilDate::parse("2026-11-23").unwrap());
+            eprintln!("{amount} {start}: {:?}", r.map(|r| r.plans.len()).map_err(|e| (e.code(), e.to_string())));
+        }
+    }
+}

@@ -16,6 +16,11 @@
 //! - [`checkout`]: `GET /v1/checkout`: the approval form page the widget frames (query, session,
 //!   HTML, its CSP).
 //! - [`forward`]: the queue consumer's decisions: archive files, sink outcomes, backoff.
+//! - [`records`]: what the events queue carries (events, decisions, order changes), read back.
+//! - [`secret_keys`]: the merchant server's `Authorization: Bearer sk_…`, its scopes and mode.
+//! - [`orders`]: `/v1/orders`: bodies, an order's state and changes, the `OrderBook` messages.
+//! - [`ledger`]: a customer's ledger: history, approvals not yet orders, when to wake up.
+//! - [`reconciliation`]: `GET /v1/reconciliation`, the D1 ledger's statements, the report.
 //! - `entry` (wasm32 only): `#[event(fetch)]`, bindings, access log.
 //! - `objects` (wasm32 only): the Durable Objects (per session, per client IP).
 //! - `consumer` (wasm32 only): `#[event(queue)]`: archive, sink, dead letters.
@@ -28,8 +33,13 @@ pub mod events;
 pub mod forward;
 pub mod handlers;
 pub mod headers;
+pub mod ledger;
+pub mod orders;
 pub mod query;
+pub mod reconciliation;
+pub mod records;
 pub mod route;
+pub mod secret_keys;
 pub mod sessions;
 
 pub mod openapi;
@@ -79,6 +89,11 @@ pub mod bindings {
     pub const HUMAN_REVIEW_CONTACT: &str = "HUMAN_REVIEW_CONTACT";
     /// Secret: bearer token of the admin routes (dead-letter replay).
     pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+    /// Durable Object namespace: one object per approval and mode (its order, one change at a
+    /// time, and the alarm that expires it).
+    pub const ORDER_BOOK: &str = "ORDER_BOOK";
+    /// D1 database: the reconciliation ledger and every order.
+    pub const LEDGER_DB: &str = "LEDGER";
 }
 
 /// Queue names, as declared in `wrangler.toml`.

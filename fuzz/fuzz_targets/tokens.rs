@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use paylater_shared::token::{ApprovalSigner, HmacKey, Jwks, SessionKeyring, verify_approval};
+use paylater_shared::token::{ApprovalSigner, HmacKey, Jwks, SessionKeyring, verify_approval_signature};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         keys: vec![signer.jwk()],
     };
     assert!(
-        verify_approval(text, &jwks, 1_795_420_800).is_err(),
+        verify_approval_signature(text, &jwks, 1_795_420_800).is_err(),
         "forged approval token accepted: {text}"
     );
 });

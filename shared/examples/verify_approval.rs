@@ -2,7 +2,9 @@
 //! and the edge's published keys (the JSON of `GET /v1/keys`, saved to a file). The README
 //! quotes this file; the integration tests run it.
 //!
-//!     cargo run -p paylater-shared --example verify_approval -- keys.json m_your_merchant_id TOKEN
+//!     cargo run -p paylater-shared --example verify_approval -- keys.json m_your_merchant_id test TOKEN
+//!
+//! `test` or `live`: the mode of the key you will create the order with.
 //!
 //! Prints the claims as JSON and exits 0, or prints why not and exits 1.
 
@@ -11,7 +13,12 @@ use std::process::ExitCode;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 
-fn verify(keys_file: &str, merchant_id: &str, token: &str) -> Result<serde_json::Value, String> {
+fn verify(keys_file: &str, merchant_id: &str, mode: &str, token: &str) -> Result<serde_json::Value, String> {
+    let livemode = match mode {
+        "test" => false,
+        "live" => true,
+        other => return Err(format!("mode must be test or live, not {other}")),
+    };
     let keys: JwkSet = serde_json::from_str(&std::fs::read_to_string(keys_file).map_err(|e| e.to_string())?)
         .map_err(|e| format!("keys: {e}"))?;
     let header = decode_header(token).map_err(|e| format!("header: {e}"))?;
@@ -23,6 +30,10 @@ fn verify(keys_file: &str, merchant_id: &str, token: &str) -> Result<serde_json:
     validation.set_audience(&[merchant_id]);
     validation.leeway = 0;
     let data = decode::<serde_json::Value>(token, &key, &validation).map_err(|e| format!("token: {e}"))?;
+    // A test approval never pays a live order, nor the other way round.
+    if data.claims["livemode"].as_bool().unwrap_or(false) != livemode {
+        return Err(format!("the token is not a {mode}-mode approval"));
+    }
     // Then check what your order says: amount (minor units), currency, plan_id, and that the
     // jti was not used before.
     Ok(data.claims)
@@ -30,11 +41,11 @@ fn verify(keys_file: &str, merchant_id: &str, token: &str) -> Result<serde_json:
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [keys_file, merchant_id, token] = args.as_slice() else {
-        eprintln!("usage: verify_approval KEYS_JSON_FILE MERCHANT_ID TOKEN");
+    let [keys_file, merchant_id, mode, token] = args.as_slice() else {
+        eprintln!("usage: verify_approval KEYS_JSON_FILE MERCHANT_ID test|live TOKEN");
         return ExitCode::from(2);
     };
-    match verify(keys_file, merchant_id, token) {
+    match verify(keys_file, merchant_id, mode, token) {
         Ok(claims) => {
             println!("{claims}");
             ExitCode::SUCCESS

@@ -5,8 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::decision::{Outcome, ReasonCode, ScoreBand, record_in_window};
-use crate::ingest::{QueuedEvent, RequestFacts, SessionFacts};
-use crate::log_record::LogRecord;
+use crate::ingest::{RequestFacts, SessionFacts};
 use crate::plan::Installment;
 
 /// `event.name` of a decision's log record.
@@ -75,49 +74,6 @@ pub struct QueuedDecision {
     pub upstream: Option<String>,
 }
 
-/// Whatever the events queue carries: each kind is sent as its own JSON, and told apart by shape
-/// (decisions name fields events never have), so messages already queued stay readable.
-#[derive(Debug, Clone, PartialEq)]
-pub enum QueuedRecord {
-    Decision(Box<QueuedDecision>),
-    Event(Box<QueuedEvent>),
-}
-
-impl QueuedRecord {
-    /// Reads a queue message. Tried in turn rather than as a serde `untagged` enum, whose
-    /// buffering would double every message type's deserializer in the edge's bundle.
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        match serde_json::from_str::<QueuedEvent>(text) {
-            Ok(event) => Ok(Self::Event(Box::new(event))),
-            Err(not_an_event) => serde_json::from_str::<QueuedDecision>(text)
-                .map(|decision| Self::Decision(Box::new(decision)))
-                .map_err(|_| not_an_event),
-        }
-    }
-
-    pub fn merchant_id(&self) -> &str {
-        match self {
-            Self::Decision(decision) => &decision.session.merchant_id,
-            Self::Event(event) => &event.session.merchant_id,
-        }
-    }
-
-    /// Edge clock when the record was made, epoch ms.
-    pub fn observed_ms(&self) -> i64 {
-        match self {
-            Self::Decision(decision) => decision.request.observed_ms,
-            Self::Event(event) => event.request.observed_ms,
-        }
-    }
-
-    pub fn log_record(&self) -> LogRecord {
-        match self {
-            Self::Decision(decision) => LogRecord::from_decision(decision),
-            Self::Event(event) => LogRecord::from_queued(event),
-        }
-    }
-}
-
 /// Attempt times in a sliding window, newest last, at most `cap` kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptLog {
@@ -134,7 +90,6 @@ impl AttemptLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::UaClass;
 
     #[test]
     fn checkout_messages_parse_with_and_without_an_answer() {
@@ -179,59 +134,5 @@ mod tests {
         assert_eq!(log.attempts_ms, vec![2_000, 3_000, 4_000]);
         // An hour after the second attempt it has left the window.
         assert_eq!(log.record(2_000 + hour, hour, 3), 2);
-    }
-
-    fn decision() -> QueuedDecision {
-        QueuedDecision {
-            approval_id: "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10".into(),
-            session: SessionFacts {
-                session_id: "s1".into(),
-                merchant_id: "m_demo".into(),
-                amount_minor: 12_999,
-                currency: "USD".into(),
-                issued_at_s: 1_795_420_000,
-            },
-            request: RequestFacts {
-                observed_ms: 1_795_420_800_000,
-                network: "203.0.113.0/24".into(),
-                country: Some("SE".into()),
-                asn: None,
-                ua_class: UaClass::Desktop,
-                ip_velocity: false,
-            },
-            customer_id_hash: "ab12".into(),
-            plan_id: "pay_in_4".into(),
-            outcome: Outcome::Declined,
-            reasons: vec![ReasonCode::DisposableEmail],
-            score_band: ScoreBand::D,
-            upstream: None,
-        }
-    }
-
-    #[test]
-    fn decisions_and_events_are_told_apart_by_shape() {
-        let text = serde_json::to_string(&decision()).unwrap();
-        let parsed = QueuedRecord::from_json(&text).unwrap();
-        assert_eq!(parsed, QueuedRecord::Decision(Box::new(decision())));
-        assert_eq!(parsed.merchant_id(), "m_demo");
-        // An event message (as queued before decisions existed) still reads as an event.
-        let event = QueuedEvent {
-            event: serde_json::from_value(serde_json::json!({
-                "id": "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e11", "name": "widget_viewed",
-                "ts": 1_795_420_799_000i64, "seq": 3, "props": {}
-            }))
-            .unwrap(),
-            session: decision().session,
-            request: decision().request,
-            seq_gap: 0,
-            risk_flags: vec![],
-        };
-        let text = serde_json::to_string(&event).unwrap();
-        assert_eq!(
-            QueuedRecord::from_json(&text).unwrap(),
-            QueuedRecord::Event(Box::new(event))
-        );
-        assert!(QueuedRecord::from_json(r#"{"approval_id":"x"}"#).is_err());
-        assert_eq!(parsed.observed_ms(), 1_795_420_800_000);
     }
 }

@@ -342,11 +342,26 @@ pub struct PastApproval {
     pub approved_at_ms: i64,
     /// When the plan's last installment falls due: after that the approval counts as settled, not as open exposure.
     pub settles_at_ms: i64,
+    /// Minor units no longer held: voided, refunded, expired, or never made an order. Only what
+    /// is authorized or captured and not refunded counts as open exposure.
+    #[serde(default)]
+    pub released: u64,
 }
 
 impl PastApproval {
     fn is_settled(&self, now_ms: i64) -> bool {
         self.settles_at_ms <= now_ms
+    }
+
+    /// Nothing of it was ever lent, or all of it came back: it neither counts as exposure nor,
+    /// once its plan ends, as a plan paid off.
+    pub fn is_released(&self) -> bool {
+        self.released >= self.amount.get()
+    }
+
+    /// What it still holds of the customer's limit.
+    pub fn held(&self) -> u64 {
+        self.amount.get().saturating_sub(self.released)
     }
 }
 
@@ -356,12 +371,39 @@ impl CustomerHistory {
         self.approvals
             .iter()
             .filter(|a| a.currency == currency && !a.is_settled(now_ms))
-            .fold(0u64, |sum, a| sum.saturating_add(a.amount.get()))
+            .fold(0u64, |sum, a| sum.saturating_add(a.held()))
+    }
+
+    /// Marks `approval_id` as holding at most `held` minor units; returns whether it is known.
+    /// Holds only ever shrink, so a repeated or late message cannot raise one again.
+    pub fn limit_hold(&mut self, approval_id: &str, held: u64) -> bool {
+        match self.approvals.iter_mut().find(|a| a.approval_id == approval_id) {
+            Some(approval) => {
+                let released = approval.amount.get().saturating_sub(held);
+                approval.released = approval.released.max(released);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The approval with this id, if it is still kept.
+    pub fn approval(&self, approval_id: &str) -> Option<&PastApproval> {
+        self.approvals.iter().find(|a| a.approval_id == approval_id)
+    }
+
+    /// Whether anything still holds credit at `now_ms`.
+    pub fn has_open_holds(&self, now_ms: i64) -> bool {
+        self.approvals.iter().any(|a| !a.is_settled(now_ms) && a.held() > 0)
     }
 
     /// Approvals (in any currency) whose last installment fell due at or before `now_ms`.
     pub fn settled_count(&self, now_ms: i64) -> u32 {
-        let settled = self.approvals.iter().filter(|a| a.is_settled(now_ms)).count();
+        let settled = self
+            .approvals
+            .iter()
+            .filter(|a| a.is_settled(now_ms) && !a.is_released())
+            .count();
         u32::try_from(settled).unwrap_or(u32::MAX)
     }
 
@@ -384,6 +426,8 @@ impl CustomerHistory {
         if self.approvals.iter().any(|a| a.approval_id == approval.approval_id) {
             return;
         }
+        // Released approvals hold nothing and earn nothing: they need not be kept.
+        self.approvals.retain(|a| !a.is_released());
         self.approvals.push(approval);
         if self.settled_count(now_ms) as usize <= MAX_SETTLED_KEPT {
             return;
@@ -835,6 +879,7 @@ mod tests {
             currency: currency(code),
             approved_at_ms,
             settles_at_ms,
+            released: 0,
         }
     }
 
@@ -1572,6 +1617,34 @@ mod tests {
     }
 
     #[test]
+    fn holds_only_shrink_and_released_approvals_earn_nothing() {
+        let usd = currency("USD");
+        let mut history = CustomerHistory {
+            approvals: vec![
+                approval(1, 12_999, "USD", NOW - DAY_MS, NOW + DAY_MS),
+                approval(2, 5_000, "USD", NOW - DAY_MS, NOW + DAY_MS),
+            ],
+            attempts_ms: Vec::new(),
+        };
+        assert_eq!(history.open_exposure(usd, NOW), 17_999);
+        assert!(history.limit_hold("apr_1", 10_999), "a partial refund of 2000");
+        assert_eq!(history.open_exposure(usd, NOW), 15_999);
+        assert!(history.limit_hold("apr_1", 12_999), "a late, larger hold");
+        assert_eq!(history.open_exposure(usd, NOW), 15_999, "holds never grow again");
+        assert!(history.limit_hold("apr_2", 0), "expired with no order");
+        assert_eq!(history.open_exposure(usd, NOW), 10_999);
+        assert!(!history.limit_hold("apr_9", 0));
+        assert!(history.has_open_holds(NOW));
+        // Once both plans end, only the one that lent something counts as paid off.
+        assert_eq!(history.settled_count(NOW + DAY_MS), 1);
+        assert!(!history.has_open_holds(NOW + DAY_MS));
+        // A released approval is dropped when the next one is recorded.
+        history.record_approval(approval(3, 100, "USD", NOW, NOW + DAY_MS), NOW);
+        let ids: Vec<&str> = history.approvals.iter().map(|a| a.approval_id.as_str()).collect();
+        assert_eq!(ids, ["apr_1", "apr_3"]);
+    }
+
+    #[test]
     fn attempts_are_pruned_to_a_day_and_capped() {
         let mut history = CustomerHistory::default();
         for i in 0..250 {
@@ -1877,6 +1950,7 @@ mod tests {
                         currency,
                         approved_at_ms,
                         settles_at_ms,
+                        released: 0,
                     })
                     .collect(),
                 attempts_ms,
@@ -2026,6 +2100,7 @@ mod tests {
                             currency,
                             approved_at_ms: now_ms,
                             settles_at_ms: now_ms + settle_span_ms,
+                            released: 0,
                         },
                         now_ms,
                     );

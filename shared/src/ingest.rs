@@ -194,6 +194,9 @@ pub struct SessionFacts {
     pub currency: String,
     /// Session creation, epoch seconds.
     pub issued_at_s: i64,
+    /// Made with a live publishable key. Messages queued before modes existed were test ones.
+    #[serde(default)]
+    pub livemode: bool,
 }
 
 /// One accepted event with everything the consumer needs to make its log record: the message
@@ -396,6 +399,7 @@ mod tests {
             amount_minor: 12_999,
             currency: "USD".into(),
             issued_at_s: NOW / 1000 - 600,
+            livemode: false,
         }
     }
 

@@ -36,6 +36,7 @@ pub mod log_record;
 pub mod merchant;
 pub mod money;
 pub mod offer;
+pub mod order;
 pub mod outbox;
 pub mod plan;
 pub mod session;

@@ -457,6 +457,7 @@ mod tests {
                 amount_minor: 12_999,
                 currency: "SEK".into(),
                 issued_at_s: 1_795_420_000,
+                livemode: false,
             },
             request: RequestFacts {
                 observed_ms: 1_795_420_800_500,

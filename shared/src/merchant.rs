@@ -73,6 +73,80 @@ pub struct MerchantConfig {
     /// [`PublicMerchantConfig`], so browsers cannot learn how to game it.
     #[serde(default)]
     pub scorecard: Scorecard,
+    /// The merchant server's secret keys (CONTRACT §5), as SHA-256 hashes only. Private: never
+    /// part of [`PublicMerchantConfig`].
+    #[serde(default)]
+    pub secret_keys: Vec<SecretKeyConfig>,
+    /// How long approvals and orders hold the shopper's credit.
+    #[serde(default)]
+    pub orders: OrderPolicy,
+}
+
+/// What a secret key may do (CONTRACT §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "orders:write")]
+    OrdersWrite,
+    #[serde(rename = "orders:read")]
+    OrdersRead,
+    #[serde(rename = "insights:read")]
+    InsightsRead,
+    #[serde(rename = "logs:read")]
+    LogsRead,
+    #[serde(rename = "logs:replay")]
+    LogsReplay,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrdersWrite => "orders:write",
+            Self::OrdersRead => "orders:read",
+            Self::InsightsRead => "insights:read",
+            Self::LogsRead => "logs:read",
+            Self::LogsReplay => "logs:replay",
+        }
+    }
+}
+
+/// One secret key of the merchant's server: never the key itself, only its SHA-256 (lower-case
+/// hex). Removing the entry revokes the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretKeyConfig {
+    /// Names the key in logs and in the merchant's own records, e.g. `key_2026_11_ops`.
+    pub id: String,
+    pub sha256: String,
+    pub scopes: Vec<Scope>,
+}
+
+/// How long an approval can still become an order, how long an order can be captured, and how
+/// long an idle customer's record is kept. Tests use short windows; merchants may change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrderPolicy {
+    /// Life of an approval token: an approval with no order by then is released.
+    pub approval_token_ttl_seconds: u32,
+    /// `capture_before` = the order's creation plus this.
+    pub capture_window_seconds: u32,
+    /// A customer record with nothing open is removed after this long idle.
+    pub customer_retention_days: u32,
+}
+
+/// 15 minutes: enough for the merchant's server to place the order.
+pub const DEFAULT_APPROVAL_TOKEN_TTL_SECONDS: u32 = 15 * 60;
+/// 28 days, as card authorizations and Klarna's orders.
+pub const DEFAULT_CAPTURE_WINDOW_SECONDS: u32 = 28 * 24 * 60 * 60;
+pub const DEFAULT_CUSTOMER_RETENTION_DAYS: u32 = 400;
+
+impl Default for OrderPolicy {
+    fn default() -> Self {
+        Self {
+            approval_token_ttl_seconds: DEFAULT_APPROVAL_TOKEN_TTL_SECONDS,
+            capture_window_seconds: DEFAULT_CAPTURE_WINDOW_SECONDS,
+            customer_retention_days: DEFAULT_CUSTOMER_RETENTION_DAYS,
+        }
+    }
 }
 
 /// Rate limits (CONTRACT §3): by default 120 requests a minute per session and 600 per client IP.
@@ -119,6 +193,14 @@ pub enum MerchantConfigError {
     BadMerchantId,
     #[error("rate limits must be from 1 to 1000000 requests a minute")]
     BadRateLimit,
+    #[error(
+        "secret_keys[{index}] must have an id (1-64 of a-z, 0-9, _), a sha256 of 64 lower-case hex digits and at least one scope, once each"
+    )]
+    BadSecretKey { index: usize },
+    #[error(
+        "orders: the token life must be 1 s to 1 day, the capture window 1 s to 180 days, the retention 1 to 3650 days"
+    )]
+    BadOrderPolicy,
     #[error("{problem}")]
     BadScorecard {
         /// The offending field's path, e.g. `scorecard.weights.near_limit`.
@@ -170,6 +252,34 @@ impl MerchantConfig {
                 field: problem.field(),
                 problem,
             })?;
+        for (index, key) in self.secret_keys.iter().enumerate() {
+            let id_ok = !key.id.is_empty()
+                && key.id.len() <= 64
+                && key
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            let hash_ok = key.sha256.len() == 64
+                && key
+                    .sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            let scopes_ok =
+                !key.scopes.is_empty() && key.scopes.iter().enumerate().all(|(i, s)| !key.scopes[..i].contains(s));
+            let unique = !self.secret_keys[..index]
+                .iter()
+                .any(|other| other.id == key.id || other.sha256 == key.sha256);
+            if !(id_ok && hash_ok && scopes_ok && unique) {
+                return Err(MerchantConfigError::BadSecretKey { index });
+            }
+        }
+        let policy = self.orders;
+        if !(1..=86_400).contains(&policy.approval_token_ttl_seconds)
+            || !(1..=180 * 86_400).contains(&policy.capture_window_seconds)
+            || !(1..=3650).contains(&policy.customer_retention_days)
+        {
+            return Err(MerchantConfigError::BadOrderPolicy);
+        }
         let mut seen = Vec::new();
         for plan in &self.plans {
             if seen.contains(&plan.kind) {
@@ -247,6 +357,12 @@ impl MerchantConfig {
 
     /// Whether a browser `Origin` may use this merchant's key. Test keys also accept loopback
     /// origins on any port, so local development and tests need no configuration.
+    /// Live mode: real money. A merchant's test and live configs are separate entries (their
+    /// publishable keys differ), and nothing of one mode ever serves the other.
+    pub fn livemode(&self) -> bool {
+        self.publishable_key.starts_with("pk_live_")
+    }
+
     pub fn allows_origin(&self, origin: &str) -> bool {
         self.allowed_origins.iter().any(|allowed| allowed == origin)
             || (self.publishable_key.starts_with("pk_test_") && is_loopback_origin(origin))

@@ -172,6 +172,22 @@ pub struct ApprovalClaims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// Made in live mode (real money); test-mode tokens are refused under live keys and the
+    /// other way round. Tokens from before this claim existed were all test tokens.
+    #[serde(default)]
+    pub livemode: bool,
+}
+
+/// Issuer claim of every approval token.
+pub const APPROVAL_TOKEN_ISSUER: &str = "paylater-edge";
+
+/// What a verifier expects of an approval token besides a good signature: made by the edge,
+/// for this merchant, in this mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalExpectation<'a> {
+    /// The merchant id (`aud`).
+    pub merchant_id: &'a str,
+    pub livemode: bool,
 }
 
 /// An Ed25519 key that signs approval tokens.
@@ -242,8 +258,30 @@ impl ApprovalSigner {
     }
 }
 
-/// Verifies an approval token against a JWKS, as a merchant server would; `now_s` in epoch seconds.
-pub fn verify_approval(token: &str, jwks: &Jwks, now_s: i64) -> Result<ApprovalClaims, TokenError> {
+/// Verifies an approval token against a JWKS as a merchant server would: the signature, then
+/// `exp` against `now_s` (epoch seconds), then that the edge issued it (`iss`) for this merchant
+/// (`aud`) in this mode (`livemode`).
+pub fn verify_approval(
+    token: &str,
+    jwks: &Jwks,
+    expected: &ApprovalExpectation,
+    now_s: i64,
+) -> Result<ApprovalClaims, TokenError> {
+    let claims = verify_approval_signature(token, jwks, now_s)?;
+    if claims.iss != APPROVAL_TOKEN_ISSUER {
+        return Err(TokenError::Mismatch("issuer"));
+    }
+    if claims.aud != expected.merchant_id {
+        return Err(TokenError::Mismatch("merchant"));
+    }
+    if claims.livemode != expected.livemode {
+        return Err(TokenError::Mismatch("mode"));
+    }
+    Ok(claims)
+}
+
+/// The signature and expiry only; [`verify_approval`] is what a merchant's server wants.
+pub fn verify_approval_signature(token: &str, jwks: &Jwks, now_s: i64) -> Result<ApprovalClaims, TokenError> {
     if token.len() > MAX_TOKEN_BYTES {
         return Err(TokenError::Malformed);
     }
@@ -322,7 +360,7 @@ mod tests {
 
     fn approval() -> ApprovalClaims {
         ApprovalClaims {
-            iss: "https://paylater.example".into(),
+            iss: APPROVAL_TOKEN_ISSUER.into(),
             sub: "apr_123".into(),
             aud: "m_nordic_outdoor".into(),
             amount: MinorUnits(12_999),
@@ -331,8 +369,14 @@ mod tests {
             iat: NOW,
             exp: NOW + 600,
             jti: "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10".into(),
+            livemode: false,
         }
     }
+
+    const DEMO_TEST: ApprovalExpectation<'static> = ApprovalExpectation {
+        merchant_id: "m_nordic_outdoor",
+        livemode: false,
+    };
 
     #[test]
     fn session_tokens_round_trip_and_bind() {
@@ -413,8 +457,11 @@ mod tests {
             keys: vec![signer.jwk()],
         };
         let token = signer.sign(&approval());
-        assert_eq!(verify_approval(&token, &jwks, NOW + 1), Ok(approval()));
-        assert_eq!(verify_approval(&token, &jwks, NOW + 600), Err(TokenError::Expired));
+        assert_eq!(verify_approval(&token, &jwks, &DEMO_TEST, NOW + 1), Ok(approval()));
+        assert_eq!(
+            verify_approval(&token, &jwks, &DEMO_TEST, NOW + 600),
+            Err(TokenError::Expired)
+        );
 
         // An independent implementation, fed our JWKS as JSON.
         let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(serde_json::to_value(&jwks.keys[0]).unwrap()).unwrap();
@@ -427,6 +474,41 @@ mod tests {
         assert_eq!(decoded.claims["amount"], 12_999);
         assert_eq!(decoded.claims["plan_id"], "pay_in_4");
         assert_eq!(serde_json::to_value(&jwks).unwrap()["keys"][0]["kty"], "OKP");
+    }
+
+    #[test]
+    fn approval_tokens_of_another_issuer_merchant_or_mode_are_refused() {
+        let signer = ApprovalSigner::from_seed("ed", &[3; 32]);
+        let jwks = Jwks {
+            keys: vec![signer.jwk()],
+        };
+        let signed = |change: fn(&mut ApprovalClaims)| {
+            let mut claims = approval();
+            change(&mut claims);
+            signer.sign(&claims)
+        };
+        let cases: [(String, TokenError); 3] = [
+            (
+                signed(|c| c.iss = "someone-else".into()),
+                TokenError::Mismatch("issuer"),
+            ),
+            (signed(|c| c.aud = "m_other".into()), TokenError::Mismatch("merchant")),
+            (signed(|c| c.livemode = true), TokenError::Mismatch("mode")),
+        ];
+        for (token, error) in cases {
+            assert_eq!(verify_approval(&token, &jwks, &DEMO_TEST, NOW), Err(error));
+        }
+        let live = ApprovalExpectation {
+            merchant_id: "m_nordic_outdoor",
+            livemode: true,
+        };
+        assert_eq!(
+            verify_approval(&signer.sign(&approval()), &jwks, &live, NOW),
+            Err(TokenError::Mismatch("mode"))
+        );
+        // A token from before `livemode` existed reads as a test token.
+        let old = r#"{"iss":"paylater-edge","sub":"a","aud":"m","amount":1,"currency":"USD","plan_id":"p","iat":1,"exp":2,"jti":"j"}"#;
+        assert!(!serde_json::from_str::<ApprovalClaims>(old).unwrap().livemode);
     }
 
     proptest! {
@@ -456,7 +538,7 @@ mod tests {
             prop_assume!(bytes[index] != replacement);
             bytes[index] = replacement;
             let altered = String::from_utf8_lossy(&bytes).into_owned();
-            if let Ok(back) = verify_approval(&altered, &jwks, NOW) {
+            if let Ok(back) = verify_approval(&altered, &jwks, &DEMO_TEST, NOW) {
                 prop_assert_eq!(back, approval());
                 prop_assert_eq!(index, token.len() - 1, "only the final character's spare bits may change");
             }

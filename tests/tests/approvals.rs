@@ -8,11 +8,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use paylater_harness::edge::{Edge, EdgeOptions};
 use paylater_harness::sink::{OtlpSink, attribute};
 use paylater_harness::{http, paths};
-use paylater_shared::token::{Jwks, verify_approval};
+use paylater_shared::token::{ApprovalExpectation, Jwks, verify_approval};
 use serde_json::{Value, json};
 
 const ORIGIN: &str = "http://127.0.0.1:8080";
 const MERCHANT_ID: &str = "m_nordic_outdoor";
+const DEMO_TEST: ApprovalExpectation<'static> = ApprovalExpectation {
+    merchant_id: MERCHANT_ID,
+    livemode: false,
+};
 
 fn now_s() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
@@ -99,7 +103,7 @@ fn verify_with_jsonwebtoken(keys: &str, token: &str) -> (bool, String) {
             "--",
         ])
         .arg(&keys_file)
-        .args([MERCHANT_ID, token])
+        .args([MERCHANT_ID, "test", token])
         .output()
         .unwrap();
     (
@@ -155,7 +159,8 @@ fn approvals_decide_explain_sign_and_log() {
     assert_eq!(amounts, [3_252, 3_249, 3_249, 3_249]);
     assert!(answer.get("human_review").is_none());
     let token = answer["approval_token"].as_str().unwrap().to_owned();
-    let claims = verify_approval(&token, &jwks, now_s()).unwrap();
+    let claims = verify_approval(&token, &jwks, &DEMO_TEST, now_s()).unwrap();
+    assert!(!claims.livemode);
     assert_eq!(claims.sub, answer["approval_id"].as_str().unwrap());
     assert_eq!(
         (claims.aud.as_str(), claims.amount.get(), claims.plan_id.as_str()),
@@ -181,7 +186,7 @@ fn approvals_decide_explain_sign_and_log() {
     assert_ne!(altered, token);
     let refused = verify_with_jose(&edge, &altered, None);
     assert_eq!(refused["ok"], false, "{refused}");
-    assert!(verify_approval(&altered, &jwks, now_s()).is_err());
+    assert!(verify_approval(&altered, &jwks, &DEMO_TEST, now_s()).is_err());
     let (ok, printed) = verify_with_jsonwebtoken(&keys.body, &token);
     assert!(ok, "{printed}");
     assert_eq!(

@@ -1,0 +1,245 @@
+//! Whatever the events queue carries, read back by the consumer: telemetry events, approval
+//! decisions, and the changes of an approval's and an order's life. Each kind is sent as its own
+//! JSON and told apart by shape (each names fields the others never have), so messages already
+//! queued stay readable.
+
+use paylater_shared::approval::QueuedDecision;
+use paylater_shared::decision::Outcome;
+use paylater_shared::ingest::QueuedEvent;
+use paylater_shared::log_record::{
+    AnyValue, KeyValue, KeyValueList, LogRecord, RecordContext, SEVERITY_INFO, SEVERITY_WARN,
+};
+use paylater_shared::order::ChangeKind;
+
+use crate::orders::QueuedChange;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueuedRecord {
+    Decision(Box<QueuedDecision>),
+    Event(Box<QueuedEvent>),
+    Change(Box<QueuedChange>),
+}
+
+impl QueuedRecord {
+    /// Reads a queue message. Tried in turn rather than as a serde `untagged` enum, whose
+    /// buffering would double every message type's deserializer in the edge's bundle.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        match serde_json::from_str::<QueuedEvent>(text) {
+            Ok(event) => Ok(Self::Event(Box::new(event))),
+            Err(not_an_event) => serde_json::from_str::<QueuedDecision>(text)
+                .map(|decision| Self::Decision(Box::new(decision)))
+                .or_else(|_| serde_json::from_str::<QueuedChange>(text).map(|change| Self::Change(Box::new(change))))
+                .map_err(|_| not_an_event),
+        }
+    }
+
+    pub fn merchant_id(&self) -> &str {
+        match self {
+            Self::Decision(decision) => &decision.session.merchant_id,
+            Self::Event(event) => &event.session.merchant_id,
+            Self::Change(change) => &change.merchant_id,
+        }
+    }
+
+    /// Test-mode records are archived apart from live ones.
+    pub fn livemode(&self) -> bool {
+        match self {
+            Self::Decision(decision) => decision.session.livemode,
+            Self::Event(event) => event.session.livemode,
+            Self::Change(change) => change.livemode,
+        }
+    }
+
+    /// Edge clock when the record was made, epoch ms.
+    pub fn observed_ms(&self) -> i64 {
+        match self {
+            Self::Decision(decision) => decision.request.observed_ms,
+            Self::Event(event) => event.request.observed_ms,
+            Self::Change(change) => change.at_ms,
+        }
+    }
+
+    pub fn log_record(&self) -> LogRecord {
+        match self {
+            Self::Decision(decision) => LogRecord::from_decision(decision),
+            Self::Event(event) => LogRecord::from_queued(event),
+            Self::Change(change) => change_log_record(change),
+        }
+    }
+
+    /// The reconciliation ledger's row of this record, if it is one: approved decisions and
+    /// every change of an order's life.
+    pub fn ledger_row(&self) -> Option<QueuedChange> {
+        match self {
+            Self::Change(change) => Some((**change).clone()),
+            Self::Decision(decision) if decision.outcome == Outcome::Approved => Some(QueuedChange {
+                change_id: format!("{}:approval:0", decision.approval_id),
+                kind: ChangeKind::Approval,
+                merchant_id: decision.session.merchant_id.clone(),
+                livemode: decision.session.livemode,
+                session_id: decision.session.session_id.clone(),
+                approval_id: decision.approval_id.clone(),
+                order_id: String::new(),
+                merchant_reference: String::new(),
+                amount: decision.session.amount_minor,
+                currency: decision.session.currency.parse().ok()?,
+                order_amount: decision.session.amount_minor,
+                plan_id: decision.plan_id.clone(),
+                at_ms: decision.request.observed_ms,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The record of one change (CONTRACT §5): `event.name` the change's name, amounts and
+/// references as attributes, no personal data.
+fn change_log_record(change: &QueuedChange) -> LogRecord {
+    let context = RecordContext {
+        event_id: change.change_id.clone(),
+        event_name: change.kind.event_name().to_owned(),
+        merchant_id: change.merchant_id.clone(),
+        session_id: change.session_id.clone(),
+        seq: 0,
+        amount_minor: Some(change.order_amount),
+        currency: Some(change.currency.to_string()),
+        plan_id: Some(change.plan_id.clone()),
+        risk_flags: Vec::new(),
+        customer_id_hash: None,
+    };
+    let severity = match change.kind {
+        ChangeKind::Expired | ChangeKind::ApprovalExpired => SEVERITY_WARN,
+        _ => SEVERITY_INFO,
+    };
+    let mut record = LogRecord::new(&context, change.at_ms, change.at_ms, severity);
+    let mut summary = vec![
+        KeyValue::string("change.kind", change.kind.as_str()),
+        KeyValue::int("change.amount_minor", i64::try_from(change.amount).unwrap_or(i64::MAX)),
+        KeyValue::string("approval.id", &change.approval_id),
+        KeyValue::string("paylater.mode", if change.livemode { "live" } else { "test" }),
+    ];
+    if !change.order_id.is_empty() {
+        summary.push(KeyValue::string("order.id", &change.order_id));
+        summary.push(KeyValue::string("merchant.reference", &change.merchant_reference));
+    }
+    record.attributes.extend(summary.iter().cloned());
+    record.body = AnyValue::KvList(KeyValueList { values: summary });
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paylater_shared::Currency;
+    use paylater_shared::decision::{ReasonCode, ScoreBand};
+    use paylater_shared::ingest::{RequestFacts, SessionFacts, UaClass};
+
+    fn decision() -> QueuedDecision {
+        QueuedDecision {
+            approval_id: "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10".into(),
+            session: SessionFacts {
+                session_id: "s1".into(),
+                merchant_id: "m_demo".into(),
+                amount_minor: 12_999,
+                currency: "USD".into(),
+                issued_at_s: 1_795_420_000,
+                livemode: false,
+            },
+            request: RequestFacts {
+                observed_ms: 1_795_420_800_000,
+                network: "203.0.113.0/24".into(),
+                country: Some("SE".into()),
+                asn: None,
+                ua_class: UaClass::Desktop,
+                ip_velocity: false,
+            },
+            customer_id_hash: "ab12".into(),
+            plan_id: "pay_in_4".into(),
+            outcome: Outcome::Declined,
+            reasons: vec![ReasonCode::DisposableEmail],
+            score_band: ScoreBand::D,
+            upstream: None,
+        }
+    }
+
+    #[test]
+    fn decisions_and_events_are_told_apart_by_shape() {
+        let text = serde_json::to_string(&decision()).unwrap();
+        let parsed = QueuedRecord::from_json(&text).unwrap();
+        assert_eq!(parsed, QueuedRecord::Decision(Box::new(decision())));
+        assert_eq!(parsed.merchant_id(), "m_demo");
+        // An event message (as queued before decisions existed) still reads as an event.
+        let event = QueuedEvent {
+            event: serde_json::from_value(serde_json::json!({
+                "id": "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e11", "name": "widget_viewed",
+                "ts": 1_795_420_799_000i64, "seq": 3, "props": {}
+            }))
+            .unwrap(),
+            session: decision().session,
+            request: decision().request,
+            seq_gap: 0,
+            risk_flags: vec![],
+        };
+        let text = serde_json::to_string(&event).unwrap();
+        assert_eq!(
+            QueuedRecord::from_json(&text).unwrap(),
+            QueuedRecord::Event(Box::new(event))
+        );
+        assert!(QueuedRecord::from_json(r#"{"approval_id":"x"}"#).is_err());
+        assert_eq!(parsed.observed_ms(), 1_795_420_800_000);
+    }
+
+    fn change() -> QueuedChange {
+        QueuedChange {
+            change_id: "ord_test_0190d2c46b7a7cc29a1e3f6b2a9d4e10:captured:1".into(),
+            kind: ChangeKind::Captured,
+            merchant_id: "m_demo".into(),
+            livemode: false,
+            session_id: "s1".into(),
+            approval_id: "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10".into(),
+            order_id: "ord_test_0190d2c46b7a7cc29a1e3f6b2a9d4e10".into(),
+            merchant_reference: "A-1".into(),
+            amount: 5_000,
+            currency: Currency::parse("USD").unwrap(),
+            order_amount: 12_999,
+            plan_id: "pay_in_4".into(),
+            at_ms: 1_795_420_801_000,
+        }
+    }
+
+    #[test]
+    fn changes_read_back_and_become_records_and_ledger_rows() {
+        let text = serde_json::to_string(&change()).unwrap();
+        let parsed = QueuedRecord::from_json(&text).unwrap();
+        assert_eq!(parsed, QueuedRecord::Change(Box::new(change())));
+        assert_eq!((parsed.merchant_id(), parsed.observed_ms()), ("m_demo", 1_795_420_801_000));
+        assert_eq!(parsed.ledger_row(), Some(change()));
+        let record = serde_json::to_value(parsed.log_record()).unwrap();
+        assert_eq!(record["eventName"], "order_captured");
+        let attribute = |key: &str| {
+            record["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["key"] == key)
+                .map(|a| a["value"].clone())
+        };
+        assert_eq!(
+            attribute("event.id"),
+            Some(serde_json::json!({ "stringValue": "ord_test_0190d2c46b7a7cc29a1e3f6b2a9d4e10:captured:1" }))
+        );
+        assert_eq!(attribute("change.amount_minor"), Some(serde_json::json!({ "intValue": "5000" })));
+        assert_eq!(attribute("merchant.reference"), Some(serde_json::json!({ "stringValue": "A-1" })));
+        assert_eq!(attribute("customer.id_hash"), None);
+
+        // An approved decision is the ledger's approval row; a declined one is no row.
+        let mut approved = decision();
+        approved.outcome = Outcome::Approved;
+        let row = QueuedRecord::Decision(Box::new(approved)).ledger_row().unwrap();
+        assert_eq!(
+            (row.kind, row.amount, row.change_id.as_str()),
+            (ChangeKind::Approval, 12_999, "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10:approval:0")
+        );
+        assert_eq!(QueuedRecord::Decision(Box::new(decision())).ledger_row(), None);
+    }
+}
