@@ -24,6 +24,31 @@ pub use paylater_shared::approval::{ApprovalAnswer, ReasonText};
 use crate::error::EdgeError;
 use crate::sessions::MAX_BODY_BYTES;
 
+/// Shortest `CUSTOMER_HASH_KEY`: 256 bits, as the HMAC's own output.
+pub const MIN_CUSTOMER_HASH_KEY_BYTES: usize = 32;
+
+/// The admin holds lookup's body: `{ "email": …, "livemode": bool }`.
+pub fn parse_holds_request(body: &[u8]) -> Result<(String, bool), EdgeError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| EdgeError::InvalidJson { detail: e.to_string() })?;
+    let root = object(&value, "body")?;
+    only_fields(root, "", &["email", "livemode"])?;
+    let email = string(root, "email", "email")?.trim().to_ascii_lowercase();
+    if !is_email(&email) {
+        return Err(EdgeError::InvalidEmail);
+    }
+    let livemode = match root.get("livemode") {
+        None => false,
+        Some(Value::Bool(live)) => *live,
+        Some(_) => {
+            return Err(EdgeError::InvalidType {
+                field: "livemode",
+                expected: "true or false",
+            });
+        }
+    };
+    Ok((email, livemode))
+}
+
 /// Longest `Idempotency-Key` accepted (Stripe's limit too).
 pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 255;
 
@@ -255,6 +280,9 @@ pub struct ApproveRequest {
     pub session: SessionFacts,
     pub request: RequestFacts,
     pub customer_id_hash: String,
+    /// The customer's ledger object in the session's mode: `{test|live}:{customer_id_hash}`,
+    /// so test approvals never touch a live limit.
+    pub ledger: String,
     pub decide: DecideRequest,
     /// The answer's pieces the session object cannot know.
     pub plan_id: String,

@@ -13,7 +13,10 @@ use worker::{
     console_log, event,
 };
 
-use crate::bindings::{ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LOG_SINK_URL, RETRY_BASE_SECONDS};
+use crate::bindings::{ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LOG_SINK_URL, RETRY_BASE_SECONDS};
+use crate::reconciliation::{self, SqlValue};
+use paylater_shared::order::ChangeKind;
+use wasm_bindgen::JsValue;
 use crate::forward::{
     SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key, retry_delay_seconds,
 };
@@ -87,6 +90,14 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         deliveries.iter().for_each(|d| retry_later(&d.message, base));
         return;
     }
+    if let Err(error) = write_ledger(env, &deliveries).await {
+        console_error!(
+            "{}",
+            serde_json::json!({ "kind": "ledger_failed", "error": error, "messages": ids.len() })
+        );
+        deliveries.iter().for_each(|d| retry_later(&d.message, base));
+        return;
+    }
     let records: Vec<LogRecord> = deliveries.iter().map(|d| d.queued.log_record()).collect();
     // One structured line per record for Workers Logs (no personal data by construction).
     let setting = env.var(CONSOLE_RECORDS).ok().map(|v| v.to_string());
@@ -127,6 +138,44 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
             }
         }
     }
+}
+
+/// Writes the batch's approvals and order changes to the D1 ledger in one transaction. Each
+/// change is inserted once by its id and each order's totals are summed from its changes, so a
+/// redelivered batch changes nothing.
+async fn write_ledger(env: &Env, deliveries: &[Delivery]) -> Result<(), String> {
+    let changes: Vec<_> = deliveries.iter().filter_map(|d| d.queued.ledger_row()).collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let db = env.d1(LEDGER_DB).map_err(|e| e.to_string())?;
+    let statement = |sql: &str, values: Vec<SqlValue>| {
+        let values: Vec<JsValue> = values
+            .into_iter()
+            .map(|value| match value {
+                SqlValue::Text(text) => JsValue::from_str(&text),
+                SqlValue::Int(number) => JsValue::from_f64(number as f64),
+            })
+            .collect();
+        db.prepare(sql).bind(&values).map_err(|e| e.to_string())
+    };
+    let mut statements = Vec::new();
+    for change in &changes {
+        statements.push(statement(reconciliation::INSERT_CHANGE, reconciliation::change_values(change))?);
+        match change.kind {
+            ChangeKind::OrderCreated => {
+                statements.push(statement(reconciliation::UPSERT_ORDER, reconciliation::order_values(change))?);
+            }
+            ChangeKind::Captured | ChangeKind::Refunded | ChangeKind::Voided | ChangeKind::Expired => {}
+            ChangeKind::Approval | ChangeKind::ApprovalExpired => continue,
+        }
+        statements.push(statement(
+            reconciliation::SUM_ORDER,
+            vec![SqlValue::Text(change.order_id.clone())],
+        )?);
+    }
+    db.batch(statements).await.map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 fn sink_url(env: &Env) -> Option<String> {

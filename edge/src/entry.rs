@@ -13,10 +13,18 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Context, Date, Env, Headers, MessageBuilder, QueueContentType, Request, Response, console_log, event};
 
 use crate::approvals::{self, ApproveOutcome, ApproveRequest, DecideRequest};
+use crate::bindings::{LEDGER_DB, ORDER_BOOK};
+use crate::orders::{self, BookAnswer, BookRequest};
+use crate::reconciliation::{self, LedgerRow, ReconciliationQuery};
+use crate::route::OrderAction;
+use crate::secret_keys::{self, KeyHolder};
+use paylater_shared::merchant::Scope;
+use paylater_shared::token::{APPROVAL_TOKEN_ISSUER, verify_approval_signature};
+use wasm_bindgen::JsValue;
 use crate::auth::{admin_token_matches, check_key_format, check_origin, merchant_from_store, merchant_kv_key};
 use crate::bindings::{
-    ADMIN_TOKEN, APPROVAL_SIGNING_KEYS, ARCHIVE, CLIENT_LIMITER, CUSTOMER_HASH_KEY, EVENTS_QUEUE, MERCHANTS_KV,
-    SESSION_GUARD, SESSION_KEYS,
+    ADMIN_TOKEN, APPROVAL_SIGNING_KEYS, ARCHIVE, CLIENT_LIMITER, CUSTOMER_HASH_KEY, CUSTOMER_LEDGER, EVENTS_QUEUE,
+    MERCHANTS_KV, SESSION_GUARD, SESSION_KEYS,
 };
 use crate::checkout::{self, CheckoutQuery};
 use crate::error::EdgeError;
@@ -152,6 +160,228 @@ fn approval_signers(env: &Env) -> Result<Vec<ApprovalSigner>, EdgeError> {
     approvals::signers_from_secret(&secret(env, APPROVAL_SIGNING_KEYS)?)
 }
 
+/// The key that names customers. Short keys would make the hashes guessable from e-mails, so
+/// the edge refuses to decide without a proper one.
+fn customer_hash_key(env: &Env) -> Result<String, EdgeError> {
+    let key = secret(env, CUSTOMER_HASH_KEY)?;
+    if key.len() < approvals::MIN_CUSTOMER_HASH_KEY_BYTES {
+        return Err(EdgeError::Internal {
+            detail: format!(
+                "CUSTOMER_HASH_KEY must be at least {} bytes",
+                approvals::MIN_CUSTOMER_HASH_KEY_BYTES
+            ),
+        });
+    }
+    Ok(key)
+}
+
+/// A customer's ledger object in one mode: test approvals never touch a live limit.
+fn ledger_name(livemode: bool, customer_id_hash: &str) -> String {
+    format!("{}:{customer_id_hash}", secret_keys::mode_name(livemode))
+}
+
+/// The merchant server behind `Authorization: Bearer sk_…`, if its key holds `scope`. An
+/// unknown merchant and an unknown key answer alike, so keys cannot be probed per merchant.
+async fn key_holder(req: &Request, env: &Env, scope: Scope) -> Result<KeyHolder, EdgeError> {
+    let header = req.headers().get("Authorization").ok().flatten();
+    let presented = secret_keys::parse_bearer(header.as_deref())?;
+    let config = match load_merchant(env, &presented.publishable_key).await {
+        Ok(config) => Some(config),
+        Err(EdgeError::UnknownKey) => None,
+        Err(other) => return Err(other),
+    };
+    let holder = secret_keys::authenticate(&presented, config.as_ref())?;
+    holder.require(scope)?;
+    Ok(holder)
+}
+
+/// An order answer with `status`, or `replay_status` (marked `Idempotent-Replayed`) when it
+/// repeats an earlier request's.
+fn order_answer(answer: BookAnswer, status: u16, replay_status: u16) -> Result<Answer, EdgeError> {
+    match answer {
+        BookAnswer::Order { order, replayed, .. } => {
+            let mut headers = vec![("Cache-Control", "no-store".to_owned())];
+            if replayed {
+                headers.push(("Idempotent-Replayed", "true".into()));
+            }
+            let mut answer = Answer::json(&order, headers)?;
+            answer.status = if replayed { replay_status } else { status };
+            Ok(answer)
+        }
+        BookAnswer::Refused { refusal } => Err(refusal.into()),
+        BookAnswer::Registered => Err(EdgeError::Internal {
+            detail: "order book answered a registration".into(),
+        }),
+    }
+}
+
+/// `POST /v1/orders`: the approval token, verified as a merchant's server would, becomes the
+/// approval's one order.
+async fn create_order(req: &mut Request, env: &Env) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::OrdersWrite).await?;
+    let headers = req.headers().clone();
+    approvals::check_json_content_type(headers.get("Content-Type").ok().flatten().as_deref())?;
+    if let Some(key) = headers.get("Idempotency-Key").ok().flatten() {
+        approvals::check_idempotency_key(Some(&key))?;
+    }
+    let body = read_body(req).await?;
+    let request = orders::parse_create(&body)?;
+    let now_ms = Date::now().as_millis() as i64;
+    let jwks = approvals::jwks(&approval_signers(env)?);
+    let claims = verify_approval_signature(&request.approval_token, &jwks, now_ms.div_euclid(1000))
+        .map_err(EdgeError::InvalidApprovalToken)?;
+    if claims.iss != APPROVAL_TOKEN_ISSUER {
+        return Err(EdgeError::InvalidApprovalToken(TokenError::Mismatch("issuer")));
+    }
+    if claims.livemode != holder.livemode {
+        return Err(EdgeError::WrongMode { what: "approval_token" });
+    }
+    if claims.aud != holder.merchant_id {
+        return Err(EdgeError::WrongMerchant { what: "approval_token" });
+    }
+    let answer: BookAnswer = call_object(
+        env,
+        ORDER_BOOK,
+        &objects::book_name(claims.livemode, &claims.sub),
+        objects::paths::BOOK,
+        &BookRequest::Create {
+            merchant_id: holder.merchant_id,
+            merchant_reference: request.merchant_reference,
+            now_ms,
+        },
+    )
+    .await?;
+    // The same call again returns the order as it is now.
+    order_answer(answer, 201, 200)
+}
+
+/// The approval behind an order id, in the key's mode (checked before anything is looked up).
+fn order_book_for(holder: &KeyHolder, order_id: &str) -> Result<String, EdgeError> {
+    let (livemode, approval_id) = orders::parse_order_id(order_id)?;
+    if livemode != holder.livemode {
+        return Err(EdgeError::WrongMode { what: "order_id" });
+    }
+    Ok(objects::book_name(livemode, &approval_id))
+}
+
+async fn get_order(req: &Request, env: &Env, order_id: &str) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::OrdersRead).await?;
+    let book = order_book_for(&holder, order_id)?;
+    let answer: BookAnswer = call_object(
+        env,
+        ORDER_BOOK,
+        &book,
+        objects::paths::BOOK,
+        &BookRequest::Get {
+            merchant_id: holder.merchant_id,
+        },
+    )
+    .await?;
+    order_answer(answer, 200, 200)
+}
+
+/// `POST /v1/orders/{id}/captures|refunds|void`, each with its `Idempotency-Key`.
+async fn change_order(req: &mut Request, env: &Env, order_id: &str, action: OrderAction) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::OrdersWrite).await?;
+    let book = order_book_for(&holder, order_id)?;
+    let headers = req.headers().clone();
+    let idempotency_key = approvals::check_idempotency_key(headers.get("Idempotency-Key").ok().flatten().as_deref())?;
+    let content_type = headers.get("Content-Type").ok().flatten();
+    let body = read_body(req).await?;
+    // A void may come without a body; anything with one is JSON.
+    if action != OrderAction::Void || !body.is_empty() {
+        approvals::check_json_content_type(content_type.as_deref())?;
+    }
+    let change = match action {
+        OrderAction::Capture => orders::parse_capture(&body)?,
+        OrderAction::Refund => orders::parse_refund(&body)?,
+        OrderAction::Void => orders::parse_void(&body)?,
+    };
+    let answer: BookAnswer = call_object(
+        env,
+        ORDER_BOOK,
+        &book,
+        objects::paths::BOOK,
+        &BookRequest::Change {
+            merchant_id: holder.merchant_id,
+            fingerprint: orders::fingerprint(&change),
+            change,
+            idempotency_key,
+            now_ms: Date::now().as_millis() as i64,
+        },
+    )
+    .await?;
+    let status = if action == OrderAction::Void { 200 } else { 201 };
+    order_answer(answer, status, status)
+}
+
+/// `GET /v1/reconciliation`: the merchant's changes in the key's mode over the days asked for,
+/// summed per day and currency, as JSON or (`Accept: text/csv`) CSV.
+async fn reconciliation(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::OrdersRead).await?;
+    let query = ReconciliationQuery::parse(&query_pairs(&req.inner().url()))?;
+    let db = env.d1(LEDGER_DB).map_err(internal("D1 binding"))?;
+    let rows: Vec<LedgerRow> = db
+        .prepare(reconciliation::SELECT_CHANGES)
+        .bind(&[
+            JsValue::from_str(&holder.merchant_id),
+            JsValue::from_f64(f64::from(u8::from(holder.livemode))),
+            JsValue::from_str(&query.from.to_string()),
+            JsValue::from_str(&query.to.to_string()),
+            JsValue::from_f64((reconciliation::MAX_ITEMS + 1) as f64),
+        ])
+        .map_err(internal("D1 bind"))?
+        .all()
+        .await
+        .map_err(internal("D1 query"))?
+        .results()
+        .map_err(internal("D1 rows"))?;
+    let report = reconciliation::report(&query, holder.livemode, &rows)?;
+    let accept = req.headers().get("Accept").ok().flatten();
+    let no_store = ("Cache-Control", "no-store".to_owned());
+    if reconciliation::wants_csv(accept.as_deref()) {
+        return Ok(Answer {
+            status: 200,
+            body: report.to_csv(),
+            headers: vec![
+                no_store,
+                ("Content-Type", "text/csv; charset=utf-8; header=present".into()),
+                (
+                    "Content-Disposition",
+                    format!("attachment; filename=\"paylater-{}-{}-{}.csv\"", holder.mode(), query.from, query.to),
+                ),
+            ],
+            framable: false,
+        });
+    }
+    Answer::json(&report, vec![no_store])
+}
+
+/// `POST /v1/admin/customers/holds` `{ email, livemode }` (admin token): what a customer's
+/// ledger holds, for support answering "why is my limit used up". The e-mail travels in the
+/// body, never a URL, and is only hashed.
+async fn customer_holds(req: &mut Request, env: &Env) -> Result<Answer, EdgeError> {
+    let expected = env.secret(ADMIN_TOKEN).map(|s| s.to_string()).ok();
+    let given = req.headers().get("Authorization").ok().flatten();
+    if !admin_token_matches(given.as_deref(), expected.as_deref()) {
+        return Err(EdgeError::Unauthorized);
+    }
+    let body = read_body(req).await?;
+    let (email, livemode) = approvals::parse_holds_request(&body)?;
+    let hash = customer_id_hash(customer_hash_key(env)?.as_bytes(), &email);
+    let holds: Vec<crate::ledger::HoldView> = call_object(
+        env,
+        CUSTOMER_LEDGER,
+        &ledger_name(livemode, &hash),
+        objects::paths::LEDGER,
+        &crate::ledger::LedgerRequest::Holds {
+            now_ms: Date::now().as_millis() as i64,
+        },
+    )
+    .await?;
+    Answer::json(&serde_json::json!({ "holds": holds }), vec![("Cache-Control", "no-store".into())])
+}
+
 /// `scheme://host[:port]` of the request: the edge's own origin, which its checkout page has.
 fn own_origin(req: &Request) -> String {
     let url = req.inner().url();
@@ -226,7 +456,10 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         now_ms,
         false,
     );
-    let customer_id_hash = customer_id_hash(secret(env, CUSTOMER_HASH_KEY)?.as_bytes(), &request.customer.email);
+    let customer_id_hash = customer_id_hash(customer_hash_key(env)?.as_bytes(), &request.customer.email);
+    let livemode = merchant.livemode();
+    let policy = merchant.orders;
+    let token_ttl_s = i64::from(policy.approval_token_ttl_seconds);
     let decide = DecideRequest {
         reference: format!("{}:{idempotency_key}", claims.sid),
         approval_id: random_uuid(),
@@ -248,12 +481,19 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         upstream: None,
         session_attempts: 0,
         scorecard: merchant.scorecard.clone(),
+        merchant_id: merchant.merchant_id.clone(),
+        livemode,
+        session_id: claims.sid.clone(),
+        plan_id: terms.id(),
+        token_expires_at_ms: (now_ms.div_euclid(1000) + token_ttl_s).saturating_mul(1000),
+        retention_days: policy.customer_retention_days,
     };
     let approve = ApproveRequest {
         idempotency_key,
         fingerprint: request.fingerprint(),
         session: events::session_facts(&claims),
         request: facts,
+        ledger: ledger_name(livemode, &customer_id_hash),
         customer_id_hash,
         decide,
         plan_id: terms.id(),
@@ -261,6 +501,8 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         country: request.customer.country.clone(),
         schedule,
         expires_at_s: claims.exp,
+        token_ttl_s,
+        capture_window_s: i64::from(policy.capture_window_seconds),
     };
     let outcome: ApproveOutcome = call_object(
         env,
@@ -442,6 +684,11 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
         }),
         Route::ReplayDeadLetters => replay_dead_letters(req, env).await,
         Route::Approvals => approve(req, env, origin).await,
+        Route::CreateOrder => create_order(req, env).await,
+        Route::Order { order_id } => get_order(req, env, order_id).await,
+        Route::OrderChange { order_id, action } => change_order(req, env, order_id, *action).await,
+        Route::Reconciliation => reconciliation(req, env).await,
+        Route::CustomerHolds => customer_holds(req, env).await,
         Route::Checkout => checkout_page(req, env),
         Route::Keys => Answer::json(
             &approvals::jwks(&approval_signers(env)?),
@@ -518,6 +765,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
             };
             if let Some(seconds) = error.retry_after_seconds() {
                 headers.push(("Retry-After", seconds.to_string()));
+            }
+            if let EdgeError::MethodNotAllowed { allowed, .. } = &error {
+                headers.push(("Allow", crate::route::allow_header(allowed, &path)));
             }
             (
                 Answer {

@@ -75,6 +75,36 @@ mod tests {
     }
 
     #[test]
+    fn the_latest_accepted_start_gives_offers_even_with_the_longest_financing() {
+        let mut config: serde_json::Value =
+            serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+        config["plans"][2]["terms"] = serde_json::json!([{ "months": 120, "apr_bps": 1_999 }]);
+        let longest = MerchantConfig::from_json(&config.to_string()).unwrap();
+        let today = CivilDate::parse("2026-11-23").unwrap();
+        let latest = OffersQuery::parse(&[
+            ("key".to_owned(), "pk_test_demo".to_owned()),
+            ("amount".to_owned(), "100000".to_owned()),
+            ("currency".to_owned(), "EUR".to_owned()),
+            ("start".to_owned(), "9989-12-31".to_owned()),
+        ])
+        .unwrap();
+        let response = offers(&longest, &latest, today).unwrap();
+        let last_due: Vec<_> = response
+            .plans
+            .iter()
+            .map(|p| (p.id.as_str(), p.schedule.last().map(|i| i.due_date.to_string())))
+            .collect();
+        assert_eq!(
+            last_due,
+            [
+                ("pay_in_4", Some("9990-02-11".to_owned())),
+                ("pay_in_30", Some("9990-01-30".to_owned())),
+                ("financing_120", Some("9999-12-31".to_owned())),
+            ]
+        );
+    }
+
+    #[test]
     fn amount_outside_every_range_has_no_plans() {
         let today = CivilDate::parse("2026-11-23").unwrap();
         assert!(
@@ -87,18 +117,5 @@ mod tests {
             offers(&demo(), &query(500, "CHF", None), today).unwrap_err().code(),
             "currency_not_offered"
         );
-    }
-}
-#[cfg(test)]
-mod scratch_repro {
-    use super::*;
-    #[test]
-    fn repro() {
-        let demo = MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
-        for (amount, start) in [(25_000, "9999-12-01"), (12_999, "9999-12-01"), (25_000, "9997-12-31"), (25_000, "9998-01-01")] {
-            let q = OffersQuery { key: "pk_test_demo".into(), amount: paylater_shared::MinorUnits(amount), currency: paylater_shared::Currency::parse("EUR").unwrap(), locale: None, start: Some(CivilDate::parse(start).unwrap()) };
-            let r = offers(&demo, &q, CivilDate::parse("2026-11-23").unwrap());
-            eprintln!("{amount} {start}: {:?}", r.map(|r| r.plans.len()).map_err(|e| (e.code(), e.to_string())));
-        }
     }
 }

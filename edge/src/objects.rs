@@ -6,19 +6,22 @@ use std::cell::{Cell, RefCell};
 
 use futures_util::lock::Mutex;
 use paylater_shared::approval::{AttemptLog, QueuedDecision};
-use paylater_shared::decision::{CustomerHistory, DecisionRequest, Outcome, PastApproval, decide};
+use paylater_shared::decision::{DecisionRequest, Outcome, PastApproval, decide};
 use paylater_shared::ingest::{RequestWindow, SessionLedger, Verdict, is_high_velocity};
 use wasm_bindgen::JsValue;
 use worker::{
     BatchMessageBuilder, Date, DurableObject, Env, MessageBuilder, Method, QueueContentType, Request, RequestInit,
-    Response, Result, State, Storage, durable_object,
+    Response, Result, State, Storage, console_error, durable_object,
 };
 
 use crate::approvals::{
     ApprovalAnswer, ApproveOutcome, ApproveRequest, DEFAULT_HUMAN_REVIEW_CONTACT, DecideRequest, Decided,
     UpstreamVerdict, apply_upstream, approval_claims, build_answer, signers_from_secret,
 };
-use crate::bindings::{APPROVAL_SIGNING_KEYS, CUSTOMER_LEDGER, EVENTS_QUEUE, HUMAN_REVIEW_CONTACT};
+use crate::bindings::{APPROVAL_SIGNING_KEYS, CUSTOMER_LEDGER, EVENTS_QUEUE, HUMAN_REVIEW_CONTACT, ORDER_BOOK};
+use crate::ledger::{AttachAnswer, CustomerRecord, LedgerRequest, PendingApproval};
+use crate::orders::{Book, BookAnswer, BookRefusal, BookRequest, QueuedChange, Registration, Step};
+use paylater_shared::order::Order;
 use crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::upstream;
 
@@ -70,7 +73,8 @@ async fn put_all(storage: &Storage, entries: &[(&str, JsValue)]) -> Result<()> {
 pub mod paths {
     pub const ADMIT_EVENTS: &str = "/admit";
     pub const APPROVE: &str = "/approve";
-    pub const DECIDE: &str = "/decide";
+    pub const LEDGER: &str = "/ledger";
+    pub const BOOK: &str = "/book";
     pub const COUNT_REQUEST: &str = "/request";
     pub const COUNT_APPROVAL_ATTEMPT: &str = "/approval-attempt";
 }
@@ -304,13 +308,25 @@ impl SessionGuard {
         let decided: Decided = call(
             &self.env,
             CUSTOMER_LEDGER,
-            &approve.customer_id_hash,
-            paths::DECIDE,
-            &decide,
+            &approve.ledger,
+            paths::LEDGER,
+            &LedgerRequest::Decide(Box::new(decide.clone())),
         )
         .await?;
         let token = match decided.decision.outcome {
-            Outcome::Approved => Some(sign_approval(&self.env, &approve, &decided, now_ms)?),
+            Outcome::Approved => {
+                // What the order needs, where the order will be made, before anyone has a token.
+                let registration = registration(&approve, &decided, now_ms);
+                let _: BookAnswer = call(
+                    &self.env,
+                    ORDER_BOOK,
+                    &book_name(approve.session.livemode, &decided.approval_id),
+                    paths::BOOK,
+                    &BookRequest::Register(Box::new(registration)),
+                )
+                .await?;
+                Some(sign_approval(&self.env, &approve, &decided, now_ms)?)
+            }
             _ => None,
         };
         let contact = self
@@ -382,52 +398,130 @@ extern "C" {
     fn random_id() -> String;
 }
 
-/// The customer's record (history and the decisions made per reference), kept as one value.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-struct CustomerRecord {
-    history: CustomerHistory,
-    /// `(reference, answer, decided at ms)` of the last day, so a retried reference gets its
-    /// first decision instead of a second one.
-    decided: Vec<(String, Decided, i64)>,
+/// The `OrderBook` of an approval, in its mode.
+pub fn book_name(livemode: bool, approval_id: &str) -> String {
+    format!("{}:{approval_id}", crate::secret_keys::mode_name(livemode))
+}
+
+fn registration(approve: &ApproveRequest, decided: &Decided, now_ms: i64) -> Registration {
+    Registration {
+        approval_id: decided.approval_id.clone(),
+        merchant_id: approve.session.merchant_id.clone(),
+        livemode: approve.session.livemode,
+        session_id: approve.session.session_id.clone(),
+        ledger: approve.ledger.clone(),
+        amount: approve.decide.amount.get(),
+        currency: approve.decide.currency,
+        plan_id: approve.plan_id.clone(),
+        schedule: approve.schedule.clone(),
+        approved_at_ms: now_ms,
+        token_expires_at_ms: approve.token_expires_at_s().saturating_mul(1000),
+        capture_window_ms: approve.capture_window_s.saturating_mul(1000),
+    }
+}
+
+/// Sends one change record to the events queue (JSON text, as every record).
+async fn send_change(env: &Env, change: &QueuedChange) -> Result<()> {
+    let text = json_text(change, "change record")?;
+    env.queue(EVENTS_QUEUE)?
+        .send(MessageBuilder::new(text).content_type(QueueContentType::Text).build())
+        .await
 }
 
 const CUSTOMER_KEY: &str = "customer";
-/// How long a decision is remembered for retries of its reference.
-const DECISION_MEMORY_MS: i64 = 24 * 60 * 60 * 1000;
+/// How soon a failed release is tried again.
+const RETRY_ALARM_MS: i64 = 30_000;
 
-/// One per customer, named by the keyed hash of their e-mail: open exposure and recent attempts,
-/// one decision at a time, so two parallel requests can never both spend the same limit.
+/// One per customer and mode, named `{mode}:{keyed hash of the e-mail}`: open holds and recent
+/// attempts, one decision at a time, so two parallel requests can never both spend the same
+/// limit; its alarm releases approvals that never became orders and removes the record once
+/// nothing is open and it has been idle for the retention period.
 #[durable_object]
 pub struct CustomerLedger {
     state: State,
+    env: Env,
     turn: Mutex<()>,
     record: RefCell<Option<CustomerRecord>>,
 }
 
 impl DurableObject for CustomerLedger {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         Self {
             state,
+            env,
             turn: Mutex::new(()),
             record: RefCell::new(None),
         }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        let decide: DecideRequest = read_json(req).await?;
+        let request: LedgerRequest = read_json(req).await?;
         let _turn = self.turn.lock().await;
-        answer(&self.decide(decide).await?)
+        match request {
+            LedgerRequest::Decide(decide) => answer(&self.decide(*decide).await?),
+            LedgerRequest::Attach { approval_id, now_ms } => {
+                let mut record = self.load().await?;
+                let attached = record.attach(&approval_id, now_ms);
+                self.store(record, now_ms).await?;
+                answer(&attached)
+            }
+            LedgerRequest::Hold { approval_id, held } => {
+                let mut record = self.load().await?;
+                let known = record.history.limit_hold(&approval_id, held);
+                let now_ms = Date::now().as_millis() as i64;
+                record.last_activity_ms = record.last_activity_ms.max(now_ms);
+                self.store(record, now_ms).await?;
+                answer(&known)
+            }
+            LedgerRequest::Holds { .. } => answer(&self.load().await?.holds()),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let _turn = self.turn.lock().await;
+        let now_ms = Date::now().as_millis() as i64;
+        let mut record = self.load().await?;
+        let storage = self.state.storage();
+        let due = record.pending.iter().filter(|p| p.token_expires_at_ms <= now_ms).count();
+        if due > 0 {
+            // Each release is logged before it is made: a failed send leaves it pending, and
+            // the record id makes a resend harmless.
+            for pending in record.pending.iter().filter(|p| p.token_expires_at_ms <= now_ms) {
+                if send_change(&self.env, &pending.expiry_record()).await.is_err() {
+                    storage.set_alarm(now_ms + RETRY_ALARM_MS).await?;
+                    return Response::ok("retry");
+                }
+            }
+            record.release_expired(now_ms);
+        }
+        if record.removable_at(now_ms).is_some_and(|at| at <= now_ms) {
+            storage.delete_all().await?;
+            self.record.replace(None);
+            return Response::ok("removed");
+        }
+        self.store(record, now_ms).await?;
+        Response::ok("released")
     }
 }
 
 impl CustomerLedger {
-    async fn decide(&self, request: DecideRequest) -> Result<Decided> {
+    async fn load(&self) -> Result<CustomerRecord> {
+        load_cached(&self.record, &self.state.storage(), CUSTOMER_KEY).await
+    }
+
+    /// Stores the record and points the alarm at its next wake-up.
+    async fn store(&self, record: CustomerRecord, now_ms: i64) -> Result<()> {
         let storage = self.state.storage();
-        let mut record = load_cached(&self.record, &storage, CUSTOMER_KEY).await?;
+        storage.put(CUSTOMER_KEY, json_text(&record, "customer")?).await?;
+        storage.set_alarm(record.next_alarm_ms(now_ms)).await?;
+        self.record.replace(Some(record));
+        Ok(())
+    }
+
+    async fn decide(&self, request: DecideRequest) -> Result<Decided> {
+        let mut record = self.load().await?;
         let now_ms = request.now_ms;
-        record
-            .decided
-            .retain(|(_, _, at)| now_ms.saturating_sub(*at) < DECISION_MEMORY_MS);
+        record.prune_decisions(now_ms);
         if let Some((_, decided, _)) = record
             .decided
             .iter()
@@ -461,9 +555,20 @@ impl CustomerLedger {
                     currency: request.currency,
                     approved_at_ms: now_ms,
                     settles_at_ms: request.settles_at_ms,
+                    released: 0,
                 },
                 now_ms,
             );
+            record.add_pending(PendingApproval {
+                approval_id: request.approval_id.clone(),
+                merchant_id: request.merchant_id.clone(),
+                livemode: request.livemode,
+                session_id: request.session_id.clone(),
+                plan_id: request.plan_id.clone(),
+                amount: request.amount.get(),
+                currency: request.currency,
+                token_expires_at_ms: request.token_expires_at_ms,
+            });
         }
         let decided = Decided {
             approval_id: request.approval_id.clone(),
@@ -472,8 +577,189 @@ impl CustomerLedger {
         record
             .decided
             .push((request.reference.clone(), decided.clone(), now_ms));
-        storage.put(CUSTOMER_KEY, json_text(&record, "customer")?).await?;
-        self.record.replace(Some(record));
+        record.last_activity_ms = record.last_activity_ms.max(now_ms);
+        record.retention_days = request.retention_days;
+        self.store(record, now_ms).await?;
         Ok(decided)
+    }
+}
+
+/// One per approval and mode (`{mode}:{approval id}`): what the approval left for its order,
+/// then the order, one change at a time. Each change is sent to the queue, then the customer's
+/// hold is set, then the book is stored, so a failure before the end changes nothing here and a
+/// retry repeats the same change with the same record id. Its alarm expires the uncaptured rest
+/// at `capture_before`.
+#[durable_object]
+pub struct OrderBook {
+    state: State,
+    env: Env,
+    turn: Mutex<()>,
+    book: RefCell<Option<Book>>,
+}
+
+const BOOK_KEY: &str = "book";
+
+impl DurableObject for OrderBook {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            turn: Mutex::new(()),
+            book: RefCell::new(None),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let request: BookRequest = read_json(req).await?;
+        let _turn = self.turn.lock().await;
+        answer(&self.handle(request).await?)
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let _turn = self.turn.lock().await;
+        let now_ms = Date::now().as_millis() as i64;
+        let mut book = self.load().await?;
+        let Some(step) = book.expire(now_ms) else {
+            return Response::ok("nothing to expire");
+        };
+        if let Err(refusal) = self.commit(book, step).await? {
+            console_error!("{}", serde_json::json!({ "kind": "order_expiry_failed", "why": format!("{refusal:?}") }));
+            self.state.storage().set_alarm(now_ms + RETRY_ALARM_MS).await?;
+        }
+        Response::ok("expired")
+    }
+}
+
+impl OrderBook {
+    async fn load(&self) -> Result<Book> {
+        load_cached(&self.book, &self.state.storage(), BOOK_KEY).await
+    }
+
+    async fn save(&self, book: Book) -> Result<()> {
+        self.state.storage().put(BOOK_KEY, json_text(&book, "book")?).await?;
+        self.book.replace(Some(book));
+        Ok(())
+    }
+
+    async fn handle(&self, request: BookRequest) -> Result<BookAnswer> {
+        let mut book = self.load().await?;
+        let refused = |refusal| Ok(BookAnswer::Refused { refusal });
+        match request {
+            BookRequest::Register(registration) => {
+                if book.registration.is_none() {
+                    book.registration = Some(*registration);
+                    self.save(book).await?;
+                }
+                Ok(BookAnswer::Registered)
+            }
+            BookRequest::Get { merchant_id } => Ok(match book.view(&merchant_id) {
+                Ok(order) => BookAnswer::Order {
+                    order: Box::new(order),
+                    created: false,
+                    replayed: false,
+                },
+                Err(refusal) => BookAnswer::Refused { refusal },
+            }),
+            BookRequest::Create {
+                merchant_id,
+                merchant_reference,
+                now_ms,
+            } => {
+                match book.check_create(&merchant_id, &merchant_reference) {
+                    Err(refusal) => return refused(refusal),
+                    Ok(Some(order)) => {
+                        return Ok(BookAnswer::Order {
+                            order: Box::new(order),
+                            created: false,
+                            replayed: true,
+                        });
+                    }
+                    Ok(None) => {}
+                }
+                let Some(ledger) = book.registration.as_ref().map(|r| r.ledger.clone()) else {
+                    return refused(BookRefusal::NotFound);
+                };
+                let approval_id = book.registration.as_ref().map(|r| r.approval_id.clone()).unwrap_or_default();
+                let attached: AttachAnswer = call(
+                    &self.env,
+                    CUSTOMER_LEDGER,
+                    &ledger,
+                    paths::LEDGER,
+                    &LedgerRequest::Attach { approval_id, now_ms },
+                )
+                .await?;
+                if attached == AttachAnswer::Expired {
+                    return refused(BookRefusal::ApprovalExpired);
+                }
+                let step = match book.create(&merchant_reference, now_ms) {
+                    Ok(step) => step,
+                    Err(refusal) => return refused(refusal),
+                };
+                let capture_before = book.order.as_ref().map(|o| o.capture_before_ms);
+                let answer = self.commit(book, step).await?;
+                if let (Ok(_), Some(at)) = (&answer, capture_before) {
+                    self.state.storage().set_alarm(at).await?;
+                }
+                Ok(match answer {
+                    Ok(order) => BookAnswer::Order {
+                        order,
+                        created: true,
+                        replayed: false,
+                    },
+                    Err(refusal) => BookAnswer::Refused { refusal },
+                })
+            }
+            BookRequest::Change {
+                merchant_id,
+                change,
+                idempotency_key,
+                fingerprint,
+                now_ms,
+            } => {
+                let step = match book.change(&merchant_id, &change, &idempotency_key, &fingerprint, now_ms) {
+                    Ok(step) => step,
+                    Err(refusal) => return refused(refusal),
+                };
+                let replayed = matches!(step, Step::Existing { .. });
+                Ok(match self.commit(book, step).await? {
+                    Ok(order) => BookAnswer::Order {
+                        order,
+                        created: false,
+                        replayed,
+                    },
+                    Err(refusal) => BookAnswer::Refused { refusal },
+                })
+            }
+        }
+    }
+
+    /// Sends a change's record, sets the customer's hold, then stores the book. A failed send
+    /// or hold answers `Unavailable` and stores nothing.
+    async fn commit(&self, book: Book, step: Step) -> Result<std::result::Result<Box<Order>, BookRefusal>> {
+        let (order, record, held) = match step {
+            Step::Existing { order } => return Ok(Ok(order)),
+            Step::Changed { order, record, held } => (order, record, held),
+        };
+        let unavailable = |e: worker::Error| BookRefusal::Unavailable { detail: e.to_string() };
+        if let Err(e) = send_change(&self.env, &record).await {
+            return Ok(Err(unavailable(e)));
+        }
+        let ledger = book.registration.as_ref().map(|r| r.ledger.clone()).unwrap_or_default();
+        let held: Result<bool> = call(
+            &self.env,
+            CUSTOMER_LEDGER,
+            &ledger,
+            paths::LEDGER,
+            &LedgerRequest::Hold {
+                approval_id: record.approval_id.clone(),
+                held,
+            },
+        )
+        .await;
+        if let Err(e) = held {
+            return Ok(Err(unavailable(e)));
+        }
+        self.save(book).await?;
+        Ok(Ok(order))
     }
 }

@@ -1,6 +1,7 @@
 //! Query strings, strictly: unknown or repeated parameters are errors, so a typo never silently
 //! becomes a default.
 
+use paylater_shared::plan::check_schedule_start;
 use paylater_shared::widget_options::{is_language_tag, is_publishable_key};
 use paylater_shared::{CivilDate, Currency, MinorUnits};
 
@@ -67,8 +68,10 @@ impl OffersQuery {
             Some(tag) if !is_language_tag(tag) => return Err(EdgeError::InvalidLocale),
             other => other.map(str::to_owned),
         };
+        // A start too late for every plan's schedule is the caller's error, refused here for
+        // every merchant alike, rather than a failed schedule (a 500) for some of them.
         let start = start
-            .map(CivilDate::parse)
+            .map(|text| CivilDate::parse(text).and_then(check_schedule_start))
             .transpose()
             .map_err(|source| EdgeError::InvalidDate { field: "start", source })?;
         Ok(Self {
@@ -126,6 +129,47 @@ mod tests {
         assert_eq!(q.currency.code(), "USD");
         assert_eq!(q.locale.as_deref(), Some("sv-SE"));
         assert_eq!(q.start.map(|d| d.to_string()).as_deref(), Some("2026-11-23"));
+    }
+
+    #[test]
+    fn start_dates_too_late_for_a_schedule_are_refused_as_invalid_date() {
+        let with_start = |start: &str| {
+            pairs(&[
+                ("key", "pk_test_demo"),
+                ("amount", "12999"),
+                ("currency", "USD"),
+                ("start", start),
+            ])
+        };
+        let past_the_calendar = |start: &str| {
+            Err((
+                400,
+                "invalid_date",
+                format!(
+                    "start: a schedule from {start} would run past 9999-12-31, the calendar's last day; \
+                     the latest start is 9989-12-31"
+                ),
+            ))
+        };
+        let cases = [
+            ("2026-11-23", Ok("2026-11-23".to_owned())),
+            // The last start from which 120 months of financing end by 9999-12-31.
+            ("9989-12-31", Ok("9989-12-31".to_owned())),
+            ("9990-01-01", past_the_calendar("9990-01-01")),
+            ("9999-12-01", past_the_calendar("9999-12-01")),
+            ("9999-12-31", past_the_calendar("9999-12-31")),
+        ];
+        for (start, expected) in cases {
+            let parsed = OffersQuery::parse(&with_start(start));
+            let outcome = parsed
+                .as_ref()
+                .map(|q| q.start.map(|d| d.to_string()).unwrap_or_default())
+                .map_err(|e| (e.status(), e.code(), e.to_string()));
+            assert_eq!(outcome, expected, "{start}");
+            if let Err(error) = parsed {
+                assert_eq!(error.field().as_deref(), Some("start"), "{start}");
+            }
+        }
     }
 
     #[test]

@@ -22,6 +22,24 @@ pub enum Route {
     ReplayDeadLetters,
     /// A CORS preflight for any API path.
     Preflight,
+    /// `POST /v1/orders` (secret key).
+    CreateOrder,
+    /// `GET /v1/orders/{id}`.
+    Order { order_id: String },
+    /// `POST /v1/orders/{id}/captures|refunds|void`.
+    OrderChange { order_id: String, action: OrderAction },
+    /// `GET /v1/reconciliation`.
+    Reconciliation,
+    /// `POST /v1/admin/customers/holds` (admin token): a customer's holds, for support.
+    CustomerHolds,
+}
+
+/// Which change an order route asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderAction {
+    Capture,
+    Refund,
+    Void,
 }
 
 impl Route {
@@ -42,6 +60,20 @@ impl Route {
             ["v1", "checkout"] => (Self::Checkout, "GET"),
             ["v1", "openapi.json"] => (Self::OpenApi, "GET"),
             ["v1", "admin", "dead-letters", "replay"] => (Self::ReplayDeadLetters, "POST"),
+            ["v1", "admin", "customers", "holds"] => (Self::CustomerHolds, "POST"),
+            ["v1", "orders"] => (Self::CreateOrder, "POST"),
+            ["v1", "orders", id] if !id.is_empty() => (Self::Order { order_id: (*id).to_owned() }, "GET"),
+            ["v1", "orders", id, action] if !id.is_empty() => {
+                let action = match *action {
+                    "captures" => OrderAction::Capture,
+                    "refunds" => OrderAction::Refund,
+                    "void" => OrderAction::Void,
+                    _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
+                };
+                let order_id = (*id).to_owned();
+                (Self::OrderChange { order_id, action }, "POST")
+            }
+            ["v1", "reconciliation"] => (Self::Reconciliation, "GET"),
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
         };
         match method {
@@ -69,8 +101,37 @@ impl Route {
             Self::OpenApi => "openapi",
             Self::ReplayDeadLetters => "replay_dead_letters",
             Self::Preflight => "preflight",
+            Self::CreateOrder => "create_order",
+            Self::Order { .. } => "order",
+            Self::OrderChange {
+                action: OrderAction::Capture,
+                ..
+            } => "order_capture",
+            Self::OrderChange {
+                action: OrderAction::Refund,
+                ..
+            } => "order_refund",
+            Self::OrderChange {
+                action: OrderAction::Void,
+                ..
+            } => "order_void",
+            Self::Reconciliation => "reconciliation",
+            Self::CustomerHolds => "customer_holds",
         }
     }
+}
+
+/// The `Allow` header of a 405: the route's method (GET routes take HEAD too), and OPTIONS on
+/// API paths, which answer CORS preflights.
+pub fn allow_header(allowed: &str, path: &str) -> String {
+    let mut methods = vec![allowed];
+    if allowed == "GET" {
+        methods.push("HEAD");
+    }
+    if path.starts_with("/v1/") {
+        methods.push("OPTIONS");
+    }
+    methods.join(", ")
 }
 
 #[cfg(test)]
@@ -101,6 +162,36 @@ mod tests {
             Route::resolve("GET", "/v1/sessions").map_err(|e| e.code().to_owned()),
             Err("method_not_allowed".to_owned())
         );
+        assert_eq!(Route::resolve("POST", "/v1/orders"), Ok(Route::CreateOrder));
+        assert_eq!(
+            Route::resolve("GET", "/v1/orders/ord_test_1"),
+            Ok(Route::Order {
+                order_id: "ord_test_1".into()
+            })
+        );
+        assert_eq!(
+            Route::resolve("POST", "/v1/orders/ord_test_1/refunds"),
+            Ok(Route::OrderChange {
+                order_id: "ord_test_1".into(),
+                action: OrderAction::Refund
+            })
+        );
+        assert_eq!(Route::resolve("GET", "/v1/reconciliation"), Ok(Route::Reconciliation));
+    }
+
+    #[test]
+    fn method_errors_name_the_allowed_methods() {
+        let allowed = |method: &str, path: &str| match Route::resolve(method, path) {
+            Err(EdgeError::MethodNotAllowed { allowed, .. }) => allowed,
+            other => panic!("{method} {path}: {other:?}"),
+        };
+        assert_eq!(allowed("DELETE", "/v1/orders/ord_test_1"), "GET");
+        assert_eq!(allowed("GET", "/v1/orders/ord_test_1/captures"), "POST");
+        assert_eq!(allowed("PUT", "/v1/orders"), "POST");
+        assert_eq!(allowed("POST", "/v1/reconciliation"), "GET");
+        assert_eq!(allow_header("GET", "/v1/reconciliation"), "GET, HEAD, OPTIONS");
+        assert_eq!(allow_header("POST", "/v1/orders"), "POST, OPTIONS");
+        assert_eq!(allow_header("GET", "/health"), "GET, HEAD");
     }
 
     #[test]
@@ -116,6 +207,9 @@ mod tests {
             ("GET", "/v1/admin/dead-letters", "not_found"),
             ("POST", "/v1/checkout", "method_not_allowed"),
             ("GET", "/v1/checkout/", "not_found"),
+            ("GET", "/v1/orders/", "not_found"),
+            ("POST", "/v1/orders/ord_test_1/capture", "not_found"),
+            ("POST", "/v1/orders/ord_test_1/void/x", "not_found"),
             ("DELETE", "/health", "method_not_allowed"),
             ("OPTIONS", "/health", "method_not_allowed"),
         ];

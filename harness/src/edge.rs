@@ -69,6 +69,21 @@ fn wrangler(work_dir: &Path) -> Command {
     command
 }
 
+/// A wrangler command's failure, with what it printed.
+fn checked(output: &std::process::Output, what: &str) -> Result<(), HarnessError> {
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(HarnessError::Command {
+        what: what.into(),
+        detail: format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    })
+}
+
 /// Seeds every merchant file of `seed/merchants/` into local KV under `state`.
 pub fn seed_merchants(state: &Path, work_dir: &Path) -> Result<(), HarnessError> {
     let seed_dir = paths::workspace_root().join("seed/merchants");
@@ -88,21 +103,34 @@ pub fn seed_merchants(state: &Path, work_dir: &Path) -> Result<(), HarnessError>
         .arg(state)
         .arg(&bulk)
         .output()?;
-    if !output.status.success() {
-        return Err(HarnessError::Command {
-            what: "wrangler kv bulk put".into(),
-            detail: format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        });
-    }
-    Ok(())
+    checked(&output, "wrangler kv bulk put")
+}
+
+/// Applies the D1 migrations of `migrations/` to the local ledger database under `state`.
+pub fn apply_migrations(state: &Path, work_dir: &Path) -> Result<(), HarnessError> {
+    let output = wrangler(work_dir)
+        .args(["d1", "migrations", "apply", "paylater-ledger", "--local", "--persist-to"])
+        .arg(state)
+        // Not a terminal: wrangler applies without asking.
+        .env("CI", "true")
+        .output()?;
+    checked(&output, "wrangler d1 migrations apply")
+}
+
+/// Puts `file` into the local R2 under `bucket_and_key` (`bucket/key…`), as an operator would
+/// with `wrangler r2 object put`.
+pub fn put_r2_object(state: &Path, work_dir: &Path, bucket_and_key: &str, file: &Path) -> Result<(), HarnessError> {
+    let output = wrangler(work_dir)
+        .args(["r2", "object", "put", bucket_and_key, "--local", "--persist-to"])
+        .arg(state)
+        .arg("--file")
+        .arg(file)
+        .output()?;
+    checked(&output, "wrangler r2 object put")
 }
 
 impl Edge {
-    /// Seeds KV, starts `wrangler dev`, and waits until `/health` answers as only our worker does.
+    /// Seeds KV, applies the D1 migrations, starts `wrangler dev`, and waits until `/health` answers as only our worker does.
     pub fn start(options: EdgeOptions) -> Result<Self, HarnessError> {
         Self::launch(options, None)
     }
@@ -126,6 +154,7 @@ impl Edge {
         let state = options.work_dir.join("state");
         if baseline.is_none() {
             seed_merchants(&state, &options.work_dir)?;
+            apply_migrations(&state, &options.work_dir)?;
         }
         let port = match options.port {
             Some(port) => port,

@@ -1,0 +1,177 @@
+//! What the order tests share: sessions and approvals as a browser makes them, the merchant
+//! server's calls with a secret key, the admin holds lookup, and the independent readers of the
+//! archive and of CSV.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use paylater_harness::edge::Edge;
+use paylater_harness::{http, paths};
+use serde_json::{Value, json};
+
+pub const ORIGIN: &str = "http://127.0.0.1:8080";
+/// The demo merchant's local test keys (README).
+pub const DEMO_KEY: &str = "sk_test_demo.local-dev-only-4bXq9TzR7wLmN2pVc8sKd3Fh";
+pub const DEMO_READONLY_KEY: &str = "sk_test_demo.readonly-local-only-7hGt2QmZ9xVb4nLw";
+pub const DEMO_LIVE_KEY: &str = "sk_live_demo.live-local-only-not-a-real-key-9Kd2mQx7Wp";
+pub const LIMITS_KEY: &str = "sk_test_limits.limits-merchant-local-only-5Tq8nVz3Kx";
+pub const SHORTLIFE_KEY: &str = "sk_test_shortlife.shortlife-local-only-2Wm9cXr6Lp4Q";
+/// `.dev.vars`'s admin token.
+pub const ADMIN_TOKEN: &str = "dev-admin-token-local-only-0001";
+
+const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36";
+
+/// A browser's session on the demo origin with `key`.
+pub fn session(edge: &Edge, key: &str, amount: u64) -> String {
+    edge.session(key, amount, ORIGIN).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Sessions younger than 3 s look automated to the scorecard: wait that out once.
+pub fn let_sessions_age() {
+    std::thread::sleep(Duration::from_millis(3_100));
+}
+
+/// `POST /v1/approvals` for pay in 4, as the checkout page sends it.
+pub fn approve(edge: &Edge, session_token: &str, email: &str, idempotency_key: &str) -> http::Reply {
+    let body = json!({
+        "session_token": session_token,
+        "plan_id": "pay_in_4",
+        "customer": { "email": email, "date_of_birth": "1990-05-17", "country": "US" },
+        "consent": { "terms": true },
+    })
+    .to_string();
+    http::request(
+        "POST",
+        &format!("{}/v1/approvals", edge.url),
+        &[
+            ("Origin", ORIGIN),
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", idempotency_key),
+            ("User-Agent", BROWSER),
+        ],
+        Some(&body),
+    )
+    .unwrap()
+}
+
+/// An approved answer's token, or a panic that shows the answer.
+pub fn approval_token(reply: &http::Reply) -> String {
+    let answer = reply.json();
+    assert_eq!((reply.status, answer["decision"].as_str()), (200, Some("approved")), "{answer}");
+    answer["approval_token"].as_str().unwrap().to_owned()
+}
+
+/// A merchant server's request with a secret key (`None`: no Authorization header).
+pub fn server(
+    edge: &Edge,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    idempotency_key: Option<&str>,
+    body: Option<&Value>,
+) -> http::Reply {
+    let bearer = key.map(|k| format!("Bearer {k}"));
+    let mut headers: Vec<(&str, &str)> = vec![("Content-Type", "application/json")];
+    if let Some(bearer) = &bearer {
+        headers.push(("Authorization", bearer));
+    }
+    if let Some(idempotency_key) = idempotency_key {
+        headers.push(("Idempotency-Key", idempotency_key));
+    }
+    let text = body.map(Value::to_string);
+    http::request(method, &format!("{}{path}", edge.url), &headers, text.as_deref()).unwrap()
+}
+
+pub fn create_order(edge: &Edge, key: &str, token: &str, reference: &str) -> http::Reply {
+    let body = json!({ "approval_token": token, "merchant_reference": reference });
+    server(edge, "POST", "/v1/orders", Some(key), None, Some(&body))
+}
+
+/// A capture, refund or void (`action`: `captures`, `refunds`, `void`).
+pub fn change(edge: &Edge, key: &str, order_id: &str, action: &str, idempotency_key: &str, body: Option<Value>) -> http::Reply {
+    let path = format!("/v1/orders/{order_id}/{action}");
+    server(edge, "POST", &path, Some(key), Some(idempotency_key), body.as_ref())
+}
+
+/// What the customer's ledger holds in one mode: `approval_id → held`, from the admin lookup.
+pub fn holds(edge: &Edge, email: &str, livemode: bool) -> HashMap<String, u64> {
+    let body = json!({ "email": email, "livemode": livemode }).to_string();
+    let reply = http::request(
+        "POST",
+        &format!("{}/v1/admin/customers/holds", edge.url),
+        &[
+            ("Authorization", &format!("Bearer {ADMIN_TOKEN}")),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&body),
+    )
+    .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["holds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["approval_id"].as_str().unwrap().to_owned(), h["held"].as_u64().unwrap()))
+        .collect()
+}
+
+/// What the customer's holds add up to.
+pub fn exposure(edge: &Edge, email: &str, livemode: bool) -> u64 {
+    holds(edge, email, livemode).values().sum()
+}
+
+pub fn python(script: &str, args: &[&Path], stdin: Option<&str>) -> Value {
+    let mut child = Command::new(paths::python())
+        .arg(paths::workspace_root().join("tests/python").join(script))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python {script}: {e} (run `cargo xtask bootstrap`)"));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Waits (bounded) until `done` holds.
+pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Every LogRecord in the local R2 archive.
+pub fn archived_records(edge: &Edge) -> Vec<Value> {
+    let objects = python("read_local_r2.py", &[&edge.state_dir, Path::new("paylater-archive")], None);
+    objects
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(key, _)| key.starts_with("logs/"))
+        .flat_map(|(_, text)| {
+            text.as_str()
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
