@@ -22,7 +22,9 @@ mod tests {
         for (path, item) in paths {
             for method in ["get", "post"] {
                 if item.get(method).is_some() {
-                    let concrete = path.replace("{pk}", "pk_test_demo");
+                    let concrete = path
+                        .replace("{pk}", "pk_test_demo")
+                        .replace("{order_id}", "ord_test_0190d2c46b7a7cc29a1e3f6b2a9d4e10");
                     let route = Route::resolve(&method.to_ascii_uppercase(), &concrete);
                     assert!(route.is_ok(), "{method} {path} is documented but not routed");
                     documented.push(route.unwrap().name());
@@ -41,6 +43,13 @@ mod tests {
             "checkout",
             "openapi",
             "replay_dead_letters",
+            "create_order",
+            "order",
+            "order_capture",
+            "order_refund",
+            "order_void",
+            "reconciliation",
+            "customer_holds",
         ];
         routed.sort_unstable();
         assert_eq!(documented, routed);
@@ -90,6 +99,21 @@ mod tests {
             "consent_required",
             "unknown_plan",
             "invalid_plan",
+            "unauthenticated",
+            "insufficient_scope",
+            "wrong_mode",
+            "wrong_merchant",
+            "invalid_approval_token",
+            "approval_token_expired",
+            "approval_expired",
+            "order_not_found",
+            "invalid_order_id",
+            "order_exists",
+            "invalid_reference",
+            "amount_exceeds",
+            "invalid_order_state",
+            "too_many_changes",
+            "invalid_range",
         ] {
             assert!(listed.contains(&code), "{code} is not in the Error schema's enum");
         }
