@@ -16,6 +16,9 @@ pub enum DateError {
     NoSuchDay(String),
     #[error("date is outside the supported years 1900 to 9999")]
     OutOfRange,
+    /// The date exists, but a schedule counted from it would end after 9999-12-31.
+    #[error("a schedule from {start} would run past 9999-12-31, the calendar's last day; the latest start is {latest}")]
+    ScheduleRunsPastCalendar { start: CivilDate, latest: CivilDate },
 }
 
 /// A proleptic Gregorian date between 1900-01-01 and 9999-12-31.
@@ -103,6 +106,20 @@ impl CivilDate {
     /// The date `days` later.
     pub fn add_days(&self, days: u32) -> Result<Self, DateError> {
         Self::from_days_since_epoch(self.days_since_epoch() + i64::from(days))
+    }
+
+    /// The latest date from which [`Self::add_months`] by `months` stays in the calendar: the last
+    /// day of the month `months` before December 9999 (every day of that month lands in December
+    /// 9999, the later ones clamped to its 31st).
+    pub fn latest_start_for_months(months: u8) -> Self {
+        let month_index = MAX_YEAR * 12 + 11 - i32::from(months);
+        let (year, month) = (month_index.div_euclid(12), (month_index.rem_euclid(12) + 1) as u8);
+        // At most 255 months back from 9999 stays far above 1900, and the day is the month's last.
+        Self {
+            year,
+            month,
+            day: days_in_month(year, month),
+        }
     }
 
     /// The same day of the month `months` later, clamped to that month's last day
@@ -241,6 +258,36 @@ mod tests {
             assert_eq!(CivilDate::parse(text), Err(error), "{text:?}");
         }
         assert_eq!(date("9999-12-31").add_days(1), Err(DateError::OutOfRange));
+    }
+
+    #[test]
+    fn latest_start_for_months_is_the_last_day_that_still_fits() {
+        let cases = [
+            (0, "9999-12-31"),
+            (1, "9999-11-30"),
+            (10, "9999-02-28"),
+            (22, "9998-02-28"),
+            (60, "9994-12-31"),
+            (120, "9989-12-31"),
+            (255, "9978-09-30"),
+        ];
+        for (months, latest) in cases {
+            assert_eq!(
+                CivilDate::latest_start_for_months(months),
+                date(latest),
+                "{months} months"
+            );
+        }
+        // Exactly the last: it fits, the day after does not, for every term a u8 can hold.
+        for months in 0..=u8::MAX {
+            let latest = CivilDate::latest_start_for_months(months);
+            assert_eq!(latest.add_months(months.into()).map(|end| end.year()), Ok(9999));
+            let day_after = latest.add_days(1);
+            assert!(
+                day_after.is_err() || day_after.and_then(|d| d.add_months(months.into())) == Err(DateError::OutOfRange),
+                "{months} months"
+            );
+        }
     }
 
     proptest! {

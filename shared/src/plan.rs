@@ -36,6 +36,23 @@ pub const MAX_FINANCING_MONTHS: u8 = 120;
 /// APRs above 100% are refused: no lender we model charges them and they signal a config typo.
 pub const MAX_APR_BPS: u32 = 10_000;
 
+/// The latest start from which every schedule a merchant may configure ends by 9999-12-31: the
+/// longest, financing over [`MAX_FINANCING_MONTHS`] months, then ends on that very day (pay in 4
+/// and pay in 30 end within weeks; the tests check all three).
+pub fn latest_schedule_start() -> CivilDate {
+    CivilDate::latest_start_for_months(MAX_FINANCING_MONTHS)
+}
+
+/// `start` if every schedule counted from it fits in the calendar, whatever the merchant's plans,
+/// so a late start is refused the same way for every merchant and amount.
+pub fn check_schedule_start(start: CivilDate) -> Result<CivilDate, DateError> {
+    let latest = latest_schedule_start();
+    if start > latest {
+        return Err(DateError::ScheduleRunsPastCalendar { start, latest });
+    }
+    Ok(start)
+}
+
 /// What a plan charges, independent of the amount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlanTerms {
@@ -325,6 +342,43 @@ mod tests {
             .iter()
             .map(|i| (i.due_date.to_string(), i.amount.get()))
             .collect()
+    }
+
+    #[test]
+    fn every_plan_fits_from_the_latest_schedule_start_and_none_is_promised_after_it() {
+        let latest = latest_schedule_start();
+        assert_eq!(latest, date("9989-12-31"));
+        let longest = PlanTerms::Financing {
+            months: MAX_FINANCING_MONTHS,
+            apr_bps: MAX_APR_BPS,
+        };
+        for terms in [PlanTerms::PayIn4, PlanTerms::PayIn30, longest] {
+            let schedule = terms.schedule(MinorUnits(1_000_000), latest).unwrap();
+            assert!(schedule.installments.iter().all(|i| i.due_date <= date("9999-12-31")));
+        }
+        assert_eq!(
+            longest
+                .schedule(MinorUnits(1_000_000), latest)
+                .unwrap()
+                .installments
+                .last()
+                .map(|i| i.due_date),
+            Some(date("9999-12-31"))
+        );
+        // The day after would need 10000-01-31 for the longest financing.
+        let day_after = date("9990-01-01");
+        assert_eq!(
+            longest.schedule(MinorUnits(1_000_000), day_after),
+            Err(ScheduleError::Date(DateError::OutOfRange))
+        );
+        assert_eq!(check_schedule_start(latest), Ok(latest));
+        assert_eq!(
+            check_schedule_start(day_after),
+            Err(DateError::ScheduleRunsPastCalendar {
+                start: day_after,
+                latest
+            })
+        );
     }
 
     #[test]
