@@ -1,8 +1,14 @@
 //! `cargo xtask test`: every check and test, cheapest first, stopping at the first failure.
-//! This is what `.ci/run` runs.
+//! This is what `.ci/run` runs. Every test layer counts the tests it ran and fails when that is
+//! none, since the runners themselves pass when they find nothing to run.
 
+mod counts;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
+
+use counts::{Counter, Runner};
 
 use paylater_harness::demo::{DemoPage, Rebuild};
 use paylater_harness::edge::{Edge, EdgeOptions};
@@ -17,6 +23,11 @@ fn cargo() -> Command {
     offline(&mut command).current_dir(paths::workspace_root());
     command
 }
+
+const NATIVE_TESTS: &str = "unit and property tests (native)";
+const WASM_TESTS: &str = "widget component tests (wasm-bindgen-test, headless Chromium)";
+const EDGE_TESTS: &str = "edge integration tests (wrangler dev)";
+const END_TO_END_TESTS: &str = "end-to-end tests (Playwright, Chromium, trunk serve + wrangler dev)";
 
 fn step(name: &str, timings: &mut Vec<(String, f64)>, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
     if interrupt::interrupted() {
@@ -75,42 +86,45 @@ pub fn run() -> Result<(), String> {
             "warnings",
         ]))
     })?;
-    step("unit and property tests (native)", &mut timings, || {
-        cmd::run(cargo().args([
-            "test",
-            "--workspace",
-            "--exclude",
-            "paylater-widget",
-            "--exclude",
-            "paylater-widget-card",
-            "--exclude",
-            "paylater-tests",
-        ]))
+    step(NATIVE_TESTS, &mut timings, || {
+        run_counted(
+            NATIVE_TESTS,
+            Runner::Cargo,
+            cargo().args([
+                "test",
+                "--workspace",
+                "--exclude",
+                "paylater-widget",
+                "--exclude",
+                "paylater-widget-card",
+                "--exclude",
+                "paylater-tests",
+            ]),
+        )
     })?;
-    step(
-        "widget component tests (wasm-bindgen-test, headless Chromium)",
-        &mut timings,
-        || {
-            cmd::run(
-                cargo()
-                    .args(["test", "-p", "paylater-widget-card", "-p", "paylater-widget"])
-                    .args(["--target", "wasm32-unknown-unknown"])
-                    .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-                    .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
-            )
-        },
-    )?;
+    // wasm-bindgen-test-runner prints libtest's `test result:` lines, so cargo's counting holds.
+    step(WASM_TESTS, &mut timings, || {
+        run_counted(
+            WASM_TESTS,
+            Runner::Cargo,
+            cargo()
+                .args(["test", "-p", "paylater-widget-card", "-p", "paylater-widget"])
+                .args(["--target", "wasm32-unknown-unknown"])
+                .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+                .env("WASM_BINDGEN_TEST_TIMEOUT", "60"),
+        )
+    })?;
     step("release bundles (widget + edge, wasm-opt)", &mut timings, || {
         build::widget(&tools).and_then(|()| build::edge(&tools))
     })?;
-    step("edge integration tests (wrangler dev)", &mut timings, || {
-        cmd::run(cargo().args(["test", "-p", "paylater-tests"]))
+    step(EDGE_TESTS, &mut timings, || {
+        run_counted(
+            EDGE_TESTS,
+            Runner::Cargo,
+            cargo().args(["test", "-p", "paylater-tests"]),
+        )
     })?;
-    step(
-        "end-to-end tests (Playwright, Chromium, trunk serve + wrangler dev)",
-        &mut timings,
-        || end_to_end(&[]),
-    )?;
+    step(END_TO_END_TESTS, &mut timings, || end_to_end(&[]))?;
     eprintln!("\n=== timings");
     for (name, seconds) in &timings {
         eprintln!("{seconds:8.1} s  {name}");
@@ -127,10 +141,56 @@ pub fn end_to_end_only(specs: &[String]) -> Result<(), String> {
     end_to_end(specs)
 }
 
+/// Runs one test layer with its output live, prints how many tests it ran, and fails it when
+/// that is none.
+fn run_counted(layer: &str, runner: Runner, command: &mut Command) -> Result<(), String> {
+    let mut counter = Counter::new(runner);
+    let result = cmd::run_tee(command, |line| counter.line(line));
+    let counts = counter.counts();
+    match counts.skipped {
+        0 => eprintln!("{layer}: {} tests ran", counts.ran()),
+        skipped => eprintln!("{layer}: {} tests ran, {skipped} skipped", counts.ran()),
+    }
+    result?;
+    if counts.ran() == 0 {
+        return Err("no tests ran: a test layer that runs nothing fails".into());
+    }
+    Ok(())
+}
+
+/// `tests/e2e/*.spec.mjs`, expanded here: `node --test` given a pattern that matches no file
+/// runs nothing and passes.
+fn all_specs(root: &Path) -> Result<Vec<String>, String> {
+    let dir = root.join("tests/e2e");
+    let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot list the specs in {}: {e}", dir.display()))?;
+    let mut specs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list the specs in {}: {e}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".spec.mjs") && entry.path().is_file() {
+            specs.push(format!("tests/e2e/{name}"));
+        }
+    }
+    if specs.is_empty() {
+        return Err(format!("no Playwright spec (*.spec.mjs) in {}", dir.display()));
+    }
+    specs.sort();
+    Ok(specs)
+}
+
 /// Starts an edge and the demo page on free ports, runs the Playwright specs (`specs`, or all)
 /// against them, and stops both whatever the outcome.
 fn end_to_end(specs: &[String]) -> Result<(), String> {
     let root = paths::workspace_root();
+    // Checked before any server starts, so a missing spec fails at once.
+    let specs = if specs.is_empty() {
+        all_specs(&root)?
+    } else {
+        specs.to_vec()
+    };
+    if let Some(missing) = specs.iter().find(|spec| !root.join(spec).is_file()) {
+        return Err(format!("no such spec: {missing}"));
+    }
     let work = root.join("target/e2e");
     let _ = std::fs::remove_dir_all(&work);
     // The log sink the telemetry specs read records from (`SINK_URL`).
@@ -144,16 +204,15 @@ fn end_to_end(specs: &[String]) -> Result<(), String> {
     let page = DemoPage::start(&edge.url, None, work.join("page"), Rebuild::Never).map_err(|e| e.to_string())?;
     let artifacts = root.join("tests/e2e/artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
-    let result = cmd::run(
+    // TAP, whatever the terminal: its summary (`# pass N`) is what the count reads.
+    let result = run_counted(
+        END_TO_END_TESTS,
+        Runner::Node,
         Command::new("node")
             .current_dir(&root)
             .env("PATH", paths::tool_path())
-            .args(["--test", "--test-concurrency=1"])
-            .args(if specs.is_empty() {
-                vec!["tests/e2e/*.spec.mjs".to_owned()]
-            } else {
-                specs.to_vec()
-            })
+            .args(["--test", "--test-concurrency=1", "--test-reporter=tap"])
+            .args(&specs)
             .env("DEMO_URL", &page.url)
             .env("EDGE_URL", &edge.url)
             .env("EDGE_LOG", edge.log_path())
