@@ -14,13 +14,13 @@ use worker::{
 };
 
 use crate::bindings::{ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LOG_SINK_URL, RETRY_BASE_SECONDS};
-use crate::reconciliation::{self, SqlValue};
-use paylater_shared::order::ChangeKind;
-use wasm_bindgen::JsValue;
 use crate::forward::{
     SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key, retry_delay_seconds,
 };
+use crate::reconciliation::{self, SqlValue};
 use crate::{DEFAULT_RETRY_BASE_SECONDS, queues};
+use paylater_shared::order::ChangeKind;
+use wasm_bindgen::JsValue;
 
 /// The sink gets this long to answer before the attempt counts as a network failure.
 const SINK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -161,10 +161,16 @@ async fn write_ledger(env: &Env, deliveries: &[Delivery]) -> Result<(), String> 
     };
     let mut statements = Vec::new();
     for change in &changes {
-        statements.push(statement(reconciliation::INSERT_CHANGE, reconciliation::change_values(change))?);
+        statements.push(statement(
+            reconciliation::INSERT_CHANGE,
+            reconciliation::change_values(change),
+        )?);
         match change.kind {
             ChangeKind::OrderCreated => {
-                statements.push(statement(reconciliation::UPSERT_ORDER, reconciliation::order_values(change))?);
+                statements.push(statement(
+                    reconciliation::UPSERT_ORDER,
+                    reconciliation::order_values(change),
+                )?);
             }
             ChangeKind::Captured | ChangeKind::Refunded | ChangeKind::Voided | ChangeKind::Expired => {}
             ChangeKind::Approval | ChangeKind::ApprovalExpired => continue,

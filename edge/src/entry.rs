@@ -13,19 +13,12 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Context, Date, Env, Headers, MessageBuilder, QueueContentType, Request, Response, console_log, event};
 
 use crate::approvals::{self, ApproveOutcome, ApproveRequest, DecideRequest};
-use crate::bindings::{LEDGER_DB, ORDER_BOOK};
-use crate::orders::{self, BookAnswer, BookRequest};
-use crate::reconciliation::{self, LedgerRow, ReconciliationQuery};
-use crate::route::OrderAction;
-use crate::secret_keys::{self, KeyHolder};
-use paylater_shared::merchant::Scope;
-use paylater_shared::token::{APPROVAL_TOKEN_ISSUER, verify_approval_signature};
-use wasm_bindgen::JsValue;
 use crate::auth::{admin_token_matches, check_key_format, check_origin, merchant_from_store, merchant_kv_key};
 use crate::bindings::{
     ADMIN_TOKEN, APPROVAL_SIGNING_KEYS, ARCHIVE, CLIENT_LIMITER, CUSTOMER_HASH_KEY, CUSTOMER_LEDGER, EVENTS_QUEUE,
     MERCHANTS_KV, SESSION_GUARD, SESSION_KEYS,
 };
+use crate::bindings::{LEDGER_DB, ORDER_BOOK};
 use crate::checkout::{self, CheckoutQuery};
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
@@ -34,9 +27,16 @@ use crate::handlers;
 use crate::headers::{DENY_FRAMING, SECURITY_HEADERS, cors_for_checked_origin, preflight};
 use crate::objects;
 use crate::openapi::OPENAPI_JSON;
+use crate::orders::{self, BookAnswer, BookRequest};
 use crate::query::{OffersQuery, query_pairs};
+use crate::reconciliation::{self, LedgerRow, ReconciliationQuery};
+use crate::route::OrderAction;
 use crate::route::Route;
+use crate::secret_keys::{self, KeyHolder};
 use crate::sessions;
+use paylater_shared::merchant::Scope;
+use paylater_shared::token::{APPROVAL_TOKEN_ISSUER, verify_approval_signature};
+use wasm_bindgen::JsValue;
 
 /// Merchant configs stay this long in an isolate's memory: KV itself is eventually consistent
 /// for about a minute, and the events route should not pay a KV read per request.
@@ -348,7 +348,12 @@ async fn reconciliation(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
                 ("Content-Type", "text/csv; charset=utf-8; header=present".into()),
                 (
                     "Content-Disposition",
-                    format!("attachment; filename=\"paylater-{}-{}-{}.csv\"", holder.mode(), query.from, query.to),
+                    format!(
+                        "attachment; filename=\"paylater-{}-{}-{}.csv\"",
+                        holder.mode(),
+                        query.from,
+                        query.to
+                    ),
                 ),
             ],
             framable: false,
@@ -379,7 +384,10 @@ async fn customer_holds(req: &mut Request, env: &Env) -> Result<Answer, EdgeErro
         },
     )
     .await?;
-    Answer::json(&serde_json::json!({ "holds": holds }), vec![("Cache-Control", "no-store".into())])
+    Answer::json(
+        &serde_json::json!({ "holds": holds }),
+        vec![("Cache-Control", "no-store".into())],
+    )
 }
 
 /// `scheme://host[:port]` of the request: the edge's own origin, which its checkout page has.

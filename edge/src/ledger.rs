@@ -19,11 +19,19 @@ pub const DECISION_MEMORY_MS: i64 = DAY_MS;
 pub enum LedgerRequest {
     Decide(Box<DecideRequest>),
     /// An order is being made from this approval: keep its hold past the token's expiry.
-    Attach { approval_id: String, now_ms: i64 },
+    Attach {
+        approval_id: String,
+        now_ms: i64,
+    },
     /// The approval's order now holds at most this much.
-    Hold { approval_id: String, held: u64 },
+    Hold {
+        approval_id: String,
+        held: u64,
+    },
     /// Support: what the customer's holds are (admin route).
-    Holds { now_ms: i64 },
+    Holds {
+        now_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,11 +19,11 @@ use crate::approvals::{
     UpstreamVerdict, apply_upstream, approval_claims, build_answer, signers_from_secret,
 };
 use crate::bindings::{APPROVAL_SIGNING_KEYS, CUSTOMER_LEDGER, EVENTS_QUEUE, HUMAN_REVIEW_CONTACT, ORDER_BOOK};
+use crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::ledger::{AttachAnswer, CustomerRecord, LedgerRequest, PendingApproval};
 use crate::orders::{Book, BookAnswer, BookRefusal, BookRequest, QueuedChange, Registration, Step};
-use paylater_shared::order::Order;
-use crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::upstream;
+use paylater_shared::order::Order;
 
 /// How long a session's state outlives its token: late retries of an expired session still get
 /// their duplicates recognised for a while (they are refused with 401 anyway after that).
@@ -482,7 +482,11 @@ impl DurableObject for CustomerLedger {
         let now_ms = Date::now().as_millis() as i64;
         let mut record = self.load().await?;
         let storage = self.state.storage();
-        let due = record.pending.iter().filter(|p| p.token_expires_at_ms <= now_ms).count();
+        let due = record
+            .pending
+            .iter()
+            .filter(|p| p.token_expires_at_ms <= now_ms)
+            .count();
         if due > 0 {
             // Each release is logged before it is made: a failed send leaves it pending, and
             // the record id makes a resend harmless.
@@ -623,7 +627,10 @@ impl DurableObject for OrderBook {
             return Response::ok("nothing to expire");
         };
         if let Err(refusal) = self.commit(book, step).await? {
-            console_error!("{}", serde_json::json!({ "kind": "order_expiry_failed", "why": format!("{refusal:?}") }));
+            console_error!(
+                "{}",
+                serde_json::json!({ "kind": "order_expiry_failed", "why": format!("{refusal:?}") })
+            );
             self.state.storage().set_alarm(now_ms + RETRY_ALARM_MS).await?;
         }
         Response::ok("expired")
@@ -679,7 +686,11 @@ impl OrderBook {
                 let Some(ledger) = book.registration.as_ref().map(|r| r.ledger.clone()) else {
                     return refused(BookRefusal::NotFound);
                 };
-                let approval_id = book.registration.as_ref().map(|r| r.approval_id.clone()).unwrap_or_default();
+                let approval_id = book
+                    .registration
+                    .as_ref()
+                    .map(|r| r.approval_id.clone())
+                    .unwrap_or_default();
                 let attached: AttachAnswer = call(
                     &self.env,
                     CUSTOMER_LEDGER,

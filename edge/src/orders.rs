@@ -3,11 +3,11 @@
 //! the change records the queue carries. Pure: the `OrderBook` Durable Object keeps the state
 //! and runs these one request at a time.
 
+use paylater_shared::Currency;
 use paylater_shared::date::rfc3339_utc;
+use paylater_shared::money::MAX_MINOR_UNITS;
 use paylater_shared::order::{ChangeKind, HistoryEntry, Order, OrderStatus};
 use paylater_shared::plan::Installment;
-use paylater_shared::Currency;
-use paylater_shared::money::MAX_MINOR_UNITS;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -213,7 +213,10 @@ pub struct OrderState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// More than is left to capture, or to refund.
-    Exceeds { what: &'static str, available: u64 },
+    Exceeds {
+        what: &'static str,
+        available: u64,
+    },
     /// Not in this state (e.g. capturing a voided order).
     InvalidState(OrderStatus),
     TooManyChanges,
@@ -259,16 +262,11 @@ impl OrderState {
     /// What the customer's ledger holds for this order: authorized or captured, not refunded,
     /// not released.
     pub fn held(&self, amount: u64) -> u64 {
-        amount
-            .saturating_sub(self.released)
-            .saturating_sub(self.refunded)
+        amount.saturating_sub(self.released).saturating_sub(self.refunded)
     }
 
     fn open_for_capture(&self) -> bool {
-        matches!(
-            self.status,
-            OrderStatus::Authorized | OrderStatus::PartiallyCaptured
-        )
+        matches!(self.status, OrderStatus::Authorized | OrderStatus::PartiallyCaptured)
     }
 
     /// Applies a change at `now_ms` (after `capture_before`, captures are refused: the alarm
@@ -816,7 +814,10 @@ mod tests {
             Err(Refusal::InvalidState(OrderStatus::Authorized))
         );
         let change = voided.apply(&ChangeRequest::Void, AMOUNT, T0 + 1).unwrap();
-        assert_eq!((change.amount, voided.status, voided.held(AMOUNT)), (AMOUNT, OrderStatus::Voided, 0));
+        assert_eq!(
+            (change.amount, voided.status, voided.held(AMOUNT)),
+            (AMOUNT, OrderStatus::Voided, 0)
+        );
         assert_eq!(voided.expire(AMOUNT, T0 + WINDOW), None);
 
         let mut partly = order();
@@ -841,7 +842,10 @@ mod tests {
         let mut part_void = order();
         part_void.apply(&capture(4_000), AMOUNT, T0 + 1).unwrap();
         part_void.apply(&ChangeRequest::Void, AMOUNT, T0 + 2).unwrap();
-        assert_eq!((part_void.status, part_void.held(AMOUNT)), (OrderStatus::Captured, 4_000));
+        assert_eq!(
+            (part_void.status, part_void.held(AMOUNT)),
+            (OrderStatus::Captured, 4_000)
+        );
         part_void.apply(&refund(4_000), AMOUNT, T0 + 3).unwrap();
         assert_eq!((part_void.status, part_void.held(AMOUNT)), (OrderStatus::Refunded, 0));
     }
@@ -852,12 +856,16 @@ mod tests {
         for i in 1..MAX_CHANGES {
             order.apply(&capture(1), AMOUNT, T0 + i as i64).unwrap();
         }
-        assert_eq!(order.apply(&capture(1), AMOUNT, T0 + 1_000), Err(Refusal::TooManyChanges));
+        assert_eq!(
+            order.apply(&capture(1), AMOUNT, T0 + 1_000),
+            Err(Refusal::TooManyChanges)
+        );
     }
 
     #[test]
     fn bad_bodies_are_refused_with_code_and_field() {
-        let cases: [(&str, fn(&[u8]) -> Result<ChangeRequest, EdgeError>, &str, Option<&str>); 12] = [
+        type Parser = fn(&[u8]) -> Result<ChangeRequest, EdgeError>;
+        let cases: [(&str, Parser, &str, Option<&str>); 12] = [
             ("{", parse_capture, "invalid_json", None),
             ("[]", parse_capture, "invalid_json", None),
             ("{}", parse_capture, "missing_parameter", Some("amount")),
@@ -865,10 +873,30 @@ mod tests {
             (r#"{"amount":0}"#, parse_capture, "invalid_type", Some("amount")),
             (r#"{"amount":-5}"#, parse_capture, "invalid_type", Some("amount")),
             (r#"{"amount":1.5}"#, parse_capture, "invalid_type", Some("amount")),
-            (r#"{"amount":1000000000001}"#, parse_capture, "invalid_type", Some("amount")),
-            (r#"{"amount":1,"currency":"USD"}"#, parse_capture, "unknown_field", Some("currency")),
-            (r#"{"amount":1,"reason":""}"#, parse_refund, "invalid_type", Some("reason")),
-            (r#"{"amount":1,"reason":"a\u0000b"}"#, parse_refund, "invalid_type", Some("reason")),
+            (
+                r#"{"amount":1000000000001}"#,
+                parse_capture,
+                "invalid_type",
+                Some("amount"),
+            ),
+            (
+                r#"{"amount":1,"currency":"USD"}"#,
+                parse_capture,
+                "unknown_field",
+                Some("currency"),
+            ),
+            (
+                r#"{"amount":1,"reason":""}"#,
+                parse_refund,
+                "invalid_type",
+                Some("reason"),
+            ),
+            (
+                r#"{"amount":1,"reason":"a\u0000b"}"#,
+                parse_refund,
+                "invalid_type",
+                Some("reason"),
+            ),
             (r#"{"why":1}"#, parse_void, "unknown_field", Some("why")),
         ];
         for (body, parse, code, field) in cases {
@@ -885,12 +913,36 @@ mod tests {
             })
         );
         let creates = [
-            (r#"{"merchant_reference":"A-1"}"#, "missing_parameter", Some("approval_token")),
-            (r#"{"approval_token":"t"}"#, "missing_parameter", Some("merchant_reference")),
-            (r#"{"approval_token":"t","merchant_reference":""}"#, "invalid_reference", Some("merchant_reference")),
-            (r#"{"approval_token":"t","merchant_reference":"=cmd"}"#, "invalid_reference", Some("merchant_reference")),
-            (r#"{"approval_token":"t","merchant_reference":"a b"}"#, "invalid_reference", Some("merchant_reference")),
-            (r#"{"approval_token":1,"merchant_reference":"A"}"#, "invalid_type", Some("approval_token")),
+            (
+                r#"{"merchant_reference":"A-1"}"#,
+                "missing_parameter",
+                Some("approval_token"),
+            ),
+            (
+                r#"{"approval_token":"t"}"#,
+                "missing_parameter",
+                Some("merchant_reference"),
+            ),
+            (
+                r#"{"approval_token":"t","merchant_reference":""}"#,
+                "invalid_reference",
+                Some("merchant_reference"),
+            ),
+            (
+                r#"{"approval_token":"t","merchant_reference":"=cmd"}"#,
+                "invalid_reference",
+                Some("merchant_reference"),
+            ),
+            (
+                r#"{"approval_token":"t","merchant_reference":"a b"}"#,
+                "invalid_reference",
+                Some("merchant_reference"),
+            ),
+            (
+                r#"{"approval_token":1,"merchant_reference":"A"}"#,
+                "invalid_type",
+                Some("approval_token"),
+            ),
         ];
         for (body, code, field) in creates {
             let error = parse_create(body.as_bytes()).unwrap_err();
@@ -924,7 +976,10 @@ mod tests {
             )
         );
         let again = book.check_create("m_nordic_outdoor", "A-1").unwrap().unwrap();
-        assert_eq!((again.status, again.merchant_reference.as_str()), (OrderStatus::Authorized, "A-1"));
+        assert_eq!(
+            (again.status, again.merchant_reference.as_str()),
+            (OrderStatus::Authorized, "A-1")
+        );
         assert_eq!(
             book.check_create("m_nordic_outdoor", "A-2"),
             Err(BookRefusal::OrderExists {
@@ -934,13 +989,23 @@ mod tests {
 
         let first = capture(5_000);
         let print = fingerprint(&first);
-        let Step::Changed { order, record, held } = book.change("m_nordic_outdoor", &first, "k1", &print, T0 + 1).unwrap()
+        let Step::Changed { order, record, held } =
+            book.change("m_nordic_outdoor", &first, "k1", &print, T0 + 1).unwrap()
         else {
             panic!("a capture is a change")
         };
-        assert_eq!((order.captured, record.change_id.ends_with(":captured:1"), held), (5_000, true, AMOUNT));
-        book.change("m_nordic_outdoor", &ChangeRequest::Void, "k2", &fingerprint(&ChangeRequest::Void), T0 + 2)
-            .unwrap();
+        assert_eq!(
+            (order.captured, record.change_id.ends_with(":captured:1"), held),
+            (5_000, true, AMOUNT)
+        );
+        book.change(
+            "m_nordic_outdoor",
+            &ChangeRequest::Void,
+            "k2",
+            &fingerprint(&ChangeRequest::Void),
+            T0 + 2,
+        )
+        .unwrap();
         // The first key again: the answer it got then (partially captured), not today's state.
         let Step::Existing { order } = book.change("m_nordic_outdoor", &first, "k1", &print, T0 + 3).unwrap() else {
             panic!("a replay changes nothing")

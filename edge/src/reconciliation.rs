@@ -196,9 +196,13 @@ pub fn report(query: &ReconciliationQuery, livemode: bool, rows: &[LedgerRow]) -
 /// others); anything else gets JSON.
 pub fn wants_csv(accept: Option<&str>) -> bool {
     accept.is_some_and(|accept| {
-        accept
-            .split(',')
-            .any(|part| part.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/csv"))
+        accept.split(',').any(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("text/csv")
+        })
     })
 }
 
@@ -213,21 +217,40 @@ mod tests {
     #[test]
     fn queries_are_strict() {
         let ok = ReconciliationQuery::parse(&pairs(&[("from", "2026-11-01"), ("to", "2026-11-30")])).unwrap();
-        assert_eq!((ok.from.to_string(), ok.to.to_string()), ("2026-11-01".into(), "2026-11-30".into()));
-        let cases: [(&[(&str, &str)], &str, &str); 7] = [
+        assert_eq!(
+            (ok.from.to_string(), ok.to.to_string()),
+            ("2026-11-01".into(), "2026-11-30".into())
+        );
+        type Query<'a> = &'a [(&'a str, &'a str)];
+        let cases: [(Query, &str, &str); 7] = [
             (&[("to", "2026-11-30")], "missing_parameter", "from"),
             (&[("from", "2026-11-30")], "missing_parameter", "to"),
             (&[("from", "2026-11-31"), ("to", "2026-12-01")], "invalid_date", "from"),
             (&[("from", "2026-11-02"), ("to", "2026-11-01")], "invalid_range", "to"),
             (&[("from", "2026-01-01"), ("to", "2026-04-03")], "invalid_range", "to"),
-            (&[("from", "2026-11-01"), ("to", "2026-11-02"), ("to", "2026-11-03")], "repeated_parameter", "to"),
-            (&[("from", "2026-11-01"), ("to", "2026-11-02"), ("currency", "USD")], "unknown_parameter", "currency"),
+            (
+                &[("from", "2026-11-01"), ("to", "2026-11-02"), ("to", "2026-11-03")],
+                "repeated_parameter",
+                "to",
+            ),
+            (
+                &[("from", "2026-11-01"), ("to", "2026-11-02"), ("currency", "USD")],
+                "unknown_parameter",
+                "currency",
+            ),
         ];
         for (query, code, field) in cases {
             let error = ReconciliationQuery::parse(&pairs(query)).unwrap_err();
-            assert_eq!((error.code(), error.field().as_deref()), (code, Some(field)), "{query:?}");
+            assert_eq!(
+                (error.code(), error.field().as_deref()),
+                (code, Some(field)),
+                "{query:?}"
+            );
         }
-        assert!(ReconciliationQuery::parse(&pairs(&[("from", "2026-01-01"), ("to", "2026-04-02")])).is_ok(), "92 days");
+        assert!(
+            ReconciliationQuery::parse(&pairs(&[("from", "2026-01-01"), ("to", "2026-04-02")])).is_ok(),
+            "92 days"
+        );
     }
 
     fn row(kind: &str, day: &str, at_ms: i64, amount: i64, currency: &str) -> LedgerRow {
@@ -236,8 +259,16 @@ mod tests {
             day: day.into(),
             at_ms,
             approval_id: "a".into(),
-            order_id: if kind == "approval" { String::new() } else { "ord_test_1".into() },
-            merchant_reference: if kind == "approval" { String::new() } else { "R-1".into() },
+            order_id: if kind == "approval" {
+                String::new()
+            } else {
+                "ord_test_1".into()
+            },
+            merchant_reference: if kind == "approval" {
+                String::new()
+            } else {
+                "R-1".into()
+            },
             amount,
             currency: currency.into(),
         }

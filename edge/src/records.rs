@@ -212,7 +212,10 @@ mod tests {
         let text = serde_json::to_string(&change()).unwrap();
         let parsed = QueuedRecord::from_json(&text).unwrap();
         assert_eq!(parsed, QueuedRecord::Change(Box::new(change())));
-        assert_eq!((parsed.merchant_id(), parsed.observed_ms()), ("m_demo", 1_795_420_801_000));
+        assert_eq!(
+            (parsed.merchant_id(), parsed.observed_ms()),
+            ("m_demo", 1_795_420_801_000)
+        );
         assert_eq!(parsed.ledger_row(), Some(change()));
         let record = serde_json::to_value(parsed.log_record()).unwrap();
         assert_eq!(record["eventName"], "order_captured");
@@ -228,8 +231,14 @@ mod tests {
             attribute("event.id"),
             Some(serde_json::json!({ "stringValue": "ord_test_0190d2c46b7a7cc29a1e3f6b2a9d4e10:captured:1" }))
         );
-        assert_eq!(attribute("change.amount_minor"), Some(serde_json::json!({ "intValue": "5000" })));
-        assert_eq!(attribute("merchant.reference"), Some(serde_json::json!({ "stringValue": "A-1" })));
+        assert_eq!(
+            attribute("change.amount_minor"),
+            Some(serde_json::json!({ "intValue": "5000" }))
+        );
+        assert_eq!(
+            attribute("merchant.reference"),
+            Some(serde_json::json!({ "stringValue": "A-1" }))
+        );
         assert_eq!(attribute("customer.id_hash"), None);
 
         // An approved decision is the ledger's approval row; a declined one is no row.
@@ -238,7 +247,11 @@ mod tests {
         let row = QueuedRecord::Decision(Box::new(approved)).ledger_row().unwrap();
         assert_eq!(
             (row.kind, row.amount, row.change_id.as_str()),
-            (ChangeKind::Approval, 12_999, "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10:approval:0")
+            (
+                ChangeKind::Approval,
+                12_999,
+                "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10:approval:0"
+            )
         );
         assert_eq!(QueuedRecord::Decision(Box::new(decision())).ledger_row(), None);
     }

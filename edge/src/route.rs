@@ -25,9 +25,14 @@ pub enum Route {
     /// `POST /v1/orders` (secret key).
     CreateOrder,
     /// `GET /v1/orders/{id}`.
-    Order { order_id: String },
+    Order {
+        order_id: String,
+    },
     /// `POST /v1/orders/{id}/captures|refunds|void`.
-    OrderChange { order_id: String, action: OrderAction },
+    OrderChange {
+        order_id: String,
+        action: OrderAction,
+    },
     /// `GET /v1/reconciliation`.
     Reconciliation,
     /// `POST /v1/admin/customers/holds` (admin token): a customer's holds, for support.
@@ -62,7 +67,12 @@ impl Route {
             ["v1", "admin", "dead-letters", "replay"] => (Self::ReplayDeadLetters, "POST"),
             ["v1", "admin", "customers", "holds"] => (Self::CustomerHolds, "POST"),
             ["v1", "orders"] => (Self::CreateOrder, "POST"),
-            ["v1", "orders", id] if !id.is_empty() => (Self::Order { order_id: (*id).to_owned() }, "GET"),
+            ["v1", "orders", id] if !id.is_empty() => (
+                Self::Order {
+                    order_id: (*id).to_owned(),
+                },
+                "GET",
+            ),
             ["v1", "orders", id, action] if !id.is_empty() => {
                 let action = match *action {
                     "captures" => OrderAction::Capture,

@@ -191,16 +191,16 @@ mod tests {
         let mut revoked = demo();
         revoked.secret_keys.clear();
         let demo_key = parse_bearer(Some(&format!("bearer {DEMO_KEY}"))).unwrap();
-        assert_eq!(authenticate(&demo_key, Some(&revoked)).unwrap_err().code(), "invalid_key");
+        assert_eq!(
+            authenticate(&demo_key, Some(&revoked)).unwrap_err().code(),
+            "invalid_key"
+        );
     }
 
     #[test]
     fn live_keys_name_live_configs() {
         let live = parse_secret_key("sk_live_demo.local-dev-only-4bXq9TzR7wLmN2pVc8sKd3Fh").unwrap();
-        assert_eq!(
-            (live.livemode, live.publishable_key.as_str()),
-            (true, "pk_live_demo")
-        );
+        assert_eq!((live.livemode, live.publishable_key.as_str()), (true, "pk_live_demo"));
         // A live key's hash listed in a test config would still act as test: the config decides.
         assert_eq!(
             key_hash("sk_test_demo.local-dev-only-4bXq9TzR7wLmN2pVc8sKd3Fh"),

@@ -109,7 +109,14 @@ pub fn seed_merchants(state: &Path, work_dir: &Path) -> Result<(), HarnessError>
 /// Applies the D1 migrations of `migrations/` to the local ledger database under `state`.
 pub fn apply_migrations(state: &Path, work_dir: &Path) -> Result<(), HarnessError> {
     let output = wrangler(work_dir)
-        .args(["d1", "migrations", "apply", "paylater-ledger", "--local", "--persist-to"])
+        .args([
+            "d1",
+            "migrations",
+            "apply",
+            "paylater-ledger",
+            "--local",
+            "--persist-to",
+        ])
         .arg(state)
         // Not a terminal: wrangler applies without asking.
         .env("CI", "true")

@@ -77,7 +77,15 @@ fn sums_from_archive(records: &[Value]) -> Sums {
 fn sums_from_report(report: &Value) -> Sums {
     let mut sums = Sums::new();
     for day in report["days"].as_array().unwrap() {
-        for kind in ["approvals", "orders_created", "captured", "refunded", "voided", "expired", "approvals_expired"] {
+        for kind in [
+            "approvals",
+            "orders_created",
+            "captured",
+            "refunded",
+            "voided",
+            "expired",
+            "approvals_expired",
+        ] {
             let tally = &day[kind];
             if tally["count"].as_u64().unwrap() > 0 {
                 sums.insert(
@@ -144,7 +152,13 @@ fn an_order_lives_and_the_ledger_follows_it() {
             order["livemode"].clone(),
             order["merchant_reference"].clone(),
         ),
-        (json!("authorized"), json!(12_999), json!(0), json!(false), json!("R-1001"))
+        (
+            json!("authorized"),
+            json!(12_999),
+            json!(0),
+            json!(false),
+            json!("R-1001")
+        )
     );
     assert_eq!(order["schedule"].as_array().unwrap().len(), 4);
     assert_eq!(order["history"][0]["kind"], "order_created");
@@ -153,34 +167,115 @@ fn an_order_lives_and_the_ledger_follows_it() {
     assert_eq!((again.status, again.header("idempotent-replayed")), (200, Some("true")));
     assert_eq!(again.json()["order_id"], order_id.as_str());
     let other = create_order(&edge, DEMO_KEY, &token, "R-9999");
-    assert_eq!((other.status, other.json()["error"]["code"].clone()), (409, json!("order_exists")));
-
-    let part = change(&edge, DEMO_KEY, &order_id, "captures", "cap-1", Some(json!({ "amount": 5_000 })));
-    assert_eq!(part.status, 201, "{}", part.body);
-    assert_eq!((part.json()["status"].clone(), part.json()["captured"].clone()), (json!("partially_captured"), json!(5_000)));
-    assert_eq!(exposure(&edge, email, false), 12_999, "captured or authorized, all held");
-    let replay = change(&edge, DEMO_KEY, &order_id, "captures", "cap-1", Some(json!({ "amount": 5_000 })));
-    assert_eq!((replay.status, replay.header("idempotent-replayed")), (201, Some("true")));
-    assert_eq!(replay.json(), part.json());
-    let conflict = change(&edge, DEMO_KEY, &order_id, "captures", "cap-1", Some(json!({ "amount": 6_000 })));
-    assert_eq!((conflict.status, conflict.json()["error"]["code"].clone()), (409, json!("idempotency_conflict")));
-    let too_much = change(&edge, DEMO_KEY, &order_id, "captures", "cap-2", Some(json!({ "amount": 8_000 })));
     assert_eq!(
-        (too_much.status, too_much.json()["error"]["code"].clone(), too_much.json()["error"]["field"].clone()),
+        (other.status, other.json()["error"]["code"].clone()),
+        (409, json!("order_exists"))
+    );
+
+    let part = change(
+        &edge,
+        DEMO_KEY,
+        &order_id,
+        "captures",
+        "cap-1",
+        Some(json!({ "amount": 5_000 })),
+    );
+    assert_eq!(part.status, 201, "{}", part.body);
+    assert_eq!(
+        (part.json()["status"].clone(), part.json()["captured"].clone()),
+        (json!("partially_captured"), json!(5_000))
+    );
+    assert_eq!(
+        exposure(&edge, email, false),
+        12_999,
+        "captured or authorized, all held"
+    );
+    let replay = change(
+        &edge,
+        DEMO_KEY,
+        &order_id,
+        "captures",
+        "cap-1",
+        Some(json!({ "amount": 5_000 })),
+    );
+    assert_eq!(
+        (replay.status, replay.header("idempotent-replayed")),
+        (201, Some("true"))
+    );
+    assert_eq!(replay.json(), part.json());
+    let conflict = change(
+        &edge,
+        DEMO_KEY,
+        &order_id,
+        "captures",
+        "cap-1",
+        Some(json!({ "amount": 6_000 })),
+    );
+    assert_eq!(
+        (conflict.status, conflict.json()["error"]["code"].clone()),
+        (409, json!("idempotency_conflict"))
+    );
+    let too_much = change(
+        &edge,
+        DEMO_KEY,
+        &order_id,
+        "captures",
+        "cap-2",
+        Some(json!({ "amount": 8_000 })),
+    );
+    assert_eq!(
+        (
+            too_much.status,
+            too_much.json()["error"]["code"].clone(),
+            too_much.json()["error"]["field"].clone()
+        ),
         (422, json!("amount_exceeds"), json!("amount"))
     );
-    let rest = change(&edge, DEMO_KEY, &order_id, "captures", "cap-3", Some(json!({ "amount": 7_999 })));
-    assert_eq!((rest.json()["status"].clone(), rest.json()["captured"].clone()), (json!("captured"), json!(12_999)));
+    let rest = change(
+        &edge,
+        DEMO_KEY,
+        &order_id,
+        "captures",
+        "cap-3",
+        Some(json!({ "amount": 7_999 })),
+    );
+    assert_eq!(
+        (rest.json()["status"].clone(), rest.json()["captured"].clone()),
+        (json!("captured"), json!(12_999))
+    );
     assert_eq!(exposure(&edge, email, false), 12_999);
 
-    let refund = change(&edge, DEMO_KEY, &order_id, "refunds", "ref-1", Some(json!({ "amount": 2_000, "reason": "one item returned" })));
+    let refund = change(
+        &edge,
+        DEMO_KEY,
+        &order_id,
+        "refunds",
+        "ref-1",
+        Some(json!({ "amount": 2_000, "reason": "one item returned" })),
+    );
     assert_eq!(refund.status, 201, "{}", refund.body);
-    assert_eq!((refund.json()["status"].clone(), refund.json()["refunded"].clone()), (json!("partially_refunded"), json!(2_000)));
+    assert_eq!(
+        (refund.json()["status"].clone(), refund.json()["refunded"].clone()),
+        (json!("partially_refunded"), json!(2_000))
+    );
     assert_eq!(exposure(&edge, email, false), 10_999, "a refund releases at once");
-    let over = change(&edge, DEMO_KEY, &order_id, "refunds", "ref-2", Some(json!({ "amount": 11_000 })));
-    assert_eq!((over.status, over.json()["error"]["code"].clone()), (422, json!("amount_exceeds")));
+    let over = change(
+        &edge,
+        DEMO_KEY,
+        &order_id,
+        "refunds",
+        "ref-2",
+        Some(json!({ "amount": 11_000 })),
+    );
+    assert_eq!(
+        (over.status, over.json()["error"]["code"].clone()),
+        (422, json!("amount_exceeds"))
+    );
     let late_void = change(&edge, DEMO_KEY, &order_id, "void", "void-1", None);
-    assert_eq!((late_void.status, late_void.json()["error"]["code"].clone()), (409, json!("invalid_order_state")));
+    assert_eq!(
+        (late_void.status, late_void.json()["error"]["code"].clone()),
+        (409, json!("invalid_order_state"))
+    );
 
     // A second approval, voided before any capture: its whole hold goes at once.
     let voidable = approve(&edge, &second, email, "life-2");
@@ -192,7 +287,14 @@ fn an_order_lives_and_the_ledger_follows_it() {
     assert_eq!((voided.status, voided.json()["status"].clone()), (200, json!("voided")));
     assert_eq!(exposure(&edge, email, false), 10_999);
 
-    let fetched = server(&edge, "GET", &format!("/v1/orders/{order_id}"), Some(DEMO_READONLY_KEY), None, None);
+    let fetched = server(
+        &edge,
+        "GET",
+        &format!("/v1/orders/{order_id}"),
+        Some(DEMO_READONLY_KEY),
+        None,
+        None,
+    );
     assert_eq!(fetched.status, 200, "{}", fetched.body);
     let kinds: Vec<(String, u64)> = fetched.json()["history"]
         .as_array()
@@ -213,7 +315,11 @@ fn an_order_lives_and_the_ledger_follows_it() {
 
     // Eight changes and two approvals, all archived, then the report says the same.
     wait_until("every change in the archive", Duration::from_secs(30), || {
-        sums_from_archive(&archived_records(&edge)).values().map(|(count, _)| count).sum::<u64>() == 10
+        sums_from_archive(&archived_records(&edge))
+            .values()
+            .map(|(count, _)| count)
+            .sum::<u64>()
+            == 10
     });
     let expected = sums_from_archive(&archived_records(&edge));
     let day = today();
@@ -235,7 +341,10 @@ fn an_order_lives_and_the_ledger_follows_it() {
     });
     assert_eq!(report["items"].as_array().unwrap().len(), 10);
     let csv = reconciliation(&edge, DEMO_READONLY_KEY, "text/csv");
-    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8; header=present"));
+    assert_eq!(
+        csv.header("content-type"),
+        Some("text/csv; charset=utf-8; header=present")
+    );
     let rows = python("read_csv.py", &[], Some(&csv.body));
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 10);
@@ -245,7 +354,10 @@ fn an_order_lives_and_the_ledger_follows_it() {
         .map(|r| r["amount"].as_str().unwrap().parse::<u64>().unwrap())
         .sum();
     assert_eq!(captured, 12_999);
-    assert!(rows.iter().any(|r| r["merchant_reference"] == "R-1002" && r["kind"] == "voided"));
+    assert!(
+        rows.iter()
+            .any(|r| r["merchant_reference"] == "R-1002" && r["kind"] == "voided")
+    );
 
     // A redelivered change (the first capture's record sent again) counts nothing twice.
     let first_capture = format!("{order_id}:captured:1");
@@ -286,8 +398,13 @@ fn an_order_lives_and_the_ledger_follows_it() {
 fn redeliver(edge: &Edge, work: &std::path::Path, text: &str) {
     let file = work.join("redelivered.json");
     std::fs::write(&file, text).unwrap();
-    paylater_harness::edge::put_r2_object(&edge.state_dir, work, "paylater-archive/dead-letter/events/redelivered", &file)
-        .unwrap();
+    paylater_harness::edge::put_r2_object(
+        &edge.state_dir,
+        work,
+        "paylater-archive/dead-letter/events/redelivered",
+        &file,
+    )
+    .unwrap();
     let reply = http::request(
         "POST",
         &format!("{}/v1/admin/dead-letters/replay", edge.url),
@@ -295,7 +412,12 @@ fn redeliver(edge: &Edge, work: &std::path::Path, text: &str) {
         None,
     )
     .unwrap();
-    assert_eq!((reply.status, reply.json()["replayed"].clone()), (200, json!(1)), "{}", reply.body);
+    assert_eq!(
+        (reply.status, reply.json()["replayed"].clone()),
+        (200, json!(1)),
+        "{}",
+        reply.body
+    );
 }
 
 /// With a 4 s token life and a 6 s capture window: an approval with no order is released by the
@@ -317,9 +439,19 @@ fn approvals_and_orders_expire_by_their_alarms() {
         .to_owned();
     let partial_order = create_order(&edge, SHORTLIFE_KEY, &partial, "S-2").json();
     let partial_id = partial_order["order_id"].as_str().unwrap().to_owned();
-    let captured = change(&edge, SHORTLIFE_KEY, &partial_id, "captures", "s2-cap", Some(json!({ "amount": 1_000 })));
+    let captured = change(
+        &edge,
+        SHORTLIFE_KEY,
+        &partial_id,
+        "captures",
+        "s2-cap",
+        Some(json!({ "amount": 1_000 })),
+    );
     assert_eq!(captured.status, 201, "{}", captured.body);
-    assert_eq!(holds(&edge, "idle@example.com", false), [(idle_id.clone(), 12_999)].into());
+    assert_eq!(
+        holds(&edge, "idle@example.com", false),
+        [(idle_id.clone(), 12_999)].into()
+    );
 
     // Nothing asks about the idle approval: the customer's alarm releases it and logs it.
     wait_until("approval_expired in the archive", Duration::from_secs(30), || {
@@ -329,20 +461,58 @@ fn approvals_and_orders_expire_by_their_alarms() {
     });
     assert_eq!(holds(&edge, "idle@example.com", false), [(idle_id.clone(), 0)].into());
     let late = create_order(&edge, SHORTLIFE_KEY, &idle_token, "S-3");
-    assert_eq!((late.status, late.json()["error"]["code"].clone()), (422, json!("approval_token_expired")));
+    assert_eq!(
+        (late.status, late.json()["error"]["code"].clone()),
+        (422, json!("approval_token_expired"))
+    );
 
     // The orders' own alarms: the untouched one expires whole, the partial one keeps its capture.
     wait_until("both orders expired", Duration::from_secs(30), || {
-        let status = |id: &str| server(&edge, "GET", &format!("/v1/orders/{id}"), Some(SHORTLIFE_KEY), None, None).json()["status"].clone();
+        let status = |id: &str| {
+            server(
+                &edge,
+                "GET",
+                &format!("/v1/orders/{id}"),
+                Some(SHORTLIFE_KEY),
+                None,
+                None,
+            )
+            .json()["status"]
+                .clone()
+        };
         status(&untouched_id) == "expired" && status(&partial_id) == "captured"
     });
     assert_eq!(exposure(&edge, "untouched@example.com", false), 0);
     assert_eq!(exposure(&edge, "partial@example.com", false), 1_000);
-    let partial_now = server(&edge, "GET", &format!("/v1/orders/{partial_id}"), Some(SHORTLIFE_KEY), None, None).json();
-    assert_eq!(partial_now["history"].as_array().unwrap().last().unwrap()["kind"], "expired");
-    assert_eq!(partial_now["history"].as_array().unwrap().last().unwrap()["amount"], 11_999);
-    let too_late = change(&edge, SHORTLIFE_KEY, &untouched_id, "captures", "late", Some(json!({ "amount": 1 })));
-    assert_eq!((too_late.status, too_late.json()["error"]["code"].clone()), (409, json!("invalid_order_state")));
+    let partial_now = server(
+        &edge,
+        "GET",
+        &format!("/v1/orders/{partial_id}"),
+        Some(SHORTLIFE_KEY),
+        None,
+        None,
+    )
+    .json();
+    assert_eq!(
+        partial_now["history"].as_array().unwrap().last().unwrap()["kind"],
+        "expired"
+    );
+    assert_eq!(
+        partial_now["history"].as_array().unwrap().last().unwrap()["amount"],
+        11_999
+    );
+    let too_late = change(
+        &edge,
+        SHORTLIFE_KEY,
+        &untouched_id,
+        "captures",
+        "late",
+        Some(json!({ "amount": 1 })),
+    );
+    assert_eq!(
+        (too_late.status, too_late.json()["error"]["code"].clone()),
+        (409, json!("invalid_order_state"))
+    );
 }
 
 /// Every key problem has its own code; test and live never mix: tokens, orders, ledgers.
@@ -360,12 +530,25 @@ fn secret_keys_and_modes_are_checked() {
     assert_eq!(exposure(&edge, email, false), 12_999);
     assert_eq!(exposure(&edge, email, true), 7_000);
 
-    let code = |reply: &http::Reply| (reply.status, reply.json()["error"]["code"].as_str().unwrap_or("").to_owned());
+    let code = |reply: &http::Reply| {
+        (
+            reply.status,
+            reply.json()["error"]["code"].as_str().unwrap_or("").to_owned(),
+        )
+    };
     let order_body = json!({ "approval_token": test_token, "merchant_reference": "K-1" });
     let cases: [(Option<&str>, u16, &str); 6] = [
         (None, 401, "unauthenticated"),
-        (Some("sk_test_demo.this-is-not-the-demo-key-at-all-00000"), 401, "invalid_key"),
-        (Some("sk_test_nobody.this-merchant-does-not-exist-000000"), 401, "invalid_key"),
+        (
+            Some("sk_test_demo.this-is-not-the-demo-key-at-all-00000"),
+            401,
+            "invalid_key",
+        ),
+        (
+            Some("sk_test_nobody.this-merchant-does-not-exist-000000"),
+            401,
+            "invalid_key",
+        ),
         (Some(DEMO_READONLY_KEY), 403, "insufficient_scope"),
         (Some(LIMITS_KEY), 403, "wrong_merchant"),
         (Some(DEMO_LIVE_KEY), 403, "wrong_mode"),
@@ -389,15 +572,29 @@ fn secret_keys_and_modes_are_checked() {
         let capture = change(&edge, key, id, "captures", "x-mode", Some(json!({ "amount": 1 })));
         assert_eq!(code(&capture), (403, "wrong_mode".to_owned()), "{id}");
     }
-    let foreign = server(&edge, "GET", &format!("/v1/orders/{test_id}"), Some(LIMITS_KEY), None, None);
+    let foreign = server(
+        &edge,
+        "GET",
+        &format!("/v1/orders/{test_id}"),
+        Some(LIMITS_KEY),
+        None,
+        None,
+    );
     assert_eq!(code(&foreign), (403, "wrong_merchant".to_owned()));
     // Voiding the live order leaves the test ledger as it was.
     change(&edge, DEMO_LIVE_KEY, &live_id, "void", "live-void", None);
-    assert_eq!((exposure(&edge, email, false), exposure(&edge, email, true)), (12_999, 0));
+    assert_eq!(
+        (exposure(&edge, email, false), exposure(&edge, email, true)),
+        (12_999, 0)
+    );
     let live_report = reconciliation(&edge, DEMO_LIVE_KEY, "application/json");
     assert_eq!(live_report.json()["livemode"], true);
     assert!(
-        live_report.json()["items"].as_array().unwrap().iter().all(|i| i["order_id"] != test_id.as_str()),
+        live_report.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["order_id"] != test_id.as_str()),
         "{}",
         live_report.body
     );
@@ -423,32 +620,184 @@ fn bad_requests_to_the_merchant_server_api_are_typed() {
         ("Idempotency-Key", "bad-1"),
     ];
     let cases: Vec<(http::Reply, u16, &str, Option<&str>)> = vec![
-        (raw("POST", "/v1/orders", &json_auth, Some("{")), 400, "invalid_json", None),
-        (raw("POST", "/v1/orders", &json_auth, Some("[]")), 400, "invalid_json", None),
-        (raw("POST", "/v1/orders", &json_auth, Some("{}")), 400, "missing_parameter", Some("approval_token")),
-        (raw("POST", "/v1/orders", &json_auth, Some(r#"{"approval_token":"a.b.c","merchant_reference":""}"#)), 400, "invalid_reference", Some("merchant_reference")),
-        (raw("POST", "/v1/orders", &json_auth, Some(r#"{"approval_token":"a.b.c","merchant_reference":"R","x":1}"#)), 400, "unknown_field", Some("x")),
-        (raw("POST", "/v1/orders", &json_auth, Some(r#"{"approval_token":"a.b.c","merchant_reference":"R"}"#)), 422, "invalid_approval_token", Some("approval_token")),
-        (raw("POST", "/v1/orders", &[("Authorization", auth.as_str()), ("Content-Type", "text/plain")], Some("{}")), 415, "unsupported_media_type", Some("Content-Type")),
-        (raw("GET", "/v1/orders/ord_test_nope", &json_auth, None), 400, "invalid_order_id", Some("order_id")),
-        (raw("GET", &format!("/v1/orders/{order}"), &json_auth, None), 404, "order_not_found", Some("order_id")),
-        (raw("POST", &capture, &json_auth, Some(r#"{"amount":1}"#)), 400, "invalid_idempotency_key", Some("Idempotency-Key")),
-        (raw("POST", &capture, &with_key, Some(r#"{"amount":0}"#)), 400, "invalid_type", Some("amount")),
-        (raw("POST", &capture, &with_key, Some(r#"{"amount":"5"}"#)), 400, "invalid_type", Some("amount")),
-        (raw("POST", &capture, &with_key, Some(r#"{"amount":1}"#)), 404, "order_not_found", Some("order_id")),
-        (raw("POST", &refund, &with_key, Some(r#"{"amount":1,"reason":7}"#)), 400, "invalid_type", Some("reason")),
-        (raw("POST", &format!("/v1/orders/{order}/void"), &with_key, Some(r#"{"all":true}"#)), 400, "unknown_field", Some("all")),
-        (raw("POST", &format!("/v1/orders/{order}/refund"), &with_key, None), 404, "not_found", None),
-        (raw("DELETE", &format!("/v1/orders/{order}"), &json_auth, None), 405, "method_not_allowed", None),
-        (raw("GET", "/v1/reconciliation?from=2026-11-01", &json_auth, None), 400, "missing_parameter", Some("to")),
-        (raw("GET", "/v1/reconciliation?from=2026-11-02&to=2026-11-01", &json_auth, None), 400, "invalid_range", Some("to")),
-        (raw("GET", "/v1/reconciliation?from=2026-02-30&to=2026-03-01", &json_auth, None), 400, "invalid_date", Some("from")),
-        (raw("POST", "/v1/orders", &[("Authorization", "Bearer sk_test_demo"), ("Content-Type", "application/json")], Some("{}")), 401, "unauthenticated", Some("Authorization")),
+        (
+            raw("POST", "/v1/orders", &json_auth, Some("{")),
+            400,
+            "invalid_json",
+            None,
+        ),
+        (
+            raw("POST", "/v1/orders", &json_auth, Some("[]")),
+            400,
+            "invalid_json",
+            None,
+        ),
+        (
+            raw("POST", "/v1/orders", &json_auth, Some("{}")),
+            400,
+            "missing_parameter",
+            Some("approval_token"),
+        ),
+        (
+            raw(
+                "POST",
+                "/v1/orders",
+                &json_auth,
+                Some(r#"{"approval_token":"a.b.c","merchant_reference":""}"#),
+            ),
+            400,
+            "invalid_reference",
+            Some("merchant_reference"),
+        ),
+        (
+            raw(
+                "POST",
+                "/v1/orders",
+                &json_auth,
+                Some(r#"{"approval_token":"a.b.c","merchant_reference":"R","x":1}"#),
+            ),
+            400,
+            "unknown_field",
+            Some("x"),
+        ),
+        (
+            raw(
+                "POST",
+                "/v1/orders",
+                &json_auth,
+                Some(r#"{"approval_token":"a.b.c","merchant_reference":"R"}"#),
+            ),
+            422,
+            "invalid_approval_token",
+            Some("approval_token"),
+        ),
+        (
+            raw(
+                "POST",
+                "/v1/orders",
+                &[("Authorization", auth.as_str()), ("Content-Type", "text/plain")],
+                Some("{}"),
+            ),
+            415,
+            "unsupported_media_type",
+            Some("Content-Type"),
+        ),
+        (
+            raw("GET", "/v1/orders/ord_test_nope", &json_auth, None),
+            400,
+            "invalid_order_id",
+            Some("order_id"),
+        ),
+        (
+            raw("GET", &format!("/v1/orders/{order}"), &json_auth, None),
+            404,
+            "order_not_found",
+            Some("order_id"),
+        ),
+        (
+            raw("POST", &capture, &json_auth, Some(r#"{"amount":1}"#)),
+            400,
+            "invalid_idempotency_key",
+            Some("Idempotency-Key"),
+        ),
+        (
+            raw("POST", &capture, &with_key, Some(r#"{"amount":0}"#)),
+            400,
+            "invalid_type",
+            Some("amount"),
+        ),
+        (
+            raw("POST", &capture, &with_key, Some(r#"{"amount":"5"}"#)),
+            400,
+            "invalid_type",
+            Some("amount"),
+        ),
+        (
+            raw("POST", &capture, &with_key, Some(r#"{"amount":1}"#)),
+            404,
+            "order_not_found",
+            Some("order_id"),
+        ),
+        (
+            raw("POST", &refund, &with_key, Some(r#"{"amount":1,"reason":7}"#)),
+            400,
+            "invalid_type",
+            Some("reason"),
+        ),
+        (
+            raw(
+                "POST",
+                &format!("/v1/orders/{order}/void"),
+                &with_key,
+                Some(r#"{"all":true}"#),
+            ),
+            400,
+            "unknown_field",
+            Some("all"),
+        ),
+        (
+            raw("POST", &format!("/v1/orders/{order}/refund"), &with_key, None),
+            404,
+            "not_found",
+            None,
+        ),
+        (
+            raw("DELETE", &format!("/v1/orders/{order}"), &json_auth, None),
+            405,
+            "method_not_allowed",
+            None,
+        ),
+        (
+            raw("GET", "/v1/reconciliation?from=2026-11-01", &json_auth, None),
+            400,
+            "missing_parameter",
+            Some("to"),
+        ),
+        (
+            raw(
+                "GET",
+                "/v1/reconciliation?from=2026-11-02&to=2026-11-01",
+                &json_auth,
+                None,
+            ),
+            400,
+            "invalid_range",
+            Some("to"),
+        ),
+        (
+            raw(
+                "GET",
+                "/v1/reconciliation?from=2026-02-30&to=2026-03-01",
+                &json_auth,
+                None,
+            ),
+            400,
+            "invalid_date",
+            Some("from"),
+        ),
+        (
+            raw(
+                "POST",
+                "/v1/orders",
+                &[
+                    ("Authorization", "Bearer sk_test_demo"),
+                    ("Content-Type", "application/json"),
+                ],
+                Some("{}"),
+            ),
+            401,
+            "unauthenticated",
+            Some("Authorization"),
+        ),
     ];
     for (i, (reply, status, code, field)) in cases.iter().enumerate() {
         let error = &reply.json()["error"];
         assert_eq!(
-            (reply.status, error["code"].as_str().unwrap_or(""), error["field"].as_str()),
+            (
+                reply.status,
+                error["code"].as_str().unwrap_or(""),
+                error["field"].as_str()
+            ),
             (*status, *code, *field),
             "case {i}: {}",
             reply.body

@@ -24,7 +24,8 @@ pub const SHORTLIFE_KEY: &str = "sk_test_shortlife.shortlife-local-only-2Wm9cXr6
 /// `.dev.vars`'s admin token.
 pub const ADMIN_TOKEN: &str = "dev-admin-token-local-only-0001";
 
-const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36";
+const BROWSER: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36";
 
 /// A browser's session on the demo origin with `key`.
 pub fn session(edge: &Edge, key: &str, amount: u64) -> String {
@@ -62,7 +63,11 @@ pub fn approve(edge: &Edge, session_token: &str, email: &str, idempotency_key: &
 /// An approved answer's token, or a panic that shows the answer.
 pub fn approval_token(reply: &http::Reply) -> String {
     let answer = reply.json();
-    assert_eq!((reply.status, answer["decision"].as_str()), (200, Some("approved")), "{answer}");
+    assert_eq!(
+        (reply.status, answer["decision"].as_str()),
+        (200, Some("approved")),
+        "{answer}"
+    );
     answer["approval_token"].as_str().unwrap().to_owned()
 }
 
@@ -93,7 +98,14 @@ pub fn create_order(edge: &Edge, key: &str, token: &str, reference: &str) -> htt
 }
 
 /// A capture, refund or void (`action`: `captures`, `refunds`, `void`).
-pub fn change(edge: &Edge, key: &str, order_id: &str, action: &str, idempotency_key: &str, body: Option<Value>) -> http::Reply {
+pub fn change(
+    edge: &Edge,
+    key: &str,
+    order_id: &str,
+    action: &str,
+    idempotency_key: &str,
+    body: Option<Value>,
+) -> http::Reply {
     let path = format!("/v1/orders/{order_id}/{action}");
     server(edge, "POST", &path, Some(key), Some(idempotency_key), body.as_ref())
 }
@@ -116,7 +128,12 @@ pub fn holds(edge: &Edge, email: &str, livemode: bool) -> HashMap<String, u64> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| (h["approval_id"].as_str().unwrap().to_owned(), h["held"].as_u64().unwrap()))
+        .map(|h| {
+            (
+                h["approval_id"].as_str().unwrap().to_owned(),
+                h["held"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -153,14 +170,21 @@ pub fn python(script: &str, args: &[&Path], stdin: Option<&str>) -> Value {
 pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
 }
 
 /// Every LogRecord in the local R2 archive.
 pub fn archived_records(edge: &Edge) -> Vec<Value> {
-    let objects = python("read_local_r2.py", &[&edge.state_dir, Path::new("paylater-archive")], None);
+    let objects = python(
+        "read_local_r2.py",
+        &[&edge.state_dir, Path::new("paylater-archive")],
+        None,
+    );
     objects
         .as_object()
         .unwrap()
