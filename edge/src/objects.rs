@@ -60,6 +60,13 @@ async fn load_cached<T: serde::de::DeserializeOwned + Default + Clone>(
         .unwrap_or_default())
 }
 
+/// Sets the object's alarm for `at_ms` (epoch ms). The `worker` crate reads a bare number as an
+/// offset from now, not as a time: this turns the time into that offset.
+async fn set_alarm_at(storage: &Storage, at_ms: i64) -> Result<()> {
+    let now_ms = Date::now().as_millis() as i64;
+    storage.set_alarm(at_ms.saturating_sub(now_ms).max(0)).await
+}
+
 /// Several keys written in one storage transaction.
 async fn put_all(storage: &Storage, entries: &[(&str, JsValue)]) -> Result<()> {
     let object = js_sys::Object::new();
@@ -209,9 +216,7 @@ impl SessionGuard {
             let storage = self.state.storage();
             if storage.get_alarm().await?.is_none() {
                 let forget_at = expires_at_s.saturating_mul(1000) + SESSION_STATE_GRACE_MS;
-                storage
-                    .set_alarm(forget_at.max(now_ms + SESSION_STATE_GRACE_MS))
-                    .await?;
+                set_alarm_at(&storage, forget_at.max(now_ms + SESSION_STATE_GRACE_MS)).await?;
             }
             self.alarm_set.set(true);
         }
@@ -492,7 +497,7 @@ impl DurableObject for CustomerLedger {
             // the record id makes a resend harmless.
             for pending in record.pending.iter().filter(|p| p.token_expires_at_ms <= now_ms) {
                 if send_change(&self.env, &pending.expiry_record()).await.is_err() {
-                    storage.set_alarm(now_ms + RETRY_ALARM_MS).await?;
+                    set_alarm_at(&storage, now_ms + RETRY_ALARM_MS).await?;
                     return Response::ok("retry");
                 }
             }
@@ -517,7 +522,7 @@ impl CustomerLedger {
     async fn store(&self, record: CustomerRecord, now_ms: i64) -> Result<()> {
         let storage = self.state.storage();
         storage.put(CUSTOMER_KEY, json_text(&record, "customer")?).await?;
-        storage.set_alarm(record.next_alarm_ms(now_ms)).await?;
+        set_alarm_at(&storage, record.next_alarm_ms(now_ms)).await?;
         self.record.replace(Some(record));
         Ok(())
     }
@@ -623,6 +628,23 @@ impl DurableObject for OrderBook {
         let _turn = self.turn.lock().await;
         let now_ms = Date::now().as_millis() as i64;
         let mut book = self.load().await?;
+        if book.order.is_none() {
+            let Some(registration) = book.registration.as_ref() else {
+                return Response::ok("nothing registered");
+            };
+            let _: bool = call(
+                &self.env,
+                CUSTOMER_LEDGER,
+                &registration.ledger,
+                paths::LEDGER,
+                &LedgerRequest::Hold {
+                    approval_id: registration.approval_id.clone(),
+                    held: 0,
+                },
+            )
+            .await?;
+            return Response::ok("no order: released");
+        }
         let Some(step) = book.expire(now_ms) else {
             return Response::ok("nothing to expire");
         };
@@ -631,7 +653,7 @@ impl DurableObject for OrderBook {
                 "{}",
                 serde_json::json!({ "kind": "order_expiry_failed", "why": format!("{refusal:?}") })
             );
-            self.state.storage().set_alarm(now_ms + RETRY_ALARM_MS).await?;
+            set_alarm_at(&self.state.storage(), now_ms + RETRY_ALARM_MS).await?;
         }
         Response::ok("expired")
     }
@@ -654,8 +676,13 @@ impl OrderBook {
         match request {
             BookRequest::Register(registration) => {
                 if book.registration.is_none() {
+                    // Wakes after the token's expiry: with no order by then, the approval holds
+                    // nothing (also when an order's creation was cut off after the ledger
+                    // agreed to it).
+                    let wake_at = registration.token_expires_at_ms + RETRY_ALARM_MS;
                     book.registration = Some(*registration);
                     self.save(book).await?;
+                    set_alarm_at(&self.state.storage(), wake_at).await?;
                 }
                 Ok(BookAnswer::Registered)
             }
@@ -709,7 +736,7 @@ impl OrderBook {
                 let capture_before = book.order.as_ref().map(|o| o.capture_before_ms);
                 let answer = self.commit(book, step).await?;
                 if let (Ok(_), Some(at)) = (&answer, capture_before) {
-                    self.state.storage().set_alarm(at).await?;
+                    set_alarm_at(&self.state.storage(), at).await?;
                 }
                 Ok(match answer {
                     Ok(order) => BookAnswer::Order {

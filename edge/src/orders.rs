@@ -265,10 +265,6 @@ impl OrderState {
         amount.saturating_sub(self.released).saturating_sub(self.refunded)
     }
 
-    fn open_for_capture(&self) -> bool {
-        matches!(self.status, OrderStatus::Authorized | OrderStatus::PartiallyCaptured)
-    }
-
     /// Applies a change at `now_ms` (after `capture_before`, captures are refused: the alarm
     /// expires the rest). Returns the change made.
     pub fn apply(&mut self, request: &ChangeRequest, amount: u64, now_ms: i64) -> Result<Change, Refusal> {
@@ -277,7 +273,8 @@ impl OrderState {
         }
         let change = match request {
             ChangeRequest::Capture { amount: wanted } => {
-                if !self.open_for_capture() || now_ms >= self.capture_before_ms {
+                // A refund of what was captured leaves the uncaptured rest capturable.
+                if self.capturable(amount) == 0 || now_ms >= self.capture_before_ms {
                     return Err(Refusal::InvalidState(self.status));
                 }
                 let available = self.capturable(amount);
@@ -316,7 +313,7 @@ impl OrderState {
             }
             ChangeRequest::Void => {
                 let rest = self.capturable(amount);
-                if !self.open_for_capture() || rest == 0 {
+                if rest == 0 {
                     return Err(Refusal::InvalidState(self.status));
                 }
                 self.released += rest;
@@ -337,7 +334,7 @@ impl OrderState {
     /// left to release (fully captured, voided, already expired) or it is not time yet.
     pub fn expire(&mut self, amount: u64, now_ms: i64) -> Option<Change> {
         let rest = self.capturable(amount);
-        if now_ms < self.capture_before_ms || !self.open_for_capture() || rest == 0 {
+        if now_ms < self.capture_before_ms || rest == 0 {
             return None;
         }
         self.released += rest;
@@ -848,6 +845,29 @@ mod tests {
         );
         part_void.apply(&refund(4_000), AMOUNT, T0 + 3).unwrap();
         assert_eq!((part_void.status, part_void.held(AMOUNT)), (OrderStatus::Refunded, 0));
+    }
+
+    #[test]
+    fn a_refund_leaves_the_uncaptured_rest_capturable_voidable_and_expirable() {
+        let mut order = order();
+        order.apply(&capture(5_000), AMOUNT, T0 + 1).unwrap();
+        order.apply(&refund(1_000), AMOUNT, T0 + 2).unwrap();
+        assert_eq!(
+            (order.status, order.held(AMOUNT)),
+            (OrderStatus::PartiallyRefunded, 11_999)
+        );
+        order.apply(&capture(2_000), AMOUNT, T0 + 3).unwrap();
+        assert_eq!((order.captured, order.status), (7_000, OrderStatus::PartiallyRefunded));
+        let mut voided = order.clone();
+        let void = voided.apply(&ChangeRequest::Void, AMOUNT, T0 + 4).unwrap();
+        assert_eq!((void.amount, voided.held(AMOUNT)), (5_999, 6_000));
+        let expired = order.expire(AMOUNT, T0 + WINDOW).unwrap();
+        assert_eq!(
+            (expired.amount, order.status, order.held(AMOUNT)),
+            (5_999, OrderStatus::PartiallyRefunded, 6_000)
+        );
+        order.apply(&refund(6_000), AMOUNT, T0 + WINDOW + 1).unwrap();
+        assert_eq!((order.status, order.held(AMOUNT)), (OrderStatus::Refunded, 0));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -23,6 +24,59 @@ pub const LIMITS_KEY: &str = "sk_test_limits.limits-merchant-local-only-5Tq8nVz3
 pub const SHORTLIFE_KEY: &str = "sk_test_shortlife.shortlife-local-only-2Wm9cXr6Lp4Q";
 /// `.dev.vars`'s admin token.
 pub const ADMIN_TOKEN: &str = "dev-admin-token-local-only-0001";
+
+thread_local! {
+    /// This test's merchant server requests and their answers, for the OpenAPI check.
+    static EXCHANGES: RefCell<Vec<Value>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The OpenAPI operation a merchant server request is.
+fn operation_of(method: &str, path: &str) -> &'static str {
+    let path = path.split('?').next().unwrap_or("");
+    match (
+        method,
+        path.trim_start_matches("/v1/")
+            .split('/')
+            .collect::<Vec<_>>()
+            .as_slice(),
+    ) {
+        ("POST", ["orders"]) => "createOrder",
+        ("POST", ["orders", _, "captures"]) => "captureOrder",
+        ("POST", ["orders", _, "refunds"]) => "refundOrder",
+        ("POST", ["orders", _, "void"]) => "voidOrder",
+        (_, ["orders", ..]) => "getOrder",
+        (_, ["reconciliation"]) => "reconciliation",
+        _ => "customerHolds",
+    }
+}
+
+/// Records a merchant server exchange for [`check_conformance`].
+pub fn record(method: &str, path: &str, reply: &http::Reply) {
+    EXCHANGES.with(|all| {
+        all.borrow_mut().push(json!({
+            "operation": operation_of(method, path),
+            "status": reply.status,
+            "content_type": reply.header("content-type").unwrap_or(""),
+            "body": reply.body,
+        }))
+    });
+}
+
+/// Every answer this test recorded, against `edge/openapi.json`; the operations under `only`
+/// (comma-separated path prefixes) must all have been exercised.
+pub fn check_conformance(work: &Path, only: &str) {
+    let exchanges = EXCHANGES.with(|all| Value::Array(all.borrow().clone()));
+    let file = work.join("exchanges.json");
+    std::fs::write(&file, exchanges.to_string()).unwrap();
+    let doc = paths::workspace_root().join("edge/openapi.json");
+    let result = python(
+        "check_openapi.py",
+        &[&doc, &file, Path::new("--only"), Path::new(only)],
+        None,
+    );
+    assert_eq!(result["problems"], json!([]), "{result}");
+    assert!(result["checked"].as_u64().unwrap() > 0);
+}
 
 const BROWSER: &str =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36";
@@ -89,7 +143,9 @@ pub fn server(
         headers.push(("Idempotency-Key", idempotency_key));
     }
     let text = body.map(Value::to_string);
-    http::request(method, &format!("{}{path}", edge.url), &headers, text.as_deref()).unwrap()
+    let reply = http::request(method, &format!("{}{path}", edge.url), &headers, text.as_deref()).unwrap();
+    record(method, path, &reply);
+    reply
 }
 
 pub fn create_order(edge: &Edge, key: &str, token: &str, reference: &str) -> http::Reply {
@@ -123,6 +179,7 @@ pub fn holds(edge: &Edge, email: &str, livemode: bool) -> HashMap<String, u64> {
         Some(&body),
     )
     .unwrap();
+    record("POST", "/v1/admin/customers/holds", &reply);
     assert_eq!(reply.status, 200, "{}", reply.body);
     reply.json()["holds"]
         .as_array()
