@@ -355,14 +355,14 @@ impl MerchantConfig {
             .collect()
     }
 
-    /// Whether a browser `Origin` may use this merchant's key. Test keys also accept loopback
-    /// origins on any port, so local development and tests need no configuration.
     /// Live mode: real money. A merchant's test and live configs are separate entries (their
     /// publishable keys differ), and nothing of one mode ever serves the other.
     pub fn livemode(&self) -> bool {
         self.publishable_key.starts_with("pk_live_")
     }
 
+    /// Whether a browser `Origin` may use this merchant's key. Test keys also accept loopback
+    /// origins on any port, so local development and tests need no configuration.
     pub fn allows_origin(&self, origin: &str) -> bool {
         self.allowed_origins.iter().any(|allowed| allowed == origin)
             || (self.publishable_key.starts_with("pk_test_") && is_loopback_origin(origin))
