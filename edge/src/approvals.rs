@@ -8,7 +8,6 @@ use paylater_shared::catalog::{Locale, MessageId, render};
 use paylater_shared::date::rfc3339_utc;
 use paylater_shared::decision::{DAY_MS, Decision, Outcome, ReasonCode, Scorecard, SessionSignals, upstream_failed};
 use paylater_shared::ingest::{RequestFacts, SessionFacts};
-use paylater_shared::log_record::hex;
 use paylater_shared::merchant::PlanRange;
 use paylater_shared::plan::{Installment, PlanTerms};
 use paylater_shared::token::{
@@ -16,22 +15,19 @@ use paylater_shared::token::{
 };
 use paylater_shared::{CivilDate, MerchantConfig};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use serde_json::Value;
 
 pub use paylater_shared::approval::{ApprovalAnswer, ReasonText};
 
 use crate::error::EdgeError;
-use crate::sessions::MAX_BODY_BYTES;
+use crate::json_body::{fingerprint, object, object_body, only_fields, string};
 
 /// Shortest `CUSTOMER_HASH_KEY`: 256 bits, as the HMAC's own output.
 pub const MIN_CUSTOMER_HASH_KEY_BYTES: usize = 32;
 
 /// The admin holds lookup's body: `{ "email": …, "livemode": bool }`.
 pub fn parse_holds_request(body: &[u8]) -> Result<(String, bool), EdgeError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| EdgeError::InvalidJson { detail: e.to_string() })?;
-    let root = object(&value, "body")?;
-    only_fields(root, "", &["email", "livemode"])?;
+    let root = &object_body(body, &["email", "livemode"])?;
     let email = string(root, "email", "email")?.trim().to_ascii_lowercase();
     if !is_email(&email) {
         return Err(EdgeError::InvalidEmail);
@@ -104,38 +100,8 @@ pub struct ApprovalRequest {
 }
 
 impl ApprovalRequest {
-    /// What "the same body" means for `Idempotency-Key`: the parsed request, so whitespace and
-    /// key order do not make a retry look different.
     pub fn fingerprint(&self) -> String {
-        let canonical = serde_json::to_string(self).unwrap_or_default();
-        hex(&Sha256::digest(canonical.as_bytes()))
-    }
-}
-
-fn object<'a>(value: &'a Value, field: &'static str) -> Result<&'a Map<String, Value>, EdgeError> {
-    value.as_object().ok_or(EdgeError::InvalidType {
-        field,
-        expected: "an object",
-    })
-}
-
-fn only_fields(map: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), EdgeError> {
-    match map.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(unknown) => Err(EdgeError::UnknownField {
-            name: format!("{prefix}{unknown}"),
-        }),
-        None => Ok(()),
-    }
-}
-
-fn string<'a>(map: &'a Map<String, Value>, key: &str, field: &'static str) -> Result<&'a str, EdgeError> {
-    match map.get(key) {
-        None => Err(EdgeError::Missing { field }),
-        Some(Value::String(text)) => Ok(text),
-        Some(_) => Err(EdgeError::InvalidType {
-            field,
-            expected: "a string",
-        }),
+        fingerprint(self)
     }
 }
 
@@ -163,16 +129,7 @@ pub fn is_email(text: &str) -> bool {
 /// Parses the body strictly: `{ session_token, plan_id, customer: { email, date_of_birth,
 /// country }, consent: { terms: true } }`. `today` bounds the date of birth.
 pub fn parse_approval_request(body: &[u8], today: CivilDate) -> Result<ApprovalRequest, EdgeError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(EdgeError::BodyTooLarge);
-    }
-    let value: Value = serde_json::from_slice(body).map_err(|e| EdgeError::InvalidJson { detail: e.to_string() })?;
-    let Value::Object(root) = &value else {
-        return Err(EdgeError::InvalidJson {
-            detail: "the body must be a JSON object".into(),
-        });
-    };
-    only_fields(root, "", &["session_token", "plan_id", "customer", "consent"])?;
+    let root = &object_body(body, &["session_token", "plan_id", "customer", "consent"])?;
     let session_token = string(root, "session_token", "session_token")?.to_owned();
     let plan_id = string(root, "plan_id", "plan_id")?.to_owned();
     let customer = object(
@@ -280,9 +237,6 @@ pub struct ApproveRequest {
     pub session: SessionFacts,
     pub request: RequestFacts,
     pub customer_id_hash: String,
-    /// The customer's ledger object in the session's mode: `{test|live}:{customer_id_hash}`,
-    /// so test approvals never touch a live limit.
-    pub ledger: String,
     pub decide: DecideRequest,
     /// The answer's pieces the session object cannot know.
     pub plan_id: String,
@@ -293,8 +247,6 @@ pub struct ApproveRequest {
     pub schedule: Vec<Installment>,
     /// The session token's expiry, epoch seconds.
     pub expires_at_s: i64,
-    /// The approval token's life (the merchant's `orders.approval_token_ttl_seconds`).
-    pub token_ttl_s: i64,
     /// How long an order made from it may be captured.
     pub capture_window_s: i64,
 }
@@ -302,7 +254,13 @@ pub struct ApproveRequest {
 impl ApproveRequest {
     /// When an approval made now would expire, epoch seconds: `exp` of its token.
     pub fn token_expires_at_s(&self) -> i64 {
-        self.decide.now_ms.div_euclid(1000) + self.token_ttl_s
+        self.decide.token_expires_at_ms.div_euclid(1000)
+    }
+
+    /// The customer's ledger object in the session's mode, so test approvals never touch a
+    /// live limit.
+    pub fn ledger(&self) -> String {
+        crate::ledger::ledger_name(self.session.livemode, &self.customer_id_hash)
     }
 }
 
@@ -556,6 +514,7 @@ pub enum ApproveOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sessions::MAX_BODY_BYTES;
 
     fn today() -> CivilDate {
         CivilDate::new(2026, 11, 23).unwrap()

@@ -49,11 +49,15 @@ pub fn admin_token_matches(header: Option<&str>, expected: Option<&str>) -> bool
     let Some(given) = header.strip_prefix("Bearer ") else {
         return false;
     };
-    let (a, b) = (
-        Sha256::digest(given.trim().as_bytes()),
-        Sha256::digest(expected.as_bytes()),
-    );
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    constant_time_eq(
+        &Sha256::digest(given.trim().as_bytes()),
+        &Sha256::digest(expected.as_bytes()),
+    )
+}
+
+/// Byte strings compared without stopping at the first difference (lengths are not secret).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -82,18 +82,16 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         .map(String::as_str)
         .zip(deliveries.iter().map(|d| &d.queued))
         .collect();
-    if let Err(error) = archive(env, &items).await {
+    // Archive, then the reconciliation ledger: if either fails, the whole batch comes again
+    // (both writes are idempotent).
+    let stored = match archive(env, &items).await {
+        Ok(()) => write_ledger(env, &deliveries).await.map_err(|e| ("ledger_failed", e)),
+        Err(e) => Err(("archive_failed", e)),
+    };
+    if let Err((kind, error)) = stored {
         console_error!(
             "{}",
-            serde_json::json!({ "kind": "archive_failed", "error": error, "messages": ids.len() })
-        );
-        deliveries.iter().for_each(|d| retry_later(&d.message, base));
-        return;
-    }
-    if let Err(error) = write_ledger(env, &deliveries).await {
-        console_error!(
-            "{}",
-            serde_json::json!({ "kind": "ledger_failed", "error": error, "messages": ids.len() })
+            serde_json::json!({ "kind": kind, "error": error, "messages": ids.len() })
         );
         deliveries.iter().for_each(|d| retry_later(&d.message, base));
         return;

@@ -35,7 +35,7 @@ use crate::route::Route;
 use crate::secret_keys::{self, KeyHolder};
 use crate::sessions;
 use paylater_shared::merchant::Scope;
-use paylater_shared::token::{APPROVAL_TOKEN_ISSUER, verify_approval_signature};
+use paylater_shared::token::{ApprovalExpectation, verify_approval};
 use wasm_bindgen::JsValue;
 
 /// Merchant configs stay this long in an isolate's memory: KV itself is eventually consistent
@@ -175,11 +175,6 @@ fn customer_hash_key(env: &Env) -> Result<String, EdgeError> {
     Ok(key)
 }
 
-/// A customer's ledger object in one mode: test approvals never touch a live limit.
-fn ledger_name(livemode: bool, customer_id_hash: &str) -> String {
-    format!("{}:{customer_id_hash}", secret_keys::mode_name(livemode))
-}
-
 /// The merchant server behind `Authorization: Bearer sk_…`, if its key holds `scope`. An
 /// unknown merchant and an unknown key answer alike, so keys cannot be probed per merchant.
 async fn key_holder(req: &Request, env: &Env, scope: Scope) -> Result<KeyHolder, EdgeError> {
@@ -228,31 +223,30 @@ async fn create_order(req: &mut Request, env: &Env) -> Result<Answer, EdgeError>
     let request = orders::parse_create(&body)?;
     let now_ms = Date::now().as_millis() as i64;
     let jwks = approvals::jwks(&approval_signers(env)?);
-    let claims = verify_approval_signature(&request.approval_token, &jwks, now_ms.div_euclid(1000))
-        .map_err(EdgeError::InvalidApprovalToken)?;
-    if claims.iss != APPROVAL_TOKEN_ISSUER {
-        return Err(EdgeError::InvalidApprovalToken(TokenError::Mismatch("issuer")));
-    }
-    if claims.livemode != holder.livemode {
-        return Err(EdgeError::WrongMode { what: "approval_token" });
-    }
-    if claims.aud != holder.merchant_id {
-        return Err(EdgeError::WrongMerchant { what: "approval_token" });
-    }
-    let answer: BookAnswer = call_object(
-        env,
-        ORDER_BOOK,
-        &objects::book_name(claims.livemode, &claims.sub),
-        objects::paths::BOOK,
-        &BookRequest::Create {
-            merchant_id: holder.merchant_id,
-            merchant_reference: request.merchant_reference,
-            now_ms,
+    // Verified as the merchant's own server would, with the same library function.
+    let expected = ApprovalExpectation {
+        merchant_id: &holder.merchant_id,
+        livemode: holder.livemode,
+    };
+    let claims = verify_approval(&request.approval_token, &jwks, &expected, now_ms.div_euclid(1000)).map_err(
+        |error| match error {
+            TokenError::Mismatch("mode") => EdgeError::WrongMode { what: "approval_token" },
+            TokenError::Mismatch("merchant") => EdgeError::WrongMerchant { what: "approval_token" },
+            other => EdgeError::InvalidApprovalToken(other),
         },
-    )
-    .await?;
+    )?;
+    let create = BookRequest::Create {
+        merchant_id: holder.merchant_id,
+        merchant_reference: request.merchant_reference,
+        now_ms,
+    };
+    let answer = call_book(env, &objects::book_name(claims.livemode, &claims.sub), &create).await?;
     // The same call again returns the order as it is now.
     order_answer(answer, 201, 200)
+}
+
+async fn call_book(env: &Env, book: &str, request: &BookRequest) -> Result<BookAnswer, EdgeError> {
+    call_object(env, ORDER_BOOK, book, objects::paths::BOOK, request).await
 }
 
 /// The approval behind an order id, in the key's mode (checked before anything is looked up).
@@ -267,16 +261,10 @@ fn order_book_for(holder: &KeyHolder, order_id: &str) -> Result<String, EdgeErro
 async fn get_order(req: &Request, env: &Env, order_id: &str) -> Result<Answer, EdgeError> {
     let holder = key_holder(req, env, Scope::OrdersRead).await?;
     let book = order_book_for(&holder, order_id)?;
-    let answer: BookAnswer = call_object(
-        env,
-        ORDER_BOOK,
-        &book,
-        objects::paths::BOOK,
-        &BookRequest::Get {
-            merchant_id: holder.merchant_id,
-        },
-    )
-    .await?;
+    let get = BookRequest::Get {
+        merchant_id: holder.merchant_id,
+    };
+    let answer = call_book(env, &book, &get).await?;
     order_answer(answer, 200, 200)
 }
 
@@ -297,20 +285,14 @@ async fn change_order(req: &mut Request, env: &Env, order_id: &str, action: Orde
         OrderAction::Refund => orders::parse_refund(&body)?,
         OrderAction::Void => orders::parse_void(&body)?,
     };
-    let answer: BookAnswer = call_object(
-        env,
-        ORDER_BOOK,
-        &book,
-        objects::paths::BOOK,
-        &BookRequest::Change {
-            merchant_id: holder.merchant_id,
-            fingerprint: orders::fingerprint(&change),
-            change,
-            idempotency_key,
-            now_ms: Date::now().as_millis() as i64,
-        },
-    )
-    .await?;
+    let request = BookRequest::Change {
+        merchant_id: holder.merchant_id,
+        fingerprint: crate::json_body::fingerprint(&change),
+        change,
+        idempotency_key,
+        now_ms: Date::now().as_millis() as i64,
+    };
+    let answer = call_book(env, &book, &request).await?;
     let status = if action == OrderAction::Void { 200 } else { 201 };
     order_answer(answer, status, status)
 }
@@ -377,11 +359,9 @@ async fn customer_holds(req: &mut Request, env: &Env) -> Result<Answer, EdgeErro
     let holds: Vec<crate::ledger::HoldView> = call_object(
         env,
         CUSTOMER_LEDGER,
-        &ledger_name(livemode, &hash),
+        &crate::ledger::ledger_name(livemode, &hash),
         objects::paths::LEDGER,
-        &crate::ledger::LedgerRequest::Holds {
-            now_ms: Date::now().as_millis() as i64,
-        },
+        &crate::ledger::LedgerRequest::Holds,
     )
     .await?;
     Answer::json(
@@ -465,7 +445,6 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         false,
     );
     let customer_id_hash = customer_id_hash(customer_hash_key(env)?.as_bytes(), &request.customer.email);
-    let livemode = merchant.livemode();
     let policy = merchant.orders;
     let token_ttl_s = i64::from(policy.approval_token_ttl_seconds);
     let decide = DecideRequest {
@@ -490,7 +469,7 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         session_attempts: 0,
         scorecard: merchant.scorecard.clone(),
         merchant_id: merchant.merchant_id.clone(),
-        livemode,
+        livemode: merchant.livemode(),
         session_id: claims.sid.clone(),
         plan_id: terms.id(),
         token_expires_at_ms: (now_ms.div_euclid(1000) + token_ttl_s).saturating_mul(1000),
@@ -501,7 +480,6 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         fingerprint: request.fingerprint(),
         session: events::session_facts(&claims),
         request: facts,
-        ledger: ledger_name(livemode, &customer_id_hash),
         customer_id_hash,
         decide,
         plan_id: terms.id(),
@@ -509,7 +487,6 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         country: request.customer.country.clone(),
         schedule,
         expires_at_s: claims.exp,
-        token_ttl_s,
         capture_window_s: i64::from(policy.capture_window_seconds),
     };
     let outcome: ApproveOutcome = call_object(

@@ -114,8 +114,6 @@ pub enum EdgeError {
     TooManyChanges,
     #[error("{field}: {problem}")]
     InvalidRange { field: &'static str, problem: &'static str },
-    #[error("this session already holds an approval; it is returned as it was")]
-    SessionHasApproval,
     #[error("internal error; it has been logged")]
     Internal { detail: String },
 }
@@ -146,8 +144,7 @@ impl EdgeError {
             Self::ApprovalExpired
             | Self::OrderExists { .. }
             | Self::InvalidOrderState { .. }
-            | Self::TooManyChanges
-            | Self::SessionHasApproval => 409,
+            | Self::TooManyChanges => 409,
             Self::InvalidOrderId | Self::InvalidReference | Self::InvalidRange { .. } => 400,
             Self::Missing { .. }
             | Self::InvalidKey
@@ -226,7 +223,6 @@ impl EdgeError {
             Self::InvalidOrderState { .. } => "invalid_order_state",
             Self::TooManyChanges => "too_many_changes",
             Self::InvalidRange { .. } => "invalid_range",
-            Self::SessionHasApproval => "session_has_approval",
         }
     }
 

@@ -40,15 +40,19 @@ pub fn archive_key(merchant_id: &str, observed: CivilDate, batch_id: &str) -> St
     )
 }
 
+/// The UTC date of an edge-clock time. A bad time files under the epoch, never fails.
+pub fn utc_day(ms: i64) -> CivilDate {
+    CivilDate::from_unix_millis_utc(ms)
+        .or_else(|_| CivilDate::new(1970, 1, 1))
+        .unwrap_or_else(|_| unreachable!("1970-01-01 is a date"))
+}
+
 /// Groups a batch's records into one archive file per merchant and day, one LogRecord a line.
 /// `items` pairs each queue message id with its event.
 pub fn archive_files(items: &[(&str, &QueuedRecord)]) -> Result<Vec<ArchiveFile>, serde_json::Error> {
     let mut groups: BTreeMap<(String, CivilDate), Vec<(&str, &QueuedRecord)>> = BTreeMap::new();
     for (id, queued) in items {
-        // Observed times come from the edge clock; a bad one files under the epoch, never fails.
-        let day = CivilDate::from_unix_millis_utc(queued.observed_ms())
-            .or_else(|_| CivilDate::new(1970, 1, 1))
-            .unwrap_or_else(|_| unreachable!("1970-01-01 is a date"));
+        let day = utc_day(queued.observed_ms());
         groups
             .entry((queued.merchant_id().to_owned(), day))
             .or_default()

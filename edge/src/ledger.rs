@@ -13,6 +13,11 @@ use crate::orders::QueuedChange;
 /// How long a decision is remembered for retries of its reference.
 pub const DECISION_MEMORY_MS: i64 = DAY_MS;
 
+/// A customer's ledger object in one mode: `{test|live}:{keyed hash of the e-mail}`.
+pub fn ledger_name(livemode: bool, customer_id_hash: &str) -> String {
+    format!("{}:{customer_id_hash}", crate::secret_keys::mode_name(livemode))
+}
+
 /// What the other objects and the worker ask of a customer's ledger.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "ask")]
@@ -29,9 +34,7 @@ pub enum LedgerRequest {
         held: u64,
     },
     /// Support: what the customer's holds are (admin route).
-    Holds {
-        now_ms: i64,
-    },
+    Holds,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

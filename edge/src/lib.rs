@@ -10,6 +10,7 @@
 //! - [`headers`]: CORS and security headers.
 //! - [`error`]: [`error::EdgeError`], mapped to HTTP status and the contract's JSON body in one place.
 //! - [`handlers`]: what each route answers, given the data the runtime fetched.
+//! - [`json_body`]: strict JSON bodies (object, known fields, typed readers, fingerprints).
 //! - [`sessions`]: `POST /v1/sessions`: body parsing, origin rules, bound session tokens.
 //! - [`events`]: `POST /v1/events`: token and origin checks, Durable Object messages, the 202.
 //! - [`approvals`]: `POST /v1/approvals`: body, idempotency, the decision's messages, signing keys.
@@ -33,6 +34,7 @@ pub mod events;
 pub mod forward;
 pub mod handlers;
 pub mod headers;
+pub mod json_body;
 pub mod ledger;
 pub mod orders;
 pub mod query;

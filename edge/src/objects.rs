@@ -23,7 +23,6 @@ use crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::ledger::{AttachAnswer, CustomerRecord, LedgerRequest, PendingApproval};
 use crate::orders::{Book, BookAnswer, BookRefusal, BookRequest, QueuedChange, Registration, Step};
 use crate::upstream;
-use paylater_shared::order::Order;
 
 /// How long a session's state outlives its token: late retries of an expired session still get
 /// their duplicates recognised for a while (they are refused with 401 anyway after that).
@@ -313,7 +312,7 @@ impl SessionGuard {
         let decided: Decided = call(
             &self.env,
             CUSTOMER_LEDGER,
-            &approve.ledger,
+            &approve.ledger(),
             paths::LEDGER,
             &LedgerRequest::Decide(Box::new(decide.clone())),
         )
@@ -414,13 +413,13 @@ fn registration(approve: &ApproveRequest, decided: &Decided, now_ms: i64) -> Reg
         merchant_id: approve.session.merchant_id.clone(),
         livemode: approve.session.livemode,
         session_id: approve.session.session_id.clone(),
-        ledger: approve.ledger.clone(),
+        ledger: approve.ledger(),
         amount: approve.decide.amount.get(),
         currency: approve.decide.currency,
         plan_id: approve.plan_id.clone(),
         schedule: approve.schedule.clone(),
         approved_at_ms: now_ms,
-        token_expires_at_ms: approve.token_expires_at_s().saturating_mul(1000),
+        token_expires_at_ms: approve.decide.token_expires_at_ms,
         capture_window_ms: approve.capture_window_s.saturating_mul(1000),
     }
 }
@@ -478,7 +477,7 @@ impl DurableObject for CustomerLedger {
                 self.store(record, now_ms).await?;
                 answer(&known)
             }
-            LedgerRequest::Holds { .. } => answer(&self.load().await?.holds()),
+            LedgerRequest::Holds => answer(&self.load().await?.holds()),
         }
     }
 
@@ -487,22 +486,15 @@ impl DurableObject for CustomerLedger {
         let now_ms = Date::now().as_millis() as i64;
         let mut record = self.load().await?;
         let storage = self.state.storage();
-        let due = record
-            .pending
-            .iter()
-            .filter(|p| p.token_expires_at_ms <= now_ms)
-            .count();
-        if due > 0 {
-            // Each release is logged before it is made: a failed send leaves it pending, and
-            // the record id makes a resend harmless.
-            for pending in record.pending.iter().filter(|p| p.token_expires_at_ms <= now_ms) {
-                if send_change(&self.env, &pending.expiry_record()).await.is_err() {
-                    set_alarm_at(&storage, now_ms + RETRY_ALARM_MS).await?;
-                    return Response::ok("retry");
-                }
+        // Each release is logged before it is made: a failed send leaves it pending, and the
+        // record id makes a resend harmless.
+        for pending in record.pending.iter().filter(|p| p.token_expires_at_ms <= now_ms) {
+            if send_change(&self.env, &pending.expiry_record()).await.is_err() {
+                set_alarm_at(&storage, now_ms + RETRY_ALARM_MS).await?;
+                return Response::ok("retry");
             }
-            record.release_expired(now_ms);
         }
+        record.release_expired(now_ms);
         if record.removable_at(now_ms).is_some_and(|at| at <= now_ms) {
             storage.delete_all().await?;
             self.record.replace(None);
@@ -628,27 +620,17 @@ impl DurableObject for OrderBook {
         let _turn = self.turn.lock().await;
         let now_ms = Date::now().as_millis() as i64;
         let mut book = self.load().await?;
+        let Some(registration) = book.registration.clone() else {
+            return Response::ok("nothing registered");
+        };
         if book.order.is_none() {
-            let Some(registration) = book.registration.as_ref() else {
-                return Response::ok("nothing registered");
-            };
-            let _: bool = call(
-                &self.env,
-                CUSTOMER_LEDGER,
-                &registration.ledger,
-                paths::LEDGER,
-                &LedgerRequest::Hold {
-                    approval_id: registration.approval_id.clone(),
-                    held: 0,
-                },
-            )
-            .await?;
+            self.set_hold(&registration, 0).await?;
             return Response::ok("no order: released");
         }
         let Some(step) = book.expire(now_ms) else {
             return Response::ok("nothing to expire");
         };
-        if let Err(refusal) = self.commit(book, step).await? {
+        if let BookAnswer::Refused { refusal } = self.commit(book, step).await? {
             console_error!(
                 "{}",
                 serde_json::json!({ "kind": "order_expiry_failed", "why": format!("{refusal:?}") })
@@ -670,6 +652,15 @@ impl OrderBook {
         Ok(())
     }
 
+    /// Tells the customer's ledger what the approval holds now.
+    async fn set_hold(&self, registration: &Registration, held: u64) -> Result<bool> {
+        let hold = LedgerRequest::Hold {
+            approval_id: registration.approval_id.clone(),
+            held,
+        };
+        call(&self.env, CUSTOMER_LEDGER, &registration.ledger, paths::LEDGER, &hold).await
+    }
+
     async fn handle(&self, request: BookRequest) -> Result<BookAnswer> {
         let mut book = self.load().await?;
         let refused = |refusal| Ok(BookAnswer::Refused { refusal });
@@ -689,7 +680,6 @@ impl OrderBook {
             BookRequest::Get { merchant_id } => Ok(match book.view(&merchant_id) {
                 Ok(order) => BookAnswer::Order {
                     order: Box::new(order),
-                    created: false,
                     replayed: false,
                 },
                 Err(refusal) => BookAnswer::Refused { refusal },
@@ -704,48 +694,27 @@ impl OrderBook {
                     Ok(Some(order)) => {
                         return Ok(BookAnswer::Order {
                             order: Box::new(order),
-                            created: false,
                             replayed: true,
                         });
                     }
                     Ok(None) => {}
                 }
-                let Some(ledger) = book.registration.as_ref().map(|r| r.ledger.clone()) else {
+                let Some(registration) = book.registration.as_ref() else {
                     return refused(BookRefusal::NotFound);
                 };
-                let approval_id = book
-                    .registration
-                    .as_ref()
-                    .map(|r| r.approval_id.clone())
-                    .unwrap_or_default();
-                let attached: AttachAnswer = call(
-                    &self.env,
-                    CUSTOMER_LEDGER,
-                    &ledger,
-                    paths::LEDGER,
-                    &LedgerRequest::Attach { approval_id, now_ms },
-                )
-                .await?;
+                let attach = LedgerRequest::Attach {
+                    approval_id: registration.approval_id.clone(),
+                    now_ms,
+                };
+                let attached: AttachAnswer =
+                    call(&self.env, CUSTOMER_LEDGER, &registration.ledger, paths::LEDGER, &attach).await?;
                 if attached == AttachAnswer::Expired {
                     return refused(BookRefusal::ApprovalExpired);
                 }
-                let step = match book.create(&merchant_reference, now_ms) {
-                    Ok(step) => step,
-                    Err(refusal) => return refused(refusal),
-                };
-                let capture_before = book.order.as_ref().map(|o| o.capture_before_ms);
-                let answer = self.commit(book, step).await?;
-                if let (Ok(_), Some(at)) = (&answer, capture_before) {
-                    set_alarm_at(&self.state.storage(), at).await?;
+                match book.create(&merchant_reference, now_ms) {
+                    Ok(step) => self.commit(book, step).await,
+                    Err(refusal) => refused(refusal),
                 }
-                Ok(match answer {
-                    Ok(order) => BookAnswer::Order {
-                        order,
-                        created: true,
-                        replayed: false,
-                    },
-                    Err(refusal) => BookAnswer::Refused { refusal },
-                })
             }
             BookRequest::Change {
                 merchant_id,
@@ -753,51 +722,39 @@ impl OrderBook {
                 idempotency_key,
                 fingerprint,
                 now_ms,
-            } => {
-                let step = match book.change(&merchant_id, &change, &idempotency_key, &fingerprint, now_ms) {
-                    Ok(step) => step,
-                    Err(refusal) => return refused(refusal),
-                };
-                let replayed = matches!(step, Step::Existing { .. });
-                Ok(match self.commit(book, step).await? {
-                    Ok(order) => BookAnswer::Order {
-                        order,
-                        created: false,
-                        replayed,
-                    },
-                    Err(refusal) => BookAnswer::Refused { refusal },
-                })
-            }
+            } => match book.change(&merchant_id, &change, &idempotency_key, &fingerprint, now_ms) {
+                Ok(step) => self.commit(book, step).await,
+                Err(refusal) => refused(refusal),
+            },
         }
     }
 
-    /// Sends a change's record, sets the customer's hold, then stores the book. A failed send
-    /// or hold answers `Unavailable` and stores nothing.
-    async fn commit(&self, book: Book, step: Step) -> Result<std::result::Result<Box<Order>, BookRefusal>> {
+    /// Sends a change's record, sets the customer's hold, then stores the book and points the
+    /// alarm at `capture_before`. A failed send or hold answers `Unavailable` and stores nothing.
+    /// A replay (`Step::Existing`) changes nothing.
+    async fn commit(&self, book: Book, step: Step) -> Result<BookAnswer> {
         let (order, record, held) = match step {
-            Step::Existing { order } => return Ok(Ok(order)),
+            Step::Existing { order } => return Ok(BookAnswer::Order { order, replayed: true }),
             Step::Changed { order, record, held } => (order, record, held),
         };
-        let unavailable = |e: worker::Error| BookRefusal::Unavailable { detail: e.to_string() };
+        let unavailable = |e: worker::Error| BookAnswer::Refused {
+            refusal: BookRefusal::Unavailable { detail: e.to_string() },
+        };
         if let Err(e) = send_change(&self.env, &record).await {
-            return Ok(Err(unavailable(e)));
+            return Ok(unavailable(e));
         }
-        let ledger = book.registration.as_ref().map(|r| r.ledger.clone()).unwrap_or_default();
-        let held: Result<bool> = call(
-            &self.env,
-            CUSTOMER_LEDGER,
-            &ledger,
-            paths::LEDGER,
-            &LedgerRequest::Hold {
-                approval_id: record.approval_id.clone(),
-                held,
-            },
-        )
-        .await;
-        if let Err(e) = held {
-            return Ok(Err(unavailable(e)));
+        let registration = book
+            .registration
+            .clone()
+            .ok_or_else(|| worker::Error::RustError("no registration".into()))?;
+        if let Err(e) = self.set_hold(&registration, held).await {
+            return Ok(unavailable(e));
         }
+        let capture_before = book.order.as_ref().map(|o| o.capture_before_ms);
         self.save(book).await?;
-        Ok(Ok(order))
+        if let Some(at) = capture_before {
+            set_alarm_at(&self.state.storage(), at).await?;
+        }
+        Ok(BookAnswer::Order { order, replayed: false })
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::EdgeError;
+use crate::json_body::{object_body, string};
 use crate::secret_keys::mode_name;
 
 /// Longest `merchant_reference`.
@@ -59,33 +60,6 @@ pub fn check_reference(reference: &str) -> Result<(), EdgeError> {
     if ok { Ok(()) } else { Err(EdgeError::InvalidReference) }
 }
 
-fn parse_object(body: &[u8], known: &[&str]) -> Result<Map<String, Value>, EdgeError> {
-    if body.len() > crate::sessions::MAX_BODY_BYTES {
-        return Err(EdgeError::BodyTooLarge);
-    }
-    let value: Value = serde_json::from_slice(body).map_err(|e| EdgeError::InvalidJson { detail: e.to_string() })?;
-    let Value::Object(map) = value else {
-        return Err(EdgeError::InvalidJson {
-            detail: "the body must be a JSON object".into(),
-        });
-    };
-    if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(EdgeError::UnknownField { name: unknown.clone() });
-    }
-    Ok(map)
-}
-
-fn required_string(map: &Map<String, Value>, field: &'static str) -> Result<String, EdgeError> {
-    match map.get(field) {
-        None => Err(EdgeError::Missing { field }),
-        Some(Value::String(text)) => Ok(text.clone()),
-        Some(_) => Err(EdgeError::InvalidType {
-            field,
-            expected: "a string",
-        }),
-    }
-}
-
 /// `amount`: a whole number of minor units, 1 or more.
 fn required_amount(map: &Map<String, Value>) -> Result<u64, EdgeError> {
     let value = map.get("amount").ok_or(EdgeError::Missing { field: "amount" })?;
@@ -110,9 +84,9 @@ pub struct CreateOrderRequest {
 }
 
 pub fn parse_create(body: &[u8]) -> Result<CreateOrderRequest, EdgeError> {
-    let map = parse_object(body, &["approval_token", "merchant_reference"])?;
-    let approval_token = required_string(&map, "approval_token")?;
-    let merchant_reference = required_string(&map, "merchant_reference")?;
+    let map = object_body(body, &["approval_token", "merchant_reference"])?;
+    let approval_token = string(&map, "approval_token", "approval_token")?.to_owned();
+    let merchant_reference = string(&map, "merchant_reference", "merchant_reference")?.to_owned();
     check_reference(&merchant_reference)?;
     Ok(CreateOrderRequest {
         approval_token,
@@ -130,14 +104,14 @@ pub enum ChangeRequest {
 }
 
 pub fn parse_capture(body: &[u8]) -> Result<ChangeRequest, EdgeError> {
-    let map = parse_object(body, &["amount"])?;
+    let map = object_body(body, &["amount"])?;
     Ok(ChangeRequest::Capture {
         amount: required_amount(&map)?,
     })
 }
 
 pub fn parse_refund(body: &[u8]) -> Result<ChangeRequest, EdgeError> {
-    let map = parse_object(body, &["amount", "reason"])?;
+    let map = object_body(body, &["amount", "reason"])?;
     let amount = required_amount(&map)?;
     let reason = match map.get("reason") {
         None | Some(Value::Null) => None,
@@ -161,7 +135,7 @@ pub fn parse_refund(body: &[u8]) -> Result<ChangeRequest, EdgeError> {
 /// A void takes no body, or an empty JSON object.
 pub fn parse_void(body: &[u8]) -> Result<ChangeRequest, EdgeError> {
     if !body.iter().all(u8::is_ascii_whitespace) {
-        parse_object(body, &[])?;
+        object_body(body, &[])?;
     }
     Ok(ChangeRequest::Void)
 }
@@ -194,42 +168,26 @@ pub struct Change {
     pub reason: Option<String>,
 }
 
-/// An order's state.
+/// An order's state: its changes. Totals and status are derived from them, so an earlier
+/// state (for an idempotent replay) is just fewer changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderState {
     pub order_id: String,
     pub merchant_reference: String,
+    /// The approved amount.
+    pub amount: u64,
     pub created_at_ms: i64,
     pub capture_before_ms: i64,
-    pub captured: u64,
-    pub refunded: u64,
-    /// Released without capture: voided or expired.
-    pub released: u64,
-    pub status: OrderStatus,
     pub changes: Vec<Change>,
 }
 
-/// Why a change cannot be made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// More than is left to capture, or to refund.
-    Exceeds {
-        what: &'static str,
-        available: u64,
-    },
-    /// Not in this state (e.g. capturing a voided order).
-    InvalidState(OrderStatus),
-    TooManyChanges,
-}
-
-impl From<Refusal> for EdgeError {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::Exceeds { what, available } => EdgeError::AmountExceeds { what, available },
-            Refusal::InvalidState(status) => EdgeError::InvalidOrderState {
-                status: status.as_str(),
-            },
-            Refusal::TooManyChanges => EdgeError::TooManyChanges,
+impl Change {
+    fn new(kind: ChangeKind, amount: u64, at_ms: i64) -> Self {
+        Self {
+            at_ms,
+            kind,
+            amount,
+            reason: None,
         }
     }
 }
@@ -239,137 +197,138 @@ impl OrderState {
         Self {
             order_id,
             merchant_reference,
+            amount: registration.amount,
             created_at_ms: now_ms,
             capture_before_ms: now_ms.saturating_add(registration.capture_window_ms),
-            captured: 0,
-            refunded: 0,
-            released: 0,
-            status: OrderStatus::Authorized,
-            changes: vec![Change {
-                at_ms: now_ms,
-                kind: ChangeKind::OrderCreated,
-                amount: registration.amount,
-                reason: None,
-            }],
+            changes: vec![Change::new(ChangeKind::OrderCreated, registration.amount, now_ms)],
         }
     }
 
+    fn total(&self, kinds: &[ChangeKind]) -> u64 {
+        self.changes
+            .iter()
+            .filter(|c| kinds.contains(&c.kind))
+            .map(|c| c.amount)
+            .sum()
+    }
+
+    pub fn captured(&self) -> u64 {
+        self.total(&[ChangeKind::Captured])
+    }
+
+    pub fn refunded(&self) -> u64 {
+        self.total(&[ChangeKind::Refunded])
+    }
+
+    /// Released without capture: voided or expired.
+    pub fn released(&self) -> u64 {
+        self.total(&[ChangeKind::Voided, ChangeKind::Expired])
+    }
+
     /// What can still be captured.
-    pub fn capturable(&self, amount: u64) -> u64 {
-        amount.saturating_sub(self.captured).saturating_sub(self.released)
+    pub fn capturable(&self) -> u64 {
+        self.amount
+            .saturating_sub(self.captured())
+            .saturating_sub(self.released())
     }
 
     /// What the customer's ledger holds for this order: authorized or captured, not refunded,
     /// not released.
-    pub fn held(&self, amount: u64) -> u64 {
-        amount.saturating_sub(self.released).saturating_sub(self.refunded)
+    pub fn held(&self) -> u64 {
+        self.amount
+            .saturating_sub(self.released())
+            .saturating_sub(self.refunded())
     }
 
-    /// Applies a change at `now_ms` (after `capture_before`, captures are refused: the alarm
-    /// expires the rest). Returns the change made.
-    pub fn apply(&mut self, request: &ChangeRequest, amount: u64, now_ms: i64) -> Result<Change, Refusal> {
-        if self.changes.len() >= MAX_CHANGES {
-            return Err(Refusal::TooManyChanges);
-        }
-        let change = match request {
-            ChangeRequest::Capture { amount: wanted } => {
-                // A refund of what was captured leaves the uncaptured rest capturable.
-                if self.capturable(amount) == 0 || now_ms >= self.capture_before_ms {
-                    return Err(Refusal::InvalidState(self.status));
-                }
-                let available = self.capturable(amount);
-                if *wanted > available {
-                    return Err(Refusal::Exceeds {
-                        what: "capture",
-                        available,
-                    });
-                }
-                self.captured += wanted;
-                Change {
-                    at_ms: now_ms,
-                    kind: ChangeKind::Captured,
-                    amount: *wanted,
-                    reason: None,
-                }
-            }
-            ChangeRequest::Refund { amount: wanted, reason } => {
-                let available = self.captured - self.refunded;
-                if self.captured == 0 {
-                    return Err(Refusal::InvalidState(self.status));
-                }
-                if *wanted > available {
-                    return Err(Refusal::Exceeds {
-                        what: "refund",
-                        available,
-                    });
-                }
-                self.refunded += wanted;
-                Change {
-                    at_ms: now_ms,
-                    kind: ChangeKind::Refunded,
-                    amount: *wanted,
-                    reason: reason.clone(),
-                }
-            }
-            ChangeRequest::Void => {
-                let rest = self.capturable(amount);
-                if rest == 0 {
-                    return Err(Refusal::InvalidState(self.status));
-                }
-                self.released += rest;
-                Change {
-                    at_ms: now_ms,
-                    kind: ChangeKind::Voided,
-                    amount: rest,
-                    reason: None,
-                }
-            }
-        };
-        self.changes.push(change.clone());
-        self.status = self.status_after(amount, change.kind);
-        Ok(change)
-    }
-
-    /// Releases the uncaptured rest once `capture_before` has passed; `None` when nothing is
-    /// left to release (fully captured, voided, already expired) or it is not time yet.
-    pub fn expire(&mut self, amount: u64, now_ms: i64) -> Option<Change> {
-        let rest = self.capturable(amount);
-        if now_ms < self.capture_before_ms || rest == 0 {
-            return None;
-        }
-        self.released += rest;
-        let change = Change {
-            at_ms: now_ms,
-            kind: ChangeKind::Expired,
-            amount: rest,
-            reason: None,
-        };
-        self.changes.push(change.clone());
-        self.status = self.status_after(amount, ChangeKind::Expired);
-        Some(change)
-    }
-
-    fn status_after(&self, amount: u64, last: ChangeKind) -> OrderStatus {
-        if self.refunded > 0 {
-            return if self.refunded == self.captured && self.capturable(amount) == 0 {
+    pub fn status(&self) -> OrderStatus {
+        let (captured, refunded) = (self.captured(), self.refunded());
+        if refunded > 0 {
+            return if refunded == captured && self.capturable() == 0 {
                 OrderStatus::Refunded
             } else {
                 OrderStatus::PartiallyRefunded
             };
         }
-        if self.captured == 0 {
-            return match last {
-                ChangeKind::Expired => OrderStatus::Expired,
-                ChangeKind::Voided => OrderStatus::Voided,
+        if captured == 0 {
+            return match self.changes.last().map(|c| c.kind) {
+                Some(ChangeKind::Expired) => OrderStatus::Expired,
+                Some(ChangeKind::Voided) => OrderStatus::Voided,
                 _ => OrderStatus::Authorized,
             };
         }
         // Captured in part, the rest voided or expired: what was taken is final.
-        if self.capturable(amount) == 0 {
+        if self.capturable() == 0 {
             OrderStatus::Captured
         } else {
             OrderStatus::PartiallyCaptured
         }
+    }
+
+    /// Applies a change at `now_ms` (after `capture_before`, captures are refused: the alarm
+    /// expires the rest). Returns the change made.
+    pub fn apply(&mut self, request: &ChangeRequest, now_ms: i64) -> Result<Change, BookRefusal> {
+        if self.changes.len() >= MAX_CHANGES {
+            return Err(BookRefusal::TooManyChanges);
+        }
+        let invalid = BookRefusal::InvalidState { status: self.status() };
+        let change = match request {
+            ChangeRequest::Capture { amount } => {
+                // A refund of what was captured leaves the uncaptured rest capturable.
+                let available = self.capturable();
+                if available == 0 || now_ms >= self.capture_before_ms {
+                    return Err(invalid);
+                }
+                if *amount > available {
+                    return Err(BookRefusal::Exceeds {
+                        refund: false,
+                        available,
+                    });
+                }
+                Change::new(ChangeKind::Captured, *amount, now_ms)
+            }
+            ChangeRequest::Refund { amount, reason } => {
+                if self.captured() == 0 {
+                    return Err(invalid);
+                }
+                let available = self.captured() - self.refunded();
+                if *amount > available {
+                    return Err(BookRefusal::Exceeds {
+                        refund: true,
+                        available,
+                    });
+                }
+                Change {
+                    reason: reason.clone(),
+                    ..Change::new(ChangeKind::Refunded, *amount, now_ms)
+                }
+            }
+            ChangeRequest::Void => match self.capturable() {
+                0 => return Err(invalid),
+                rest => Change::new(ChangeKind::Voided, rest, now_ms),
+            },
+        };
+        self.changes.push(change.clone());
+        Ok(change)
+    }
+
+    /// Releases the uncaptured rest once `capture_before` has passed; `None` when nothing is
+    /// left to release (fully captured, voided, already expired) or it is not time yet.
+    pub fn expire(&mut self, now_ms: i64) -> Option<Change> {
+        let rest = self.capturable();
+        if now_ms < self.capture_before_ms || rest == 0 {
+            return None;
+        }
+        let change = Change::new(ChangeKind::Expired, rest, now_ms);
+        self.changes.push(change.clone());
+        Some(change)
+    }
+
+    /// The order as it stood after its first `changes` changes (an idempotent replay answers
+    /// with what the first request got).
+    pub fn as_of(&self, changes: usize) -> Self {
+        let mut past = self.clone();
+        past.changes.truncate(changes.max(1));
+        past
     }
 
     /// The order as the API shows it.
@@ -379,14 +338,14 @@ impl OrderState {
             order_id: self.order_id.clone(),
             approval_id: registration.approval_id.clone(),
             merchant_reference: self.merchant_reference.clone(),
-            status: self.status,
+            status: self.status(),
             livemode: registration.livemode,
-            amount: registration.amount,
+            amount: self.amount,
             currency: registration.currency,
             plan_id: registration.plan_id.clone(),
             schedule: registration.schedule.clone(),
-            captured: self.captured,
-            refunded: self.refunded,
+            captured: self.captured(),
+            refunded: self.refunded(),
             capture_before: at(self.capture_before_ms),
             created_at: at(self.created_at_ms),
             history: self
@@ -400,29 +359,6 @@ impl OrderState {
                 })
                 .collect(),
         }
-    }
-    /// The order as it stood after its first `changes` changes (an idempotent replay answers
-    /// with what the first request got).
-    pub fn as_of(&self, amount: u64, changes: usize) -> Self {
-        let mut past = Self {
-            captured: 0,
-            refunded: 0,
-            released: 0,
-            status: OrderStatus::Authorized,
-            changes: Vec::new(),
-            ..self.clone()
-        };
-        for change in self.changes.iter().take(changes.max(1)) {
-            match change.kind {
-                ChangeKind::Captured => past.captured += change.amount,
-                ChangeKind::Refunded => past.refunded += change.amount,
-                ChangeKind::Voided | ChangeKind::Expired => past.released += change.amount,
-                _ => {}
-            }
-            past.changes.push(change.clone());
-            past.status = past.status_after(amount, change.kind);
-        }
-        past
     }
 }
 
@@ -456,8 +392,6 @@ pub enum BookAnswer {
     Registered,
     Order {
         order: Box<Order>,
-        /// Made by this request (201).
-        created: bool,
         /// The answer of an earlier request with the same key (or reference).
         replayed: bool,
     },
@@ -479,19 +413,6 @@ pub enum BookRefusal {
     TooManyChanges,
     IdempotencyConflict,
     Unavailable { detail: String },
-}
-
-impl From<Refusal> for BookRefusal {
-    fn from(refusal: Refusal) -> Self {
-        match refusal {
-            Refusal::Exceeds { what, available } => Self::Exceeds {
-                refund: what == "refund",
-                available,
-            },
-            Refusal::InvalidState(status) => Self::InvalidState { status },
-            Refusal::TooManyChanges => Self::TooManyChanges,
-        }
-    }
 }
 
 impl From<BookRefusal> for EdgeError {
@@ -539,13 +460,33 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// The order's newest change, to be sent, held and stored.
+    fn changed(registration: &Registration, order: &OrderState) -> Self {
+        Self::Changed {
+            order: Box::new(order.view(registration)),
+            record: Box::new(QueuedChange::of_last_change(registration, order)),
+            held: order.held(),
+        }
+    }
+}
+
+/// The registration, if `merchant_id`'s (a free function, so a book's other fields stay free to
+/// borrow mutably beside it).
+fn registration_of<'a>(
+    registration: &'a Option<Registration>,
+    merchant_id: &str,
+) -> Result<&'a Registration, BookRefusal> {
+    let registration = registration.as_ref().ok_or(BookRefusal::NotFound)?;
+    if registration.merchant_id != merchant_id {
+        return Err(BookRefusal::WrongMerchant);
+    }
+    Ok(registration)
+}
+
 impl Book {
     fn registration_for(&self, merchant_id: &str) -> Result<&Registration, BookRefusal> {
-        let registration = self.registration.as_ref().ok_or(BookRefusal::NotFound)?;
-        if registration.merchant_id != merchant_id {
-            return Err(BookRefusal::WrongMerchant);
-        }
-        Ok(registration)
+        registration_of(&self.registration, merchant_id)
     }
 
     /// `POST /v1/orders` up to the ledger's say: `Ok(None)` means a new order may be made (ask
@@ -566,12 +507,7 @@ impl Book {
         let registration = self.registration.as_ref().ok_or(BookRefusal::NotFound)?;
         let order_id = order_id_for(&registration.approval_id, registration.livemode);
         let order = OrderState::new(registration, order_id, reference.to_owned(), now_ms);
-        let record = QueuedChange::of_order(registration, &order, &order.changes[0], 0);
-        let step = Step::Changed {
-            order: Box::new(order.view(registration)),
-            record: Box::new(record),
-            held: order.held(registration.amount),
-        };
+        let step = Step::changed(registration, &order);
         self.order = Some(order);
         Ok(step)
     }
@@ -585,41 +521,28 @@ impl Book {
         fingerprint: &str,
         now_ms: i64,
     ) -> Result<Step, BookRefusal> {
-        let registration = self.registration_for(merchant_id)?.clone();
+        let registration = registration_of(&self.registration, merchant_id)?;
         let order = self.order.as_mut().ok_or(BookRefusal::NotFound)?;
         if let Some((_, seen, changes)) = self.keys.iter().find(|(k, _, _)| k == key) {
             if seen != fingerprint {
                 return Err(BookRefusal::IdempotencyConflict);
             }
-            let then = order.as_of(registration.amount, *changes);
             return Ok(Step::Existing {
-                order: Box::new(then.view(&registration)),
+                order: Box::new(order.as_of(*changes).view(registration)),
             });
         }
-        let change = order.apply(request, registration.amount, now_ms)?;
-        let index = order.changes.len() - 1;
-        let record = QueuedChange::of_order(&registration, order, &change, index);
+        order.apply(request, now_ms)?;
         self.keys
             .push((key.to_owned(), fingerprint.to_owned(), order.changes.len()));
-        Ok(Step::Changed {
-            order: Box::new(order.view(&registration)),
-            record: Box::new(record),
-            held: order.held(registration.amount),
-        })
+        Ok(Step::changed(registration, order))
     }
 
     /// The alarm: the uncaptured rest expires once `capture_before` has passed.
     pub fn expire(&mut self, now_ms: i64) -> Option<Step> {
-        let registration = self.registration.clone()?;
+        let registration = self.registration.as_ref()?;
         let order = self.order.as_mut()?;
-        let change = order.expire(registration.amount, now_ms)?;
-        let index = order.changes.len() - 1;
-        let record = QueuedChange::of_order(&registration, order, &change, index);
-        Some(Step::Changed {
-            order: Box::new(order.view(&registration)),
-            record: Box::new(record),
-            held: order.held(registration.amount),
-        })
+        order.expire(now_ms)?;
+        Some(Step::changed(registration, order))
     }
 
     pub fn view(&self, merchant_id: &str) -> Result<Order, BookRefusal> {
@@ -627,13 +550,6 @@ impl Book {
         let order = self.order.as_ref().ok_or(BookRefusal::NotFound)?;
         Ok(order.view(registration))
     }
-}
-
-/// What "the same body" means for a change's `Idempotency-Key`: the parsed request.
-pub fn fingerprint(change: &ChangeRequest) -> String {
-    use sha2::{Digest, Sha256};
-    let canonical = serde_json::to_string(change).unwrap_or_default();
-    paylater_shared::log_record::hex(&Sha256::digest(canonical.as_bytes()))
 }
 
 /// RFC 3339 UTC with milliseconds, e.g. `2026-11-29T10:00:00.123Z`.
@@ -671,8 +587,10 @@ pub struct QueuedChange {
 }
 
 impl QueuedChange {
-    /// The record of `change`, the `index`-th of the order.
-    pub fn of_order(registration: &Registration, order: &OrderState, change: &Change, index: usize) -> Self {
+    /// The record of the order's newest change (the `n`-th: its id says so).
+    pub fn of_last_change(registration: &Registration, order: &OrderState) -> Self {
+        let index = order.changes.len().saturating_sub(1);
+        let change = &order.changes[index];
         Self {
             change_id: format!("{}:{}:{index}", order.order_id, change.kind.as_str()),
             kind: change.kind,
@@ -684,7 +602,7 @@ impl QueuedChange {
             merchant_reference: order.merchant_reference.clone(),
             amount: change.amount,
             currency: registration.currency,
-            order_amount: registration.amount,
+            order_amount: order.amount,
             plan_id: registration.plan_id.clone(),
             at_ms: change.at_ms,
         }
@@ -694,6 +612,7 @@ impl QueuedChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json_body::fingerprint;
 
     const AMOUNT: u64 = 12_999;
     const T0: i64 = 1_795_420_800_000;
@@ -753,42 +672,46 @@ mod tests {
     #[test]
     fn the_whole_life_keeps_exact_totals_and_holds() {
         let mut order = order();
-        assert_eq!((order.status, order.held(AMOUNT)), (OrderStatus::Authorized, AMOUNT));
-        order.apply(&capture(5_000), AMOUNT, T0 + 1).unwrap();
+        assert_eq!((order.status(), order.held()), (OrderStatus::Authorized, AMOUNT));
+        order.apply(&capture(5_000), T0 + 1).unwrap();
         assert_eq!(
-            (order.status, order.captured, order.held(AMOUNT)),
+            (order.status(), order.captured(), order.held()),
             (OrderStatus::PartiallyCaptured, 5_000, AMOUNT)
         );
         assert_eq!(
-            order.apply(&capture(7_999 + 1), AMOUNT, T0 + 2),
-            Err(Refusal::Exceeds {
-                what: "capture",
+            order.apply(&capture(7_999 + 1), T0 + 2),
+            Err(BookRefusal::Exceeds {
+                refund: false,
                 available: 7_999
             })
         );
-        order.apply(&capture(7_999), AMOUNT, T0 + 3).unwrap();
-        assert_eq!((order.status, order.captured), (OrderStatus::Captured, AMOUNT));
+        order.apply(&capture(7_999), T0 + 3).unwrap();
+        assert_eq!((order.status(), order.captured()), (OrderStatus::Captured, AMOUNT));
         assert_eq!(
-            order.apply(&capture(1), AMOUNT, T0 + 4),
-            Err(Refusal::InvalidState(OrderStatus::Captured))
+            order.apply(&capture(1), T0 + 4),
+            Err(BookRefusal::InvalidState {
+                status: OrderStatus::Captured
+            })
         );
-        order.apply(&refund(2_000), AMOUNT, T0 + 5).unwrap();
+        order.apply(&refund(2_000), T0 + 5).unwrap();
         assert_eq!(
-            (order.status, order.refunded, order.held(AMOUNT)),
+            (order.status(), order.refunded(), order.held()),
             (OrderStatus::PartiallyRefunded, 2_000, 10_999)
         );
         assert_eq!(
-            order.apply(&refund(10_999 + 1), AMOUNT, T0 + 6),
-            Err(Refusal::Exceeds {
-                what: "refund",
+            order.apply(&refund(10_999 + 1), T0 + 6),
+            Err(BookRefusal::Exceeds {
+                refund: true,
                 available: 10_999
             })
         );
-        order.apply(&refund(10_999), AMOUNT, T0 + 7).unwrap();
-        assert_eq!((order.status, order.held(AMOUNT)), (OrderStatus::Refunded, 0));
+        order.apply(&refund(10_999), T0 + 7).unwrap();
+        assert_eq!((order.status(), order.held()), (OrderStatus::Refunded, 0));
         assert_eq!(
-            order.apply(&ChangeRequest::Void, AMOUNT, T0 + 8),
-            Err(Refusal::InvalidState(OrderStatus::Refunded))
+            order.apply(&ChangeRequest::Void, T0 + 8),
+            Err(BookRefusal::InvalidState {
+                status: OrderStatus::Refunded
+            })
         );
         let kinds: Vec<ChangeKind> = order.changes.iter().map(|c| c.kind).collect();
         assert_eq!(
@@ -807,79 +730,77 @@ mod tests {
     fn voids_and_expiry_release_only_the_uncaptured_rest() {
         let mut voided = order();
         assert_eq!(
-            voided.apply(&refund(1), AMOUNT, T0 + 1),
-            Err(Refusal::InvalidState(OrderStatus::Authorized))
+            voided.apply(&refund(1), T0 + 1),
+            Err(BookRefusal::InvalidState {
+                status: OrderStatus::Authorized
+            })
         );
-        let change = voided.apply(&ChangeRequest::Void, AMOUNT, T0 + 1).unwrap();
+        let change = voided.apply(&ChangeRequest::Void, T0 + 1).unwrap();
         assert_eq!(
-            (change.amount, voided.status, voided.held(AMOUNT)),
+            (change.amount, voided.status(), voided.held()),
             (AMOUNT, OrderStatus::Voided, 0)
         );
-        assert_eq!(voided.expire(AMOUNT, T0 + WINDOW), None);
+        assert_eq!(voided.expire(T0 + WINDOW), None);
 
         let mut partly = order();
-        partly.apply(&capture(3_000), AMOUNT, T0 + 1).unwrap();
-        assert_eq!(partly.expire(AMOUNT, T0 + WINDOW - 1), None, "not yet");
+        partly.apply(&capture(3_000), T0 + 1).unwrap();
+        assert_eq!(partly.expire(T0 + WINDOW - 1), None, "not yet");
         assert_eq!(
-            partly.apply(&capture(1), AMOUNT, T0 + WINDOW),
-            Err(Refusal::InvalidState(OrderStatus::PartiallyCaptured)),
+            partly.apply(&capture(1), T0 + WINDOW),
+            Err(BookRefusal::InvalidState {
+                status: OrderStatus::PartiallyCaptured
+            }),
             "capture_before has passed"
         );
-        let expired = partly.expire(AMOUNT, T0 + WINDOW).unwrap();
+        let expired = partly.expire(T0 + WINDOW).unwrap();
         assert_eq!(
-            (expired.amount, partly.status, partly.held(AMOUNT)),
+            (expired.amount, partly.status(), partly.held()),
             (9_999, OrderStatus::Captured, 3_000)
         );
-        assert_eq!(partly.expire(AMOUNT, T0 + WINDOW + 1), None, "once");
+        assert_eq!(partly.expire(T0 + WINDOW + 1), None, "once");
 
         let mut untouched = order();
-        untouched.expire(AMOUNT, T0 + WINDOW).unwrap();
-        assert_eq!((untouched.status, untouched.held(AMOUNT)), (OrderStatus::Expired, 0));
+        untouched.expire(T0 + WINDOW).unwrap();
+        assert_eq!((untouched.status(), untouched.held()), (OrderStatus::Expired, 0));
 
         let mut part_void = order();
-        part_void.apply(&capture(4_000), AMOUNT, T0 + 1).unwrap();
-        part_void.apply(&ChangeRequest::Void, AMOUNT, T0 + 2).unwrap();
-        assert_eq!(
-            (part_void.status, part_void.held(AMOUNT)),
-            (OrderStatus::Captured, 4_000)
-        );
-        part_void.apply(&refund(4_000), AMOUNT, T0 + 3).unwrap();
-        assert_eq!((part_void.status, part_void.held(AMOUNT)), (OrderStatus::Refunded, 0));
+        part_void.apply(&capture(4_000), T0 + 1).unwrap();
+        part_void.apply(&ChangeRequest::Void, T0 + 2).unwrap();
+        assert_eq!((part_void.status(), part_void.held()), (OrderStatus::Captured, 4_000));
+        part_void.apply(&refund(4_000), T0 + 3).unwrap();
+        assert_eq!((part_void.status(), part_void.held()), (OrderStatus::Refunded, 0));
     }
 
     #[test]
     fn a_refund_leaves_the_uncaptured_rest_capturable_voidable_and_expirable() {
         let mut order = order();
-        order.apply(&capture(5_000), AMOUNT, T0 + 1).unwrap();
-        order.apply(&refund(1_000), AMOUNT, T0 + 2).unwrap();
+        order.apply(&capture(5_000), T0 + 1).unwrap();
+        order.apply(&refund(1_000), T0 + 2).unwrap();
+        assert_eq!((order.status(), order.held()), (OrderStatus::PartiallyRefunded, 11_999));
+        order.apply(&capture(2_000), T0 + 3).unwrap();
         assert_eq!(
-            (order.status, order.held(AMOUNT)),
-            (OrderStatus::PartiallyRefunded, 11_999)
+            (order.captured(), order.status()),
+            (7_000, OrderStatus::PartiallyRefunded)
         );
-        order.apply(&capture(2_000), AMOUNT, T0 + 3).unwrap();
-        assert_eq!((order.captured, order.status), (7_000, OrderStatus::PartiallyRefunded));
         let mut voided = order.clone();
-        let void = voided.apply(&ChangeRequest::Void, AMOUNT, T0 + 4).unwrap();
-        assert_eq!((void.amount, voided.held(AMOUNT)), (5_999, 6_000));
-        let expired = order.expire(AMOUNT, T0 + WINDOW).unwrap();
+        let void = voided.apply(&ChangeRequest::Void, T0 + 4).unwrap();
+        assert_eq!((void.amount, voided.held()), (5_999, 6_000));
+        let expired = order.expire(T0 + WINDOW).unwrap();
         assert_eq!(
-            (expired.amount, order.status, order.held(AMOUNT)),
+            (expired.amount, order.status(), order.held()),
             (5_999, OrderStatus::PartiallyRefunded, 6_000)
         );
-        order.apply(&refund(6_000), AMOUNT, T0 + WINDOW + 1).unwrap();
-        assert_eq!((order.status, order.held(AMOUNT)), (OrderStatus::Refunded, 0));
+        order.apply(&refund(6_000), T0 + WINDOW + 1).unwrap();
+        assert_eq!((order.status(), order.held()), (OrderStatus::Refunded, 0));
     }
 
     #[test]
     fn an_order_takes_a_bounded_number_of_changes() {
         let mut order = order();
         for i in 1..MAX_CHANGES {
-            order.apply(&capture(1), AMOUNT, T0 + i as i64).unwrap();
+            order.apply(&capture(1), T0 + i as i64).unwrap();
         }
-        assert_eq!(
-            order.apply(&capture(1), AMOUNT, T0 + 1_000),
-            Err(Refusal::TooManyChanges)
-        );
+        assert_eq!(order.apply(&capture(1), T0 + 1_000), Err(BookRefusal::TooManyChanges));
     }
 
     #[test]

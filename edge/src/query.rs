@@ -85,10 +85,11 @@ impl OffersQuery {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    /// Decoded query pairs from string pairs (the reconciliation query's tests use it too).
+    pub(crate) fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 

@@ -9,6 +9,7 @@ use paylater_shared::{CivilDate, Currency};
 use serde::Deserialize;
 
 use crate::error::EdgeError;
+use crate::forward::utc_day;
 use crate::orders::{QueuedChange, rfc3339_millis};
 use crate::query::named_values;
 
@@ -42,13 +43,6 @@ pub const SELECT_CHANGES: &str = "SELECT kind, day, at_ms, approval_id, order_id
     FROM changes WHERE merchant_id = ?1 AND livemode = ?2 AND day >= ?3 AND day <= ?4 \
     ORDER BY at_ms, change_id LIMIT ?5";
 
-/// The UTC day of a change, as the ledger files it.
-pub fn day_of(at_ms: i64) -> String {
-    CivilDate::from_unix_millis_utc(at_ms)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|_| "1970-01-01".into())
-}
-
 /// The values of [`INSERT_CHANGE`]'s parameters, in order, as text or numbers.
 pub fn change_values(change: &QueuedChange) -> Vec<SqlValue> {
     vec![
@@ -56,7 +50,7 @@ pub fn change_values(change: &QueuedChange) -> Vec<SqlValue> {
         SqlValue::Text(change.merchant_id.clone()),
         SqlValue::Int(i64::from(change.livemode)),
         SqlValue::Text(change.kind.as_str().to_owned()),
-        SqlValue::Text(day_of(change.at_ms)),
+        SqlValue::Text(utc_day(change.at_ms).to_string()),
         SqlValue::Int(change.at_ms),
         SqlValue::Text(change.approval_id.clone()),
         SqlValue::Text(change.order_id.clone()),
@@ -209,10 +203,7 @@ pub fn wants_csv(accept: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(query: &[(&str, &str)]) -> Vec<(String, String)> {
-        query.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect()
-    }
+    use crate::query::tests::pairs;
 
     #[test]
     fn queries_are_strict() {

@@ -6,6 +6,7 @@ use paylater_shared::MerchantConfig;
 use paylater_shared::merchant::Scope;
 use sha2::{Digest, Sha256};
 
+use crate::auth::constant_time_eq;
 use crate::error::EdgeError;
 
 /// The shortest secret part accepted: 32 characters of base64url carry 192 bits.
@@ -88,15 +89,14 @@ pub fn key_hash(key: &str) -> String {
 }
 
 /// Checks a presented key against the config its name points to (`None`: no such merchant).
-/// Every configured hash is compared in full, in constant time, so the time taken says nothing
-/// about which key or how much of it matched.
+/// Every configured hash (lower-case hex, as the config's validation requires) is compared in
+/// full, in constant time, so the time taken says nothing about which key or how much matched.
 pub fn authenticate(presented: &PresentedKey, config: Option<&MerchantConfig>) -> Result<KeyHolder, EdgeError> {
     let config = config.ok_or(EdgeError::InvalidSecretKey)?;
-    let given = Sha256::digest(presented.raw.as_bytes());
+    let given = key_hash(&presented.raw);
     let mut found = None;
     for entry in &config.secret_keys {
-        let mut stored = [0u8; 32];
-        if decode_hex(&entry.sha256, &mut stored) && constant_time_eq(&given, &stored) {
+        if constant_time_eq(given.as_bytes(), entry.sha256.as_bytes()) {
             found = Some(entry);
         }
     }
@@ -107,24 +107,6 @@ pub fn authenticate(presented: &PresentedKey, config: Option<&MerchantConfig>) -
         key_id: entry.id.clone(),
         scopes: entry.scopes.clone(),
     })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn decode_hex(text: &str, out: &mut [u8; 32]) -> bool {
-    if text.len() != 64 {
-        return false;
-    }
-    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
-        let digit = |b: u8| (b as char).to_digit(16);
-        match (digit(pair[0]), digit(pair[1])) {
-            (Some(high), Some(low)) => out[i] = (high * 16 + low) as u8,
-            _ => return false,
-        }
-    }
-    true
 }
 
 #[cfg(test)]

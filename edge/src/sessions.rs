@@ -44,21 +44,7 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), EdgeError> {
 
 /// Parses the body: `{ key, amount, currency }`, nothing else.
 pub fn parse_session_request(body: &[u8]) -> Result<SessionRequest, EdgeError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(EdgeError::BodyTooLarge);
-    }
-    let value: Value = serde_json::from_slice(body).map_err(|e| EdgeError::InvalidJson { detail: e.to_string() })?;
-    let Value::Object(object) = value else {
-        return Err(EdgeError::InvalidJson {
-            detail: "the body must be a JSON object".into(),
-        });
-    };
-    if let Some(unknown) = object
-        .keys()
-        .find(|k| !matches!(k.as_str(), "key" | "amount" | "currency"))
-    {
-        return Err(EdgeError::UnknownField { name: unknown.clone() });
-    }
+    let object = crate::json_body::object_body(body, &["key", "amount", "currency"])?;
     let key = match object.get("key") {
         None => return Err(EdgeError::Missing { field: "key" }),
         Some(Value::String(key)) if is_publishable_key(key) => key.clone(),

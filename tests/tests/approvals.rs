@@ -5,13 +5,15 @@
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+mod support;
+
 use paylater_harness::edge::{Edge, EdgeOptions};
 use paylater_harness::sink::{OtlpSink, attribute};
 use paylater_harness::{http, paths};
 use paylater_shared::token::{ApprovalExpectation, Jwks, verify_approval};
 use serde_json::{Value, json};
+use support::{ORIGIN, approval_body as body, let_sessions_age, post_approval as approve};
 
-const ORIGIN: &str = "http://127.0.0.1:8080";
 const MERCHANT_ID: &str = "m_nordic_outdoor";
 const DEMO_TEST: ApprovalExpectation<'static> = ApprovalExpectation {
     merchant_id: MERCHANT_ID,
@@ -23,42 +25,7 @@ fn now_s() -> i64 {
 }
 
 fn session(edge: &Edge, amount: u64) -> String {
-    edge.session("pk_test_demo", amount, ORIGIN)
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn body(token: &str, plan: &str, email: &str, date_of_birth: &str) -> String {
-    json!({
-        "session_token": token,
-        "plan_id": plan,
-        "customer": { "email": email, "date_of_birth": date_of_birth, "country": "US" },
-        "consent": { "terms": true },
-    })
-    .to_string()
-}
-
-fn approve(edge: &Edge, key: &str, body: &str) -> http::Reply {
-    http::request(
-        "POST",
-        &format!("{}/v1/approvals", edge.url),
-        &[
-            ("Origin", ORIGIN),
-            ("Content-Type", "application/json"),
-            ("Idempotency-Key", key),
-            // A browser's, so the session does not look automated.
-            (
-                "User-Agent",
-                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0 Safari/537.36",
-            ),
-        ],
-        Some(body),
-    )
-    .unwrap()
-}
-
-/// Sessions younger than 3 s look automated to the scorecard: wait that out once.
-fn let_sessions_age() {
-    std::thread::sleep(Duration::from_millis(3_100));
+    support::session(edge, "pk_test_demo", amount)
 }
 
 fn reason_codes(reply: &http::Reply) -> Vec<String> {

@@ -2,16 +2,18 @@
 //! R2 archive and a local OTLP/HTTP receiver started by each test. Independent checkers (the
 //! OpenTelemetry project's protobuf JSON mapping, an OpenAPI 3.1 validator) run in Python.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+mod support;
 
 use paylater_harness::edge::{Edge, EdgeOptions};
 use paylater_harness::sink::{OtlpSink, attribute};
 use paylater_harness::{admin, http, paths};
 use paylater_shared::ingest::QueuedEvent;
 use serde_json::{Value, json};
+use support::{archive, python, wait_until};
 
 const ORIGIN: &str = "http://127.0.0.1:8080";
 /// `.dev.vars`: local only.
@@ -102,52 +104,6 @@ impl Client<'_> {
             Some(&body),
         )
     }
-}
-
-fn python(script: &str, args: &[&Path]) -> Value {
-    let output = Command::new(paths::python())
-        .arg(paths::workspace_root().join("tests/python").join(script))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("python {script}: {e} (run `cargo xtask bootstrap`)"));
-    assert!(
-        output.status.success(),
-        "{script} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-/// Waits (bounded) until `done` holds.
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < limit,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// Every LogRecord in the local R2 archive, by key.
-fn archive(edge: &Edge) -> HashMap<String, Vec<Value>> {
-    let objects = python("read_local_r2.py", &[&edge.state_dir, Path::new("paylater-archive")]);
-    objects
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(key, _)| key.starts_with("logs/"))
-        .map(|(key, text)| {
-            let lines = text
-                .as_str()
-                .unwrap()
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect();
-            (key.clone(), lines)
-        })
-        .collect()
 }
 
 fn archived_ids(edge: &Edge) -> Vec<String> {
@@ -700,7 +656,7 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
         })
         .collect();
     let file_refs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-    let parsed = python("check_otlp.py", &file_refs);
+    let parsed = python("check_otlp.py", &file_refs, None);
     assert_eq!(parsed["problems"], json!([]));
     assert_eq!(
         parsed["event_ids"]
@@ -776,6 +732,7 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
             Path::new("--except"),
             Path::new(MERCHANT_SERVER_ROUTES),
         ],
+        None,
     );
     assert_eq!(conformance["problems"], json!([]), "{conformance}");
     assert!(conformance["checked"].as_u64().unwrap() >= 40);
@@ -854,7 +811,11 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
 
     // Byte for byte: the parked text crossed two queues (events, dead letters) and is exactly the
     // JSON the session object wrote, carrying exactly the event the client sent.
-    let parked = python("read_local_r2.py", &[&edge.state_dir, Path::new("paylater-archive")]);
+    let parked = python(
+        "read_local_r2.py",
+        &[&edge.state_dir, Path::new("paylater-archive")],
+        None,
+    );
     let (_, text) = parked
         .as_object()
         .unwrap()

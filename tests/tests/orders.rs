@@ -15,13 +15,16 @@ use paylater_shared::CivilDate;
 use serde_json::{Value, json};
 use support::*;
 
-fn edge(work: &std::path::Path) -> Edge {
-    Edge::start(EdgeOptions {
+/// An edge of its own, with its state in a temporary directory.
+fn start() -> (tempfile::TempDir, Edge) {
+    let work = tempfile::tempdir().unwrap();
+    let edge = Edge::start(EdgeOptions {
         port: None,
-        work_dir: work.to_owned(),
+        work_dir: work.path().to_owned(),
         vars: Vec::new(),
     })
-    .unwrap_or_else(|e| panic!("edge did not start: {e}"))
+    .unwrap_or_else(|e| panic!("edge did not start: {e}"));
+    (work, edge)
 }
 
 fn int_attribute(record: &Value, key: &str) -> Option<u64> {
@@ -130,8 +133,7 @@ fn reconciliation(edge: &Edge, key: &str, accept: &str) -> http::Reply {
 /// reads with Python's csv module, and a redelivered change counts nothing twice.
 #[test]
 fn an_order_lives_and_the_ledger_follows_it() {
-    let work = tempfile::tempdir().unwrap();
-    let edge = edge(work.path());
+    let (work, edge) = start();
     let email = "life@example.com";
     let first = session(&edge, "pk_test_demo", 12_999);
     let second = session(&edge, "pk_test_demo", 5_000);
@@ -170,10 +172,7 @@ fn an_order_lives_and_the_ledger_follows_it() {
     assert_eq!((again.status, again.header("idempotent-replayed")), (200, Some("true")));
     assert_eq!(again.json()["order_id"], order_id.as_str());
     let other = create_order(&edge, DEMO_KEY, &token, "R-9999");
-    assert_eq!(
-        (other.status, other.json()["error"]["code"].clone()),
-        (409, json!("order_exists"))
-    );
+    assert_eq!(error_code(&other), (409, "order_exists".to_owned()));
 
     let part = change(
         &edge,
@@ -214,10 +213,7 @@ fn an_order_lives_and_the_ledger_follows_it() {
         "cap-1",
         Some(json!({ "amount": 6_000 })),
     );
-    assert_eq!(
-        (conflict.status, conflict.json()["error"]["code"].clone()),
-        (409, json!("idempotency_conflict"))
-    );
+    assert_eq!(error_code(&conflict), (409, "idempotency_conflict".to_owned()));
     let too_much = change(
         &edge,
         DEMO_KEY,
@@ -270,15 +266,9 @@ fn an_order_lives_and_the_ledger_follows_it() {
         "ref-2",
         Some(json!({ "amount": 11_000 })),
     );
-    assert_eq!(
-        (over.status, over.json()["error"]["code"].clone()),
-        (422, json!("amount_exceeds"))
-    );
+    assert_eq!(error_code(&over), (422, "amount_exceeds".to_owned()));
     let late_void = change(&edge, DEMO_KEY, &order_id, "void", "void-1", None);
-    assert_eq!(
-        (late_void.status, late_void.json()["error"]["code"].clone()),
-        (409, json!("invalid_order_state"))
-    );
+    assert_eq!(error_code(&late_void), (409, "invalid_order_state".to_owned()));
 
     // A second approval, voided before any capture: its whole hold goes at once.
     let voidable = approve(&edge, &second, email, "life-2");
@@ -290,14 +280,7 @@ fn an_order_lives_and_the_ledger_follows_it() {
     assert_eq!((voided.status, voided.json()["status"].clone()), (200, json!("voided")));
     assert_eq!(exposure(&edge, email, false), 10_999);
 
-    let fetched = server(
-        &edge,
-        "GET",
-        &format!("/v1/orders/{order_id}"),
-        Some(DEMO_READONLY_KEY),
-        None,
-        None,
-    );
+    let fetched = get_order(&edge, DEMO_READONLY_KEY, &order_id);
     assert_eq!(fetched.status, 200, "{}", fetched.body);
     let kinds: Vec<(String, u64)> = fetched.json()["history"]
         .as_array()
@@ -432,8 +415,7 @@ fn redeliver(edge: &Edge, work: &std::path::Path, text: &str) {
 /// customer's alarm, no request arriving; an order left uncaptured expires by its own alarm.
 #[test]
 fn approvals_and_orders_expire_by_their_alarms() {
-    let work = tempfile::tempdir().unwrap();
-    let edge = edge(work.path());
+    let (_work, edge) = start();
     let sessions: Vec<String> = (0..3).map(|_| session(&edge, "pk_test_shortlife", 12_999)).collect();
     let_sessions_age();
     let idle = approve(&edge, &sessions[0], "idle@example.com", "idle-1");
@@ -469,38 +451,16 @@ fn approvals_and_orders_expire_by_their_alarms() {
     });
     assert_eq!(holds(&edge, "idle@example.com", false), [(idle_id.clone(), 0)].into());
     let late = create_order(&edge, SHORTLIFE_KEY, &idle_token, "S-3");
-    assert_eq!(
-        (late.status, late.json()["error"]["code"].clone()),
-        (422, json!("approval_token_expired"))
-    );
+    assert_eq!(error_code(&late), (422, "approval_token_expired".to_owned()));
 
     // The orders' own alarms: the untouched one expires whole, the partial one keeps its capture.
     wait_until("both orders expired", Duration::from_secs(60), || {
-        let status = |id: &str| {
-            server(
-                &edge,
-                "GET",
-                &format!("/v1/orders/{id}"),
-                Some(SHORTLIFE_KEY),
-                None,
-                None,
-            )
-            .json()["status"]
-                .clone()
-        };
+        let status = |id: &str| get_order(&edge, SHORTLIFE_KEY, id).json()["status"].clone();
         status(&untouched_id) == "expired" && status(&partial_id) == "captured"
     });
     assert_eq!(exposure(&edge, "untouched@example.com", false), 0);
     assert_eq!(exposure(&edge, "partial@example.com", false), 1_000);
-    let partial_now = server(
-        &edge,
-        "GET",
-        &format!("/v1/orders/{partial_id}"),
-        Some(SHORTLIFE_KEY),
-        None,
-        None,
-    )
-    .json();
+    let partial_now = get_order(&edge, SHORTLIFE_KEY, &partial_id).json();
     assert_eq!(
         partial_now["history"].as_array().unwrap().last().unwrap()["kind"],
         "expired"
@@ -517,17 +477,13 @@ fn approvals_and_orders_expire_by_their_alarms() {
         "late",
         Some(json!({ "amount": 1 })),
     );
-    assert_eq!(
-        (too_late.status, too_late.json()["error"]["code"].clone()),
-        (409, json!("invalid_order_state"))
-    );
+    assert_eq!(error_code(&too_late), (409, "invalid_order_state".to_owned()));
 }
 
 /// Every key problem has its own code; test and live never mix: tokens, orders, ledgers.
 #[test]
 fn secret_keys_and_modes_are_checked() {
-    let work = tempfile::tempdir().unwrap();
-    let edge = edge(work.path());
+    let (_work, edge) = start();
     let email = "modes@example.com";
     let test_session = session(&edge, "pk_test_demo", 12_999);
     let live_session = session(&edge, "pk_live_demo", 7_000);
@@ -538,12 +494,6 @@ fn secret_keys_and_modes_are_checked() {
     assert_eq!(exposure(&edge, email, false), 12_999);
     assert_eq!(exposure(&edge, email, true), 7_000);
 
-    let code = |reply: &http::Reply| {
-        (
-            reply.status,
-            reply.json()["error"]["code"].as_str().unwrap_or("").to_owned(),
-        )
-    };
     let order_body = json!({ "approval_token": test_token, "merchant_reference": "K-1" });
     let cases: [(Option<&str>, u16, &str); 6] = [
         (None, 401, "unauthenticated"),
@@ -563,10 +513,15 @@ fn secret_keys_and_modes_are_checked() {
     ];
     for (key, status, expected) in cases {
         let reply = server(&edge, "POST", "/v1/orders", key, None, Some(&order_body));
-        assert_eq!(code(&reply), (status, expected.to_owned()), "{key:?}: {}", reply.body);
+        assert_eq!(
+            error_code(&reply),
+            (status, expected.to_owned()),
+            "{key:?}: {}",
+            reply.body
+        );
     }
     let live_with_test_key = create_order(&edge, DEMO_KEY, &live_token, "K-2");
-    assert_eq!(code(&live_with_test_key), (403, "wrong_mode".to_owned()));
+    assert_eq!(error_code(&live_with_test_key), (403, "wrong_mode".to_owned()));
     let live_order = create_order(&edge, DEMO_LIVE_KEY, &live_token, "K-2");
     assert_eq!(live_order.status, 201, "{}", live_order.body);
     let live_id = live_order.json()["order_id"].as_str().unwrap().to_owned();
@@ -575,20 +530,13 @@ fn secret_keys_and_modes_are_checked() {
     let test_order = create_order(&edge, DEMO_KEY, &test_token, "K-1");
     let test_id = test_order.json()["order_id"].as_str().unwrap().to_owned();
     for (key, id) in [(DEMO_KEY, &live_id), (DEMO_LIVE_KEY, &test_id)] {
-        let read = server(&edge, "GET", &format!("/v1/orders/{id}"), Some(key), None, None);
-        assert_eq!(code(&read), (403, "wrong_mode".to_owned()), "{id}");
+        let read = get_order(&edge, key, id);
+        assert_eq!(error_code(&read), (403, "wrong_mode".to_owned()), "{id}");
         let capture = change(&edge, key, id, "captures", "x-mode", Some(json!({ "amount": 1 })));
-        assert_eq!(code(&capture), (403, "wrong_mode".to_owned()), "{id}");
+        assert_eq!(error_code(&capture), (403, "wrong_mode".to_owned()), "{id}");
     }
-    let foreign = server(
-        &edge,
-        "GET",
-        &format!("/v1/orders/{test_id}"),
-        Some(LIMITS_KEY),
-        None,
-        None,
-    );
-    assert_eq!(code(&foreign), (403, "wrong_merchant".to_owned()));
+    let foreign = get_order(&edge, LIMITS_KEY, &test_id);
+    assert_eq!(error_code(&foreign), (403, "wrong_merchant".to_owned()));
     // Voiding the live order leaves the test ledger as it was.
     change(&edge, DEMO_LIVE_KEY, &live_id, "void", "live-void", None);
     assert_eq!(
@@ -612,8 +560,7 @@ fn secret_keys_and_modes_are_checked() {
 /// 405 names the allowed methods.
 #[test]
 fn bad_requests_to_the_merchant_server_api_are_typed() {
-    let work = tempfile::tempdir().unwrap();
-    let edge = edge(work.path());
+    let (work, edge) = start();
     let order = "ord_test_0190d2c46b7a7cc29a1e3f6b2a9d4e10";
     let capture = format!("/v1/orders/{order}/captures");
     let refund = format!("/v1/orders/{order}/refunds");

@@ -91,15 +91,20 @@ pub fn let_sessions_age() {
     std::thread::sleep(Duration::from_millis(3_100));
 }
 
-/// `POST /v1/approvals` for pay in 4, as the checkout page sends it.
-pub fn approve(edge: &Edge, session_token: &str, email: &str, idempotency_key: &str) -> http::Reply {
-    let body = json!({
+/// A `POST /v1/approvals` body, as the checkout page sends it.
+pub fn approval_body(session_token: &str, plan: &str, email: &str, date_of_birth: &str) -> String {
+    json!({
         "session_token": session_token,
-        "plan_id": "pay_in_4",
-        "customer": { "email": email, "date_of_birth": "1990-05-17", "country": "US" },
+        "plan_id": plan,
+        "customer": { "email": email, "date_of_birth": date_of_birth, "country": "US" },
         "consent": { "terms": true },
     })
-    .to_string();
+    .to_string()
+}
+
+/// `POST /v1/approvals` from the demo origin, with a browser's User-Agent so the session does
+/// not look automated.
+pub fn post_approval(edge: &Edge, idempotency_key: &str, body: &str) -> http::Reply {
     http::request(
         "POST",
         &format!("{}/v1/approvals", edge.url),
@@ -109,9 +114,18 @@ pub fn approve(edge: &Edge, session_token: &str, email: &str, idempotency_key: &
             ("Idempotency-Key", idempotency_key),
             ("User-Agent", BROWSER),
         ],
-        Some(&body),
+        Some(body),
     )
     .unwrap()
+}
+
+/// Pay in 4 for an adult `email`.
+pub fn approve(edge: &Edge, session_token: &str, email: &str, idempotency_key: &str) -> http::Reply {
+    post_approval(
+        edge,
+        idempotency_key,
+        &approval_body(session_token, "pay_in_4", email, "1990-05-17"),
+    )
 }
 
 /// An approved answer's token, or a panic that shows the answer.
@@ -146,6 +160,19 @@ pub fn server(
     let reply = http::request(method, &format!("{}{path}", edge.url), &headers, text.as_deref()).unwrap();
     record(method, path, &reply);
     reply
+}
+
+/// `GET /v1/orders/{id}`.
+pub fn get_order(edge: &Edge, key: &str, order_id: &str) -> http::Reply {
+    server(edge, "GET", &format!("/v1/orders/{order_id}"), Some(key), None, None)
+}
+
+/// A refusal's status and error code.
+pub fn error_code(reply: &http::Reply) -> (u16, String) {
+    (
+        reply.status,
+        reply.json()["error"]["code"].as_str().unwrap_or("").to_owned(),
+    )
 }
 
 pub fn create_order(edge: &Edge, key: &str, token: &str, reference: &str) -> http::Reply {
@@ -235,8 +262,8 @@ pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Every LogRecord in the local R2 archive.
-pub fn archived_records(edge: &Edge) -> Vec<Value> {
+/// Every LogRecord in the local R2 archive, by object key.
+pub fn archive(edge: &Edge) -> HashMap<String, Vec<Value>> {
     let objects = python(
         "read_local_r2.py",
         &[&edge.state_dir, Path::new("paylater-archive")],
@@ -247,12 +274,19 @@ pub fn archived_records(edge: &Edge) -> Vec<Value> {
         .unwrap()
         .iter()
         .filter(|(key, _)| key.starts_with("logs/"))
-        .flat_map(|(_, text)| {
-            text.as_str()
+        .map(|(key, text)| {
+            let lines = text
+                .as_str()
                 .unwrap()
                 .lines()
-                .map(|l| serde_json::from_str::<Value>(l).unwrap())
-                .collect::<Vec<_>>()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            (key.clone(), lines)
         })
         .collect()
+}
+
+/// Every LogRecord in the local R2 archive.
+pub fn archived_records(edge: &Edge) -> Vec<Value> {
+    archive(edge).into_values().flatten().collect()
 }
