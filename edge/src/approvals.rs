@@ -252,11 +252,6 @@ pub struct ApproveRequest {
 }
 
 impl ApproveRequest {
-    /// When an approval made now would expire, epoch seconds: `exp` of its token.
-    pub fn token_expires_at_s(&self) -> i64 {
-        self.decide.token_expires_at_ms.div_euclid(1000)
-    }
-
     /// The customer's ledger object in the session's mode, so test approvals never touch a
     /// live limit.
     pub fn ledger(&self) -> String {
@@ -297,6 +292,8 @@ pub struct DecideRequest {
     pub token_expires_at_ms: i64,
     /// An idle customer record with nothing open is removed after this many days.
     pub retention_days: u32,
+    /// The client network (/24 or /64) the customer's attempt counts against.
+    pub network: String,
 }
 
 /// An upstream decision service's say.
@@ -447,7 +444,7 @@ pub fn approval_claims(approve: &ApproveRequest, decided: &Decided, now_ms: i64,
         currency: approve.decide.currency,
         plan_id: approve.plan_id.clone(),
         iat,
-        exp: approve.token_expires_at_s(),
+        exp: decided.token_expires_at_s(),
         jti: jti.to_owned(),
         livemode: approve.session.livemode,
     }
@@ -476,7 +473,7 @@ pub fn build_answer(
         .collect();
     let human_review = (decided.decision.outcome != Outcome::Approved)
         .then(|| render(locale, MessageId::HumanReview, &[("contact", contact)]).unwrap_or_default());
-    let expires_at_s = approve.token_expires_at_s();
+    let expires_at_s = decided.token_expires_at_s();
     ApprovalAnswer {
         approval_id: decided.approval_id.clone(),
         decision: decided.decision.outcome,
@@ -494,6 +491,15 @@ pub fn build_answer(
 pub struct Decided {
     pub approval_id: String,
     pub decision: Decision,
+    /// When the approval's token expires: the first decision's, also when a retried reference
+    /// is answered again later, so the token, the hold and the order book agree.
+    pub token_expires_at_ms: i64,
+}
+
+impl Decided {
+    pub fn token_expires_at_s(&self) -> i64 {
+        self.token_expires_at_ms.div_euclid(1000)
+    }
 }
 
 /// The session's object → the worker.
@@ -506,15 +512,182 @@ pub enum ApproveOutcome {
     },
     /// The key was used with another body.
     Conflict,
+    /// The session already holds a live approval for another body.
+    SessionHasApproval,
+    /// The session has made as many attempts as the merchant allows.
+    RateLimited {
+        retry_after_seconds: u32,
+    },
     EnqueueFailed {
         detail: String,
     },
+}
+
+/// Worker → the client's limiter: count an approval attempt unless this many were made in the
+/// last hour (then 429, before any customer's ledger is asked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptLimit {
+    pub limit_per_hour: u32,
+}
+
+/// What the session's object keeps per `Idempotency-Key`: the body's fingerprint, and the
+/// answer once it was handed off (`None`: decided, but logging it failed, so the same body may
+/// ask again and gets the customer's object's first decision).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredApproval {
+    pub fingerprint: String,
+    pub answer: Option<ApprovalAnswer>,
+}
+
+/// A session's approved answer while its token lives: the one hold a session may have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveApproval {
+    pub fingerprint: String,
+    pub answer: ApprovalAnswer,
+    pub token_expires_at_ms: i64,
+}
+
+/// What the session's object does with an attempt before any customer's ledger is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionStep {
+    /// Answer this again (`Idempotent-Replayed`).
+    Replay(ApprovalAnswer),
+    /// The key was used with another body (409).
+    Conflict,
+    /// The session holds a live approval for another body (409): never a second hold.
+    HasApproval,
+    /// The session's attempts are used up: 429 until the session ends.
+    RateLimited { retry_after_seconds: u32 },
+    /// Ask the customer's object for a decision.
+    Decide,
+}
+
+/// An attempt as the session's object sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionAttempt<'a> {
+    pub fingerprint: &'a str,
+    pub now_ms: i64,
+    /// Attempts this session made before.
+    pub attempts: u32,
+    /// The merchant's `scorecard.velocity.session`.
+    pub limit: u32,
+    pub session_expires_at_s: i64,
+}
+
+impl<'a> SessionAttempt<'a> {
+    pub fn of(approve: &'a ApproveRequest, attempts: u32) -> Self {
+        Self {
+            fingerprint: &approve.fingerprint,
+            now_ms: approve.decide.now_ms,
+            attempts,
+            limit: approve.decide.scorecard.velocity.session,
+            session_expires_at_s: approve.expires_at_s,
+        }
+    }
+}
+
+/// Decides [`SessionStep`] from the key's record, the session's live approval and its attempt
+/// count. Nothing here counts against the customer.
+pub fn session_step(
+    for_key: Option<&StoredApproval>,
+    live: Option<&LiveApproval>,
+    attempt: SessionAttempt,
+) -> SessionStep {
+    let now_ms = attempt.now_ms;
+    if let Some(stored) = for_key {
+        return match (&stored.answer, stored.fingerprint == attempt.fingerprint) {
+            (_, false) => SessionStep::Conflict,
+            (Some(answer), true) => SessionStep::Replay(answer.clone()),
+            (None, true) => SessionStep::Decide,
+        };
+    }
+    if let Some(live) = live.filter(|live| now_ms < live.token_expires_at_ms) {
+        return if live.fingerprint == attempt.fingerprint {
+            SessionStep::Replay(live.answer.clone())
+        } else {
+            SessionStep::HasApproval
+        };
+    }
+    if attempt.attempts >= attempt.limit {
+        let wait_s = attempt
+            .session_expires_at_s
+            .saturating_sub(now_ms.div_euclid(1000))
+            .max(1);
+        return SessionStep::RateLimited {
+            retry_after_seconds: u32::try_from(wait_s).unwrap_or(u32::MAX),
+        };
+    }
+    SessionStep::Decide
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sessions::MAX_BODY_BYTES;
+
+    fn answer(id: &str) -> ApprovalAnswer {
+        ApprovalAnswer {
+            approval_id: id.into(),
+            decision: Outcome::Approved,
+            reasons: Vec::new(),
+            plan_id: "pay_in_4".into(),
+            schedule: Vec::new(),
+            approval_token: Some("token".into()),
+            expires_at: "2026-11-29T10:15:00Z".into(),
+            human_review: None,
+        }
+    }
+
+    #[test]
+    fn a_session_holds_one_live_approval_and_its_attempts_are_bounded() {
+        const NOW: i64 = 1_795_420_800_000;
+        let attempt = |fingerprint, attempts| SessionAttempt {
+            fingerprint,
+            now_ms: NOW,
+            attempts,
+            limit: 3,
+            session_expires_at_s: NOW / 1000 + 600,
+        };
+        let first = StoredApproval {
+            fingerprint: "f1".into(),
+            answer: Some(answer("a1")),
+        };
+        let unlogged = StoredApproval {
+            fingerprint: "f1".into(),
+            answer: None,
+        };
+        let live = LiveApproval {
+            fingerprint: "f1".into(),
+            answer: answer("a1"),
+            token_expires_at_ms: NOW + 1,
+        };
+        let expired = LiveApproval {
+            token_expires_at_ms: NOW,
+            ..live.clone()
+        };
+        let cases = [
+            (Some(&first), None, attempt("f1", 1), SessionStep::Replay(answer("a1"))),
+            (Some(&first), None, attempt("f2", 1), SessionStep::Conflict),
+            (Some(&unlogged), Some(&live), attempt("f1", 1), SessionStep::Decide),
+            (Some(&unlogged), None, attempt("f2", 1), SessionStep::Conflict),
+            // A new key, the same body: the first approval again; another body: refused.
+            (None, Some(&live), attempt("f1", 1), SessionStep::Replay(answer("a1"))),
+            (None, Some(&live), attempt("f2", 1), SessionStep::HasApproval),
+            (None, Some(&expired), attempt("f2", 1), SessionStep::Decide),
+            (None, None, attempt("f2", 2), SessionStep::Decide),
+            (
+                None,
+                None,
+                attempt("f2", 3),
+                SessionStep::RateLimited {
+                    retry_after_seconds: 600,
+                },
+            ),
+        ];
+        for (i, (for_key, live, attempt, step)) in cases.into_iter().enumerate() {
+            assert_eq!(session_step(for_key, live, attempt), step, "case {i}");
+        }
+    }
 
     fn today() -> CivilDate {
         CivilDate::new(2026, 11, 23).unwrap()

@@ -12,7 +12,7 @@ use paylater_shared::{CivilDate, MerchantConfig};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Context, Date, Env, Headers, MessageBuilder, QueueContentType, Request, Response, console_log, event};
 
-use crate::approvals::{self, ApproveOutcome, ApproveRequest, DecideRequest};
+use crate::approvals::{self, ApproveOutcome, ApproveRequest, AttemptLimit, DecideRequest};
 use crate::auth::{admin_token_matches, check_key_format, check_origin, merchant_from_store, merchant_kv_key};
 use crate::bindings::{
     ADMIN_TOKEN, APPROVAL_SIGNING_KEYS, ARCHIVE, CLIENT_LIMITER, CUSTOMER_HASH_KEY, CUSTOMER_LEDGER, EVENTS_QUEUE,
@@ -25,6 +25,8 @@ use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::forward::DEAD_LETTER_PREFIX;
 use crate::handlers;
 use crate::headers::{DENY_FRAMING, SECURITY_HEADERS, cors_for_checked_origin, preflight};
+use crate::json_body;
+use crate::ledger;
 use crate::objects;
 use crate::openapi::OPENAPI_JSON;
 use crate::orders::{self, BookAnswer, BookRequest};
@@ -34,6 +36,7 @@ use crate::route::OrderAction;
 use crate::route::Route;
 use crate::secret_keys::{self, KeyHolder};
 use crate::sessions;
+use futures_util::StreamExt;
 use paylater_shared::merchant::Scope;
 use paylater_shared::token::{ApprovalExpectation, verify_approval};
 use wasm_bindgen::JsValue;
@@ -426,15 +429,26 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         .map(|s| s.installments)
         .unwrap_or_default();
     let client_ip = header("CF-Connecting-IP");
-    let ip_attempts_last_hour: u32 = call_object(
+    // Refused here, 429, before any customer's ledger is asked or counts the attempt.
+    let ip_attempts: LimitAnswer = call_object(
         env,
         CLIENT_LIMITER,
         &client_object_name(&merchant.merchant_id, client_ip.as_deref()),
         objects::paths::COUNT_APPROVAL_ATTEMPT,
-        // The attempt count needs no message.
-        &(),
+        &AttemptLimit {
+            limit_per_hour: merchant.scorecard.velocity.ip_per_hour,
+        },
     )
     .await?;
+    let ip_attempts_last_hour = match ip_attempts {
+        LimitAnswer::Admitted { count } => u32::try_from(count).unwrap_or(u32::MAX),
+        LimitAnswer::RateLimited { retry_after_seconds } => {
+            return Err(EdgeError::RateLimited {
+                scope: "client IP",
+                retry_after_seconds,
+            });
+        }
+    };
     let cf = req.cf();
     let facts = events::request_facts(
         client_ip.as_deref(),
@@ -474,6 +488,7 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         plan_id: terms.id(),
         token_expires_at_ms: (now_ms.div_euclid(1000) + token_ttl_s).saturating_mul(1000),
         retention_days: policy.customer_retention_days,
+        network: ledger::attempt_network(client_ip.as_deref()),
     };
     let approve = ApproveRequest {
         idempotency_key,
@@ -507,7 +522,36 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
             Answer::json(&answer, headers)
         }
         ApproveOutcome::Conflict => Err(EdgeError::IdempotencyConflict),
+        ApproveOutcome::SessionHasApproval => Err(EdgeError::SessionHasApproval),
+        ApproveOutcome::RateLimited { retry_after_seconds } => Err(EdgeError::RateLimited {
+            scope: "session",
+            retry_after_seconds,
+        }),
         ApproveOutcome::EnqueueFailed { detail } => Err(EdgeError::EnqueueFailed { detail }),
+    }
+}
+
+/// New sessions per merchant and client network (/24 or /64): approval attempts need sessions,
+/// so minting them in bulk is refused (429).
+async fn check_session_rate(req: &Request, env: &Env, merchant: &MerchantConfig) -> Result<(), EdgeError> {
+    let client_ip = req.headers().get("CF-Connecting-IP").ok().flatten();
+    let network = ledger::attempt_network(client_ip.as_deref());
+    let answer: LimitAnswer = call_object(
+        env,
+        CLIENT_LIMITER,
+        &format!("sessions:{}:{network}", merchant.merchant_id),
+        objects::paths::COUNT_REQUEST,
+        &LimitRequest {
+            limit_per_minute: merchant.rate_limits.sessions_per_network_per_minute,
+        },
+    )
+    .await?;
+    match answer {
+        LimitAnswer::Admitted { .. } => Ok(()),
+        LimitAnswer::RateLimited { retry_after_seconds } => Err(EdgeError::RateLimited {
+            scope: "client network",
+            retry_after_seconds,
+        }),
     }
 }
 
@@ -611,7 +655,9 @@ async fn replay_dead_letters(req: &Request, env: &Env) -> Result<Answer, EdgeErr
     Ok(answer)
 }
 
-/// Reads a request body, refusing oversized ones by their declared length before reading.
+/// Reads a request body, refusing oversized ones by their declared length before reading, and
+/// any other (no `Content-Length`: chunked) as soon as it passes the limit while it streams in,
+/// so an endless body is never held whole.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, EdgeError> {
     let declared = req
         .headers()
@@ -622,9 +668,13 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, EdgeError> {
     if declared.is_some_and(|len| len > sessions::MAX_BODY_BYTES) {
         return Err(EdgeError::BodyTooLarge);
     }
-    let body = req.bytes().await.map_err(internal("reading body"))?;
-    if body.len() > sessions::MAX_BODY_BYTES {
-        return Err(EdgeError::BodyTooLarge);
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream().map_err(internal("body stream"))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        json_body::append_within_limit(&mut body, &chunk.map_err(internal("reading body"))?)?;
     }
     Ok(body)
 }
@@ -688,6 +738,7 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
             let body = read_body(req).await?;
             let request = sessions::parse_session_request(&body)?;
             let merchant = load_merchant(env, &request.key).await?;
+            check_session_rate(req, env, &merchant).await?;
             let keyring = session_keyring(env)?;
             let now_s = (Date::now().as_millis() / 1000) as i64;
             let created = sessions::create_session(&merchant, &request, origin, &keyring, random_uuid(), now_s)?;

@@ -104,7 +104,7 @@ pub enum EdgeError {
     InvalidOrderId,
     #[error("this approval already has an order, {order_id}, with another merchant_reference")]
     OrderExists { order_id: String },
-    #[error("merchant_reference must be 1 to 64 visible ASCII characters, starting with a letter or digit")]
+    #[error("merchant_reference must be 1 to 64 visible ASCII characters but @, starting with a letter or digit")]
     InvalidReference,
     #[error("amount is more than is left to {what}: {available} minor units")]
     AmountExceeds { what: &'static str, available: u64 },
@@ -114,6 +114,8 @@ pub enum EdgeError {
     TooManyChanges,
     #[error("{field}: {problem}")]
     InvalidRange { field: &'static str, problem: &'static str },
+    #[error("this session already holds a live approval for other details; start a new checkout")]
+    SessionHasApproval,
     #[error("internal error; it has been logged")]
     Internal { detail: String },
 }
@@ -144,7 +146,8 @@ impl EdgeError {
             Self::ApprovalExpired
             | Self::OrderExists { .. }
             | Self::InvalidOrderState { .. }
-            | Self::TooManyChanges => 409,
+            | Self::TooManyChanges
+            | Self::SessionHasApproval => 409,
             Self::InvalidOrderId | Self::InvalidReference | Self::InvalidRange { .. } => 400,
             Self::Missing { .. }
             | Self::InvalidKey
@@ -223,6 +226,7 @@ impl EdgeError {
             Self::InvalidOrderState { .. } => "invalid_order_state",
             Self::TooManyChanges => "too_many_changes",
             Self::InvalidRange { .. } => "invalid_range",
+            Self::SessionHasApproval => "session_has_approval",
         }
     }
 
@@ -279,6 +283,7 @@ impl EdgeError {
                 Some("order_id")
             }
             Self::InvalidRange { field, .. } => Some(field),
+            Self::SessionHasApproval => Some("session_token"),
             _ => None,
         }
     }

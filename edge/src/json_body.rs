@@ -9,6 +9,15 @@ use sha2::{Digest, Sha256};
 use crate::error::EdgeError;
 use crate::sessions::MAX_BODY_BYTES;
 
+/// Adds a streamed chunk to `body`, refusing (413) once the body would pass [`MAX_BODY_BYTES`].
+pub fn append_within_limit(body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), EdgeError> {
+    if body.len().saturating_add(chunk.len()) > MAX_BODY_BYTES {
+        return Err(EdgeError::BodyTooLarge);
+    }
+    body.extend_from_slice(chunk);
+    Ok(())
+}
+
 /// The body as a JSON object with only `known` fields.
 pub fn object_body(body: &[u8], known: &[&str]) -> Result<Map<String, Value>, EdgeError> {
     if body.len() > MAX_BODY_BYTES {
@@ -59,4 +68,24 @@ pub fn string<'a>(map: &'a Map<String, Value>, key: &str, field: &'static str) -
 pub fn fingerprint<T: serde::Serialize>(parsed: &T) -> String {
     let canonical = serde_json::to_string(parsed).unwrap_or_default();
     hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_streamed_body_stops_at_the_limit() {
+        let mut body = Vec::new();
+        let chunk = vec![b'x'; 16 * 1024];
+        for _ in 0..(MAX_BODY_BYTES / chunk.len()) {
+            append_within_limit(&mut body, &chunk).unwrap();
+        }
+        assert_eq!(body.len(), MAX_BODY_BYTES - MAX_BODY_BYTES % chunk.len());
+        let rest = MAX_BODY_BYTES - body.len();
+        append_within_limit(&mut body, &chunk[..rest]).unwrap();
+        assert_eq!(body.len(), MAX_BODY_BYTES, "exactly the limit is fine");
+        assert_eq!(append_within_limit(&mut body, b"x"), Err(EdgeError::BodyTooLarge));
+        assert_eq!(body.len(), MAX_BODY_BYTES, "nothing past the limit is kept");
+    }
 }

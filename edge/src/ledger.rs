@@ -4,7 +4,7 @@
 //! `objects` keeps it in storage and runs one message at a time.
 
 use paylater_shared::Currency;
-use paylater_shared::decision::{CustomerHistory, DAY_MS};
+use paylater_shared::decision::{CustomerHistory, DAY_MS, MAX_ATTEMPTS};
 use serde::{Deserialize, Serialize};
 
 use crate::approvals::{DecideRequest, Decided};
@@ -12,6 +12,22 @@ use crate::orders::QueuedChange;
 
 /// How long a decision is remembered for retries of its reference.
 pub const DECISION_MEMORY_MS: i64 = DAY_MS;
+
+/// The client network an approval attempt counts against: IPv4 /24, IPv6 /64 (one household's
+/// or one office's addresses). Attempts from one network never lock a customer out of another.
+pub fn attempt_network(client_ip: Option<&str>) -> String {
+    match client_ip.map(str::parse::<std::net::IpAddr>) {
+        Some(Ok(std::net::IpAddr::V4(v4))) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        Some(Ok(std::net::IpAddr::V6(v6))) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => "unknown".to_owned(),
+    }
+}
 
 /// A customer's ledger object in one mode: `{test|live}:{keyed hash of the e-mail}`.
 pub fn ledger_name(livemode: bool, customer_id_hash: &str) -> String {
@@ -59,6 +75,20 @@ pub struct PendingApproval {
 }
 
 impl PendingApproval {
+    /// The approval an order book registered.
+    pub fn of(registration: &crate::orders::Registration) -> Self {
+        Self {
+            approval_id: registration.approval_id.clone(),
+            merchant_id: registration.merchant_id.clone(),
+            livemode: registration.livemode,
+            session_id: registration.session_id.clone(),
+            plan_id: registration.plan_id.clone(),
+            amount: registration.amount,
+            currency: registration.currency,
+            token_expires_at_ms: registration.token_expires_at_ms,
+        }
+    }
+
     /// The record of its release.
     pub fn expiry_record(&self) -> QueuedChange {
         QueuedChange {
@@ -88,6 +118,8 @@ pub struct CustomerRecord {
     /// first decision instead of a second one.
     pub decided: Vec<(String, Decided, i64)>,
     pub pending: Vec<PendingApproval>,
+    /// `(epoch ms, client network)` of the last day's attempts, at most [`MAX_ATTEMPTS`].
+    pub attempts: Vec<(i64, String)>,
     /// The last decision or order change, epoch ms: retention counts from it.
     pub last_activity_ms: i64,
     pub retention_days: u32,
@@ -104,6 +136,32 @@ pub struct HoldView {
 }
 
 impl CustomerRecord {
+    /// The history a decision from `network` sees: every approval, and the attempts made from
+    /// that network in the last day.
+    pub fn history_from(&self, network: &str, now_ms: i64) -> CustomerHistory {
+        let since = now_ms.saturating_sub(DAY_MS);
+        CustomerHistory {
+            approvals: self.history.approvals.clone(),
+            attempts_ms: self
+                .attempts
+                .iter()
+                .filter(|(at, from)| *at > since && from == network)
+                .map(|(at, _)| *at)
+                .collect(),
+        }
+    }
+
+    /// Records an attempt from `network`, forgetting those a day old and keeping the newest
+    /// [`MAX_ATTEMPTS`].
+    pub fn record_attempt(&mut self, network: &str, now_ms: i64) {
+        let since = now_ms.saturating_sub(DAY_MS);
+        self.attempts.retain(|(at, _)| *at > since);
+        self.attempts.push((now_ms, network.to_owned()));
+        self.attempts.sort_by_key(|(at, _)| *at);
+        let excess = self.attempts.len().saturating_sub(MAX_ATTEMPTS);
+        self.attempts.drain(..excess);
+    }
+
     /// Forgets decisions older than a day (their references can no longer be retried).
     pub fn prune_decisions(&mut self, now_ms: i64) {
         self.decided
@@ -121,7 +179,9 @@ impl CustomerRecord {
     /// again for an approval already attached answers the same (a retried order creation).
     pub fn attach(&mut self, approval_id: &str, now_ms: i64) -> AttachAnswer {
         if let Some(index) = self.pending.iter().position(|p| p.approval_id == approval_id) {
-            if now_ms >= self.pending[index].token_expires_at_ms {
+            // A late request may arrive after the order book released the hold: no order then.
+            let still_held = self.history.approval(approval_id).is_some_and(|a| a.held() > 0);
+            if now_ms >= self.pending[index].token_expires_at_ms || !still_held {
                 return AttachAnswer::Expired;
             }
             self.pending.remove(index);
@@ -256,6 +316,55 @@ mod tests {
         let idle_until = NOW + TTL - 1 + 400 * DAY_MS;
         assert_eq!(record.removable_at(NOW + TTL), Some(idle_until));
         assert_eq!(record.next_alarm_ms(NOW + TTL), idle_until);
+    }
+
+    #[test]
+    fn attempts_count_per_client_network() {
+        let mut record = CustomerRecord::default();
+        for i in 0..6 {
+            record.record_attempt("203.0.113.0/24", NOW + i);
+        }
+        record.record_attempt("2001:db8:1:2::/64", NOW + 10);
+        assert_eq!(record.history_from("203.0.113.0/24", NOW + 20).attempts_ms.len(), 6);
+        assert_eq!(
+            record.history_from("198.51.100.0/24", NOW + 20).attempts_ms,
+            Vec::<i64>::new()
+        );
+        assert_eq!(
+            record.history_from("2001:db8:1:2::/64", NOW + 20).attempts_ms,
+            vec![NOW + 10]
+        );
+        // A day later they are forgotten.
+        assert_eq!(
+            record
+                .history_from("203.0.113.0/24", NOW + DAY_MS + 5)
+                .attempts_ms
+                .len(),
+            0
+        );
+        for i in 0..(MAX_ATTEMPTS as i64 + 5) {
+            record.record_attempt("198.51.100.0/24", NOW + 100 + i);
+        }
+        assert_eq!(record.attempts.len(), MAX_ATTEMPTS);
+        assert_eq!(
+            record.history_from("2001:db8:1:2::/64", NOW + 20).attempts_ms.len(),
+            0,
+            "the oldest went first"
+        );
+    }
+
+    #[test]
+    fn networks_are_a_24_or_a_64() {
+        let cases = [
+            (Some("203.0.113.77"), "203.0.113.0/24"),
+            (Some("2001:db8:aa:bb:1:2:3:4"), "2001:db8:aa:bb::/64"),
+            (Some("::1"), "0:0:0:0::/64"),
+            (Some("not an address"), "unknown"),
+            (None, "unknown"),
+        ];
+        for (ip, network) in cases {
+            assert_eq!(attempt_network(ip), network, "{ip:?}");
+        }
     }
 
     #[test]

@@ -15,8 +15,9 @@ use worker::{
 };
 
 use crate::approvals::{
-    ApprovalAnswer, ApproveOutcome, ApproveRequest, DEFAULT_HUMAN_REVIEW_CONTACT, DecideRequest, Decided,
-    UpstreamVerdict, apply_upstream, approval_claims, build_answer, signers_from_secret,
+    ApproveOutcome, ApproveRequest, AttemptLimit, DEFAULT_HUMAN_REVIEW_CONTACT, DecideRequest, Decided, LiveApproval,
+    SessionAttempt, SessionStep, StoredApproval, UpstreamVerdict, apply_upstream, approval_claims, build_answer,
+    session_step, signers_from_secret,
 };
 use crate::bindings::{APPROVAL_SIGNING_KEYS, CUSTOMER_LEDGER, EVENTS_QUEUE, HUMAN_REVIEW_CONTACT, ORDER_BOOK};
 use crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
@@ -250,12 +251,20 @@ impl DurableObject for ClientLimiter {
     async fn fetch(&self, req: Request) -> Result<Response> {
         // No await between reading and updating a count: no other request runs in between.
         if req.path() == paths::COUNT_APPROVAL_ATTEMPT {
+            let request: AttemptLimit = read_json(req).await?;
             let now_ms = Date::now().as_millis() as i64;
-            let earlier =
-                self.approval_attempts
-                    .borrow_mut()
-                    .record(now_ms, APPROVAL_ATTEMPT_WINDOW_MS, MAX_TRACKED_ATTEMPTS);
-            return answer(&earlier);
+            let admitted = self.approval_attempts.borrow_mut().admit(
+                now_ms,
+                APPROVAL_ATTEMPT_WINDOW_MS,
+                MAX_TRACKED_ATTEMPTS,
+                request.limit_per_hour,
+            );
+            return answer(&match admitted {
+                Ok(earlier) => LimitAnswer::Admitted {
+                    count: u64::from(earlier),
+                },
+                Err(retry_after_seconds) => LimitAnswer::RateLimited { retry_after_seconds },
+            });
         }
         let request: LimitRequest = read_json(req).await?;
         let now_ms = Date::now().as_millis() as i64;
@@ -269,15 +278,20 @@ impl DurableObject for ClientLimiter {
     }
 }
 
-/// A decided approval as the session's object keeps it for its `Idempotency-Key`.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredApproval {
-    fingerprint: String,
-    answer: ApprovalAnswer,
-}
-
 fn idempotency_key(key: &str) -> String {
     format!("idem:{key}")
+}
+
+/// Where a session keeps its live approval (the one hold it may have).
+const LIVE_APPROVAL_KEY: &str = "live";
+
+async fn stored<T: serde::de::DeserializeOwned>(storage: &Storage, key: &str) -> Result<Option<T>> {
+    match storage.get::<String>(key).await? {
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| worker::Error::RustError(format!("stored {key}: {e}"))),
+        None => Ok(None),
+    }
 }
 
 impl SessionGuard {
@@ -287,19 +301,19 @@ impl SessionGuard {
     async fn approve(&self, approve: ApproveRequest) -> Result<ApproveOutcome> {
         let storage = self.state.storage();
         let key = idempotency_key(&approve.idempotency_key);
-        if let Some(text) = storage.get::<String>(&key).await? {
-            let stored: StoredApproval =
-                serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("stored approval: {e}")))?;
-            return Ok(if stored.fingerprint == approve.fingerprint {
-                ApproveOutcome::Answered {
-                    answer: stored.answer,
-                    replayed: true,
-                }
-            } else {
-                ApproveOutcome::Conflict
-            });
-        }
+        let for_key: Option<StoredApproval> = stored(&storage, &key).await?;
+        let live: Option<LiveApproval> = stored(&storage, LIVE_APPROVAL_KEY).await?;
         let mut ledger = self.load_ledger().await?;
+        let attempt = SessionAttempt::of(&approve, ledger.approval_attempts);
+        match session_step(for_key.as_ref(), live.as_ref(), attempt) {
+            SessionStep::Replay(answer) => return Ok(ApproveOutcome::Answered { answer, replayed: true }),
+            SessionStep::Conflict => return Ok(ApproveOutcome::Conflict),
+            SessionStep::HasApproval => return Ok(ApproveOutcome::SessionHasApproval),
+            SessionStep::RateLimited { retry_after_seconds } => {
+                return Ok(ApproveOutcome::RateLimited { retry_after_seconds });
+            }
+            SessionStep::Decide => {}
+        }
         let now_ms = approve.decide.now_ms;
         let mut decide = approve.decide.clone();
         decide.session_attempts = ledger.approval_attempts;
@@ -358,8 +372,14 @@ impl SessionGuard {
             .send(MessageBuilder::new(text).content_type(QueueContentType::Text).build())
             .await
         {
-            // Not remembered: a retry with the same key asks the customer's object again, which
-            // answers with the decision it already made for this reference.
+            // The key keeps its body but no answer: a retry with the same body asks the
+            // customer's object again, which answers with the decision it already made for this
+            // reference; another body is a conflict, as for any used key.
+            let unlogged = StoredApproval {
+                fingerprint: approve.fingerprint.clone(),
+                answer: None,
+            };
+            storage.put(&key, json_text(&unlogged, "approval state")?).await?;
             return Ok(ApproveOutcome::EnqueueFailed {
                 detail: error.to_string(),
             });
@@ -367,16 +387,24 @@ impl SessionGuard {
         ledger.approval_attempts = ledger.approval_attempts.saturating_add(1);
         let stored = StoredApproval {
             fingerprint: approve.fingerprint.clone(),
-            answer: answer.clone(),
+            answer: Some(answer.clone()),
         };
-        put_all(
-            &storage,
-            &[
-                (&key, JsValue::from_str(&json_text(&stored, "approval state")?)),
-                (LEDGER_KEY, JsValue::from_str(&json_text(&ledger, "ledger")?)),
-            ],
-        )
-        .await?;
+        let mut entries = vec![
+            (key.as_str(), JsValue::from_str(&json_text(&stored, "approval state")?)),
+            (LEDGER_KEY, JsValue::from_str(&json_text(&ledger, "ledger")?)),
+        ];
+        if decided.decision.outcome == Outcome::Approved {
+            let live = LiveApproval {
+                fingerprint: approve.fingerprint.clone(),
+                answer: answer.clone(),
+                token_expires_at_ms: decided.token_expires_at_ms,
+            };
+            entries.push((
+                LIVE_APPROVAL_KEY,
+                JsValue::from_str(&json_text(&live, "live approval")?),
+            ));
+        }
+        put_all(&storage, &entries).await?;
         self.ledger.replace(Some(ledger));
         self.ensure_alarm(approve.expires_at_s, now_ms).await?;
         Ok(ApproveOutcome::Answered {
@@ -419,7 +447,7 @@ fn registration(approve: &ApproveRequest, decided: &Decided, now_ms: i64) -> Reg
         plan_id: approve.plan_id.clone(),
         schedule: approve.schedule.clone(),
         approved_at_ms: now_ms,
-        token_expires_at_ms: approve.decide.token_expires_at_ms,
+        token_expires_at_ms: decided.token_expires_at_ms,
         capture_window_ms: approve.capture_window_s.saturating_mul(1000),
     }
 }
@@ -530,6 +558,7 @@ impl CustomerLedger {
         {
             return Ok(decided.clone());
         }
+        let history = record.history_from(&request.network, now_ms);
         let local = decide(
             &request.scorecard,
             &DecisionRequest {
@@ -540,14 +569,14 @@ impl CustomerLedger {
                 plan_range: request.plan_range,
                 date_of_birth: request.date_of_birth,
                 email_domain: &request.email_domain,
-                history: &record.history,
+                history: &history,
                 session_attempts: request.session_attempts,
                 ip_attempts_last_hour: request.ip_attempts_last_hour,
                 signals: request.signals,
             },
         );
         let decision = apply_upstream(local, request.upstream.as_ref());
-        record.history.record_attempt(now_ms);
+        record.record_attempt(&request.network, now_ms);
         if decision.outcome == Outcome::Approved {
             record.history.record_approval(
                 PastApproval {
@@ -574,6 +603,7 @@ impl CustomerLedger {
         let decided = Decided {
             approval_id: request.approval_id.clone(),
             decision,
+            token_expires_at_ms: request.token_expires_at_ms,
         };
         record
             .decided
@@ -586,10 +616,11 @@ impl CustomerLedger {
 }
 
 /// One per approval and mode (`{mode}:{approval id}`): what the approval left for its order,
-/// then the order, one change at a time. Each change is sent to the queue, then the customer's
-/// hold is set, then the book is stored, so a failure before the end changes nothing here and a
-/// retry repeats the same change with the same record id. Its alarm expires the uncaptured rest
-/// at `capture_before`.
+/// then the order, one change at a time. A change is stored with the book together with its
+/// outbox (the record and the hold it owes), then sent to the queue and the customer's ledger;
+/// an outbox left by a failure is sent before anything else happens to the order, and its alarm
+/// retries it. The alarm also releases an approval that never became an order and expires the
+/// uncaptured rest at `capture_before`.
 #[durable_object]
 pub struct OrderBook {
     state: State,
@@ -620,24 +651,12 @@ impl DurableObject for OrderBook {
         let _turn = self.turn.lock().await;
         let now_ms = Date::now().as_millis() as i64;
         let mut book = self.load().await?;
-        let Some(registration) = book.registration.clone() else {
-            return Response::ok("nothing registered");
-        };
-        if book.order.is_none() {
-            self.set_hold(&registration, 0).await?;
-            return Response::ok("no order: released");
+        if self.flush(&mut book).await? && (book.release_unordered(now_ms) || book.expire(now_ms)) {
+            self.save(&book).await?;
+            self.flush(&mut book).await?;
         }
-        let Some(step) = book.expire(now_ms) else {
-            return Response::ok("nothing to expire");
-        };
-        if let BookAnswer::Refused { refusal } = self.commit(book, step).await? {
-            console_error!(
-                "{}",
-                serde_json::json!({ "kind": "order_expiry_failed", "why": format!("{refusal:?}") })
-            );
-            set_alarm_at(&self.state.storage(), now_ms + RETRY_ALARM_MS).await?;
-        }
-        Response::ok("expired")
+        self.rearm(&book).await?;
+        Response::ok("woke")
     }
 }
 
@@ -646,44 +665,77 @@ impl OrderBook {
         load_cached(&self.book, &self.state.storage(), BOOK_KEY).await
     }
 
-    async fn save(&self, book: Book) -> Result<()> {
-        self.state.storage().put(BOOK_KEY, json_text(&book, "book")?).await?;
-        self.book.replace(Some(book));
+    async fn save(&self, book: &Book) -> Result<()> {
+        self.state.storage().put(BOOK_KEY, json_text(book, "book")?).await?;
+        self.book.replace(Some(book.clone()));
         Ok(())
     }
 
-    /// Tells the customer's ledger what the approval holds now.
-    async fn set_hold(&self, registration: &Registration, held: u64) -> Result<bool> {
+    /// Points the alarm at the book's next wake-up, if it has one.
+    async fn rearm(&self, book: &Book) -> Result<()> {
+        match book.next_alarm_ms(Date::now().as_millis() as i64) {
+            Some(at) => set_alarm_at(&self.state.storage(), at).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sends the outbox's record, sets the customer's hold, then clears the outbox. False when
+    /// it could not (the outbox stays for the alarm or the next request).
+    async fn flush(&self, book: &mut Book) -> Result<bool> {
+        let (Some(outbox), Some(registration)) = (book.outbox.clone(), book.registration.clone()) else {
+            return Ok(true);
+        };
+        let pending = |what: &str, error: worker::Error| {
+            console_error!(
+                "{}",
+                serde_json::json!({ "kind": "order_outbox_pending", "change": outbox.record.change_id, "step": what, "error": error.to_string() })
+            );
+            Ok(false)
+        };
+        if let Err(error) = send_change(&self.env, &outbox.record).await {
+            return pending("queue", error);
+        }
         let hold = LedgerRequest::Hold {
             approval_id: registration.approval_id.clone(),
-            held,
+            held: outbox.held,
         };
-        call(&self.env, CUSTOMER_LEDGER, &registration.ledger, paths::LEDGER, &hold).await
+        let held: Result<bool> = call(&self.env, CUSTOMER_LEDGER, &registration.ledger, paths::LEDGER, &hold).await;
+        if let Err(error) = held {
+            return pending("hold", error);
+        }
+        book.outbox = None;
+        self.save(book).await?;
+        Ok(true)
     }
 
     async fn handle(&self, request: BookRequest) -> Result<BookAnswer> {
         let mut book = self.load().await?;
         let refused = |refusal| Ok(BookAnswer::Refused { refusal });
-        match request {
+        // Whatever an earlier change still owes goes first: no new change on top of it.
+        if !self.flush(&mut book).await? {
+            self.rearm(&book).await?;
+            return refused(BookRefusal::Unavailable {
+                detail: "an earlier change of this order is still being delivered".into(),
+            });
+        }
+        let step = match request {
             BookRequest::Register(registration) => {
                 if book.registration.is_none() {
-                    // Wakes after the token's expiry: with no order by then, the approval holds
-                    // nothing (also when an order's creation was cut off after the ledger
-                    // agreed to it).
-                    let wake_at = registration.token_expires_at_ms + RETRY_ALARM_MS;
                     book.registration = Some(*registration);
-                    self.save(book).await?;
-                    set_alarm_at(&self.state.storage(), wake_at).await?;
+                    self.save(&book).await?;
                 }
-                Ok(BookAnswer::Registered)
+                self.rearm(&book).await?;
+                return Ok(BookAnswer::Registered);
             }
-            BookRequest::Get { merchant_id } => Ok(match book.view(&merchant_id) {
-                Ok(order) => BookAnswer::Order {
-                    order: Box::new(order),
-                    replayed: false,
-                },
-                Err(refusal) => BookAnswer::Refused { refusal },
-            }),
+            BookRequest::Get { merchant_id } => {
+                return Ok(match book.view(&merchant_id) {
+                    Ok(order) => BookAnswer::Order {
+                        order: Box::new(order),
+                        replayed: false,
+                    },
+                    Err(refusal) => BookAnswer::Refused { refusal },
+                });
+            }
             BookRequest::Create {
                 merchant_id,
                 merchant_reference,
@@ -711,10 +763,7 @@ impl OrderBook {
                 if attached == AttachAnswer::Expired {
                     return refused(BookRefusal::ApprovalExpired);
                 }
-                match book.create(&merchant_reference, now_ms) {
-                    Ok(step) => self.commit(book, step).await,
-                    Err(refusal) => refused(refusal),
-                }
+                book.create(&merchant_reference, now_ms)
             }
             BookRequest::Change {
                 merchant_id,
@@ -722,39 +771,17 @@ impl OrderBook {
                 idempotency_key,
                 fingerprint,
                 now_ms,
-            } => match book.change(&merchant_id, &change, &idempotency_key, &fingerprint, now_ms) {
-                Ok(step) => self.commit(book, step).await,
-                Err(refusal) => refused(refusal),
-            },
-        }
-    }
-
-    /// Sends a change's record, sets the customer's hold, then stores the book and points the
-    /// alarm at `capture_before`. A failed send or hold answers `Unavailable` and stores nothing.
-    /// A replay (`Step::Existing`) changes nothing.
-    async fn commit(&self, book: Book, step: Step) -> Result<BookAnswer> {
-        let (order, record, held) = match step {
-            Step::Existing { order } => return Ok(BookAnswer::Order { order, replayed: true }),
-            Step::Changed { order, record, held } => (order, record, held),
+            } => book.change(&merchant_id, &change, &idempotency_key, &fingerprint, now_ms),
         };
-        let unavailable = |e: worker::Error| BookAnswer::Refused {
-            refusal: BookRefusal::Unavailable { detail: e.to_string() },
+        let order = match step {
+            Err(refusal) => return refused(refusal),
+            Ok(Step::Existing { order }) => return Ok(BookAnswer::Order { order, replayed: true }),
+            Ok(Step::Changed { order }) => order,
         };
-        if let Err(e) = send_change(&self.env, &record).await {
-            return Ok(unavailable(e));
-        }
-        let registration = book
-            .registration
-            .clone()
-            .ok_or_else(|| worker::Error::RustError("no registration".into()))?;
-        if let Err(e) = self.set_hold(&registration, held).await {
-            return Ok(unavailable(e));
-        }
-        let capture_before = book.order.as_ref().map(|o| o.capture_before_ms);
-        self.save(book).await?;
-        if let Some(at) = capture_before {
-            set_alarm_at(&self.state.storage(), at).await?;
-        }
+        // The change is the order's once stored; delivering it may wait for the alarm.
+        self.save(&book).await?;
+        self.flush(&mut book).await?;
+        self.rearm(&book).await?;
         Ok(BookAnswer::Order { order, replayed: false })
     }
 }

@@ -50,12 +50,13 @@ pub fn parse_order_id(order_id: &str) -> Result<(bool, String), EdgeError> {
     Ok((livemode, uuid))
 }
 
-/// A merchant's own order reference: 1 to 64 visible ASCII characters, starting with a letter
-/// or digit (it ends up in CSV files; a leading `=` would be a formula there).
+/// A merchant's own order reference: 1 to 64 visible ASCII characters but `@`, starting with a
+/// letter or digit (it ends up in CSV files, where a leading `=` would be a formula, and in log
+/// records, which never carry an e-mail address).
 pub fn check_reference(reference: &str) -> Result<(), EdgeError> {
     let ok = !reference.is_empty()
         && reference.len() <= MAX_REFERENCE_CHARS
-        && reference.bytes().all(|b| b.is_ascii_graphic())
+        && reference.bytes().all(|b| b.is_ascii_graphic() && b != b'@')
         && reference.as_bytes()[0].is_ascii_alphanumeric();
     if ok { Ok(()) } else { Err(EdgeError::InvalidReference) }
 }
@@ -445,6 +446,19 @@ pub struct Book {
     /// `(Idempotency-Key, fingerprint, changes after it)` of each change made (at most
     /// [`MAX_CHANGES`], as changes are).
     pub keys: Vec<(String, String, usize)>,
+    /// A change stored with the book but not yet sent to the queue and the customer's ledger.
+    /// It is sent before anything else happens to the order, so the order, the log and the
+    /// hold never disagree for longer than a failure lasts.
+    pub outbox: Option<Outbox>,
+    /// The approval's hold was released because it never became an order.
+    pub released_unordered: bool,
+}
+
+/// What a change still owes the world: its record, and the hold the ledger must keep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outbox {
+    pub record: QueuedChange,
+    pub held: u64,
 }
 
 /// A request's outcome inside a `Book`, before anything is stored or sent.
@@ -452,24 +466,12 @@ pub struct Book {
 pub enum Step {
     /// Answer with this order as it is (a replay); nothing changes.
     Existing { order: Box<Order> },
-    /// A new change: send `record`, set the ledger's hold to `held`, then store the book.
-    Changed {
-        order: Box<Order>,
-        record: Box<QueuedChange>,
-        held: u64,
-    },
+    /// A new change, in the book's outbox: store the book, then send it.
+    Changed { order: Box<Order> },
 }
 
-impl Step {
-    /// The order's newest change, to be sent, held and stored.
-    fn changed(registration: &Registration, order: &OrderState) -> Self {
-        Self::Changed {
-            order: Box::new(order.view(registration)),
-            record: Box::new(QueuedChange::of_last_change(registration, order)),
-            held: order.held(),
-        }
-    }
-}
+/// How long after an approval token's expiry its book looks whether it became an order.
+pub const UNORDERED_GRACE_MS: i64 = 30_000;
 
 /// The registration, if `merchant_id`'s (a free function, so a book's other fields stay free to
 /// borrow mutably beside it).
@@ -485,6 +487,17 @@ fn registration_of<'a>(
 }
 
 impl Book {
+    /// Puts the order's newest change in the outbox.
+    fn changed(registration: &Registration, order: &OrderState, outbox: &mut Option<Outbox>) -> Step {
+        *outbox = Some(Outbox {
+            record: QueuedChange::of_last_change(registration, order),
+            held: order.held(),
+        });
+        Step::Changed {
+            order: Box::new(order.view(registration)),
+        }
+    }
+
     fn registration_for(&self, merchant_id: &str) -> Result<&Registration, BookRefusal> {
         registration_of(&self.registration, merchant_id)
     }
@@ -507,7 +520,7 @@ impl Book {
         let registration = self.registration.as_ref().ok_or(BookRefusal::NotFound)?;
         let order_id = order_id_for(&registration.approval_id, registration.livemode);
         let order = OrderState::new(registration, order_id, reference.to_owned(), now_ms);
-        let step = Step::changed(registration, &order);
+        let step = Self::changed(registration, &order, &mut self.outbox);
         self.order = Some(order);
         Ok(step)
     }
@@ -534,15 +547,53 @@ impl Book {
         order.apply(request, now_ms)?;
         self.keys
             .push((key.to_owned(), fingerprint.to_owned(), order.changes.len()));
-        Ok(Step::changed(registration, order))
+        Ok(Self::changed(registration, order, &mut self.outbox))
     }
 
-    /// The alarm: the uncaptured rest expires once `capture_before` has passed.
-    pub fn expire(&mut self, now_ms: i64) -> Option<Step> {
-        let registration = self.registration.as_ref()?;
-        let order = self.order.as_mut()?;
-        order.expire(now_ms)?;
-        Some(Step::changed(registration, order))
+    /// The alarm: the uncaptured rest expires once `capture_before` has passed. True when
+    /// something changed (and waits in the outbox).
+    pub fn expire(&mut self, now_ms: i64) -> bool {
+        let (Some(registration), Some(order)) = (self.registration.as_ref(), self.order.as_mut()) else {
+            return false;
+        };
+        if order.expire(now_ms).is_none() {
+            return false;
+        }
+        Self::changed(registration, order, &mut self.outbox);
+        true
+    }
+
+    /// The alarm: an approval that is no order once its token has expired holds nothing (also
+    /// when an order's creation was cut off after the ledger agreed to it). Its release record
+    /// has the id the customer's ledger gives it, so one of them counts. True when released now.
+    pub fn release_unordered(&mut self, now_ms: i64) -> bool {
+        let Some(registration) = self.registration.as_ref() else {
+            return false;
+        };
+        if self.order.is_some() || self.released_unordered || now_ms < registration.token_expires_at_ms {
+            return false;
+        }
+        self.outbox = Some(Outbox {
+            record: crate::ledger::PendingApproval::of(registration).expiry_record(),
+            held: 0,
+        });
+        self.released_unordered = true;
+        true
+    }
+
+    /// When the book must wake next: soon while its outbox waits, after the token's expiry while
+    /// the approval may still be released, at `capture_before` while something is capturable.
+    pub fn next_alarm_ms(&self, now_ms: i64) -> Option<i64> {
+        if self.outbox.is_some() {
+            return Some(now_ms + UNORDERED_GRACE_MS);
+        }
+        match (&self.registration, &self.order) {
+            (Some(registration), None) if !self.released_unordered => {
+                Some(registration.token_expires_at_ms + UNORDERED_GRACE_MS)
+            }
+            (_, Some(order)) if order.capturable() > 0 => Some(order.capture_before_ms),
+            _ => None,
+        }
     }
 
     pub fn view(&self, merchant_id: &str) -> Result<Order, BookRefusal> {
@@ -880,6 +931,11 @@ mod tests {
                 Some("merchant_reference"),
             ),
             (
+                r#"{"approval_token":"t","merchant_reference":"jane@example.com"}"#,
+                "invalid_reference",
+                Some("merchant_reference"),
+            ),
+            (
                 r#"{"approval_token":1,"merchant_reference":"A"}"#,
                 "invalid_type",
                 Some("approval_token"),
@@ -905,9 +961,8 @@ mod tests {
         };
         assert_eq!(book.check_create("m_other", "A-1"), Err(BookRefusal::WrongMerchant));
         assert_eq!(book.check_create("m_nordic_outdoor", "A-1"), Ok(None));
-        let Step::Changed { record, held, .. } = book.create("A-1", T0).unwrap() else {
-            panic!("a new order is a change")
-        };
+        assert!(matches!(book.create("A-1", T0), Ok(Step::Changed { .. })));
+        let Outbox { record, held } = book.outbox.take().unwrap();
         assert_eq!(
             (record.change_id.as_str(), record.kind, held),
             (
@@ -930,11 +985,10 @@ mod tests {
 
         let first = capture(5_000);
         let print = fingerprint(&first);
-        let Step::Changed { order, record, held } =
-            book.change("m_nordic_outdoor", &first, "k1", &print, T0 + 1).unwrap()
-        else {
+        let Step::Changed { order } = book.change("m_nordic_outdoor", &first, "k1", &print, T0 + 1).unwrap() else {
             panic!("a capture is a change")
         };
+        let Outbox { record, held } = book.outbox.take().unwrap();
         assert_eq!(
             (order.captured, record.change_id.ends_with(":captured:1"), held),
             (5_000, true, AMOUNT)
@@ -964,6 +1018,53 @@ mod tests {
         );
         assert_eq!(book.view("m_nordic_outdoor").unwrap().status, OrderStatus::Captured);
         assert_eq!(Book::default().view("m_nordic_outdoor"), Err(BookRefusal::NotFound));
+    }
+
+    #[test]
+    fn a_book_wakes_to_release_an_unordered_approval_or_expire_its_order() {
+        let registration = registration();
+        let expires = registration.token_expires_at_ms;
+        let mut unordered = Book {
+            registration: Some(registration.clone()),
+            ..Book::default()
+        };
+        assert_eq!(unordered.next_alarm_ms(T0), Some(expires + UNORDERED_GRACE_MS));
+        assert!(!unordered.release_unordered(expires - 1), "not yet");
+        assert!(unordered.release_unordered(expires));
+        let Outbox { record, held } = unordered.outbox.clone().unwrap();
+        assert_eq!(
+            (record.change_id.as_str(), record.kind, held),
+            (
+                "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10:approval_expired:0",
+                ChangeKind::ApprovalExpired,
+                0
+            )
+        );
+        assert_eq!(
+            unordered.next_alarm_ms(expires),
+            Some(expires + UNORDERED_GRACE_MS),
+            "the outbox waits"
+        );
+        unordered.outbox = None;
+        assert!(!unordered.release_unordered(expires + 1), "once");
+        assert_eq!(unordered.next_alarm_ms(expires), None);
+
+        let mut ordered = Book {
+            registration: Some(registration),
+            ..Book::default()
+        };
+        ordered.create("A-1", T0).unwrap();
+        ordered.outbox = None;
+        assert!(!ordered.release_unordered(expires), "an order keeps its hold");
+        assert_eq!(ordered.next_alarm_ms(T0), Some(T0 + WINDOW));
+        assert!(!ordered.expire(T0 + WINDOW - 1));
+        assert!(ordered.expire(T0 + WINDOW));
+        assert_eq!(
+            ordered.outbox.as_ref().map(|o| (o.record.kind, o.held)),
+            Some((ChangeKind::Expired, 0))
+        );
+        ordered.outbox = None;
+        assert_eq!(ordered.next_alarm_ms(T0 + WINDOW), None, "nothing left to capture");
     }
 
     #[test]

@@ -85,6 +85,22 @@ impl AttemptLog {
     pub fn record(&mut self, now_ms: i64, window_ms: i64, cap: usize) -> u32 {
         record_in_window(&mut self.attempts_ms, now_ms, window_ms, cap)
     }
+
+    /// Records an attempt unless `limit` attempts are already within `window_ms`: then it is
+    /// refused, not recorded, with the seconds until enough of them have left the window.
+    /// Otherwise returns how many came before it. `limit` is at most `cap`.
+    pub fn admit(&mut self, now_ms: i64, window_ms: i64, cap: usize, limit: u32) -> Result<u32, u32> {
+        let since = now_ms.saturating_sub(window_ms);
+        self.attempts_ms.retain(|t| *t > since);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX).min(cap);
+        if self.attempts_ms.len() >= limit {
+            // The window frees a place when the oldest attempt beyond `limit - 1` leaves it.
+            let frees_at = self.attempts_ms[self.attempts_ms.len() - limit].saturating_add(window_ms);
+            let wait_ms = frees_at.saturating_sub(now_ms).max(1);
+            return Err(u32::try_from((wait_ms + 999) / 1000).unwrap_or(u32::MAX));
+        }
+        Ok(self.record(now_ms, window_ms, cap))
+    }
 }
 
 #[cfg(test)]
@@ -134,5 +150,22 @@ mod tests {
         assert_eq!(log.attempts_ms, vec![2_000, 3_000, 4_000]);
         // An hour after the second attempt it has left the window.
         assert_eq!(log.record(2_000 + hour, hour, 3), 2);
+    }
+
+    #[test]
+    fn attempts_over_the_limit_are_refused_unrecorded_with_the_wait() {
+        let mut log = AttemptLog::default();
+        let hour = 3_600_000;
+        assert_eq!(log.admit(0, hour, 100, 2), Ok(0));
+        assert_eq!(log.admit(600_000, hour, 100, 2), Ok(1));
+        // Full: the first attempt leaves the window at one hour, 50 minutes from now.
+        assert_eq!(log.admit(600_000, hour, 100, 2), Err(3_000));
+        assert_eq!(log.admit(hour - 1, hour, 100, 2), Err(1));
+        assert_eq!(log.attempts_ms, vec![0, 600_000], "refusals are not recorded");
+        assert_eq!(log.admit(hour, hour, 100, 2), Ok(1));
+        // A limit above the cap is the cap.
+        let mut capped = AttemptLog::default();
+        assert_eq!(capped.admit(0, hour, 1, 5), Ok(0));
+        assert_eq!(capped.admit(1, hour, 1, 5), Err(3_600));
     }
 }

@@ -149,12 +149,22 @@ impl Default for OrderPolicy {
     }
 }
 
-/// Rate limits (CONTRACT §3): by default 120 requests a minute per session and 600 per client IP.
+/// Rate limits (CONTRACT §3): by default 120 requests a minute per session and 600 per client
+/// IP, and 60 new sessions a minute per client network (/24 or /64), so nobody can mint the
+/// sessions that approval attempts need in bulk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimits {
     pub per_session_per_minute: u32,
     pub per_ip_per_minute: u32,
+    #[serde(default = "RateLimits::default_sessions_per_network")]
+    pub sessions_per_network_per_minute: u32,
+}
+
+impl RateLimits {
+    fn default_sessions_per_network() -> u32 {
+        60
+    }
 }
 
 impl Default for RateLimits {
@@ -162,6 +172,7 @@ impl Default for RateLimits {
         Self {
             per_session_per_minute: 120,
             per_ip_per_minute: 600,
+            sessions_per_network_per_minute: Self::default_sessions_per_network(),
         }
     }
 }
@@ -242,6 +253,7 @@ impl MerchantConfig {
         let limits = [
             self.rate_limits.per_session_per_minute,
             self.rate_limits.per_ip_per_minute,
+            self.rate_limits.sessions_per_network_per_minute,
         ];
         if limits.iter().any(|l| !(1..=1_000_000).contains(l)) {
             return Err(MerchantConfigError::BadRateLimit);
@@ -804,12 +816,22 @@ mod tests {
 
     #[test]
     fn rate_limits_default_to_the_contract() {
+        // The demo shop runs on loopback, where every shopper is one network: it raises the
+        // session limit. Without `rate_limits` a merchant gets the contract's defaults.
+        assert_eq!(demo().rate_limits.sessions_per_network_per_minute, 600);
+        let mut without: serde_json::Value =
+            serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+        without.as_object_mut().unwrap().remove("rate_limits");
         assert_eq!(
-            demo().rate_limits,
+            MerchantConfig::from_json(&without.to_string()).unwrap().rate_limits,
             RateLimits {
                 per_session_per_minute: 120,
-                per_ip_per_minute: 600
+                per_ip_per_minute: 600,
+                sessions_per_network_per_minute: 60,
             }
         );
+        // Configs written before the session limit existed keep working with its default.
+        let older: RateLimits = serde_json::from_str(r#"{"per_session_per_minute":5,"per_ip_per_minute":8}"#).unwrap();
+        assert_eq!(older.sessions_per_network_per_minute, 60);
     }
 }

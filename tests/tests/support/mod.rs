@@ -105,6 +105,12 @@ pub fn approval_body(session_token: &str, plan: &str, email: &str, date_of_birth
 /// `POST /v1/approvals` from the demo origin, with a browser's User-Agent so the session does
 /// not look automated.
 pub fn post_approval(edge: &Edge, idempotency_key: &str, body: &str) -> http::Reply {
+    post_approval_from(edge, idempotency_key, body, "127.0.0.1")
+}
+
+/// The same from the client address `ip` (`CF-Connecting-IP`, as Cloudflare sets it; local
+/// `wrangler dev` keeps a client's own).
+pub fn post_approval_from(edge: &Edge, idempotency_key: &str, body: &str, ip: &str) -> http::Reply {
     http::request(
         "POST",
         &format!("{}/v1/approvals", edge.url),
@@ -113,8 +119,25 @@ pub fn post_approval(edge: &Edge, idempotency_key: &str, body: &str) -> http::Re
             ("Content-Type", "application/json"),
             ("Idempotency-Key", idempotency_key),
             ("User-Agent", BROWSER),
+            ("CF-Connecting-IP", ip),
         ],
         Some(body),
+    )
+    .unwrap()
+}
+
+/// `POST /v1/sessions` for `key` from the client address `ip`.
+pub fn session_from(edge: &Edge, key: &str, amount: u64, ip: &str) -> http::Reply {
+    let body = json!({ "key": key, "amount": amount, "currency": "USD" }).to_string();
+    http::request(
+        "POST",
+        &format!("{}/v1/sessions", edge.url),
+        &[
+            ("Origin", ORIGIN),
+            ("Content-Type", "application/json"),
+            ("CF-Connecting-IP", ip),
+        ],
+        Some(&body),
     )
     .unwrap()
 }
