@@ -1,7 +1,8 @@
 -- wrk script: POST /v1/approvals, each request a new attempt (its own Idempotency-Key) by one of
--- many customers, over many sessions, as a busy checkout sees them. PAYLATER_TOKENS (sessions
--- of 129.99 USD, comma-separated) and PAYLATER_ORIGIN come from the environment (cargo xtask
--- bench sets them). Customers rotate over 500 e-mails, so each gets a handful of attempts.
+-- many customers, each in a session of its own (a session holds one approval), as a busy checkout
+-- sees them. The sessions (of 129.99 USD) and PAYLATER_ORIGIN come from common.lua (cargo xtask
+-- bench sets them); once every session has had its attempt they repeat, and a repeat with another
+-- customer is a 409 (counted as non-2xx). Customers rotate over 500 e-mails.
 dofile(os.getenv("PAYLATER_BENCH_DIR") .. "/common.lua")
 local counter = 0
 

@@ -1,8 +1,8 @@
 -- What the wrk scripts of `cargo xtask bench` share (loaded with dofile from PAYLATER_BENCH_DIR):
--- the session tokens (PAYLATER_TOKENS, comma-separated), the browser origin (PAYLATER_ORIGIN),
--- and a 1-based `thread_id` per wrk thread.
+-- the session tokens (PAYLATER_TOKENS_FILE, one a line: thousands would not fit in the
+-- environment), the browser origin (PAYLATER_ORIGIN), and a 1-based `thread_id` per wrk thread.
 tokens = {}
-for token in string.gmatch(os.getenv("PAYLATER_TOKENS"), "[^,]+") do
+for token in io.lines(os.getenv("PAYLATER_TOKENS_FILE")) do
   tokens[#tokens + 1] = token
 end
 origin = os.getenv("PAYLATER_ORIGIN")

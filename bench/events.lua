@@ -1,6 +1,6 @@
 -- wrk script: POST /v1/events with 10 new events a request (unique ids, so every request does
 -- the full work: dedup lookups, enqueue, consumer), rotating over many sessions as real traffic
--- does. PAYLATER_TOKENS (comma-separated) and PAYLATER_ORIGIN come from the environment
+-- does. The sessions and the origin come from common.lua
 -- (cargo xtask bench sets them).
 dofile(os.getenv("PAYLATER_BENCH_DIR") .. "/common.lua")
 local counter = 0

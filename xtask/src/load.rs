@@ -11,6 +11,9 @@ use paylater_harness::sink::OtlpSink;
 const ORIGIN: &str = "http://127.0.0.1:8080";
 /// Sessions the load rotates over (each has its own Durable Object).
 const SESSIONS: usize = 32;
+/// Sessions for the approvals load: one attempt each (a session holds one approval), more than
+/// the edge answers in the load's time.
+const APPROVAL_SESSIONS: usize = 4_000;
 const DURATION: &str = "10s";
 const CONNECTIONS: &str = "8";
 /// How long the consumer may take to deliver the load's backlog before the bench fails.
@@ -59,12 +62,14 @@ pub fn parse_wrk(output: &str) -> Option<WrkFigures> {
 /// `wrk` running `bench/{script}` against `url` over these sessions' tokens.
 fn load(script: &str, url: &str, tokens: &[String], threads: &str, connections: &str) -> Result<WrkFigures, String> {
     let bench = paths::workspace_root().join("bench");
+    let tokens_file = std::env::temp_dir().join(format!("paylater-bench-tokens-{}", std::process::id()));
+    std::fs::write(&tokens_file, tokens.join("\n")).map_err(|e| format!("tokens file: {e}"))?;
     let output = Command::new("wrk")
         .args(["-t", threads, "-c", connections, "-d", DURATION, "--latency", "-s"])
         .arg(bench.join(script))
         .arg(url)
         .env("PAYLATER_BENCH_DIR", &bench)
-        .env("PAYLATER_TOKENS", tokens.join(","))
+        .env("PAYLATER_TOKENS_FILE", &tokens_file)
         .env("PAYLATER_ORIGIN", ORIGIN)
         .output()
         .map_err(|e| format!("wrk: {e}"))?;
@@ -85,8 +90,8 @@ struct Row {
 }
 
 /// Baselines take any session token: they name objects by it, nothing checks it.
-fn baseline_sessions() -> Vec<String> {
-    (0..SESSIONS).map(|n| format!("bench-session-{n}")).collect()
+fn baseline_sessions(count: usize) -> Vec<String> {
+    (0..count).map(|n| format!("bench-session-{n}")).collect()
 }
 
 fn start_baseline(worker: BaselineWorker, work: &std::path::Path, dir: &str) -> Result<Edge, String> {
@@ -101,15 +106,20 @@ fn start_baseline(worker: BaselineWorker, work: &std::path::Path, dir: &str) -> 
     .map_err(|e| e.to_string())
 }
 
-/// The edge with these vars, and `SESSIONS` sessions of the bench merchant on it.
-fn start_edge(work: &std::path::Path, dir: &str, vars: Vec<(String, String)>) -> Result<(Edge, Vec<String>), String> {
+/// The edge with these vars, and `sessions` sessions of the bench merchant on it.
+fn start_edge(
+    work: &std::path::Path,
+    dir: &str,
+    vars: Vec<(String, String)>,
+    sessions: usize,
+) -> Result<(Edge, Vec<String>), String> {
     let edge = Edge::start(EdgeOptions {
         port: None,
         work_dir: work.join(dir),
         vars,
     })
     .map_err(|e| e.to_string())?;
-    let tokens = (0..SESSIONS).map(|_| session(&edge)).collect::<Result<Vec<_>, _>>()?;
+    let tokens = (0..sessions).map(|_| session(&edge)).collect::<Result<Vec<_>, _>>()?;
     Ok((edge, tokens))
 }
 
@@ -117,7 +127,13 @@ fn baseline(worker: BaselineWorker, work: &std::path::Path, name: &'static str) 
     let server = start_baseline(worker, work, name)?;
     Ok(Row {
         name,
-        figures: load("events.lua", &server.url, &baseline_sessions(), "2", CONNECTIONS)?,
+        figures: load(
+            "events.lua",
+            &server.url,
+            &baseline_sessions(SESSIONS),
+            "2",
+            CONNECTIONS,
+        )?,
         drained_after_s: None,
     })
 }
@@ -133,6 +149,7 @@ fn edge(work: &std::path::Path, name: &'static str, console_records: &str) -> Re
             ("LOG_SINK_URL".into(), sink.url.clone()),
             ("CONSOLE_RECORDS".into(), console_records.into()),
         ],
+        SESSIONS,
     )?;
     let figures = load("events.lua", &edge.url, &tokens, "2", CONNECTIONS)?;
     let expected = ((figures.requests - figures.non_2xx) * 10) as usize;
@@ -198,7 +215,7 @@ pub fn run() -> Result<(), String> {
          held every accepted event (the consumer's backlog)."
     );
     println!(
-        "\nPOST /v1/approvals, a new Idempotency-Key each, 500 customers over {SESSIONS} sessions, {DURATION} (wrangler dev)"
+        "\nPOST /v1/approvals, a new Idempotency-Key each, 500 customers, one attempt a session over {APPROVAL_SESSIONS} sessions, {DURATION} (wrangler dev)"
     );
     println!(
         "{:<26} {:>8} {:>8} {:>8} {:>8} {:>8}",
@@ -225,7 +242,7 @@ pub fn run() -> Result<(), String> {
 /// the no-op and the floor worker's approval round trips on the same runtime.
 fn approvals(work: &std::path::Path) -> Result<Vec<(&'static str, WrkFigures)>, String> {
     let script = "approvals.lua";
-    let names = baseline_sessions();
+    let names = baseline_sessions(APPROVAL_SESSIONS);
     let mut rows = Vec::new();
     let noop = start_baseline(BaselineWorker::Noop, work, "approvals-no-op")?;
     rows.push(("no-op, 1 connection", load(script, &noop.url, &names, "1", "1")?));
@@ -237,7 +254,7 @@ fn approvals(work: &std::path::Path) -> Result<Vec<(&'static str, WrkFigures)>, 
         load(script, &floor.url, &names, "2", CONNECTIONS)?,
     ));
     drop(floor);
-    let (edge, tokens) = start_edge(work, "approvals", Vec::new())?;
+    let (edge, tokens) = start_edge(work, "approvals", Vec::new(), APPROVAL_SESSIONS)?;
     rows.push(("edge, 1 connection", load(script, &edge.url, &tokens, "1", "1")?));
     rows.push((
         "edge, 8 connections",
