@@ -1,6 +1,7 @@
 //! The harness that runs Paylater's real parts on loopback: `wrangler dev` (workerd with local
-//! KV) and `trunk serve` (the demo merchant page). Tests, benchmarks and `cargo xtask demo` all
-//! start servers through it, so every one of them is started, known ready and stopped the same way.
+//! KV), `trunk serve` (the demo merchant page) and the example merchant server. Tests,
+//! benchmarks and `cargo xtask demo` all start servers through it, so every one of them is
+//! started, known ready and stopped the same way.
 //!
 //! # Layout
 //! - [`paths`]: where the workspace, the pinned tools and Node live.
@@ -8,6 +9,7 @@
 //! - [`ports`]: free loopback ports.
 //! - [`edge`]: a seeded `wrangler dev` on free ports.
 //! - [`demo`]: `trunk serve` of the demo page, proxying `/v1/` to an edge.
+//! - [`merchant_server`]: the example merchant server (`examples/merchant-server`), built by xtask.
 //! - [`http`]: a small blocking HTTP client for loopback calls.
 //! - [`sink`]: a local OTLP/HTTP log receiver that can fail or refuse on demand.
 //! - [`admin`]: operator commands (dead-letter replay).
@@ -16,6 +18,7 @@ pub mod admin;
 pub mod demo;
 pub mod edge;
 pub mod http;
+pub mod merchant_server;
 pub mod paths;
 pub mod ports;
 pub mod process;

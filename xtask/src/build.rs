@@ -1,5 +1,6 @@
 //! Release bundles: the widget (served by the edge as static assets) and the edge worker.
-//! Both go through wasm-opt, because what ships is what the end-to-end tests load.
+//! Both go through wasm-opt, because what ships is what the end-to-end tests load. And the
+//! example merchant server, a plain native debug build.
 
 use std::path::Path;
 use std::process::Command;
@@ -109,6 +110,17 @@ pub fn edge(tools: &Tools) -> Result<(), String> {
             .arg("-o")
             .arg(&wasm),
     )
+}
+
+/// Builds `target/debug/merchant-server` (examples/merchant-server), where
+/// `paylater_harness::merchant_server` starts it from, whatever `CARGO_TARGET_DIR` says.
+pub fn merchant_server() -> Result<(), String> {
+    let root = paths::workspace_root();
+    let mut command = Command::new("cargo");
+    offline(command.current_dir(&root))
+        .env("CARGO_TARGET_DIR", root.join("target"))
+        .args(["build", "-p", "paylater-merchant-server"]);
+    cmd::run(&mut command)
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), String> {

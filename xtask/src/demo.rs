@@ -1,22 +1,31 @@
-//! `cargo xtask demo`: the edge on 127.0.0.1:8787 and the demo merchant page on 127.0.0.1:8080,
-//! until Ctrl-C, which stops both (by their own process groups).
+//! `cargo xtask demo`: the edge on 127.0.0.1:8787, the demo merchant page on 127.0.0.1:8080 and
+//! the example merchant server on 127.0.0.1:8790 (where the page's Place order posts), until
+//! Ctrl-C, which stops all three (by their own process groups).
 
 use std::time::Duration;
 
 use paylater_harness::demo::{DemoPage, Rebuild};
 use paylater_harness::edge::{Edge, EdgeOptions};
+use paylater_harness::merchant_server::{self, MerchantServer, MerchantServerOptions};
 use paylater_harness::paths;
 
 use crate::{build, interrupt, tools};
 
+/// The demo page's fixed port; the merchant server answers browser calls from its origin only.
+const PAGE_PORT: u16 = 8080;
+
 pub fn run() -> Result<(), String> {
-    // `PAYLATER_DEMO_PREBUILT=1`: serve what `cargo xtask build` made, rebuilding nothing.
+    // `PAYLATER_DEMO_PREBUILT=1`: serve what `cargo xtask build` made, rebuilding nothing (the
+    // merchant server is built only if it was never built).
     let prebuilt = std::env::var_os("PAYLATER_DEMO_PREBUILT").is_some();
     let tools = tools::bootstrap()?;
     // The widget is built by trunk's pre_build hook (`cargo xtask build-widget`) before the page
     // is served, and again on every change; building it here too would only repeat that.
     if !prebuilt {
         build::edge(&tools)?;
+    }
+    if !prebuilt || !merchant_server::binary().is_file() {
+        build::merchant_server()?;
     }
     let work_dir = paths::workspace_root().join("target/demo");
     let mut edge = Edge::start(EdgeOptions {
@@ -25,23 +34,37 @@ pub fn run() -> Result<(), String> {
         vars: Vec::new(),
     })
     .map_err(|e| e.to_string())?;
+    let mut shop_server = MerchantServer::start(MerchantServerOptions {
+        edge_url: edge.url.clone(),
+        port: Some(merchant_server::DEMO_PORT),
+        allowed_origin: format!("http://127.0.0.1:{PAGE_PORT}"),
+        work_dir: work_dir.join("merchant-server"),
+    })
+    .map_err(|e| e.to_string())?;
+    // demo/index.html names the merchant server on DEMO_PORT itself: the page is served as is.
     let mut page = DemoPage::start(
         &edge.url,
-        Some(8080),
+        Some(PAGE_PORT),
         work_dir.join("page"),
         if prebuilt { Rebuild::Never } else { Rebuild::OnChange },
+        None,
     )
     .map_err(|e| e.to_string())?;
     println!("\nPaylater demo is running:");
     println!("  demo merchant page  {}/", page.url);
+    println!(
+        "  merchant server     {}/  (orders: capture, refund, void; reconciliation)",
+        shop_server.url
+    );
     println!("  edge API            {}/health  ({}/v1/widget.js)", edge.url, edge.url);
     println!("  logs                {}", work_dir.display());
-    println!("Press Ctrl-C to stop both.");
+    println!("Press Ctrl-C to stop all three.");
     while !interrupt::interrupted() {
         std::thread::sleep(Duration::from_millis(200));
     }
     println!("\nstopping…");
     page.stop();
+    shop_server.stop();
     edge.stop();
     println!("stopped.");
     Ok(())

@@ -12,7 +12,9 @@ use counts::{Counter, Runner};
 
 use paylater_harness::demo::{DemoPage, Rebuild};
 use paylater_harness::edge::{Edge, EdgeOptions};
+use paylater_harness::merchant_server::{MerchantServer, MerchantServerOptions};
 use paylater_harness::paths;
+use paylater_harness::ports;
 use paylater_harness::sink::OtlpSink;
 
 use crate::{build, cmd, interrupt, tools};
@@ -27,7 +29,7 @@ fn cargo() -> Command {
 const NATIVE_TESTS: &str = "unit and property tests (native)";
 const WASM_TESTS: &str = "widget component tests (wasm-bindgen-test, headless Chromium)";
 const EDGE_TESTS: &str = "edge integration tests (wrangler dev)";
-const END_TO_END_TESTS: &str = "end-to-end tests (Playwright, Chromium, trunk serve + wrangler dev)";
+const END_TO_END_TESTS: &str = "end-to-end tests (Playwright, Chromium, trunk serve + wrangler dev + merchant server)";
 
 fn step(name: &str, timings: &mut Vec<(String, f64)>, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
     if interrupt::interrupted() {
@@ -178,8 +180,9 @@ fn all_specs(root: &Path) -> Result<Vec<String>, String> {
     Ok(specs)
 }
 
-/// Starts an edge and the demo page on free ports, runs the Playwright specs (`specs`, or all)
-/// against them, and stops both whatever the outcome.
+/// Starts an edge, the example merchant server and the demo page (whose Place order posts to
+/// that server) on free ports, runs the Playwright specs (`specs`, or all) against them, and
+/// stops them all whatever the outcome.
 fn end_to_end(specs: &[String]) -> Result<(), String> {
     let root = paths::workspace_root();
     // Checked before any server starts, so a missing spec fails at once.
@@ -191,6 +194,8 @@ fn end_to_end(specs: &[String]) -> Result<(), String> {
     if let Some(missing) = specs.iter().find(|spec| !root.join(spec).is_file()) {
         return Err(format!("no such spec: {missing}"));
     }
+    // A plain native build, quick when nothing changed; the harness only starts the binary.
+    build::merchant_server()?;
     let work = root.join("target/e2e");
     let _ = std::fs::remove_dir_all(&work);
     // The log sink the telemetry specs read records from (`SINK_URL`).
@@ -201,7 +206,24 @@ fn end_to_end(specs: &[String]) -> Result<(), String> {
         vars: vec![("LOG_SINK_URL".into(), sink.url.clone())],
     })
     .map_err(|e| e.to_string())?;
-    let page = DemoPage::start(&edge.url, None, work.join("page"), Rebuild::Never).map_err(|e| e.to_string())?;
+    // The page's port first: the merchant server answers browser calls from that origin only,
+    // and the page learns the merchant server's URL.
+    let page_port = ports::free_port().map_err(|e| e.to_string())?;
+    let merchant = MerchantServer::start(MerchantServerOptions {
+        edge_url: edge.url.clone(),
+        port: None,
+        allowed_origin: format!("http://127.0.0.1:{page_port}"),
+        work_dir: work.join("merchant-server"),
+    })
+    .map_err(|e| e.to_string())?;
+    let page = DemoPage::start(
+        &edge.url,
+        Some(page_port),
+        work.join("page"),
+        Rebuild::Never,
+        Some(&merchant.url),
+    )
+    .map_err(|e| e.to_string())?;
     let artifacts = root.join("tests/e2e/artifacts");
     std::fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
     // TAP, whatever the terminal: its summary (`# pass N`) is what the count reads.
@@ -216,14 +238,17 @@ fn end_to_end(specs: &[String]) -> Result<(), String> {
             .env("DEMO_URL", &page.url)
             .env("EDGE_URL", &edge.url)
             .env("EDGE_LOG", edge.log_path())
+            .env("MERCHANT_SERVER_URL", &merchant.url)
             .env("SINK_URL", sink.records_url())
             .env("ARTIFACTS_DIR", &artifacts),
     );
     if result.is_err() {
         eprintln!("--- edge log (tail)\n{}", tail(&edge.log_text(), 60));
         eprintln!("--- trunk log (tail)\n{}", tail(&page.log_text(), 60));
+        eprintln!("--- merchant server log (tail)\n{}", tail(&merchant.log_text(), 60));
     }
     drop(page);
+    drop(merchant);
     drop(edge);
     result
 }
