@@ -1,7 +1,8 @@
 // The demo merchant's own page script: a cart whose total drives the Paylater tag's
-// data-amount / data-currency / data-locale (the widget follows by itself), and a listener for
-// the widget's DOM events, as a merchant would write them. It never sees what the shopper types
-// into the approval form.
+// data-amount / data-currency / data-locale (the widget follows by itself), a listener for
+// the widget's DOM events, and Place order, which sends the approval token to the shop's own
+// server (the body's data-merchant-server: examples/merchant-server), as a merchant would write
+// them. It never sees what the shopper types into the approval form.
 (function () {
   'use strict';
   // Unit prices in minor units per currency (JPY has no minor unit).
@@ -13,6 +14,9 @@
     JPY: { jacket: 15800, socks: 2200, tent: 54800 },
   };
   var EXPONENT = { USD: 2, EUR: 2, GBP: 2, SEK: 2, JPY: 0 };
+
+  // The detail of the last paylater:approved, until the cart changes or the order is placed.
+  var approval = null;
 
   function $(selector) { return document.querySelector(selector); }
 
@@ -43,8 +47,56 @@
   }
 
   function resetOrder(text) {
+    approval = null;
     $('[data-testid="place-order"]').disabled = true;
     $('[data-testid="order-status"]').textContent = text;
+  }
+
+  // The cart's lines, for the shop's server to show next to the order ("jacket x1, socks x2").
+  function cartReference() {
+    var parts = [];
+    document.querySelectorAll('.cart-lines li').forEach(function (line) {
+      var qty = parseInt(line.querySelector('input').value, 10) || 0;
+      if (qty > 0) parts.push(line.getAttribute('data-sku') + ' x' + qty);
+    });
+    return parts.join(', ').slice(0, 64);
+  }
+
+  // The shop's server verifies the token with the edge's published keys and creates the order
+  // with its secret key, which never comes near this page.
+  function placeOrder() {
+    if (!approval) return;
+    var button = $('[data-testid="place-order"]');
+    var status = $('[data-testid="order-status"]');
+    var server = (document.body.getAttribute('data-merchant-server') || '').replace(/\/+$/, '');
+    var body = { approval_token: approval.approval_token };
+    var cart = cartReference();
+    if (cart) body.cart_reference = cart;
+    button.disabled = true;
+    status.textContent = 'Placing your order…';
+    fetch(server + '/orders', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+      credentials: 'omit',
+    })
+      .then(function (response) {
+        return response.json().then(function (answer) { return { ok: response.ok, answer: answer }; });
+      })
+      .then(function (result) {
+        if (result.ok) {
+          approval = null;
+          status.textContent = 'Order ' + result.answer.merchant_reference + ' placed: ' + result.answer.status;
+        } else {
+          button.disabled = false;
+          status.textContent = 'The order could not be placed: ' +
+            (result.answer.error ? result.answer.error.message : 'unknown error');
+        }
+      })
+      .catch(function () {
+        button.disabled = false;
+        status.textContent = 'The shop\'s server did not answer: please try again.';
+      });
   }
 
   document.addEventListener('DOMContentLoaded', function () {
@@ -54,9 +106,11 @@
       input.addEventListener('change', render);
     });
     var widget = $('#paylater');
+    $('[data-testid="place-order"]').addEventListener('click', placeOrder);
     widget.addEventListener('paylater:approved', function (event) {
-      // A real merchant posts event.detail.approval_token to its server, which verifies it
+      // Place order posts event.detail.approval_token to the shop's server, which verifies it
       // against GET /v1/keys before placing the order.
+      approval = event.detail;
       $('[data-testid="place-order"]').disabled = false;
       $('[data-testid="order-status"]').textContent = 'Approved (' + event.detail.approval_id + '): place your order.';
     });
