@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { launchBrowser, waitFor } from './support/browser.mjs';
-import { SHOPPER_UA, recordPage, events, waitForState, fillApprovalForm, shootLightAndDark } from './support/widget.mjs';
+import { SHOPPER_UA, recordPage, events, waitForState, applyWith, setCart, shootLightAndDark } from './support/widget.mjs';
 
 const DEMO_URL = process.env.DEMO_URL;
 const EDGE_URL = process.env.EDGE_URL;
@@ -21,15 +21,6 @@ before(async () => {
   browser = await launchBrowser({ timezoneId: 'Europe/Stockholm', userAgent: SHOPPER_UA, viewport: { width: 1100, height: 900 } });
 });
 after(async () => { await browser?.close(); });
-
-/** Opens the form for `plan` and fills it like a person: the session and the form get a few
- *  seconds (the scorecard reads anything faster as automated). */
-async function applyWith(page, { plan = 'pay_in_4', email, dateOfBirth = '1990-05-17', country = 'US' }) {
-  await page.getByTestId('learn-more').click();
-  await page.locator(`[data-plan-id=${plan}] input`).check();
-  await page.getByTestId('continue').click();
-  return fillApprovalForm(page, { email, dateOfBirth, country });
-}
 
 test('approved: schedule on screen, a verifiable token in paylater:approved, nothing typed reaches the page', async () => {
   const page = await browser.newPage();
@@ -106,11 +97,7 @@ test('review: an amount near the credit limit goes to a person, with paylater:re
   const problems = await recordPage(page);
   await page.goto(DEMO_URL);
   await waitForState(page, 'ready');
-  await page.getByTestId('qty-jacket').fill('13');
-  await page.getByTestId('qty-jacket').dispatchEvent('change');
-  await page.getByTestId('qty-socks').fill('0');
-  await page.getByTestId('qty-socks').dispatchEvent('change');
-  await waitFor(() => events(page), (e) => e.some((x) => x.name === 'ready' && x.detail.plans[0].total === 129987));
+  await setCart(page, { jacket: 13, socks: 0 }, 129987);
   await applyWith(page, { email: `grace.${Date.now()}@example.com`, dateOfBirth: '1985-12-09' });
   await waitForState(page, 'review', '#paylater', 20_000);
   const review = (await events(page)).filter((e) => e.name === 'review');

@@ -94,6 +94,25 @@ export async function fillApprovalForm(page, { root = '#paylater', email, dateOf
   return form;
 }
 
+/** Opens the plans, picks `plan`, continues to the approval form and fills it like a person
+ *  (see fillApprovalForm). Returns the form's frame. */
+export async function applyWith(page, { plan = 'pay_in_4', email, dateOfBirth = '1990-05-17', country = 'US' }) {
+  await page.getByTestId('learn-more').click();
+  await page.locator(`[data-plan-id=${plan}] input`).check();
+  await page.getByTestId('continue').click();
+  return fillApprovalForm(page, { email, dateOfBirth, country });
+}
+
+/** Sets the demo cart's quantities (`{ jacket: 1, socks: 3 }`) as a shopper does, and waits
+ *  until the widget's terms are for `total` minor units. Needs recordPage. */
+export async function setCart(page, quantities, total) {
+  for (const [sku, qty] of Object.entries(quantities)) {
+    await page.getByTestId(`qty-${sku}`).fill(String(qty));
+    await page.getByTestId(`qty-${sku}`).dispatchEvent('change');
+  }
+  await waitFor(() => events(page), (e) => e.some((x) => x.name === 'ready' && x.detail.plans[0].total === total));
+}
+
 /** Screenshots the page in the light and the dark scheme into `dir`, then goes back to light.
  *  Switching the emulated scheme re-lays out the merchant's own form controls (a shift of about
  *  0.001 on the demo), so the layout-shift count starts again after it. */
