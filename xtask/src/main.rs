@@ -2,8 +2,8 @@
 //!
 //! # Layout
 //! - [`tools`]: installs the pinned, offline toolchain (idempotent).
-//! - [`build`]: the widget bundle and the edge bundle.
-//! - [`demo`]: edge + demo page, until Ctrl-C.
+//! - [`build`]: the widget bundle, the edge bundle and the example merchant server.
+//! - [`demo`]: edge + demo page + merchant server, until Ctrl-C.
 //! - [`test`]: every check and test, in order.
 //! - [`bench`]: the figures we quote (sizes now; latencies as they come).
 //! - [`load`]: `wrk` against `POST /v1/events` and a no-op worker, as a ratio.
@@ -28,7 +28,8 @@ tasks:
   build          build the widget bundle and the edge bundle (release, optimized)
   build-widget   build only the widget bundles (card and dialog) into edge/assets/v1/
   build-edge     build only the edge worker into edge/build/ (and its checkout assets)
-  demo           build, start the edge on 127.0.0.1:8787 and the demo page on 127.0.0.1:8080
+  demo           build, start the edge on 127.0.0.1:8787, the demo page on 127.0.0.1:8080 and
+                 the example merchant server on 127.0.0.1:8790
   test           run every check and test (what CI runs)
   e2e [SPEC…]    build the bundles, then only the Playwright specs (all, or the given files)
   bench          print the figures: bundle sizes (raw, gzip, brotli), core latencies, events load
