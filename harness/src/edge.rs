@@ -163,6 +163,34 @@ impl Edge {
             seed_merchants(&state, &options.work_dir)?;
             apply_migrations(&state, &options.work_dir)?;
         }
+        // A free port can be taken by another process between our asking and wrangler binding it
+        // (workerd binds ports of its own): then wrangler exits at once, and another is tried.
+        let mut attempts_left = if options.port.is_some() { 1 } else { 3 };
+        let (server, url, port) = loop {
+            attempts_left -= 1;
+            match Self::spawn_on_free_ports(&options, baseline, &state) {
+                Err(HarnessError::ExitedEarly { log, .. })
+                    if attempts_left > 0 && log.contains("Address already in use") =>
+                {
+                    continue;
+                }
+                other => break other?,
+            }
+        };
+        Ok(Self {
+            url,
+            port,
+            state_dir: state,
+            server,
+        })
+    }
+
+    /// Starts `wrangler dev` on the given or a free port and waits until it gives our answer.
+    fn spawn_on_free_ports(
+        options: &EdgeOptions,
+        baseline: Option<BaselineWorker>,
+        state: &Path,
+    ) -> Result<(Server, String, u16), HarnessError> {
         let port = match options.port {
             Some(port) => port,
             None => ports::free_port()?,
@@ -184,7 +212,7 @@ impl Edge {
                 "--show-interactive-dev-session=false",
             ])
             .arg("--persist-to")
-            .arg(&state);
+            .arg(state);
         for (name, value) in &options.vars {
             command.args(["--var", &format!("{name}:{value}")]);
         }
@@ -202,12 +230,7 @@ impl Edge {
                     && r.header("x-request-id").is_some()
             })
         })?;
-        Ok(Self {
-            url,
-            port,
-            state_dir: state,
-            server,
-        })
+        Ok((server, url, port))
     }
 
     /// A session token from `POST /v1/sessions` for `key`, `amount` minor units of USD, as a
