@@ -306,13 +306,7 @@ fn approvals_decide_explain_sign_and_log() {
 
 #[test]
 fn bad_approval_requests_get_their_codes() {
-    let work = tempfile::tempdir().unwrap();
-    let edge = Edge::start(EdgeOptions {
-        port: None,
-        work_dir: work.path().to_owned(),
-        vars: Vec::new(),
-    })
-    .unwrap_or_else(|e| panic!("edge did not start: {e}"));
+    let (_work, edge) = support::start_edge();
     let token = session(&edge, 12_999);
     let good = body(&token, "pay_in_4", "ada@example.com", "1990-05-17");
     let with = |from: &str, to: &str| good.replace(from, to);

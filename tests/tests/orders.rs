@@ -8,24 +8,12 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use paylater_harness::edge::{Edge, EdgeOptions};
+use paylater_harness::edge::Edge;
 use paylater_harness::http;
 use paylater_harness::sink::attribute;
 use paylater_shared::CivilDate;
 use serde_json::{Value, json};
 use support::*;
-
-/// An edge of its own, with its state in a temporary directory.
-fn start() -> (tempfile::TempDir, Edge) {
-    let work = tempfile::tempdir().unwrap();
-    let edge = Edge::start(EdgeOptions {
-        port: None,
-        work_dir: work.path().to_owned(),
-        vars: Vec::new(),
-    })
-    .unwrap_or_else(|e| panic!("edge did not start: {e}"));
-    (work, edge)
-}
 
 fn int_attribute(record: &Value, key: &str) -> Option<u64> {
     record["attributes"]
@@ -133,7 +121,7 @@ fn reconciliation(edge: &Edge, key: &str, accept: &str) -> http::Reply {
 /// reads with Python's csv module, and a redelivered change counts nothing twice.
 #[test]
 fn an_order_lives_and_the_ledger_follows_it() {
-    let (work, edge) = start();
+    let (work, edge) = start_edge();
     let email = "life@example.com";
     let first = session(&edge, "pk_test_demo", 12_999);
     let second = session(&edge, "pk_test_demo", 5_000);
@@ -415,7 +403,7 @@ fn redeliver(edge: &Edge, work: &std::path::Path, text: &str) {
 /// customer's alarm, no request arriving; an order left uncaptured expires by its own alarm.
 #[test]
 fn approvals_and_orders_expire_by_their_alarms() {
-    let (_work, edge) = start();
+    let (_work, edge) = start_edge();
     let sessions: Vec<String> = (0..3).map(|_| session(&edge, "pk_test_shortlife", 12_999)).collect();
     let_sessions_age();
     let idle = approve(&edge, &sessions[0], "idle@example.com", "idle-1");
@@ -483,7 +471,7 @@ fn approvals_and_orders_expire_by_their_alarms() {
 /// Every key problem has its own code; test and live never mix: tokens, orders, ledgers.
 #[test]
 fn secret_keys_and_modes_are_checked() {
-    let (_work, edge) = start();
+    let (_work, edge) = start_edge();
     let email = "modes@example.com";
     let test_session = session(&edge, "pk_test_demo", 12_999);
     let live_session = session(&edge, "pk_live_demo", 7_000);
@@ -560,7 +548,7 @@ fn secret_keys_and_modes_are_checked() {
 /// 405 names the allowed methods.
 #[test]
 fn bad_requests_to_the_merchant_server_api_are_typed() {
-    let (work, edge) = start();
+    let (work, edge) = start_edge();
     let order = "ord_test_0190d2c46b7a7cc29a1e3f6b2a9d4e10";
     let capture = format!("/v1/orders/{order}/captures");
     let refund = format!("/v1/orders/{order}/refunds");

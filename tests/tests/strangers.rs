@@ -6,23 +6,12 @@
 
 mod support;
 
-use paylater_harness::edge::{Edge, EdgeOptions};
+use paylater_harness::edge::Edge;
 use support::*;
 
 const KEY: &str = "pk_test_strangers";
 const STRANGER: &str = "203.0.113.7";
 const VICTIM: &str = "198.51.100.20";
-
-fn start() -> (tempfile::TempDir, Edge) {
-    let work = tempfile::tempdir().unwrap();
-    let edge = Edge::start(EdgeOptions {
-        port: None,
-        work_dir: work.path().to_owned(),
-        vars: Vec::new(),
-    })
-    .unwrap_or_else(|e| panic!("edge did not start: {e}"));
-    (work, edge)
-}
 
 fn session_token(edge: &Edge, ip: &str) -> String {
     let reply = session_from(edge, KEY, 12_999, ip);
@@ -53,7 +42,7 @@ fn reasons(reply: &paylater_harness::http::Reply) -> Vec<String> {
 /// attempt in a session is a 429 that the customer's ledger never counts.
 #[test]
 fn a_strangers_attempts_never_lock_the_customer_out_elsewhere() {
-    let (_work, edge) = start();
+    let (_work, edge) = start_edge();
     let email = "victim@example.com";
     let stranger_sessions = [session_token(&edge, STRANGER), session_token(&edge, STRANGER)];
     let victim_session = session_token(&edge, VICTIM);
@@ -119,7 +108,7 @@ fn a_strangers_attempts_never_lock_the_customer_out_elsewhere() {
 /// details a typed refusal; the customer's ledger holds one approval.
 #[test]
 fn a_session_holds_one_approval_whatever_the_keys() {
-    let (_work, edge) = start();
+    let (_work, edge) = start_edge();
     let email = "once@example.com";
     let token = session_token(&edge, VICTIM);
     let_sessions_age();
@@ -144,7 +133,7 @@ fn a_session_holds_one_approval_whatever_the_keys() {
 /// one network, then 429, while another network still gets its session.
 #[test]
 fn client_limits_answer_429_before_any_ledger() {
-    let (_work, edge) = start();
+    let (_work, edge) = start_edge();
     let ip = "192.0.2.44";
     let sessions: Vec<String> = (0..5).map(|_| session_token(&edge, ip)).collect();
     let_sessions_age();

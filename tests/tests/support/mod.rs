@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use paylater_harness::edge::Edge;
+use paylater_harness::edge::{Edge, EdgeOptions};
 use paylater_harness::{http, paths};
 use serde_json::{Value, json};
 
@@ -24,6 +24,18 @@ pub const LIMITS_KEY: &str = "sk_test_limits.limits-merchant-local-only-5Tq8nVz3
 pub const SHORTLIFE_KEY: &str = "sk_test_shortlife.shortlife-local-only-2Wm9cXr6Lp4Q";
 /// `.dev.vars`'s admin token.
 pub const ADMIN_TOKEN: &str = "dev-admin-token-local-only-0001";
+
+/// An edge of the test's own, with its state in a temporary directory (dropped with it).
+pub fn start_edge() -> (tempfile::TempDir, Edge) {
+    let work = tempfile::tempdir().unwrap();
+    let edge = Edge::start(EdgeOptions {
+        port: None,
+        work_dir: work.path().to_owned(),
+        vars: Vec::new(),
+    })
+    .unwrap_or_else(|e| panic!("edge did not start: {e}"));
+    (work, edge)
+}
 
 thread_local! {
     /// This test's merchant server requests and their answers, for the OpenAPI check.
