@@ -30,14 +30,21 @@ pub fn batch_id(message_ids: &[&str]) -> String {
 }
 
 /// `logs/v1/{merchant_id}/{yyyy}/{mm}/{dd}/{batch_id}.ndjson` (CONTRACT §4), dated by when the
-/// edge observed the event.
-pub fn archive_key(merchant_id: &str, observed: CivilDate, batch_id: &str) -> String {
+/// edge observed the event. Test and live records never share a file: the batch id starts with
+/// the mode (`test-…`, `live-…`), so either mode's archive is listed by name alone.
+pub fn archive_key(merchant_id: &str, livemode: bool, observed: CivilDate, batch_id: &str) -> String {
     format!(
-        "logs/v1/{merchant_id}/{:04}/{:02}/{:02}/{batch_id}.ndjson",
+        "logs/v1/{merchant_id}/{:04}/{:02}/{:02}/{}-{batch_id}.ndjson",
         observed.year(),
         observed.month(),
-        observed.day()
+        observed.day(),
+        mode_name(livemode),
     )
+}
+
+/// `live` or `test`, as archive keys and the `paylater.mode` attribute spell a mode.
+pub fn mode_name(livemode: bool) -> &'static str {
+    if livemode { "live" } else { "test" }
 }
 
 /// The UTC date of an edge-clock time. A bad time files under the epoch, never fails.
@@ -47,20 +54,21 @@ pub fn utc_day(ms: i64) -> CivilDate {
         .unwrap_or_else(|_| unreachable!("1970-01-01 is a date"))
 }
 
-/// Groups a batch's records into one archive file per merchant and day, one LogRecord a line.
-/// `items` pairs each queue message id with its event.
+/// Groups a batch's records into one archive file per merchant, mode and day, one LogRecord a
+/// line. `items` pairs each queue message id with its event.
 pub fn archive_files(items: &[(&str, &QueuedRecord)]) -> Result<Vec<ArchiveFile>, serde_json::Error> {
-    let mut groups: BTreeMap<(String, CivilDate), Vec<(&str, &QueuedRecord)>> = BTreeMap::new();
+    type Group<'a> = (String, bool, CivilDate);
+    let mut groups: BTreeMap<Group<'_>, Vec<(&str, &QueuedRecord)>> = BTreeMap::new();
     for (id, queued) in items {
         let day = utc_day(queued.observed_ms());
         groups
-            .entry((queued.merchant_id().to_owned(), day))
+            .entry((queued.merchant_id().to_owned(), queued.livemode(), day))
             .or_default()
             .push((id, queued));
     }
     groups
         .into_iter()
-        .map(|((merchant, day), members)| {
+        .map(|((merchant, livemode, day), members)| {
             let ids: Vec<&str> = members.iter().map(|(id, _)| *id).collect();
             let mut body = String::new();
             for (_, queued) in &members {
@@ -68,7 +76,7 @@ pub fn archive_files(items: &[(&str, &QueuedRecord)]) -> Result<Vec<ArchiveFile>
                 body.push('\n');
             }
             Ok(ArchiveFile {
-                key: archive_key(&merchant, day, &batch_id(&ids)),
+                key: archive_key(&merchant, livemode, day, &batch_id(&ids)),
                 body,
             })
         })
@@ -124,6 +132,10 @@ mod tests {
     use paylater_shared::telemetry::{Event, EventName};
 
     fn queued(merchant: &str, observed_ms: i64, seq: u32) -> QueuedRecord {
+        queued_in_mode(merchant, false, observed_ms, seq)
+    }
+
+    fn queued_in_mode(merchant: &str, livemode: bool, observed_ms: i64, seq: u32) -> QueuedRecord {
         QueuedRecord::Event(Box::new(QueuedEvent {
             event: Event {
                 id: format!("0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e{seq:02x}"),
@@ -138,7 +150,7 @@ mod tests {
                 amount_minor: 100,
                 currency: "USD".into(),
                 issued_at_s: 0,
-                livemode: false,
+                livemode,
             },
             request: RequestFacts {
                 observed_ms,
@@ -154,22 +166,26 @@ mod tests {
     }
 
     #[test]
-    fn records_are_filed_per_merchant_and_day() {
+    fn records_are_filed_per_merchant_mode_and_day() {
         let nov_23 = 1_795_392_000_000; // 2026-11-23T00:00:00Z
         let a = queued("m_a", nov_23 + 5, 1);
         let b = queued("m_a", nov_23 - 5, 2);
         let c = queued("m_b", nov_23 + 5, 3);
         let d = queued("m_a", nov_23 + 9, 4);
-        let files = archive_files(&[("q1", &a), ("q2", &b), ("q3", &c), ("q4", &d)]).unwrap();
+        let live = queued_in_mode("m_a", true, nov_23 + 7, 5);
+        let files = archive_files(&[("q1", &a), ("q2", &b), ("q3", &c), ("q4", &d), ("q5", &live)]).unwrap();
         let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(
             keys,
             [
-                format!("logs/v1/m_a/2026/11/22/{}.ndjson", batch_id(&["q2"])),
-                format!("logs/v1/m_a/2026/11/23/{}.ndjson", batch_id(&["q1", "q4"])),
-                format!("logs/v1/m_b/2026/11/23/{}.ndjson", batch_id(&["q3"])),
+                format!("logs/v1/m_a/2026/11/22/test-{}.ndjson", batch_id(&["q2"])),
+                format!("logs/v1/m_a/2026/11/23/test-{}.ndjson", batch_id(&["q1", "q4"])),
+                format!("logs/v1/m_a/2026/11/23/live-{}.ndjson", batch_id(&["q5"])),
+                format!("logs/v1/m_b/2026/11/23/test-{}.ndjson", batch_id(&["q3"])),
             ]
         );
+        assert_eq!(files[2].body.lines().count(), 1, "the live record alone");
+        assert!(files[2].body.contains(r#""stringValue":"live""#), "{}", files[2].body);
         let lines: Vec<serde_json::Value> = files[1]
             .body
             .lines()

@@ -11,6 +11,7 @@ use paylater_shared::log_record::{
 };
 use paylater_shared::order::ChangeKind;
 
+use crate::forward::mode_name;
 use crate::orders::QueuedChange;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,12 +60,17 @@ impl QueuedRecord {
         }
     }
 
+    /// The record as archived and sent, every kind marked with its mode (`paylater.mode`).
     pub fn log_record(&self) -> LogRecord {
-        match self {
+        let mut record = match self {
             Self::Decision(decision) => LogRecord::from_decision(decision),
             Self::Event(event) => LogRecord::from_queued(event),
             Self::Change(change) => change_log_record(change),
-        }
+        };
+        record
+            .attributes
+            .push(KeyValue::string("paylater.mode", mode_name(self.livemode())));
+        record
     }
 
     /// The reconciliation ledger's row of this record, if it is one: approved decisions and
@@ -116,13 +122,16 @@ fn change_log_record(change: &QueuedChange) -> LogRecord {
         KeyValue::string("change.kind", change.kind.as_str()),
         KeyValue::int("change.amount_minor", i64::try_from(change.amount).unwrap_or(i64::MAX)),
         KeyValue::string("approval.id", &change.approval_id),
-        KeyValue::string("paylater.mode", if change.livemode { "live" } else { "test" }),
+        KeyValue::string("paylater.mode", mode_name(change.livemode)),
     ];
     if !change.order_id.is_empty() {
         summary.push(KeyValue::string("order.id", &change.order_id));
         summary.push(KeyValue::string("merchant.reference", &change.merchant_reference));
     }
-    record.attributes.extend(summary.iter().cloned());
+    // The mode is added to every record's attributes by `QueuedRecord::log_record`.
+    record
+        .attributes
+        .extend(summary.iter().filter(|kv| kv.key != "paylater.mode").cloned());
     record.body = AnyValue::KvList(KeyValueList { values: summary });
     record
 }

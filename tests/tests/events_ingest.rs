@@ -605,7 +605,11 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
         let parts: Vec<&str> = key.split('/').collect();
         assert_eq!(parts.len(), 7, "{key}");
         assert!(["m_nordic_outdoor", "m_rate_limited"].contains(&parts[2]), "{key}");
-        assert!(parts[6].ends_with(".ndjson") && parts[6].len() == 32 + 7, "{key}");
+        // These merchants' keys are test keys: `test-`, the batch id's 32 hex digits, `.ndjson`.
+        assert!(
+            parts[6].starts_with("test-") && parts[6].ends_with(".ndjson") && parts[6].len() == 5 + 32 + 7,
+            "{key}"
+        );
     }
 
     // The records, as an OpenTelemetry implementation reads them.

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use paylater_harness::edge::Edge;
@@ -542,6 +542,27 @@ fn secret_keys_and_modes_are_checked() {
         "{}",
         live_report.body
     );
+    // The archive keeps the modes apart: live records only in `live-` files, test ones only in
+    // `test-` files, each record marked with its mode.
+    wait_until("the live void in the archive", Duration::from_secs(60), || {
+        archived_records(&edge)
+            .iter()
+            .any(|r| attribute(r, "order.id").as_deref() == Some(live_id.as_str()) && r["eventName"] == "order_voided")
+    });
+    let mut seen = HashMap::new();
+    for (key, records) in archive(&edge) {
+        let file_mode = key.rsplit('/').next().unwrap().split('-').next().unwrap().to_owned();
+        assert!(["test", "live"].contains(&file_mode.as_str()), "{key}");
+        for record in &records {
+            assert_eq!(
+                attribute(record, "paylater.mode").as_deref(),
+                Some(file_mode.as_str()),
+                "{key}: {record}"
+            );
+            *seen.entry(file_mode.clone()).or_insert(0) += 1;
+        }
+    }
+    assert!(seen["live"] >= 3 && seen["test"] >= 2, "{seen:?}");
 }
 
 /// Twenty bad requests to the new routes: each a typed 4xx with code and field, never a 5xx; a
@@ -707,7 +728,7 @@ fn bad_requests_to_the_merchant_server_api_are_typed() {
                 &json_auth,
                 None,
             ),
-            400,
+            422,
             "invalid_range",
             Some("to"),
         ),
