@@ -141,14 +141,19 @@ impl EdgeError {
             Self::Internal { .. } => 500,
             Self::Unauthenticated | Self::InvalidSecretKey => 401,
             Self::InsufficientScope { .. } | Self::WrongMode { .. } | Self::WrongMerchant { .. } => 403,
-            Self::InvalidApprovalToken(_) | Self::AmountExceeds { .. } => 422,
+            // Well-formed but not acceptable: what a schema cannot say (a date of birth in the
+            // future, a period the wrong way round or too long).
+            Self::InvalidApprovalToken(_)
+            | Self::AmountExceeds { .. }
+            | Self::ImplausibleDateOfBirth
+            | Self::InvalidRange { .. } => 422,
             Self::OrderNotFound => 404,
             Self::ApprovalExpired
             | Self::OrderExists { .. }
             | Self::InvalidOrderState { .. }
             | Self::TooManyChanges
             | Self::SessionHasApproval => 409,
-            Self::InvalidOrderId | Self::InvalidReference | Self::InvalidRange { .. } => 400,
+            Self::InvalidOrderId | Self::InvalidReference => 400,
             Self::Missing { .. }
             | Self::InvalidKey
             | Self::InvalidAmount(_)
@@ -162,7 +167,6 @@ impl EdgeError {
             | Self::IdempotencyKey { .. }
             | Self::InvalidType { .. }
             | Self::InvalidEmail
-            | Self::ImplausibleDateOfBirth
             | Self::InvalidCountry
             | Self::InvalidPlanId => 400,
         }

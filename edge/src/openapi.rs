@@ -14,6 +14,19 @@ mod tests {
     }
 
     #[test]
+    fn the_currency_enum_is_the_edges_own_list() {
+        let doc = document();
+        let listed: Vec<&str> = doc["components"]["schemas"]["Currency"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|code| code.as_str().unwrap())
+            .collect();
+        let known: Vec<&str> = paylater_shared::Currency::known_codes().collect();
+        assert_eq!(listed, known);
+    }
+
+    #[test]
     fn every_documented_operation_is_routed_and_every_route_documented() {
         let doc = document();
         assert_eq!(doc["openapi"], "3.1.0");

@@ -64,7 +64,7 @@ pub fn check_reference(reference: &str) -> Result<(), EdgeError> {
 /// `amount`: a whole number of minor units, 1 or more.
 fn required_amount(map: &Map<String, Value>) -> Result<u64, EdgeError> {
     let value = map.get("amount").ok_or(EdgeError::Missing { field: "amount" })?;
-    let amount = value.as_u64().ok_or(EdgeError::InvalidType {
+    let amount = crate::json_body::whole_number(value).ok_or(EdgeError::InvalidType {
         field: "amount",
         expected: "a whole number of minor units",
     })?;

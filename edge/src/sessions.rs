@@ -52,10 +52,12 @@ pub fn parse_session_request(body: &[u8]) -> Result<SessionRequest, EdgeError> {
     };
     let amount = match object.get("amount") {
         None => return Err(EdgeError::Missing { field: "amount" }),
-        Some(Value::Number(n)) => match (n.as_u64(), n.as_i64()) {
+        Some(number @ Value::Number(n)) => match (crate::json_body::whole_number(number), n.as_f64()) {
             (Some(value), _) => MinorUnits::positive(value).map_err(EdgeError::InvalidAmount)?,
-            (None, Some(_)) => return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotPositive)),
-            (None, None) => return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotAnInteger)),
+            (None, Some(float)) if float < 0.0 => {
+                return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotPositive));
+            }
+            (None, _) => return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotAnInteger)),
         },
         Some(_) => return Err(EdgeError::InvalidAmount(paylater_shared::AmountError::NotAnInteger)),
     };

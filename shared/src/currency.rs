@@ -68,6 +68,11 @@ impl Currency {
         })
     }
 
+    /// Every code [`Currency::parse`] takes, in order (the OpenAPI document lists the same).
+    pub fn known_codes() -> impl Iterator<Item = &'static str> {
+        CURRENCIES.iter().map(|(code, _)| *code)
+    }
+
     /// The three-letter code, e.g. `"USD"`.
     pub fn code(&self) -> &str {
         // Only ever built from an ASCII entry of CURRENCIES.

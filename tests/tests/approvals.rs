@@ -379,7 +379,7 @@ fn bad_approval_requests_get_their_codes() {
             "POST",
             vec![origin, json_type, key],
             with("1990-05-17", "2099-01-01"),
-            400,
+            422,
             "implausible_date_of_birth",
         ),
         (
