@@ -286,6 +286,24 @@ fn an_order_lives_and_the_ledger_follows_it() {
         ]
     );
     assert_eq!(fetched.json()["history"][3]["reason"], "one item returned");
+    // Every field CONTRACT §5 writes for an Order, in the answer, and its statuses are the
+    // OpenAPI document's.
+    let order_shape = contract::shape("Order");
+    let contract::Shape::Object(order_fields) = &order_shape else {
+        panic!("{order_shape:?}")
+    };
+    assert_eq!(order_fields.len(), 14, "{order_shape:?}");
+    contract::assert_has_shape(&fetched.json(), &order_shape, "order");
+    let statuses = contract::listed_values("status");
+    let document: Value = serde_json::from_str(
+        &std::fs::read_to_string(paylater_harness::paths::workspace_root().join("edge/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        json!(statuses),
+        document["components"]["schemas"]["OrderStatus"]["enum"],
+        "CONTRACT §5's statuses"
+    );
 
     // Two approvals and six changes, all archived, then the report says the same.
     wait_until("every change in the archive", Duration::from_secs(60), || {
@@ -314,6 +332,7 @@ fn an_order_lives_and_the_ledger_follows_it() {
         sums_from_report(&report) == expected
     });
     assert_eq!(report["items"].as_array().unwrap().len(), 8);
+    contract::assert_has_shape(&report, &contract::shape("Reconciliation"), "reconciliation");
     let csv = reconciliation(&edge, DEMO_READONLY_KEY, "text/csv");
     assert_eq!(
         csv.header("content-type"),

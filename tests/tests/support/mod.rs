@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod contract;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
