@@ -42,7 +42,7 @@ before(async () => {
   const csp = `script-src 'self' ${EDGE_URL} 'wasm-unsafe-eval'; connect-src ${EDGE_URL}; style-src 'self' ${EDGE_URL}; frame-src ${EDGE_URL}`;
   shop = createServer((req, res) => {
     const [type, body] = req.url === '/shop.js' ? ['text/javascript', SHOP_JS]
-      : req.url === '/shop.css' ? ['text/css', '#first, #second { min-height: 11rem; margin-bottom: 1rem; }']
+      : req.url === '/shop.css' ? ['text/css', '#first, #second { min-height: 176px; margin-bottom: 1rem; }']
         : req.url === '/bad-currency' ? ['text/html; charset=utf-8', badCurrencyPage(EDGE_URL)]
           : ['text/html; charset=utf-8', shopPage(EDGE_URL)];
     res.writeHead(200, { 'Content-Type': type, 'Content-Security-Policy': csp });

@@ -20,7 +20,7 @@ before(async () => {
   shop = createServer((_, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Consent shop</title></head><body>
-<main><h1>Consent shop</h1><div id="paylater" style="min-height:11rem"></div>
+<main><h1>Consent shop</h1><div id="paylater" style="min-height:176px"></div>
 <script async src="${EDGE_URL}/v1/widget.js" data-key="pk_test_consent" data-amount="12999" data-currency="USD"
   data-target="#paylater" data-debug></script></main></body></html>`);
   });

@@ -7,6 +7,14 @@
   'use strict';
   // Only valid during this first synchronous run, `async` included.
   var script = document.currentScript;
+  // One runtime per page: a second copy of this file (a tag manager and the theme both adding
+  // the tag, or another version) hands its tag to the first and does nothing else, so bundles,
+  // telemetry and consent stay one.
+  var running = window.Paylater;
+  if (running && typeof running.adoptTag === 'function') {
+    if (script) running.adoptTag(script);
+    return;
+  }
   var here = script && script.src ? script.src : location.href;
   var assets = new URL('widget/', here);
   var defaultEdge = new URL(here).origin;
@@ -44,13 +52,56 @@
     console.error('paylater:error ' + code + ': ' + message);
   }
 
+  // Shadow roots this loader made, so it never empties one a page's own component owns.
+  var ownRoots = new WeakSet();
+  // Elements that can hold a shadow root (the DOM standard's list); anything else (li, td, a,
+  // label, a component with its own root…) gets an element of ours inside it.
+  var SHADOW_HOSTS = /^(article|aside|blockquote|body|div|footer|h[1-6]|header|main|nav|p|section|span)$/;
+
+  function hostFor(target) {
+    var name = target.localName;
+    var ours = target.shadowRoot && ownRoots.has(target.shadowRoot);
+    if (ours || (!target.shadowRoot && (SHADOW_HOSTS.test(name) || name.indexOf('-') > 0))) {
+      try {
+        var root = target.shadowRoot || target.attachShadow({ mode: 'open' });
+        ownRoots.add(root);
+        return root;
+      } catch (e) {
+        // A custom element that refuses a root: fall through to an element of ours.
+      }
+    }
+    var inner = null;
+    for (var i = 0; i < target.children.length; i++) {
+      if (target.children[i].localName === 'paylater-widget') inner = target.children[i];
+    }
+    if (!inner) {
+      inner = document.createElement('paylater-widget');
+      inner.addEventListener('click', keepInsideLinks);
+      target.appendChild(inner);
+    }
+    var own = inner.shadowRoot || inner.attachShadow({ mode: 'open' });
+    ownRoots.add(own);
+    return own;
+  }
+
+  // Inside a link, a click on the widget (its buttons, its text) must not follow the link. Form
+  // controls and their labels are left alone: cancelling their click would undo the choice, and
+  // browsers already keep such a click from the link.
+  function keepInsideLinks(event) {
+    var origin = event.composedPath()[0];
+    var control = origin && origin.closest && origin.closest('input, label, select, textarea');
+    if (!control && event.currentTarget.closest('a[href]')) event.preventDefault();
+  }
+
   function shadowFor(target) {
-    var root = target.shadowRoot || target.attachShadow({ mode: 'open' });
+    var root = hostFor(target);
     root.textContent = '';
     // Reserve the height before any network: a constructed sheet applies synchronously and,
-    // unlike a style attribute, is allowed by a strict style-src.
+    // unlike a style attribute, is allowed by a strict style-src. `!important` because page
+    // rules that match the host (a reset's `all: unset`, `div:empty { display: none }`) would
+    // otherwise win over `:host`.
     var reserve = new CSSStyleSheet();
-    reserve.replaceSync(':host{display:flow-root;min-height:var(--paylater-reserved-height,11rem)}');
+    reserve.replaceSync(':host{display:flow-root!important;min-height:var(--paylater-reserved-height,176px)!important}');
     root.adoptedStyleSheets = [reserve];
     var link = document.createElement('link');
     link.rel = 'stylesheet';
@@ -58,6 +109,7 @@
     root.appendChild(link);
     var card = document.createElement('div');
     var dialog = document.createElement('div');
+    card.className = dialog.className = 'pl-mount';
     root.appendChild(card);
     root.appendChild(dialog);
     return { card: card, dialog: dialog };
@@ -71,8 +123,33 @@
     return mountWatching(target, options, []);
   }
 
-  // `watched`: elements whose `data-*` changes update the widget (the tag and its target).
+  // Nothing the loader does may throw into the page: a failure is the target's `error` state,
+  // a `paylater:error` event and one console line.
   function mountWatching(target, options, watched) {
+    try {
+      return mountInto(target, options, watched);
+    } catch (error) {
+      var element = typeof target === 'string' ? safeQuery(target) : target;
+      fail(element && element.setAttribute ? element : null, 'internal_error',
+        'the widget could not mount: ' + (error && error.message));
+      return { consent: function () {}, update: function () {}, destroy: function () {} };
+    }
+  }
+
+  // Targets taken out of the document are destroyed (observers, listeners, timers, locks go
+  // with them). One observer for the page, only while something is mounted.
+  var removals = null;
+  function watchRemovals() {
+    if (removals || typeof MutationObserver === 'undefined') return;
+    removals = new MutationObserver(function () {
+      mounted.forEach(function (api, element) { if (!element.isConnected) api.destroy(); });
+      if (!mounted.size && removals) { removals.disconnect(); removals = null; }
+    });
+    removals.observe(document, { childList: true, subtree: true });
+  }
+
+  // `watched`: elements whose `data-*` changes update the widget (the tag and its target).
+  function mountInto(target, options, watched) {
     var element = typeof target === 'string' ? safeQuery(target) : target;
     var card = null;
     var dialog = null;
@@ -109,7 +186,11 @@
         [card, dialog].forEach(function (handle) { if (handle) { handle.destroy(); handle.free(); } });
         card = dialog = null;
         if (element && mounted.get(element) === api) mounted.delete(element);
-        if (element && element.shadowRoot) element.shadowRoot.textContent = '';
+        if (containers) {
+          var root = containers.card.getRootNode();
+          root.textContent = '';
+          if (root.host !== element && root.host.parentNode) root.host.parentNode.removeChild(root.host);
+        }
       }
     };
     function dialogReady() {
@@ -132,12 +213,13 @@
         fail(element, 'load_failed', 'the plans could not load: ' + (error && error.message));
       });
     }
-    if (!element) {
-      fail(null, 'invalid_target', 'no element matches ' + String(target));
+    if (!element || !element.isConnected || element.closest('head')) {
+      fail(null, 'invalid_target', 'no element in the page body matches ' + String(target));
       return api;
     }
     if (mounted.has(element)) mounted.get(element).destroy();
     mounted.set(element, api);
+    watchRemovals();
     element.setAttribute('data-paylater-state', 'loading');
     containers = shadowFor(element);
     element.addEventListener('paylater:error', noteError);
@@ -219,27 +301,79 @@
       debug: d.debug !== undefined };
   }
 
-  if (!window.Paylater) {
-    window.Paylater = {
-      mount: mount,
-      consent: function (given) {
-        consentGiven = given === true;
-        mounted.forEach(function (api) { api.consent(consentGiven); });
-      },
-      version: '0.1.0'
-    };
-    document.dispatchEvent(new Event('paylater:loaded'));
+  // A `data-target` may name an element the page has not parsed or rendered yet (a tag in
+  // <head>, a single page app): wait for it until the document has loaded plus this long.
+  var TARGET_WAIT_AFTER_LOAD_MS = 3000;
+
+  function whenTarget(selector, found, missing) {
+    var now = safeQuery(selector);
+    if (now && !now.closest('head')) return found(now);
+    if (typeof MutationObserver === 'undefined') return missing();
+    var timer = null;
+    var observer = new MutationObserver(check);
+    function stop() {
+      observer.disconnect();
+      clearTimeout(timer);
+      window.removeEventListener('load', onLoad);
+    }
+    function check() {
+      var element = safeQuery(selector);
+      if (element && !element.closest('head')) { stop(); found(element); }
+    }
+    function onLoad() {
+      clearTimeout(timer);
+      timer = setTimeout(function () { stop(); missing(); }, TARGET_WAIT_AFTER_LOAD_MS);
+    }
+    observer.observe(document, { childList: true, subtree: true });
+    if (document.readyState === 'complete') onLoad(); else window.addEventListener('load', onLoad);
   }
 
-  if (script && script.dataset.key !== undefined) {
-    var selector = script.dataset.target;
-    var target = selector ? safeQuery(selector) : null;
-    if (!target) {
-      target = document.createElement('div');
-      script.parentNode.insertBefore(target, script.nextSibling);
-      if (selector) fail(null, 'invalid_target', 'data-target ' + selector + ' matches no element; rendering after the script');
+  // The tags mounted so far, by what they ask for: the same tag twice is one widget.
+  var tagsSeen = {};
+
+  function adoptTag(tag) {
+    try {
+      if (!tag.dataset || tag.dataset.key === undefined) return;
+      var options = optionsFromTag(tag);
+      var selector = tag.dataset.target;
+      var signature = JSON.stringify([selector || '', options.key, options.amount, options.currency, options.locale]);
+      if (tagsSeen[signature]) return;
+      tagsSeen[signature] = true;
+      // A single page app changes the amount on the tag (or on the target): the terms follow.
+      var mountAfterTag = function () {
+        if (!tag.parentNode || tag.closest('head')) {
+          fail(null, 'invalid_target', 'a tag in <head> needs a data-target in the body');
+          return;
+        }
+        var own = document.createElement('div');
+        tag.parentNode.insertBefore(own, tag.nextSibling);
+        mountWatching(own, optionsFromTag(tag), [tag, own]);
+      };
+      if (!selector) return mountAfterTag();
+      whenTarget(selector, function (target) {
+        mountWatching(target, optionsFromTag(tag), [tag, target]);
+      }, function () {
+        var inBody = tag.parentNode && !tag.closest('head');
+        fail(null, 'invalid_target', 'data-target ' + selector + ' matches no element in the body' +
+          (inBody ? '; rendering after the script' : ''));
+        if (inBody) mountAfterTag();
+      });
+    } catch (error) {
+      fail(null, 'internal_error', 'the tag could not be read: ' + (error && error.message));
     }
-    // A single page app changes the amount on the tag (or on the target): the terms follow.
-    mountWatching(target, optionsFromTag(script), [script, target]);
   }
+
+  window.Paylater = {
+    mount: mount,
+    consent: function (given) {
+      consentGiven = given === true;
+      mounted.forEach(function (api) { api.consent(consentGiven); });
+    },
+    // For a second copy of this file on the page (see the top).
+    adoptTag: adoptTag,
+    version: '0.1.0'
+  };
+  document.dispatchEvent(new Event('paylater:loaded'));
+
+  if (script) adoptTag(script);
 })();

@@ -1,0 +1,226 @@
+// The widget on pages as merchants really build them, served by this spec itself: CSS resets and
+// inherited text styles, targets that cannot hold a shadow root, the tag included twice (a tag
+// manager and the theme), a target that arrives with a streamed body, a target removed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launchBrowser, waitFor } from './support/browser.mjs';
+import { recordPage, events, waitForState, axeViolations } from './support/widget.mjs';
+
+const EDGE_URL = process.env.EDGE_URL;
+const ARTIFACTS = process.env.ARTIFACTS_DIR ?? mkdtempSync(join(tmpdir(), 'paylater-artifacts-'));
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const SUMMARY = '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99';
+const tag = (extra = '') =>
+  `<script async src="${EDGE_URL}/v1/widget.js" data-key="pk_test_demo" data-amount="12999" data-currency="USD" data-locale="en-US"${extra}></script>`;
+
+// Rules seen on real shops: a modern reset that unsets everything, `div:empty` hidden, a 10 px
+// root font, and text styles on the body that every child inherits.
+const HOSTILE_CSS = `
+*:where(:not(html, iframe, canvas, img, svg, video, audio):not(svg *, symbol *)) { all: unset; display: revert; }
+div:empty { display: none; }
+html { font-size: 62.5%; }
+body { font-size: 1.2rem; text-transform: uppercase; letter-spacing: 0.3em; word-spacing: 1em; line-height: 3; font-style: italic; color: #777; }
+/* The one line the embedding guide asks for. */
+#paylater { display: block; min-height: 176px; }`;
+
+const PAGES = {
+  '/reset': `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Reset shop</title>
+<style>${HOSTILE_CSS}</style></head><body><main><h1>Reset shop</h1>
+<div id="paylater"></div>${tag(' data-target="#paylater"')}<p id="below">Below the widget</p></main></body></html>`,
+  '/targets': `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Odd targets</title></head>
+<body><main><h1>Odd targets</h1>
+<ul><li id="t-li"></li></ul>
+<table><tbody><tr><td id="t-td"></td></tr></tbody></table>
+<p><a id="t-a" href="#nowhere">Link</a></p>
+<p><label id="t-label">Label</label></p>
+${['li', 'td', 'a', 'label'].map((name) => tag(` data-target="#t-${name}"`)).join('\n')}
+</main></body></html>`,
+  '/twice': `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Twice</title>
+${tag(' data-target="#paylater"')}</head><body><main><h1>Twice</h1><div id="paylater" style="min-height:176px"></div>
+${tag(' data-target="#paylater"')}
+${tag(' data-target="#paylater"').replace('/v1/widget.js"', '/v1/widget.js?from=tag-manager"')}
+</main></body></html>`,
+  '/removed': `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Removed</title></head>
+<body><main><h1>Removed</h1><section id="slot"><div id="paylater"></div></section>
+${tag(' data-target="#paylater"')}</main></body></html>`,
+};
+
+// The tag in <head>; the target arrives 600 ms later with the rest of a streamed body.
+const LATE_HEAD = `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Late</title>
+${tag(' data-target="#late"')}</head><body><main><h1>Late target</h1>`;
+const LATE_REST = `<div id="late" style="min-height:176px"></div></main></body></html>`;
+
+let browser;
+let shop;
+let shopUrl;
+before(async () => {
+  assert.ok(EDGE_URL, 'run through `cargo xtask test`, which starts the edge');
+  shop = createServer((req, res) => {
+    const path = req.url.split('?')[0];
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    if (path === '/late') {
+      res.write(LATE_HEAD);
+      setTimeout(() => res.end(LATE_REST), 600);
+      return;
+    }
+    res.end(PAGES[path] ?? '<!doctype html><title>none</title>');
+  });
+  await new Promise((resolve) => shop.listen(0, '127.0.0.1', resolve));
+  shopUrl = `http://127.0.0.1:${shop.address().port}`;
+  browser = await launchBrowser({ timezoneId: 'Europe/Stockholm', viewport: { width: 1000, height: 900 } });
+});
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (shop ? shop.close(resolve) : resolve()));
+});
+
+/** Every text node's computed size and inherited text styles inside the widget's shadow root. */
+function textStyles(page, selector) {
+  return page.locator(selector).evaluate((host) => {
+    const root = host.shadowRoot ?? host.querySelector('paylater-widget').shadowRoot;
+    const seen = [];
+    const walk = (node) => {
+      for (const child of node.children ?? []) {
+        const style = getComputedStyle(child);
+        const ownText = [...child.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+        if (ownText && style.display !== 'none' && child.getClientRects().length) {
+          seen.push({
+            text: child.textContent.trim().slice(0, 30), size: parseFloat(style.fontSize), transform: style.textTransform,
+            spacing: style.letterSpacing, words: style.wordSpacing, italic: style.fontStyle,
+          });
+        }
+        walk(child);
+      }
+    };
+    walk(root);
+    return seen;
+  });
+}
+
+test('CSS resets and inherited text styles: visible at its height, readable, no shift, axe clean', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.goto(`${shopUrl}/reset`);
+  await waitForState(page, 'ready');
+  assert.equal(await page.locator('#paylater [data-testid=summary]').textContent(), SUMMARY);
+  const box = await page.locator('#paylater').boundingBox();
+  assert.ok(box.height >= 176 && box.width > 300, `the widget keeps its reserved height: ${JSON.stringify(box)}`);
+  const card = await page.locator('#paylater [data-testid=card]').boundingBox();
+  assert.ok(card.height >= 176, `the card is painted at full height: ${JSON.stringify(card)}`);
+  const styles = await textStyles(page, '#paylater');
+  assert.ok(styles.length >= 3, JSON.stringify(styles));
+  for (const s of styles) {
+    assert.ok(s.size >= 14, `no text under 14 px: ${JSON.stringify(s)}`);
+    assert.deepEqual([s.transform, s.spacing, s.words, s.italic], ['none', 'normal', '0px', 'normal'], JSON.stringify(s));
+  }
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.__layoutShift), 0, 'nothing below the widget moved');
+  assert.deepEqual(await axeViolations(page, '#paylater'), []);
+  await page.screenshot({ path: join(ARTIFACTS, 'hostile-reset.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('li, td, a and label targets: each ready, no page error', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.goto(`${shopUrl}/targets`);
+  for (const name of ['li', 'td', 'a', 'label']) {
+    await waitForState(page, 'ready', `#t-${name}`);
+    assert.equal(await page.locator(`#t-${name} [data-testid=summary]`).textContent(), SUMMARY, name);
+    // The target keeps its own content model: the widget's root is an element of ours inside it.
+    assert.equal(await page.locator(`#t-${name}`).evaluate((el) => el.shadowRoot === null && !!el.querySelector('paylater-widget').shadowRoot), true, name);
+  }
+  // Opening the plans from inside a link does not follow the link.
+  await page.locator('#t-a [data-testid=learn-more]').click();
+  await waitFor(() => page.locator('#t-a [data-testid=dialog]').isVisible(), (v) => v === true);
+  assert.equal(new URL(page.url()).hash, '');
+  const ready = (await events(page)).filter((e) => e.name === 'ready').map((e) => e.target).sort();
+  assert.deepEqual(ready, ['t-a', 't-label', 't-li', 't-td']);
+  await page.screenshot({ path: join(ARTIFACTS, 'hostile-targets.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the tag three times (two copies of widget.js): one widget, one ready, each bundle fetched once', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  const fetched = {};
+  page.on('request', (request) => {
+    const name = new URL(request.url()).pathname.split('/').pop();
+    fetched[name] = (fetched[name] ?? 0) + 1;
+  });
+  await page.goto(`${shopUrl}/twice`);
+  await waitForState(page, 'ready');
+  // The dialog's bundle loads when the page is idle: wait for it too.
+  await waitFor(() => fetched['paylater_widget_bg.wasm'] ?? 0, (n) => n >= 1);
+  await page.waitForTimeout(500);
+  assert.equal((await events(page)).filter((e) => e.name === 'ready').length, 1);
+  assert.equal(await page.locator('#paylater [data-testid=card]').count(), 1);
+  for (const bundle of ['paylater_card.js', 'paylater_card_bg.wasm', 'paylater_widget.js', 'paylater_widget_bg.wasm', 'widget.css']) {
+    assert.equal(fetched[bundle], 1, `${bundle}: ${JSON.stringify(fetched)}`);
+  }
+  assert.equal(await page.evaluate(() => typeof window.Paylater.mount), 'function');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a tag in <head> whose target arrives 600 ms later with the body: ready', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.goto(`${shopUrl}/late`);
+  await waitForState(page, 'ready', '#late');
+  assert.equal(await page.locator('#late [data-testid=summary]').textContent(), SUMMARY);
+  // Nothing was mounted into <head>.
+  assert.equal(await page.evaluate(() => document.head.querySelectorAll('div, paylater-widget').length), 0);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a target taken out of the page is cleaned up; mounting and destroying 50 times leaves nothing', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.goto(`${shopUrl}/removed`);
+  await waitForState(page, 'ready');
+  const removed = await page.evaluate(async () => {
+    const target = document.querySelector('#paylater');
+    target.remove();
+    await new Promise((r) => setTimeout(r, 100));
+    return target.shadowRoot.childElementCount;
+  });
+  assert.equal(removed, 0, 'the removed target was emptied by the destroy');
+  // Listeners and timers the page holds, before and after 50 mounts and destroys.
+  const client = await page.context().newCDPSession(page);
+  const counts = async () => {
+    const { result } = await client.send('Runtime.evaluate', { expression: 'window', objectGroup: 'leaks' });
+    const { listeners } = await client.send('DOMDebugger.getEventListeners', { objectId: result.objectId });
+    const { result: doc } = await client.send('Runtime.evaluate', { expression: 'document', objectGroup: 'leaks' });
+    const { listeners: onDocument } = await client.send('DOMDebugger.getEventListeners', { objectId: doc.objectId });
+    return listeners.length + onDocument.length;
+  };
+  const before = await counts();
+  await page.evaluate(async () => {
+    const slot = document.querySelector('#slot');
+    for (let i = 0; i < 50; i += 1) {
+      const target = document.createElement('div');
+      target.id = `again-${i}`;
+      slot.appendChild(target);
+      const widget = window.Paylater.mount(target, { key: 'pk_test_demo', amount: 12999, currency: 'USD', locale: 'en-US' });
+      await new Promise((resolve) => target.addEventListener('paylater:ready', resolve, { once: true }));
+      if (i % 2) widget.destroy(); else target.remove();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  });
+  const after = await counts();
+  assert.ok(after <= before, `window and document listeners: ${before} before, ${after} after`);
+  // The destroyed ones stay in the page, empty; the removed ones are gone.
+  const left = await page.evaluate(() => [...document.querySelectorAll('#slot > div')].map((el) => el.shadowRoot.childElementCount));
+  assert.deepEqual(left, new Array(25).fill(0));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
