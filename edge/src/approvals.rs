@@ -245,6 +245,9 @@ pub struct ApproveRequest {
     /// The shopper's country (ISO alpha-2), for the upstream decision service.
     pub country: String,
     pub schedule: Vec<Installment>,
+    /// The date `schedule` counts from: the shopper's local date of the session.
+    #[serde(default)]
+    pub schedule_start: Option<CivilDate>,
     /// The session token's expiry, epoch seconds.
     pub expires_at_s: i64,
     /// How long an order made from it may be captured.
@@ -447,6 +450,8 @@ pub fn approval_claims(approve: &ApproveRequest, decided: &Decided, now_ms: i64,
         exp: decided.token_expires_at_s(),
         jti: jti.to_owned(),
         livemode: approve.session.livemode,
+        schedule_start: approve.schedule_start,
+        first_due_date: approve.schedule.first().map(|installment| installment.due_date),
     }
 }
 

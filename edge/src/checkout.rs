@@ -277,6 +277,7 @@ mod tests {
             cur: Currency::parse("USD").unwrap(),
             iat: NOW,
             exp: NOW + 1800,
+            sd: None,
         }
     }
 

@@ -423,9 +423,12 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
     )?;
     let merchant = session_merchant(env, &claims).await?;
     let (terms, plan_range) = approvals::find_plan(&merchant, &request.plan_id, claims.cur)?;
-    // A plan the amount does not fit has no schedule; the decision says why.
+    // The schedule counts from the shopper's local date the session carries, so the dates
+    // approved are the dates shown. A plan the amount does not fit has no schedule; the
+    // decision says why.
+    let schedule_start = claims.sd.unwrap_or(today);
     let schedule = terms
-        .schedule(claims.amt, today)
+        .schedule(claims.amt, schedule_start)
         .map(|s| s.installments)
         .unwrap_or_default();
     let client_ip = header("CF-Connecting-IP");
@@ -501,6 +504,7 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         locale,
         country: request.customer.country.clone(),
         schedule,
+        schedule_start: Some(schedule_start),
         expires_at_s: claims.exp,
         capture_window_s: i64::from(policy.capture_window_seconds),
     };

@@ -164,6 +164,7 @@ mod tests {
             cur: Currency::parse("USD").unwrap(),
             iat: NOW_MS / 1000 - 60,
             exp: exp_s,
+            sd: None,
         }
     }
 

@@ -5,7 +5,7 @@ use paylater_shared::date::rfc3339_utc;
 pub use paylater_shared::session::SessionCreated;
 use paylater_shared::token::{HmacKey, SessionClaims, SessionKeyring};
 use paylater_shared::widget_options::is_publishable_key;
-use paylater_shared::{Currency, MerchantConfig, MinorUnits};
+use paylater_shared::{CivilDate, Currency, MerchantConfig, MinorUnits};
 use serde_json::Value;
 
 use crate::error::EdgeError;
@@ -21,6 +21,22 @@ pub struct SessionRequest {
     pub key: String,
     pub amount: MinorUnits,
     pub currency: Currency,
+    /// The shopper's local date (`start`), if the page sent it.
+    pub start: Option<CivilDate>,
+}
+
+/// Every time zone's date is within a day of UTC's: a start further off is no shopper's today.
+pub fn check_local_start(start: CivilDate, now_s: i64) -> Result<CivilDate, EdgeError> {
+    let utc_today = CivilDate::from_unix_millis_utc(now_s.saturating_mul(1000)).map_err(|e| EdgeError::Internal {
+        detail: format!("clock: {e}"),
+    })?;
+    if (start.days_since_epoch() - utc_today.days_since_epoch()).abs() > 1 {
+        return Err(EdgeError::InvalidRange {
+            field: "start",
+            problem: "must be the shopper's local date, within a day of the edge's UTC date",
+        });
+    }
+    Ok(start)
 }
 
 /// JSON bodies arrive as `application/json`, or as `text/plain` from `navigator.sendBeacon`
@@ -42,9 +58,9 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), EdgeError> {
     }
 }
 
-/// Parses the body: `{ key, amount, currency }`, nothing else.
+/// Parses the body: `{ key, amount, currency, start? }`, nothing else.
 pub fn parse_session_request(body: &[u8]) -> Result<SessionRequest, EdgeError> {
-    let object = crate::json_body::object_body(body, &["key", "amount", "currency"])?;
+    let object = crate::json_body::object_body(body, &["key", "amount", "currency", "start"])?;
     let key = match object.get("key") {
         None => return Err(EdgeError::Missing { field: "key" }),
         Some(Value::String(key)) if is_publishable_key(key) => key.clone(),
@@ -66,7 +82,24 @@ pub fn parse_session_request(body: &[u8]) -> Result<SessionRequest, EdgeError> {
         Some(Value::String(code)) => Currency::parse(code).map_err(EdgeError::InvalidCurrency)?,
         Some(_) => return Err(EdgeError::InvalidCurrency(paylater_shared::CurrencyError::Malformed)),
     };
-    Ok(SessionRequest { key, amount, currency })
+    let start = match object.get("start") {
+        None => None,
+        Some(Value::String(text)) => {
+            Some(CivilDate::parse(text).map_err(|source| EdgeError::InvalidDate { field: "start", source })?)
+        }
+        Some(_) => {
+            return Err(EdgeError::InvalidType {
+                field: "start",
+                expected: "a date YYYY-MM-DD",
+            });
+        }
+    };
+    Ok(SessionRequest {
+        key,
+        amount,
+        currency,
+        start,
+    })
 }
 
 /// Issues the session: the browser must send an allowed `Origin` (sessions are for browsers;
@@ -99,6 +132,7 @@ pub fn create_session(
         cur: request.currency,
         iat: now_s,
         exp: now_s + SESSION_TTL_S,
+        sd: request.start.map(|start| check_local_start(start, now_s)).transpose()?,
     };
     let expires_at = rfc3339_utc(claims.exp).map_err(|e| EdgeError::Internal {
         detail: format!("clock: {e}"),
@@ -163,6 +197,48 @@ mod tests {
             ("ses_1", "m_nordic_outdoor", "http://127.0.0.1:8080")
         );
         assert_eq!((claims.amt, claims.cur.code()), (MinorUnits(12999), "USD"));
+    }
+
+    #[test]
+    fn a_local_start_within_a_day_of_utc_is_carried_by_the_token() {
+        // NOW is 2026-11-23T10:30:45Z: every time zone's date is the 22nd, 23rd or 24th.
+        let merchant = MerchantConfig::from_json(DEMO).unwrap();
+        let with_start = |start: &str| {
+            let body = format!(r#"{{"key":"pk_test_demo","amount":12999,"currency":"USD","start":"{start}"}}"#);
+            let request = parse_session_request(body.as_bytes()).unwrap();
+            create_session(
+                &merchant,
+                &request,
+                Some("http://127.0.0.1:8080"),
+                &keyring(),
+                "s".into(),
+                NOW,
+            )
+            .map(|created| keyring().verify(&created.session_token, NOW).unwrap().sd)
+            .map_err(|e| (e.status(), e.code().to_owned()))
+        };
+        for start in ["2026-11-22", "2026-11-23", "2026-11-24"] {
+            assert_eq!(with_start(start), Ok(Some(CivilDate::parse(start).unwrap())), "{start}");
+        }
+        for start in ["2026-11-21", "2026-11-25", "2027-11-23"] {
+            assert_eq!(with_start(start), Err((422, "invalid_range".to_owned())), "{start}");
+        }
+        let body = br#"{"key":"pk_test_demo","amount":1,"currency":"USD","start":"2026-02-30"}"#;
+        assert_eq!(parse_session_request(body).unwrap_err().code(), "invalid_date");
+        let body = br#"{"key":"pk_test_demo","amount":1,"currency":"USD","start":20261123}"#;
+        assert_eq!(parse_session_request(body).unwrap_err().code(), "invalid_type");
+        // Without one, the token has none (the edge's UTC date applies).
+        let request = parse_session_request(br#"{"key":"pk_test_demo","amount":1,"currency":"USD"}"#).unwrap();
+        let created = create_session(
+            &merchant,
+            &request,
+            Some("http://127.0.0.1:8080"),
+            &keyring(),
+            "s".into(),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(keyring().verify(&created.session_token, NOW).unwrap().sd, None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::currency::Currency;
+use crate::date::CivilDate;
 use crate::money::MinorUnits;
 
 /// The request body a browser sends.
@@ -11,6 +12,10 @@ pub struct NewSession<'a> {
     pub key: &'a str,
     pub amount: MinorUnits,
     pub currency: Currency,
+    /// The shopper's local date: the session's schedules count from it (the edge takes it
+    /// within a day of its own UTC date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<CivilDate>,
 }
 
 /// The 201 answer.

@@ -14,6 +14,7 @@ use sha2::Sha256;
 use thiserror::Error;
 
 use crate::currency::Currency;
+use crate::date::CivilDate;
 use crate::money::MinorUnits;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -71,6 +72,11 @@ pub struct SessionClaims {
     pub iat: i64,
     /// Expires at, epoch seconds.
     pub exp: i64,
+    /// The shopper's local date when the session began: every schedule of the session (offers,
+    /// the approval, its token) counts from it. Absent in tokens of pages that did not send it
+    /// (then the edge's UTC date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sd: Option<CivilDate>,
 }
 
 impl SessionClaims {
@@ -176,6 +182,12 @@ pub struct ApprovalClaims {
     /// other way round. Tokens from before this claim existed were all test tokens.
     #[serde(default)]
     pub livemode: bool,
+    /// The date the schedule counts from (the shopper's local date) and the first payment's due
+    /// date, as the shopper saw and approved them. Absent in tokens made before these claims.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_start: Option<CivilDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_due_date: Option<CivilDate>,
 }
 
 /// Issuer claim of every approval token.
@@ -355,6 +367,7 @@ mod tests {
             cur: Currency::parse("USD").unwrap(),
             iat: NOW,
             exp: NOW + 1800,
+            sd: None,
         }
     }
 
@@ -370,6 +383,8 @@ mod tests {
             exp: NOW + 600,
             jti: "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10".into(),
             livemode: false,
+            schedule_start: None,
+            first_due_date: None,
         }
     }
 

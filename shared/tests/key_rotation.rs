@@ -32,6 +32,7 @@ fn session_claims() -> SessionClaims {
         cur: Currency::parse("EUR").expect("EUR is ISO 4217"),
         iat: NOW,
         exp: NOW + 1800,
+        sd: None,
     }
 }
 
@@ -49,6 +50,8 @@ fn approval_claims() -> ApprovalClaims {
         exp: NOW + 600,
         jti: "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10".into(),
         livemode: false,
+        schedule_start: None,
+        first_due_date: None,
     }
 }
 

@@ -57,6 +57,48 @@ test('approved: schedule on screen, a verifiable token in paylater:approved, not
   await page.close();
 });
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
+  'November', 'December'];
+
+test("a shopper whose date is not UTC's: the dialog, paylater:approved and the token agree on the first due date", async () => {
+  // Kiritimati (UTC+14) is a day ahead of UTC from 10:00 UTC; Pago Pago (UTC-11) a day behind
+  // until 11:00 UTC. Neither has summer time.
+  const ahead = new Date().getUTCHours() >= 10;
+  const [timezoneId, offsetHours] = ahead ? ['Pacific/Kiritimati', 14] : ['Pacific/Pago_Pago', -11];
+  const local = new Date(Date.now() + offsetHours * 3_600_000).toISOString().slice(0, 10);
+  assert.notEqual(local, new Date().toISOString().slice(0, 10), 'the shopper is on another date than UTC');
+  const [year, month, day] = local.split('-').map(Number);
+  const shown = `${MONTHS[month - 1]} ${day}, ${year}: `;
+
+  const shopper = await launchBrowser({ timezoneId, userAgent: SHOPPER_UA, viewport: { width: 1100, height: 900 } });
+  try {
+    const page = await shopper.newPage();
+    const problems = await recordPage(page);
+    await page.goto(DEMO_URL);
+    await waitForState(page, 'ready');
+    await page.getByTestId('learn-more').click();
+    await page.getByTestId('plan-details').waitFor();
+    const offered = await page.getByTestId('installment').allTextContents();
+    assert.ok(offered[0].startsWith(shown), `the terms start on the shopper's date: ${offered[0]}, wanted ${shown}`);
+    await page.keyboard.press('Escape');
+    await waitFor(() => page.getByTestId('dialog').evaluate((d) => d.open), (open) => open === false);
+
+    await applyWith(page, { email: `zone.${Date.now()}@example.com` });
+    await waitForState(page, 'approved', '#paylater', 20_000);
+    const [approved] = (await events(page)).filter((e) => e.name === 'approved');
+    assert.equal(approved.detail.schedule[0].due_date, local);
+    const rows = await page.getByTestId('approved-installment').allTextContents();
+    assert.ok(rows[0].startsWith(shown), `approved on the shopper's date: ${rows[0]}`);
+    const { payload } = await jwtVerify(approved.detail.approval_token, createRemoteJWKSet(new URL(`${EDGE_URL}/v1/keys`)), {
+      issuer: 'paylater-edge', audience: 'm_nordic_outdoor',
+    });
+    assert.deepEqual([payload.schedule_start, payload.first_due_date], [local, local]);
+    assert.deepEqual(problems, []);
+  } finally {
+    await shopper.close();
+  }
+});
+
 test('declined with reasons and the human-review path; a failed session start offers a retry', async () => {
   const page = await browser.newPage();
   const problems = await recordPage(page);

@@ -47,6 +47,7 @@ fn expired_token() -> String {
         cur: Currency::parse("USD").unwrap(),
         iat: now - 3_600,
         exp: now - 1_800,
+        sd: None,
     })
 }
 

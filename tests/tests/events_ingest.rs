@@ -220,6 +220,7 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
             cur: paylater_shared::Currency::parse("USD").unwrap(),
             iat: now_ms() / 1000 - 7_200,
             exp: now_ms() / 1000 - 3_600,
+            sd: None,
         })
     };
     let forged = {

@@ -124,10 +124,13 @@ impl EdgeApi {
         options: &WidgetOptions,
         signal: Option<&AbortSignal>,
     ) -> Result<SessionCreated, EdgeApiError> {
+        // The shopper's own date: the approval's schedule then counts from the day the terms
+        // on screen count from, whatever the time zone.
         let body = NewSession {
             key: &options.key,
             amount: options.amount,
             currency: options.currency,
+            start: crate::format::local_today(),
         };
         post_json(&format!("{}/v1/sessions", self.base), &body, signal).await
     }

@@ -173,6 +173,8 @@ mod tests {
             exp: now_s() + 900,
             jti: "jti-1".into(),
             livemode: false,
+            schedule_start: None,
+            first_due_date: None,
         }
     }
 
