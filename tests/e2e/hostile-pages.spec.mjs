@@ -48,7 +48,26 @@ ${tag(' data-target="#paylater"').replace('/v1/widget.js"', '/v1/widget.js?from=
   '/removed': `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Removed</title></head>
 <body><main><h1>Removed</h1><section id="slot"><div id="paylater"></div></section>
 ${tag(' data-target="#paylater"')}</main></body></html>`,
+  '/accents': `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Accents</title>
+<style>#light-accent { --paylater-accent: #ffd400; } #dark-accent { --paylater-accent: rgb(26, 35, 126); }</style></head>
+<body><main><h1>Accents</h1><div id="light-accent" style="min-height:176px"></div><div id="dark-accent" style="min-height:176px"></div>
+${tag(' data-target="#light-accent" data-theme="auto"')}
+${tag(' data-target="#dark-accent" data-theme="auto" data-amount="13000"')}
+</main></body></html>`,
 };
+
+/** WCAG 2 contrast of two computed `rgb(…)` colours, written out here (not the loader's code). */
+function contrast(a, b) {
+  const luminance = (css) => {
+    const [r, g, bl] = css.match(/[\d.]+/g).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
 
 // The tag in <head>; the target arrives 600 ms later with the rest of a streamed body.
 const LATE_HEAD = `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>Late</title>
@@ -221,6 +240,26 @@ test('a target taken out of the page is cleaned up; mounting and destroying 50 t
   // The destroyed ones stay in the page, empty; the removed ones are gone.
   const left = await page.evaluate(() => [...document.querySelectorAll('#slot > div')].map((el) => el.shadowRoot.childElementCount));
   assert.deepEqual(left, new Array(25).fill(0));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test("a merchant's accent, light or dark: the button's text keeps 4.5:1 in both colour schemes", async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.goto(`${shopUrl}/accents`);
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const target of ['#light-accent', '#dark-accent']) {
+      await waitForState(page, 'ready', target);
+      const [fg, bg] = await page.locator(`${target} [data-testid=learn-more]`).evaluate((button) => {
+        const style = getComputedStyle(button);
+        return [style.color, style.backgroundColor];
+      });
+      assert.equal(bg, target === '#light-accent' ? 'rgb(255, 212, 0)' : 'rgb(26, 35, 126)', `${scheme} ${target}: the merchant's accent`);
+      assert.ok(contrast(fg, bg) >= 4.5, `${scheme} ${target}: ${fg} on ${bg} is ${contrast(fg, bg).toFixed(2)}:1`);
+    }
+  }
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -115,6 +115,34 @@
     return { card: card, dialog: dialog };
   }
 
+  // Text on a merchant's accent (`--paylater-accent` on the target) must stay readable: black or
+  // white, whichever contrasts more (WCAG's ratio; the better of the two is always above 4.5:1).
+  // Our own accents come with their text colour in the stylesheet.
+  function fitTextToAccent(containers) {
+    var first = containers.card;
+    if (!getComputedStyle(first).getPropertyValue('--paylater-accent').trim()) {
+      containers.card.style.removeProperty('--pl-merchant-on-accent');
+      containers.dialog.style.removeProperty('--pl-merchant-on-accent');
+      return;
+    }
+    var probe = document.createElement('span');
+    probe.style.color = 'var(--paylater-accent)';
+    first.appendChild(probe);
+    var rgb = (getComputedStyle(probe).color.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+    first.removeChild(probe);
+    if (rgb.length < 3) return;
+    var linear = rgb.map(function (c) {
+      c /= 255;
+      return c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    var luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+    var onWhite = 1.05 / (luminance + 0.05);
+    var onBlack = (luminance + 0.05) / 0.05;
+    var text = onWhite >= onBlack ? '#ffffff' : '#000000';
+    containers.card.style.setProperty('--pl-merchant-on-accent', text);
+    containers.dialog.style.setProperty('--pl-merchant-on-accent', text);
+  }
+
   var OPTION_NAMES = ['key', 'amount', 'currency', 'locale', 'theme', 'edge', 'debug'];
   // `Paylater.consent(…)`, for every widget, present and future.
   var consentGiven = false;
@@ -176,6 +204,7 @@
         }
         // A page that writes back the same values changes nothing on screen.
         if (!changed) return;
+        if (containers) try { fitTextToAccent(containers); } catch (e) { /* keep the last fit */ }
         if (card) card.update(withDefaults(current));
         if (dialog) dialog.update(withDefaults(current));
       },
@@ -229,6 +258,7 @@
     });
     api.update(options);
     watch(watched, api);
+    try { fitTextToAccent(containers); } catch (e) { /* the stylesheet's colours stay */ }
     var prefetched = prefetch(withDefaults(current));
     load('paylater_card').then(function (glue) {
       if (destroyed) return;
