@@ -263,3 +263,33 @@ test("a merchant's accent, light or dark: the button's text keeps 4.5:1 in both 
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test("a page left open past midnight asks for the new day's terms", async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  const starts = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname === '/v1/offers') starts.push(url.searchParams.get('start'));
+  });
+  // 23:59:30 today in the browser's zone (Europe/Stockholm): the edge takes the shopper's date
+  // within a day of its own, so the day is the real one.
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit', timeZoneName: 'longOffset',
+  }).formatToParts(new Date()).map((p) => [p.type, p.value]));
+  const today = `${parts.year}-${parts.month}-${parts.day}`;
+  const offset = parts.timeZoneName.replace('GMT', '') || '+00:00';
+  const tomorrow = new Date(Date.parse(`${today}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  await page.clock.install({ time: new Date(`${today}T23:59:30${offset}`) });
+  await page.goto(`${shopUrl}/removed`);
+  await waitForState(page, 'ready');
+  // The loader's early request and the card's may both go out; either way, for that day.
+  assert.deepEqual([...new Set(starts)], [today]);
+  const before = starts.length;
+  await page.clock.runFor(45_000);
+  await waitFor(() => events(page), (e) => e.filter((x) => x.name === 'ready').length === 2);
+  assert.deepEqual(starts.slice(before), [tomorrow]);
+  assert.equal(await page.locator('#paylater [data-testid=summary]').textContent(), SUMMARY);
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -44,6 +44,8 @@ struct Card {
     on_open: Option<js_sys::Function>,
     /// The loader's early requests, for the first load only.
     prefetched: Option<Prefetched>,
+    /// The timer that refreshes the terms at the shopper's next midnight, and its callback.
+    midnight: Option<(i32, Closure<dyn FnMut()>)>,
 }
 
 impl Card {
@@ -151,6 +153,36 @@ fn report(host: &Host, terms: &Terms) {
     }
 }
 
+/// Stops the midnight refresh, if one is waiting.
+fn cancel_midnight(card: &mut Card) {
+    if let (Some((timer, _)), Some(window)) = (card.midnight.take(), web_sys::window()) {
+        window.clear_timeout_with_handle(timer);
+    }
+}
+
+/// Terms count from the shopper's date: a page left open past midnight loads them again, unless
+/// a decision is on the card by then (its dates are the approval's).
+fn refresh_at_midnight(card: &Rc<RefCell<Card>>) {
+    let Some(window) = web_sys::window() else { return };
+    cancel_midnight(&mut card.borrow_mut());
+    let weak = Rc::downgrade(card);
+    let callback = Closure::<dyn FnMut()>::new(move || {
+        let Some(card) = weak.upgrade() else { return };
+        // The fired timer's entry stays until the next one replaces it: dropping this closure
+        // while it runs is not allowed.
+        let undecided = card.borrow().outcome.is_none();
+        if undecided {
+            load(&card);
+        }
+    });
+    let wait_ms = format::ms_until_next_local_midnight();
+    if let Ok(timer) =
+        window.set_timeout_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), wait_ms)
+    {
+        card.borrow_mut().midnight = Some((timer, callback));
+    }
+}
+
 /// Fetches this options' terms and redraws; an older load still in flight is aborted.
 fn load(card: &Rc<RefCell<Card>>) {
     let (api, options, generation, signal, prefetched) = {
@@ -184,6 +216,9 @@ fn load(card: &Rc<RefCell<Card>>) {
             c.render();
             (c.host.clone(), c.terms.clone())
         };
+        if matches!(terms, Terms::Ready { .. }) {
+            refresh_at_midnight(&card);
+        }
         report(&host, &terms);
     });
 }
@@ -225,6 +260,7 @@ impl CardHandle {
         if let Some(aborter) = card.aborter.take() {
             aborter.abort();
         }
+        cancel_midnight(&mut card);
         card.generation = card.generation.wrapping_add(1);
         card.root.remove();
     }
@@ -272,6 +308,7 @@ pub fn mount_card(host: Element, container: HtmlElement, options: JsValue) -> Op
         aborter: None,
         on_open,
         prefetched: Prefetched::from_options(&options),
+        midnight: None,
     }));
 
     let mut listeners = Vec::new();

@@ -132,7 +132,15 @@ impl EdgeApi {
             currency: options.currency,
             start: crate::format::local_today(),
         };
-        post_json(&format!("{}/v1/sessions", self.base), &body, signal).await
+        let url = format!("{}/v1/sessions", self.base);
+        match post_json(&url, &body, signal).await {
+            // A device clock more than a day off: the session counts from the edge's date, and
+            // the approved schedule shows the dates that hold.
+            Err(EdgeApiError::Refused { status: 422, code, .. }) if code == "invalid_range" => {
+                post_json(&url, &NewSession { start: None, ..body }, signal).await
+            }
+            other => other,
+        }
     }
 
     /// Asks for the merchant's public config and this amount's offers at once: both requests

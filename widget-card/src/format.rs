@@ -60,6 +60,23 @@ pub fn apr(apr_bps: u32, locale: &str) -> String {
     call_format(format.format(), &JsValue::from_f64(f64::from(apr_bps) / 10_000.0))
 }
 
+/// Milliseconds from now to a second past the shopper's next local midnight (a day change,
+/// whatever the time zone or a summer-time switch makes of the day's length).
+pub fn ms_until_next_local_midnight() -> i32 {
+    let now = Date::new_0();
+    let next = Date::new_with_year_month_day_hr_min_sec(
+        now.get_full_year(),
+        now.get_month() as i32,
+        now.get_date() as i32 + 1,
+        0,
+        0,
+        1,
+    );
+    let wait = next.get_time() - now.get_time();
+    // Bounded so a clock oddity never becomes a busy loop or an overflow.
+    wait.clamp(1_000.0, 26.0 * 3_600_000.0) as i32
+}
+
 /// Today in the shopper's own time zone: the day their schedule starts.
 pub fn local_today() -> Option<CivilDate> {
     let now = Date::new_0();
