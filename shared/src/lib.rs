@@ -32,6 +32,7 @@ pub mod date;
 pub mod decision;
 pub mod disclosure;
 pub mod ingest;
+pub mod json_number;
 pub mod log_record;
 pub mod merchant;
 pub mod money;

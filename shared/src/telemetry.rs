@@ -244,8 +244,7 @@ pub fn validate_batch(body: &[u8], now_ms: i64) -> Result<ValidatedBatch, BatchE
     };
     let dropped = match object.remove("dropped") {
         None => 0,
-        Some(value) => value
-            .as_u64()
+        Some(value) => crate::json_number::whole_number(&value)
             .and_then(|n| u32::try_from(n).ok())
             .ok_or(BatchError::InvalidDropped)?,
     };
@@ -315,7 +314,7 @@ pub fn validate_event(raw: Value, now_ms: i64) -> Result<Event, EventError> {
         .ok_or(EventError::InvalidTimestamp)?;
     let seq = object
         .remove("seq")
-        .and_then(|v| v.as_u64())
+        .and_then(|v| crate::json_number::whole_number(&v))
         .and_then(|n| u32::try_from(n).ok())
         .ok_or(EventError::InvalidSeq)?;
     let props = match object.remove("props") {
