@@ -172,6 +172,7 @@ mod tests {
 
     const DEMO: &str = include_str!("../../seed/merchants/pk_test_demo.json");
     const NOW: i64 = 1_795_429_845;
+    const ORIGIN: &str = "http://127.0.0.1:8080";
 
     fn keyring() -> SessionKeyring {
         keyring_from_secret("k1:cGF5bGF0ZXItdW5pdC10ZXN0LXNlc3Npb24ta2V5LTAwMQ").unwrap()
@@ -203,19 +204,16 @@ mod tests {
     fn a_local_start_within_a_day_of_utc_is_carried_by_the_token() {
         // NOW is 2026-11-23T10:30:45Z: every time zone's date is the 22nd, 23rd or 24th.
         let merchant = MerchantConfig::from_json(DEMO).unwrap();
+        let start_in_token = |body: &[u8]| {
+            let request = parse_session_request(body).unwrap();
+            create_session(&merchant, &request, Some(ORIGIN), &keyring(), "s".into(), NOW)
+                .map(|created| keyring().verify(&created.session_token, NOW).unwrap().sd)
+                .map_err(|e| (e.status(), e.code().to_owned()))
+        };
         let with_start = |start: &str| {
-            let body = format!(r#"{{"key":"pk_test_demo","amount":12999,"currency":"USD","start":"{start}"}}"#);
-            let request = parse_session_request(body.as_bytes()).unwrap();
-            create_session(
-                &merchant,
-                &request,
-                Some("http://127.0.0.1:8080"),
-                &keyring(),
-                "s".into(),
-                NOW,
+            start_in_token(
+                format!(r#"{{"key":"pk_test_demo","amount":12999,"currency":"USD","start":"{start}"}}"#).as_bytes(),
             )
-            .map(|created| keyring().verify(&created.session_token, NOW).unwrap().sd)
-            .map_err(|e| (e.status(), e.code().to_owned()))
         };
         for start in ["2026-11-22", "2026-11-23", "2026-11-24"] {
             assert_eq!(with_start(start), Ok(Some(CivilDate::parse(start).unwrap())), "{start}");
@@ -228,17 +226,10 @@ mod tests {
         let body = br#"{"key":"pk_test_demo","amount":1,"currency":"USD","start":20261123}"#;
         assert_eq!(parse_session_request(body).unwrap_err().code(), "invalid_type");
         // Without one, the token has none (the edge's UTC date applies).
-        let request = parse_session_request(br#"{"key":"pk_test_demo","amount":1,"currency":"USD"}"#).unwrap();
-        let created = create_session(
-            &merchant,
-            &request,
-            Some("http://127.0.0.1:8080"),
-            &keyring(),
-            "s".into(),
-            NOW,
-        )
-        .unwrap();
-        assert_eq!(keyring().verify(&created.session_token, NOW).unwrap().sd, None);
+        assert_eq!(
+            start_in_token(br#"{"key":"pk_test_demo","amount":1,"currency":"USD"}"#),
+            Ok(None)
+        );
     }
 
     #[test]
