@@ -2,11 +2,11 @@
 //! (size, syntax, an object, no unknown field), typed field readers, and what "the same body"
 //! means for an `Idempotency-Key`.
 
-use paylater_shared::log_record::hex;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::EdgeError;
+use crate::log_record::hex;
 use crate::sessions::MAX_BODY_BYTES;
 
 /// Adds a streamed chunk to `body`, refusing (413) once the body would pass [`MAX_BODY_BYTES`].
