@@ -1,26 +1,28 @@
 //! `POST /v1/approvals`: the checks made before any state is touched (idempotency key, body,
 //! session token, origin, plan), the messages the worker and its Durable Objects exchange, and
-//! the answer (CONTRACT §3). The decision itself is `paylater_shared::decision`'s.
+//! the answer (CONTRACT §3). The decision itself is `crate::decision`'s.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use paylater_shared::CivilDate;
+use paylater_shared::approval::Outcome;
 use paylater_shared::catalog::{Locale, MessageId, render};
 use paylater_shared::date::rfc3339_utc;
-use paylater_shared::decision::{DAY_MS, Decision, Outcome, ReasonCode, Scorecard, SessionSignals, upstream_failed};
-use paylater_shared::ingest::{RequestFacts, SessionFacts};
 use paylater_shared::merchant::PlanRange;
 use paylater_shared::plan::{Installment, PlanTerms};
 use paylater_shared::token::{
     APPROVAL_TOKEN_ISSUER, ApprovalClaims, ApprovalSigner, Jwks, SessionClaims, SessionKeyring, TokenError,
 };
-use paylater_shared::{CivilDate, MerchantConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use paylater_shared::approval::{ApprovalAnswer, ReasonText};
 
+use crate::decision::{DAY_MS, Decision, ReasonCode, Scorecard, SessionSignals, upstream_failed};
 use crate::error::EdgeError;
+use crate::ingest::{RequestFacts, SessionFacts};
 use crate::json_body::{fingerprint, object, object_body, only_fields, string};
+use crate::merchant::MerchantConfig;
 
 /// Shortest `CUSTOMER_HASH_KEY`: 256 bits, as the HMAC's own output.
 pub const MIN_CUSTOMER_HASH_KEY_BYTES: usize = 32;
@@ -357,7 +359,7 @@ pub fn upstream_features(approve: &ApproveRequest, decide: &DecideRequest) -> Va
         "currency": decide.currency,
         "plan_id": approve.plan_id,
         "customer_id_hash": approve.customer_id_hash,
-        "age_years": paylater_shared::decision::age_in_years(decide.date_of_birth, decide.today),
+        "age_years": crate::decision::age_in_years(decide.date_of_birth, decide.today),
         "email_domain": decide.email_domain,
         "country": approve.country,
         "session_attempts": decide.session_attempts,
@@ -863,7 +865,7 @@ mod tests {
         Decision {
             outcome,
             score: 650,
-            band: paylater_shared::decision::ScoreBand::B,
+            band: crate::decision::ScoreBand::B,
             reasons,
             contributions: vec![],
             credit_limit: 150_000,

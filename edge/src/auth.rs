@@ -1,10 +1,10 @@
 //! Publishable keys identify a merchant; they never authorize on their own. Browser calls must
 //! also come from one of the merchant's origins.
 
-use paylater_shared::MerchantConfig;
 use paylater_shared::widget_options::is_publishable_key;
 
 use crate::error::EdgeError;
+use crate::merchant::MerchantConfig;
 
 /// The KV key under which a merchant's config is stored.
 pub fn merchant_kv_key(publishable_key: &str) -> String {

@@ -8,10 +8,10 @@
 
 use paylater_shared::CivilDate;
 use paylater_shared::catalog::{Locale, MessageId, render};
-use paylater_shared::merchant::is_exact_origin;
 use paylater_shared::token::{SessionClaims, SessionKeyring, TokenError};
 
 use crate::error::EdgeError;
+use crate::merchant::is_exact_origin;
 use crate::query::named_values;
 
 /// Longest plan id the page takes (`financing_120` is 13).

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use crate::log_record::{ExportLogsServiceRequest, LogRecord};
 use crate::records::QueuedRecord;
 use futures_util::future::{Either, select};
-use paylater_shared::log_record::{ExportLogsServiceRequest, LogRecord};
 use worker::{
     AbortController, Context, Date, Delay, Env, Fetch, Headers, HttpMetadata, MessageBatch, MessageExt, Method,
     QueueContentType, QueueRetryOptionsBuilder, RawMessage, RawMessageBuilder, Request, RequestInit, console_error,

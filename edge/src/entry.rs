@@ -4,11 +4,8 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use paylater_shared::decision::SessionSignals;
-use paylater_shared::ingest::UaClass;
-use paylater_shared::log_record::customer_id_hash;
+use paylater_shared::CivilDate;
 use paylater_shared::token::{ApprovalSigner, SessionClaims, SessionKeyring, TokenError};
-use paylater_shared::{CivilDate, MerchantConfig};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Context, Date, Env, Headers, MessageBuilder, QueueContentType, Request, Response, console_log, event};
 
@@ -20,13 +17,17 @@ use crate::bindings::{
 };
 use crate::bindings::{LEDGER_DB, ORDER_BOOK};
 use crate::checkout::{self, CheckoutQuery};
+use crate::decision::SessionSignals;
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
 use crate::forward::DEAD_LETTER_PREFIX;
 use crate::handlers;
 use crate::headers::{DENY_FRAMING, SECURITY_HEADERS, cors_for_checked_origin, preflight};
+use crate::ingest::UaClass;
 use crate::json_body;
 use crate::ledger;
+use crate::log_record::customer_id_hash;
+use crate::merchant::{MerchantConfig, Scope};
 use crate::objects;
 use crate::openapi::OPENAPI_JSON;
 use crate::orders::{self, BookAnswer, BookRequest};
@@ -37,7 +38,6 @@ use crate::route::Route;
 use crate::secret_keys::{self, KeyHolder};
 use crate::sessions;
 use futures_util::StreamExt;
-use paylater_shared::merchant::Scope;
 use paylater_shared::token::{ApprovalExpectation, verify_approval};
 use wasm_bindgen::JsValue;
 

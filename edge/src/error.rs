@@ -1,9 +1,11 @@
 //! Every way a request can fail, mapped to status and JSON body in exactly one place.
 
-use paylater_shared::telemetry::{BatchError, MAX_BODY_BYTES, Rejection};
+use paylater_shared::telemetry::MAX_BODY_BYTES;
 use paylater_shared::token::TokenError;
 use paylater_shared::{AmountError, ApiError, CurrencyError, DateError};
 use thiserror::Error;
+
+use crate::event_batch::{BatchError, Rejection};
 
 /// A failed request. The `Display` text is the human message sent to the client, so it never
 /// carries internals; those go to the log through [`EdgeError::Internal`]'s `detail`.

@@ -1,13 +1,14 @@
 //! `POST /v1/events`: the checks made before any state is touched (body, session token, origin),
 //! the messages the worker exchanges with its Durable Objects, and the 202 answer.
 
-use paylater_shared::ingest::{RequestFacts, SessionFacts, UaClass, is_high_velocity};
-use paylater_shared::log_record::truncate_ip;
-use paylater_shared::telemetry::{Event, Rejection, ValidatedBatch, validate_batch};
+use paylater_shared::telemetry::Event;
 use paylater_shared::token::{SessionClaims, SessionKeyring, TokenError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::EdgeError;
+use crate::event_batch::{Rejection, ValidatedBatch, validate_batch};
+use crate::ingest::{RequestFacts, SessionFacts, UaClass, is_high_velocity};
+use crate::log_record::truncate_ip;
 
 /// A batch whose token and origin were checked, with at least one valid event.
 #[derive(Debug, Clone, PartialEq)]

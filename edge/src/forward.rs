@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::log_record::hex;
 use crate::records::QueuedRecord;
 use paylater_shared::CivilDate;
-use paylater_shared::log_record::hex;
 use sha2::{Digest, Sha256};
 
 /// Where the dead-letter consumer parks messages until they are replayed.
@@ -128,7 +128,7 @@ pub fn console_records_enabled(setting: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use paylater_shared::ingest::{QueuedEvent, RequestFacts, SessionFacts, UaClass};
+    use crate::ingest::{QueuedEvent, RequestFacts, SessionFacts, UaClass};
     use paylater_shared::telemetry::{Event, EventName};
 
     fn queued(merchant: &str, observed_ms: i64, seq: u32) -> QueuedRecord {

@@ -1,9 +1,10 @@
 //! What each route answers, given what the runtime looked up. Pure: no bindings, no clock.
 
 use paylater_shared::merchant::PublicMerchantConfig;
-use paylater_shared::{CivilDate, MerchantConfig, OffersResponse};
+use paylater_shared::{CivilDate, OffersResponse};
 
 use crate::error::EdgeError;
+use crate::merchant::MerchantConfig;
 use crate::query::OffersQuery;
 
 /// `GET /health`.

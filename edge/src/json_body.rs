@@ -2,15 +2,12 @@
 //! (size, syntax, an object, no unknown field), typed field readers, and what "the same body"
 //! means for an `Idempotency-Key`.
 
-use paylater_shared::log_record::hex;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::EdgeError;
+use crate::log_record::hex;
 use crate::sessions::MAX_BODY_BYTES;
-
-/// JSON Schema's `integer`: `12` and `12.0` alike.
-pub use paylater_shared::json_number::whole_number;
 
 /// Adds a streamed chunk to `body`, refusing (413) once the body would pass [`MAX_BODY_BYTES`].
 pub fn append_within_limit(body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), EdgeError> {
@@ -66,6 +63,17 @@ pub fn string<'a>(map: &'a Map<String, Value>, key: &str, field: &'static str) -
     }
 }
 
+/// A JSON number that is a whole number from 0 to 2^53, as JSON Schema's `integer` reads it:
+/// `12` and `12.0` alike (a serializer may write either), never `12.5`.
+pub fn whole_number(value: &Value) -> Option<u64> {
+    const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0;
+    let number = value.as_number()?;
+    number.as_u64().or_else(|| {
+        let float = number.as_f64()?;
+        (float.fract() == 0.0 && (0.0..=EXACT_LIMIT).contains(&float)).then_some(float as u64)
+    })
+}
+
 /// What "the same body" means for `Idempotency-Key`: the parsed request, so whitespace and key
 /// order do not make a retry look different.
 pub fn fingerprint<T: serde::Serialize>(parsed: &T) -> String {
@@ -76,6 +84,26 @@ pub fn fingerprint<T: serde::Serialize>(parsed: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let table: [(&str, Option<u64>); 9] = [
+            ("12", Some(12)),
+            ("12.0", Some(12)),
+            ("1.2e1", Some(12)),
+            ("17041671993.0", Some(17_041_671_993)),
+            ("0", Some(0)),
+            ("12.5", None),
+            ("-1", None),
+            ("-1.0", None),
+            ("1e300", None),
+        ];
+        for (text, expected) in table {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(whole_number(&value), expected, "{text}");
+        }
+        assert_eq!(whole_number(&Value::String("12".into())), None);
+    }
 
     #[test]
     fn a_streamed_body_stops_at_the_limit() {

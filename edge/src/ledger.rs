@@ -4,10 +4,10 @@
 //! `objects` keeps it in storage and runs one message at a time.
 
 use paylater_shared::Currency;
-use paylater_shared::decision::{CustomerHistory, DAY_MS, MAX_ATTEMPTS};
 use serde::{Deserialize, Serialize};
 
 use crate::approvals::{DecideRequest, Decided};
+use crate::decision::{CustomerHistory, DAY_MS, MAX_ATTEMPTS};
 use crate::orders::QueuedChange;
 
 /// How long a decision is remembered for retries of its reference.
@@ -255,8 +255,8 @@ impl CustomerRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decision::PastApproval;
     use paylater_shared::MinorUnits;
-    use paylater_shared::decision::PastApproval;
 
     const NOW: i64 = 1_795_420_800_000;
     const TTL: i64 = 900_000;

@@ -1,9 +1,16 @@
 //! The Paylater edge: a Cloudflare Worker (Rust, `worker` crate) in front of every API call.
 //!
-//! Request handling is plain Rust in the modules below, tested natively; only [`entry`] touches
-//! the Workers runtime (bindings, `Request`/`Response`, the console).
+//! Request handling and the edge's own domain logic (the merchant's configuration, the approval
+//! scorecard, the events route's rules) are plain Rust in the modules below, tested natively; only
+//! [`entry`] touches the Workers runtime (bindings, `Request`/`Response`, the console).
 //!
 //! # Layout
+//! - [`merchant`]: the merchant's stored configuration: validation, origin rules, private parts.
+//! - [`decision`]: the instant-approval scorecard: hard rules, weighted signals, credit limit, reasons.
+//! - [`approval_records`]: a decision's queue message, attempt logs.
+//! - [`event_batch`]: `POST /v1/events` bodies validated per event, the personal-data guard.
+//! - [`ingest`]: per-request decisions of `POST /v1/events`: rate windows, dedup, seq gaps, risk flags.
+//! - [`log_record`]: OTLP LogRecords (JSON mapping), keyed customer hashes, IP truncation.
 //! - [`route`]: method + path → [`route::Route`], or a typed error.
 //! - [`query`]: query-string parsing for `GET /v1/offers`.
 //! - [`auth`]: publishable key → merchant, `Origin` checks.
@@ -26,16 +33,22 @@
 //! - `objects` (wasm32 only): the Durable Objects (per session, per client IP).
 //! - `consumer` (wasm32 only): `#[event(queue)]`: archive, sink, dead letters.
 
+pub mod approval_records;
 pub mod approvals;
 pub mod auth;
 pub mod checkout;
+pub mod decision;
 pub mod error;
+pub mod event_batch;
 pub mod events;
 pub mod forward;
 pub mod handlers;
 pub mod headers;
+pub mod ingest;
 pub mod json_body;
 pub mod ledger;
+pub mod log_record;
+pub mod merchant;
 pub mod orders;
 pub mod query;
 pub mod reconciliation;

@@ -1,26 +1,27 @@
 //! The Durable Objects: exact per-session state (rate window, event ids, seq, funnel anchors)
-//! and per-client-IP rate limits. The decisions are `paylater_shared::ingest`'s; these keep the
+//! and per-client-IP rate limits. The decisions are `crate::ingest`'s; these keep the
 //! state and do the hand-off to the queue.
 
 use std::cell::{Cell, RefCell};
 
 use futures_util::lock::Mutex;
-use paylater_shared::approval::{AttemptLog, QueuedDecision};
-use paylater_shared::decision::{DecisionRequest, Outcome, PastApproval, decide};
-use paylater_shared::ingest::{RequestWindow, SessionLedger, Verdict, is_high_velocity};
+use paylater_shared::approval::Outcome;
 use wasm_bindgen::JsValue;
 use worker::{
     BatchMessageBuilder, Date, DurableObject, Env, MessageBuilder, Method, QueueContentType, Request, RequestInit,
     Response, Result, State, Storage, console_error, durable_object,
 };
 
+use crate::approval_records::{AttemptLog, QueuedDecision};
 use crate::approvals::{
     ApproveOutcome, ApproveRequest, AttemptLimit, DEFAULT_HUMAN_REVIEW_CONTACT, DecideRequest, Decided, LiveApproval,
     SessionAttempt, SessionStep, StoredApproval, UpstreamVerdict, apply_upstream, approval_claims, build_answer,
     session_step, signers_from_secret,
 };
 use crate::bindings::{APPROVAL_SIGNING_KEYS, CUSTOMER_LEDGER, EVENTS_QUEUE, HUMAN_REVIEW_CONTACT, ORDER_BOOK};
+use crate::decision::{DecisionRequest, PastApproval, decide};
 use crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
+use crate::ingest::{RequestWindow, SessionLedger, Verdict, is_high_velocity};
 use crate::ledger::{AttachAnswer, CustomerRecord, LedgerRequest, PendingApproval};
 use crate::orders::{Book, BookAnswer, BookRefusal, BookRequest, QueuedChange, Registration, Step};
 use crate::upstream;

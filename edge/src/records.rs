@@ -3,15 +3,13 @@
 //! JSON and told apart by shape (each names fields the others never have), so messages already
 //! queued stay readable.
 
-use paylater_shared::approval::QueuedDecision;
-use paylater_shared::decision::Outcome;
-use paylater_shared::ingest::QueuedEvent;
-use paylater_shared::log_record::{
-    AnyValue, KeyValue, KeyValueList, LogRecord, RecordContext, SEVERITY_INFO, SEVERITY_WARN,
-};
+use paylater_shared::approval::Outcome;
 use paylater_shared::order::ChangeKind;
 
+use crate::approval_records::QueuedDecision;
 use crate::forward::mode_name;
+use crate::ingest::QueuedEvent;
+use crate::log_record::{AnyValue, KeyValue, KeyValueList, LogRecord, RecordContext, SEVERITY_INFO, SEVERITY_WARN};
 use crate::orders::QueuedChange;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -139,9 +137,9 @@ fn change_log_record(change: &QueuedChange) -> LogRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decision::{ReasonCode, ScoreBand};
+    use crate::ingest::{RequestFacts, SessionFacts, UaClass};
     use paylater_shared::Currency;
-    use paylater_shared::decision::{ReasonCode, ScoreBand};
-    use paylater_shared::ingest::{RequestFacts, SessionFacts, UaClass};
 
     fn decision() -> QueuedDecision {
         QueuedDecision {

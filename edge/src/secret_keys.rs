@@ -2,12 +2,11 @@
 //! merchant's server. `{name}` is the tail of the merchant's publishable key of the same mode, so
 //! the key names the config it is checked against; the config holds only each key's SHA-256.
 
-use paylater_shared::MerchantConfig;
-use paylater_shared::merchant::Scope;
 use sha2::{Digest, Sha256};
 
 use crate::auth::constant_time_eq;
 use crate::error::EdgeError;
+use crate::merchant::{MerchantConfig, Scope};
 
 /// The shortest secret part accepted: 32 characters of base64url carry 192 bits.
 pub const MIN_SECRET_CHARS: usize = 32;
@@ -85,7 +84,7 @@ pub fn parse_secret_key(key: &str) -> Option<PresentedKey> {
 
 /// SHA-256 of a secret key, lower-case hex: what a merchant config stores.
 pub fn key_hash(key: &str) -> String {
-    paylater_shared::log_record::hex(&Sha256::digest(key.as_bytes()))
+    crate::log_record::hex(&Sha256::digest(key.as_bytes()))
 }
 
 /// Checks a presented key against the config its name points to (`None`: no such merchant).

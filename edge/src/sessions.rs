@@ -5,10 +5,11 @@ use paylater_shared::date::rfc3339_utc;
 pub use paylater_shared::session::SessionCreated;
 use paylater_shared::token::{HmacKey, SessionClaims, SessionKeyring};
 use paylater_shared::widget_options::is_publishable_key;
-use paylater_shared::{CivilDate, Currency, MerchantConfig, MinorUnits};
+use paylater_shared::{CivilDate, Currency, MinorUnits};
 use serde_json::Value;
 
 use crate::error::EdgeError;
+use crate::merchant::MerchantConfig;
 
 /// How long a session token lives (CONTRACT §3: default 30 min).
 pub const SESSION_TTL_S: i64 = 30 * 60;

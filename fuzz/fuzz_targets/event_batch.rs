@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use paylater_shared::telemetry::{validate_batch, validate_event};
+use paylater_edge::event_batch::{validate_batch, validate_event};
 
 const NOW_MS: i64 = 1_795_420_800_000;
 

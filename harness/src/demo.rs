@@ -101,10 +101,17 @@ fn trunk_config(edge_url: &str, port: u16, work_dir: &Path, site: &Path, rebuild
     match rebuild {
         Rebuild::Never => config.push_str(&format!("[watch]\nwatch = [{}]\n", quoted(site))),
         Rebuild::OnChange => {
-            let watched: Vec<String> = ["demo", "widget/src", "widget/loader", "widget/style", "shared/src"]
-                .iter()
-                .map(|p| quoted(&root.join(p)))
-                .collect();
+            let watched: Vec<String> = [
+                "demo",
+                "widget/src",
+                "widget/loader",
+                "widget/style",
+                "widget-outbox/src",
+                "shared/src",
+            ]
+            .iter()
+            .map(|p| quoted(&root.join(p)))
+            .collect();
             config.push_str(&format!(
                 "[watch]\nwatch = [{}]\n\n[[hooks]]\nstage = \"pre_build\"\ncommand = \"cargo\"\ncommand_arguments = [\"xtask\", \"build-widget\"]\n",
                 watched.join(", ")

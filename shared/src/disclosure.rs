@@ -87,27 +87,16 @@ fn is_eu_currency(currency: Currency) -> bool {
 mod tests {
     use super::*;
 
-    use crate::merchant::MerchantConfig;
-
-    fn demo() -> MerchantConfig {
-        MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap()
-    }
+    use crate::merchant::demo;
 
     #[test]
     fn financing_disclosure_in_an_eu_locale() {
         let merchant = demo();
         let eur = Currency::parse("EUR").unwrap();
         let start = CivilDate::parse("2027-01-31").unwrap();
-        let offers = merchant.offers(MinorUnits(100_000), eur, start).unwrap();
+        let offers = crate::merchant::offers(&merchant.plans, MinorUnits(100_000), eur, start).unwrap();
         let financing_12 = offers.iter().find(|o| o.id == "financing_12").unwrap();
-        let d = Disclosure::new(
-            financing_12,
-            MinorUnits(100_000),
-            eur,
-            &(&merchant).into(),
-            Locale::DeDe,
-        )
-        .unwrap();
+        let d = Disclosure::new(financing_12, MinorUnits(100_000), eur, &merchant, Locale::DeDe).unwrap();
         assert_eq!((d.installments, d.frequency, d.apr_bps), (12, Frequency::Monthly, 999));
         assert_eq!(
             (d.installment_amount, d.total_payable),
@@ -129,8 +118,8 @@ mod tests {
         let usd = Currency::parse("USD").unwrap();
         merchant.late_fees.insert(usd, MinorUnits(700));
         let start = CivilDate::parse("2026-11-23").unwrap();
-        let offers = merchant.offers(MinorUnits(12_999), usd, start).unwrap();
-        let d = Disclosure::new(&offers[0], MinorUnits(12_999), usd, &(&merchant).into(), Locale::EnUs).unwrap();
+        let offers = crate::merchant::offers(&merchant.plans, MinorUnits(12_999), usd, start).unwrap();
+        let d = Disclosure::new(&offers[0], MinorUnits(12_999), usd, &merchant, Locale::EnUs).unwrap();
         assert_eq!(
             (d.frequency, d.installments, d.installment_amount),
             (Frequency::EveryTwoWeeks, 4, MinorUnits(3249))
@@ -141,8 +130,8 @@ mod tests {
         assert_eq!(d.last_due.to_string(), "2027-01-04");
         // The same plan priced in euros on an English page is still an EU promotion.
         let eur = Currency::parse("EUR").unwrap();
-        let offers = merchant.offers(MinorUnits(12_999), eur, start).unwrap();
-        let d = Disclosure::new(&offers[0], MinorUnits(12_999), eur, &(&merchant).into(), Locale::EnUs).unwrap();
+        let offers = crate::merchant::offers(&merchant.plans, MinorUnits(12_999), eur, start).unwrap();
+        let d = Disclosure::new(&offers[0], MinorUnits(12_999), eur, &merchant, Locale::EnUs).unwrap();
         assert!(d.borrowing_warning);
     }
 }

@@ -1,5 +1,8 @@
-//! Pure domain logic of Paylater, shared by the widget (wasm in the browser), the edge (wasm in
-//! workerd) and native tests, so every party computes the same numbers.
+//! Pure domain logic of Paylater that more than one party computes: the widget (wasm in the
+//! browser), the edge (wasm in workerd) and merchant servers, so no two of them can disagree about
+//! a number, a text or a wire type. What only the edge decides (the approval scorecard, the
+//! events route's rules, the merchant's stored configuration, log records) lives in
+//! `paylater-edge`; the widget's telemetry outbox in `paylater-widget-outbox`.
 //!
 //! Nothing here touches a clock, randomness, the network or a platform API: callers pass the
 //! current date and any entropy in.
@@ -10,16 +13,13 @@
 //! - [`money`]: amounts as integer minor units, parsing and checked arithmetic.
 //! - [`date`]: civil (calendar) dates, day and month arithmetic with month-end clamping.
 //! - [`plan`]: plan kinds and their repayment schedules.
-//! - [`ingest`]: per-request decisions of `POST /v1/events`: rate windows, dedup, seq gaps, risk flags.
-//! - [`decision`]: the instant-approval scorecard: hard rules, weighted signals, credit limit, reasons.
-//! - [`approval`]: a decision's queue message, the queue's record kinds, attempt logs.
-//! - [`log_record`]: OTLP LogRecords (JSON mapping) and personal-data scrubbing.
+//! - [`approval`]: the decision's outcome, the `POST /v1/approvals` answer, the checkout page's messages.
 //! - [`disclosure`]: the figures a compliant promotion shows, as data.
-//! - [`merchant`]: merchant configuration and plan eligibility.
+//! - [`merchant`]: a merchant's plans, their eligibility by amount, and the public config.
 //! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`.
+//! - [`order`]: the merchant server API's orders, their history and the reconciliation report.
 //! - [`session`]: the `POST /v1/sessions` request and answer.
-//! - [`telemetry`]: the event envelope and batch of `POST /v1/events`, validated per event.
-//! - [`outbox`]: the widget's telemetry queue: batching, retries and backoff, page-exit chunks, storage.
+//! - [`telemetry`]: the event envelope of `POST /v1/events`, typed props per event, the event id.
 //! - [`token`]: session tokens (HMAC-SHA256) and approval tokens (EdDSA JWT) with the JWKS.
 //! - [`widget_options`]: the script tag's attributes, validated.
 //! - [`api_error`]: the JSON error body every HTTP error carries.
@@ -29,16 +29,11 @@ pub mod approval;
 pub mod catalog;
 pub mod currency;
 pub mod date;
-pub mod decision;
 pub mod disclosure;
-pub mod ingest;
-pub mod json_number;
-pub mod log_record;
 pub mod merchant;
 pub mod money;
 pub mod offer;
 pub mod order;
-pub mod outbox;
 pub mod plan;
 pub mod session;
 pub mod telemetry;
@@ -48,7 +43,7 @@ pub mod widget_options;
 pub use api_error::{ApiError, ApiErrorBody};
 pub use currency::{Currency, CurrencyError};
 pub use date::{CivilDate, DateError};
-pub use merchant::{MerchantConfig, PlanRange};
+pub use merchant::PlanRange;
 pub use money::{AmountError, MinorUnits};
 pub use offer::{Offer, OffersResponse};
 pub use plan::{Installment, PlanKind, PlanTerms, ScheduleError};

@@ -54,17 +54,17 @@ pub struct OffersResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merchant::MerchantConfig;
+    use crate::merchant::{demo, offers};
 
     #[test]
     fn demo_offers_for_129_99_usd_in_contract_shape() {
-        let demo = MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+        let demo = demo();
         let usd = Currency::parse("USD").unwrap();
         let start = CivilDate::parse("2026-11-23").unwrap();
         let response = OffersResponse {
             amount: MinorUnits(12_999),
             currency: usd,
-            plans: demo.offers(MinorUnits(12_999), usd, start).unwrap(),
+            plans: offers(&demo.plans, MinorUnits(12_999), usd, start).unwrap(),
         };
         assert_eq!(
             serde_json::to_value(&response).unwrap(),

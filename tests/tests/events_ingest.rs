@@ -8,10 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod support;
 
+use paylater_edge::ingest::QueuedEvent;
 use paylater_harness::edge::{Edge, EdgeOptions};
 use paylater_harness::sink::{OtlpSink, attribute};
 use paylater_harness::{admin, http, paths};
-use paylater_shared::ingest::QueuedEvent;
 use serde_json::{Value, json};
 use support::{archive, python, wait_until};
 

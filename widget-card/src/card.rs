@@ -7,8 +7,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use paylater_shared::approval::Outcome;
 use paylater_shared::catalog::{Locale, MessageId};
-use paylater_shared::decision::Outcome;
 use paylater_shared::{WidgetOptions, WidgetOptionsError};
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, CustomEvent, Document, Element, Event, HtmlElement};

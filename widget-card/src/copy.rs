@@ -1,9 +1,8 @@
 //! What the widget says: catalog messages filled with figures formatted for the shopper's
 //! locale. Kept apart from the components so every view words a plan the same way.
 
-use paylater_shared::approval::ApprovalAnswer;
+use paylater_shared::approval::{ApprovalAnswer, Outcome};
 use paylater_shared::catalog::{Locale, MessageId, render, template};
-use paylater_shared::decision::Outcome;
 use paylater_shared::disclosure::Disclosure;
 use paylater_shared::merchant::{Availability, PublicMerchantConfig};
 use paylater_shared::plan::PlanKind;

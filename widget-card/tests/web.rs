@@ -165,22 +165,28 @@ fn offer_summary_speaks_each_catalog_locale() {
 #[wasm_bindgen_test]
 fn js_readers_agree_with_serde_on_edge_bodies() {
     use paylater_card::js_read::parse;
-    use paylater_shared::merchant::PublicMerchantConfig;
-    use paylater_shared::{ApiErrorBody, MerchantConfig, OffersResponse};
+    use paylater_shared::merchant::{self, PlanConfig, PublicMerchantConfig};
+    use paylater_shared::{ApiErrorBody, OffersResponse};
 
-    let merchant = MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+    // The demo merchant as `GET /v1/merchants/pk_test_demo/config` serves it: the seed's public
+    // fields and the currencies its plans accept (the edge's tests validate the seed itself).
+    let mut seed: serde_json::Value =
+        serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+    let plans: Vec<PlanConfig> = serde_json::from_value(seed["plans"].clone()).unwrap();
+    seed["currencies"] = serde_json::to_value(merchant::currencies(&plans)).unwrap();
+    let demo: PublicMerchantConfig = serde_json::from_value(seed).unwrap();
     let start = CivilDate::parse("2027-01-31").unwrap();
     for (amount, code) in [(12_999, "USD"), (100_000, "EUR"), (5_000, "JPY"), (500, "USD")] {
         let currency = Currency::parse(code).unwrap();
         let offers = OffersResponse {
             amount: MinorUnits(amount),
             currency,
-            plans: merchant.offers(MinorUnits(amount), currency, start).unwrap(),
+            plans: merchant::offers(&demo.plans, MinorUnits(amount), currency, start).unwrap(),
         };
         let json = serde_json::to_string(&offers).unwrap();
         assert_eq!(parse::<OffersResponse>(&json), Some(offers), "{amount} {code}");
     }
-    let mut config = PublicMerchantConfig::from(&merchant);
+    let mut config = demo;
     config
         .late_fees
         .insert(Currency::parse("GBP").unwrap(), MinorUnits(500));

@@ -4,9 +4,8 @@
 
 use leptos::html::Dialog;
 use leptos::prelude::*;
-use paylater_shared::approval::ApprovalAnswer;
+use paylater_shared::approval::{ApprovalAnswer, Outcome};
 use paylater_shared::catalog::{Locale, MessageId};
-use paylater_shared::decision::Outcome;
 use paylater_shared::{WidgetOptions, WidgetOptionsError};
 use send_wrapper::SendWrapper;
 use web_sys::AbortController;

@@ -5,8 +5,7 @@ use leptos::ev;
 use leptos::html::Iframe;
 use leptos::prelude::*;
 use paylater_shared::WidgetOptions;
-use paylater_shared::approval::{ApprovalAnswer, CHECKOUT_MESSAGE_SOURCE, CheckoutMessage};
-use paylater_shared::decision::Outcome;
+use paylater_shared::approval::{ApprovalAnswer, CHECKOUT_MESSAGE_SOURCE, CheckoutMessage, Outcome};
 use send_wrapper::SendWrapper;
 use web_sys::MessageEvent;
 

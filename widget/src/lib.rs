@@ -7,7 +7,7 @@
 //! - [`entry`]: the `#[wasm_bindgen]` surface the loader calls (`mount_dialog`, `DialogHandle`).
 //! - [`app`]: the dialog and the flow through it.
 //! - [`terms`]: the plan list and each plan's full disclosure.
-//! - [`telemetry`]: the funnel events' client around `paylater_shared::outbox`.
+//! - [`telemetry`]: the funnel events' client around `paylater_outbox` (`widget-outbox/`).
 //! - [`locks`]: Web Locks, which say which live page owns a tab's telemetry outbox.
 //! - [`checkout`]: the framed approval form, its messages, and the decision.
 

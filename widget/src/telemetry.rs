@@ -1,8 +1,9 @@
 //! The funnel telemetry client (CONTRACT §3 events): the browser layer around
-//! `paylater_shared::outbox`, which makes every decision (batching, backoff, what to drop, exit
-//! chunks, storage). This layer only owns the clock, randomness, `fetch`, `sendBeacon`,
-//! `localStorage`, the page's lifecycle events and the observers, and it lives in the dialog's
-//! bundle, which loads when the page is idle: nothing here is on the first paint's path.
+//! `paylater_outbox` (`widget-outbox/`), which makes every decision (batching, backoff, what to
+//! drop, exit chunks, storage). This layer only owns the clock, randomness, `fetch`,
+//! `sendBeacon`, `localStorage`, the page's lifecycle events and the observers, and it lives in
+//! the dialog's bundle, which loads when the page is idle: nothing here is on the first paint's
+//! path.
 //!
 //! # Tabs
 //! Each tab has its own session and its own outbox in `localStorage`, under a key with the
@@ -28,11 +29,9 @@ use std::rc::{Rc, Weak};
 use js_sys::{Array, Date, Function, Math, Reflect};
 use paylater_card::edge_api::EdgeApi;
 use paylater_card::host::Host;
+use paylater_outbox::{BATCH_BODY_LIMIT, Batch, Outbox, Outcome, Resolution, is_queue_storage_key, queue_storage_key};
 use paylater_shared::WidgetOptions;
 use paylater_shared::merchant::TelemetryMode;
-use paylater_shared::outbox::{
-    BATCH_BODY_LIMIT, Batch, Outbox, Outcome, Resolution, is_queue_storage_key, queue_storage_key,
-};
 use paylater_shared::telemetry::{Event, EventName, uuid_v7};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

@@ -10,10 +10,9 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use paylater_card::terms::Terms;
-use paylater_shared::approval::{ApprovalAnswer, ReasonText};
-use paylater_shared::decision::Outcome;
-use paylater_shared::merchant::PublicMerchantConfig;
-use paylater_shared::{CivilDate, Currency, MerchantConfig, MinorUnits, OffersResponse, Theme, WidgetOptions};
+use paylater_shared::approval::{ApprovalAnswer, Outcome, ReasonText};
+use paylater_shared::merchant::{self, PlanConfig, PublicMerchantConfig};
+use paylater_shared::{CivilDate, Currency, MinorUnits, OffersResponse, Theme, WidgetOptions};
 use paylater_widget::app::{decision_detail, decision_state};
 use paylater_widget::checkout::{DecisionView, FrameMessage, Incoming, classify};
 use paylater_widget::edge_api::EdgeApiError;
@@ -26,8 +25,14 @@ use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn demo() -> MerchantConfig {
-    MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap()
+/// The demo merchant as `GET /v1/merchants/pk_test_demo/config` serves it: the seed's public
+/// fields and the currencies its plans accept (the edge's tests validate the seed itself).
+fn demo() -> PublicMerchantConfig {
+    let mut seed: serde_json::Value =
+        serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
+    let plans: Vec<PlanConfig> = serde_json::from_value(seed["plans"].clone()).unwrap();
+    seed["currencies"] = serde_json::to_value(merchant::currencies(&plans)).unwrap();
+    serde_json::from_value(seed).unwrap()
 }
 
 fn options(amount: u64, currency: &str, locale: &str) -> WidgetOptions {
@@ -45,7 +50,7 @@ fn offers_for(options: &WidgetOptions) -> OffersResponse {
     OffersResponse {
         amount: options.amount,
         currency: options.currency,
-        plans: demo().offers(options.amount, options.currency, start).unwrap(),
+        plans: merchant::offers(&demo().plans, options.amount, options.currency, start).unwrap(),
     }
 }
 
@@ -84,7 +89,7 @@ fn mount_picker(
 ) -> (RwSignal<Option<String>>, RwSignal<String>, impl Any) {
     let selected = RwSignal::new(None::<String>);
     let announcement = RwSignal::new(String::new());
-    let config = PublicMerchantConfig::from(&demo());
+    let config = demo();
     let offers = offers_for(&options);
     let host = Host::new(host.clone());
     let handle = leptos::mount::mount_to(container, move || {
@@ -293,7 +298,7 @@ async fn decision_views_show_the_schedule_or_the_reasons_and_review_path() {
 
 #[wasm_bindgen_test]
 fn terms_states_follow_options_and_answers() {
-    let config = PublicMerchantConfig::from(&demo());
+    let config = demo();
     let good = options(12_999, "USD", "en-US");
     let offers = offers_for(&good);
     let bad = Err(paylater_shared::WidgetOptionsError::MissingAmount);

@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: the figures we quote: the shipped sizes (raw, gzip, brotli) of the widget
-//! and the edge bundle, measured on the release build, and the domain core's hot paths
-//! (criterion); later issues add latencies.
+//! and the edge bundle, measured on the release build, and the hot paths of the domain core and
+//! the edge (criterion); later issues add latencies.
 
 use std::io::Write;
 use std::path::Path;
@@ -104,23 +104,26 @@ pub fn run() -> Result<(), String> {
     sizes_report()?;
     paint()?;
     let root = paths::workspace_root();
-    println!("\ndomain core (criterion): schedules and a 100-event batch");
-    crate::cmd::run(
-        paylater_harness::paths::offline(&mut Command::new("cargo"))
-            .current_dir(&root)
-            .args([
-                "bench",
-                "-p",
-                "paylater-shared",
-                "--bench",
-                "core",
-                "--",
-                "--warm-up-time",
-                "1",
-                "--measurement-time",
-                "3",
-            ]),
-    )?;
+    println!("\ndomain core and edge (criterion): schedules, a merchant's offers and a 100-event batch");
+    // The shared core's bench, then the edge's (the offers and the batch parser are the edge's).
+    for (package, bench) in [("paylater-shared", "core"), ("paylater-edge", "requests")] {
+        crate::cmd::run(
+            paylater_harness::paths::offline(&mut Command::new("cargo"))
+                .current_dir(&root)
+                .args([
+                    "bench",
+                    "-p",
+                    package,
+                    "--bench",
+                    bench,
+                    "--",
+                    "--warm-up-time",
+                    "1",
+                    "--measurement-time",
+                    "3",
+                ]),
+        )?;
+    }
     crate::load::run()
 }
 

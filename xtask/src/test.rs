@@ -69,19 +69,25 @@ pub fn run() -> Result<(), String> {
     })?;
     step("clippy (wasm32)", &mut timings, || {
         let wasm_clippy = ["clippy", "--target", "wasm32-unknown-unknown"];
-        // shared's tests use proptest, which has no entropy source on wasm32: its tests run natively.
-        cmd::run(
-            cargo()
-                .args(wasm_clippy)
-                .args(["-p", "paylater-shared", "--lib", "--", "-D", "warnings"]),
-        )?;
+        // These crates' tests use proptest, which has no entropy source on wasm32: their tests
+        // run natively.
+        cmd::run(cargo().args(wasm_clippy).args([
+            "-p",
+            "paylater-shared",
+            "-p",
+            "paylater-widget-outbox",
+            "-p",
+            "paylater-edge",
+            "--lib",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
         cmd::run(cargo().args(wasm_clippy).args([
             "-p",
             "paylater-widget-card",
             "-p",
             "paylater-widget",
-            "-p",
-            "paylater-edge",
             "--all-targets",
             "--",
             "-D",

@@ -3,7 +3,7 @@
 //! answer means; the browser layer (localStorage, `fetch` with `keepalive`, `sendBeacon`,
 //! `visibilitychange`/`pagehide` listeners, timers) only carries its decisions out.
 //!
-//! Like the rest of this crate it reads no clock and no randomness: `now_ms` (epoch ms, the same
+//! Like `paylater-shared` it reads no clock and no randomness: `now_ms` (epoch ms, the same
 //! clock as an event's `ts`) and the backoff `jitter` (a number in [0, 1), e.g.
 //! `Math.random()`) are parameters, so every decision is tested natively.
 //!
@@ -21,8 +21,8 @@
 //! # What was dropped, and how the edge hears of it
 //! Events the client has to discard (the oldest beyond the cap of 1000, like Snowplow's; a batch
 //! refused for good; an event too large for any body) are counted in [`Outbox::dropped`]. The
-//! edge's batch parser ([`crate::telemetry::validate_batch`]) does refuse unknown fields, but
-//! `dropped` is one of the three it knows (`session_token`, `events`, `dropped`; also in
+//! edge's batch parser (`paylater_edge::event_batch::validate_batch`) does refuse unknown fields,
+//! but `dropped` is one of the three it knows (`session_token`, `events`, `dropped`; also in
 //! `edge/openapi.json`), so the count rides in the next batch body's top-level `dropped` and the
 //! edge needs no change. It is not an event prop: props are checked against each event name's
 //! schema, and an unknown one would get the event itself rejected. The count is subtracted only
@@ -40,17 +40,17 @@
 //! # Sessions
 //! An outbox belongs to one session: bodies carry the caller's session token, and the edge
 //! dedups and counts `seq` per session. `seq` starts at [`FIRST_SEQ`] = 0 because the edge's
-//! ledger counts a first event's `seq` as the gap before it (`ingest::SessionLedger`). A 401 or
-//! 403 means the token is no good: that batch is dropped and nothing more is sent until
-//! [`Outbox::session_renewed`], so the rest of the queue is not thrown after it.
+//! ledger counts a first event's `seq` as the gap before it
+//! (`paylater_edge::ingest::SessionLedger`). A 401 or 403 means the token is no good: that batch
+//! is dropped and nothing more is sent until [`Outbox::session_renewed`], so the rest of the queue
+//! is not thrown after it.
 
 use std::collections::{HashSet, VecDeque};
 
+use paylater_shared::telemetry::{Event, MAX_BODY_BYTES, MAX_EVENTS};
 use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
-
-use crate::telemetry::{Event, MAX_BODY_BYTES, MAX_EVENTS};
 
 /// Most events held (Snowplow's default); the oldest waiting one goes first.
 pub const DEFAULT_CAPACITY: usize = 1000;
@@ -743,7 +743,8 @@ struct StoredV1 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::{EventName, validate_batch};
+    use paylater_edge::event_batch::validate_batch;
+    use paylater_shared::telemetry::EventName;
     use proptest::prelude::*;
     use serde_json::{Map, json};
 

@@ -12,15 +12,16 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
+use paylater_shared::approval::Outcome;
+use paylater_shared::catalog::MessageId;
+use paylater_shared::currency::Currency;
+use paylater_shared::date::CivilDate;
+use paylater_shared::merchant::PlanRange;
+use paylater_shared::money::{MAX_MINOR_UNITS, MinorUnits};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::catalog::MessageId;
-use crate::currency::Currency;
-use crate::date::CivilDate;
 use crate::ingest::MIN_FORM_FILL_MS;
-use crate::merchant::PlanRange;
-use crate::money::{MAX_MINOR_UNITS, MinorUnits};
 
 /// Nobody younger gets credit.
 pub const MIN_AGE_YEARS: u32 = 18;
@@ -477,25 +478,6 @@ pub struct SessionSignals {
     pub amount_changed: bool,
     /// The user agent is a script, a bot or a headless browser.
     pub automated_agent: bool,
-}
-
-/// What the shopper is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Approved,
-    Declined,
-    Review,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Approved => "approved",
-            Self::Declined => "declined",
-            Self::Review => "review",
-        }
-    }
 }
 
 /// Stable reason codes (snake_case strings), each with a plain-language message in the catalog.
@@ -2116,5 +2098,23 @@ mod tests {
             }
             prop_assert!(approvals <= 120);
         }
+    }
+
+    #[test]
+    fn every_decision_reason_code_has_a_message_in_every_locale() {
+        use paylater_shared::catalog::{Locale, render};
+        for code in ReasonCode::ALL {
+            let message = MessageId::for_reason(code.as_str());
+            assert_eq!(message, Some(code.message()), "{code:?}");
+            assert_eq!(code.message().reason_code(), Some(code.as_str()));
+            for locale in Locale::ALL {
+                // Reason messages are shown as they are: no placeholders to fill.
+                let text = render(locale, code.message(), &[]).unwrap();
+                assert!(!text.trim().is_empty(), "{code:?} in {}", locale.tag());
+            }
+        }
+        // And no reason message is left without a decision code that uses it.
+        let reason_messages = MessageId::ALL.iter().filter(|m| m.reason_code().is_some()).count();
+        assert_eq!(reason_messages, ReasonCode::ALL.len());
     }
 }

@@ -146,7 +146,7 @@ pub struct RecordContext {
 impl RecordContext {
     /// The context of an accepted telemetry event; checkout details (amount, currency) come
     /// from the session, which the caller adds.
-    pub fn for_event(event: &crate::telemetry::Event, merchant_id: &str, session_id: &str) -> Self {
+    pub fn for_event(event: &paylater_shared::telemetry::Event, merchant_id: &str, session_id: &str) -> Self {
         Self {
             event_id: event.id.clone(),
             event_name: event.name.as_str().to_owned(),
@@ -187,10 +187,10 @@ impl LogRecord {
     /// The record of an approval decision: the outcome, reason codes and score band as
     /// attributes and body; the customer only as a keyed hash. `event.seq` is 0 (decisions are
     /// the edge's, not part of the browser's sequence).
-    pub fn from_decision(decision: &crate::approval::QueuedDecision) -> Self {
+    pub fn from_decision(decision: &crate::approval_records::QueuedDecision) -> Self {
         let context = RecordContext {
             event_id: decision.approval_id.clone(),
-            event_name: crate::approval::DECISION_EVENT_NAME.to_owned(),
+            event_name: paylater_shared::approval::DECISION_EVENT_NAME.to_owned(),
             merchant_id: decision.session.merchant_id.clone(),
             session_id: decision.session.session_id.clone(),
             seq: 0,
@@ -201,7 +201,7 @@ impl LogRecord {
             customer_id_hash: Some(decision.customer_id_hash.clone()),
         };
         let severity = match decision.outcome {
-            crate::decision::Outcome::Approved => SEVERITY_INFO,
+            paylater_shared::approval::Outcome::Approved => SEVERITY_INFO,
             _ => SEVERITY_WARN,
         };
         let observed = decision.request.observed_ms;
@@ -421,7 +421,7 @@ mod tests {
             "id": "0190D2C4-6B7A-7CC2-9A1E-3F6B2A9D4E10", "name": "plan_selected", "ts": 1_795_420_800_123i64,
             "seq": 4, "props": { "plan_id": "financing_12" }
         });
-        let event = crate::telemetry::validate_event(raw, 1_795_420_800_500).unwrap();
+        let event = crate::event_batch::validate_event(raw, 1_795_420_800_500).unwrap();
         let mut context = RecordContext::for_event(&event, "m_nordic_outdoor", "ses_123");
         assert_eq!(
             context.event_id, "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10",
@@ -443,7 +443,7 @@ mod tests {
     #[test]
     fn a_queued_event_becomes_an_enriched_record_with_its_props_as_body() {
         use crate::ingest::{QueuedEvent, RequestFacts, RiskFlag, SessionFacts, UaClass};
-        let event = crate::telemetry::validate_event(
+        let event = crate::event_batch::validate_event(
             serde_json::json!({ "id": "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10", "name": "approval_declined", "ts": 1_795_420_800_000i64,
                 "seq": 9, "props": { "approval_id": "apr_1", "reason_codes": ["under_18", "limit"] } }),
             1_795_420_800_500,

@@ -2,9 +2,8 @@
 //! windows, exact dedup and `seq` gaps per session, enrichment, and explainable risk flags.
 //! Pure: the edge's Durable Objects keep the state between requests, this module decides.
 
+use paylater_shared::telemetry::{Event, EventName};
 use serde::{Deserialize, Serialize};
-
-use crate::telemetry::{Event, EventName};
 
 /// Rate limits count requests over this window (CONTRACT §3: "a minute").
 pub const WINDOW_SECONDS: i64 = 60;
