@@ -29,7 +29,8 @@ fn cargo() -> Command {
 const NATIVE_TESTS: &str = "unit and property tests (native)";
 const WASM_TESTS: &str = "widget component tests (wasm-bindgen-test, headless Chromium)";
 const EDGE_TESTS: &str = "edge integration tests (wrangler dev)";
-const END_TO_END_TESTS: &str = "end-to-end tests (Playwright, Chromium, trunk serve + wrangler dev + merchant server)";
+const END_TO_END_TESTS: &str =
+    "end-to-end tests (Chromium via Playwright, Firefox ESR, WebKitGTK; trunk serve + wrangler dev + merchant server)";
 
 fn step(name: &str, timings: &mut Vec<(String, f64)>, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
     if interrupt::interrupted() {

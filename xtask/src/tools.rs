@@ -12,10 +12,14 @@ use crate::cmd;
 /// trunk 0.22 needs rustc ≥ 1.96.1; this is the newest that builds on the pinned 1.95.
 pub const TRUNK_VERSION: &str = "0.21.14";
 
-/// Debian packages and a binary each provides, to tell whether it is installed.
-const DEBIAN_PACKAGES: [(&str, &str); 4] = [
+/// Debian packages and a binary each provides, to tell whether it is installed. Firefox ESR and
+/// WebKitGTK (its WebDriver and MiniBrowser, under Xvfb) are the end-to-end specs' other engines.
+const DEBIAN_PACKAGES: [(&str, &str); 7] = [
     ("chromium", "/usr/bin/chromium"),
     ("chromium-driver", "/usr/bin/chromedriver"),
+    ("firefox-esr", "/usr/bin/firefox-esr"),
+    ("webkit2gtk-driver", "/usr/bin/WebKitWebDriver"),
+    ("xvfb", "/usr/bin/Xvfb"),
     ("brotli", "/usr/bin/brotli"),
     ("wrk", "/usr/bin/wrk"),
 ];
