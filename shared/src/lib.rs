@@ -5,7 +5,8 @@
 //! current date and any entropy in.
 //!
 //! # Layout
-//! - [`catalog`]: every text and reason message in en-US, en-GB, de-DE, sv-SE, fr-FR.
+//! - [`catalog`]: every text and reason message in sixteen locales; the card's texts in a table of
+//!   their own.
 //! - [`currency`]: ISO 4217 codes and their minor-unit exponents.
 //! - [`money`]: amounts as integer minor units, parsing and checked arithmetic.
 //! - [`date`]: civil (calendar) dates, day and month arithmetic with month-end clamping.
@@ -16,7 +17,7 @@
 //! - [`log_record`]: OTLP LogRecords (JSON mapping) and personal-data scrubbing.
 //! - [`disclosure`]: the figures a compliant promotion shows, as data.
 //! - [`merchant`]: merchant configuration and plan eligibility.
-//! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`.
+//! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`, and which payment differs.
 //! - [`session`]: the `POST /v1/sessions` request and answer.
 //! - [`telemetry`]: the event envelope and batch of `POST /v1/events`, validated per event.
 //! - [`outbox`]: the widget's telemetry queue: batching, retries and backoff, page-exit chunks, storage.
