@@ -23,13 +23,24 @@ pub const SCRIPT_PATH: &str = "/v1/checkout/checkout.js";
 
 const PARAMETERS: [&str; 3] = ["session", "plan", "locale"];
 
-/// The countries the form offers (ISO 3166-1 alpha-2) with their names in the catalog.
-pub const COUNTRIES: [(&str, MessageId); 5] = [
+/// The countries the form offers (ISO 3166-1 alpha-2) with their names in the catalog: every
+/// supported locale's country, so each locale's shopper finds theirs preselected.
+pub const COUNTRIES: [(&str, MessageId); 15] = [
     ("US", MessageId::CountryUnitedStates),
     ("GB", MessageId::CountryUnitedKingdom),
     ("DE", MessageId::CountryGermany),
     ("SE", MessageId::CountrySweden),
     ("FR", MessageId::CountryFrance),
+    ("JP", MessageId::CountryJapan),
+    ("ES", MessageId::CountrySpain),
+    ("IT", MessageId::CountryItaly),
+    ("NL", MessageId::CountryNetherlands),
+    ("PL", MessageId::CountryPoland),
+    ("DK", MessageId::CountryDenmark),
+    ("NO", MessageId::CountryNorway),
+    ("FI", MessageId::CountryFinland),
+    ("AU", MessageId::CountryAustralia),
+    ("CA", MessageId::CountryCanada),
 ];
 
 /// A checked query. The token's signature and expiry are [`authorize`]'s.
@@ -301,12 +312,25 @@ mod tests {
             ("de-DE", Locale::DeDe, "DE"),
             ("sv-SE", Locale::SvSe, "SE"),
             ("fr-FR", Locale::FrFr, "FR"),
+            ("ja-JP", Locale::JaJp, "JP"),
+            ("es-ES", Locale::EsEs, "ES"),
+            ("it-IT", Locale::ItIt, "IT"),
+            ("nl-NL", Locale::NlNl, "NL"),
+            ("pl-PL", Locale::PlPl, "PL"),
+            ("da-DK", Locale::DaDk, "DK"),
+            ("nb-NO", Locale::NbNo, "NO"),
+            ("fi-FI", Locale::FiFi, "FI"),
+            ("en-AU", Locale::EnAu, "AU"),
+            ("en-CA", Locale::EnCa, "CA"),
+            ("fr-CA", Locale::FrCa, "CA"),
             // Same language, a region the form offers: that region.
-            ("fr-CA", Locale::FrFr, "FR"),
             ("de-AT", Locale::DeDe, "DE"),
             ("en-SE", Locale::EnUs, "SE"),
+            ("fr-BE", Locale::FrFr, "FR"),
+            ("nn", Locale::NbNo, "NO"),
+            ("sv-FI", Locale::SvSe, "FI"),
             // Unknown or odd tags fall back, never fail.
-            ("ja-JP", Locale::EnUs, "US"),
+            ("pt-BR", Locale::EnUs, "US"),
             ("not a tag", Locale::EnUs, "US"),
             ("", Locale::EnUs, "US"),
         ];
@@ -485,6 +509,17 @@ mod tests {
             (Locale::DeDe, "pay_in_30", "In 30 Tagen bezahlen"),
             (Locale::SvSe, "financing_12", "Månadsbetalning · 12 månader"),
             (Locale::FrFr, "financing_6", "Financement mensuel · 6 mois"),
+            (Locale::JaJp, "pay_in_4", "4回払い"),
+            (Locale::EsEs, "pay_in_30", "Paga en 30 días"),
+            (Locale::ItIt, "financing_12", "Finanziamento mensile · 12 mesi"),
+            (Locale::NlNl, "pay_in_4", "Betaal in 4 termijnen"),
+            (Locale::PlPl, "financing_24", "Raty miesięczne · 24 mies."),
+            (Locale::DaDk, "financing_6", "Månedlig finansiering · 6 måneder"),
+            (Locale::NbNo, "pay_in_30", "Betal om 30 dager"),
+            (Locale::FiFi, "financing_12", "Kuukausittainen rahoitus · 12 kuukautta"),
+            (Locale::EnAu, "pay_in_4", "Pay in 4"),
+            (Locale::EnCa, "financing_6", "Monthly financing · 6 months"),
+            (Locale::FrCa, "pay_in_4", "Payer en 4 versements"),
             (Locale::EnGb, "financing_x", "financing_x"),
             (Locale::EnUs, "layaway", "layaway"),
         ];
@@ -597,6 +632,68 @@ mod tests {
             }
             assert!(html.contains(r#"role="status" aria-live="polite""#));
         }
+    }
+
+    #[test]
+    fn every_locale_gets_its_own_page_and_country() {
+        // The form's title (`Your details for …` with the plan's name) and submit button, in
+        // each locale, with that locale's country preselected.
+        let cases = [
+            ("en-US", "US", "Your details for Pay in 4", "Send request"),
+            ("en-GB", "GB", "Your details for Pay in 4", "Send request"),
+            ("de-DE", "DE", "Ihre Angaben für In 4 Raten", "Anfrage senden"),
+            ("sv-SE", "SE", "Dina uppgifter för Dela upp på 4", "Skicka förfrågan"),
+            (
+                "fr-FR",
+                "FR",
+                "Vos informations pour Payer en 4 fois",
+                "Envoyer la demande",
+            ),
+            ("ja-JP", "JP", "4回払いのお客様情報", "申し込む"),
+            ("es-ES", "ES", "Tus datos para Paga en 4 plazos", "Enviar solicitud"),
+            ("it-IT", "IT", "I tuoi dati per Paga in 4 rate", "Invia richiesta"),
+            (
+                "nl-NL",
+                "NL",
+                "Je gegevens voor Betaal in 4 termijnen",
+                "Aanvraag versturen",
+            ),
+            ("pl-PL", "PL", "Twoje dane: Zapłać w 4 ratach", "Wyślij wniosek"),
+            ("da-DK", "DK", "Dine oplysninger til Betal i 4 rater", "Send anmodning"),
+            (
+                "nb-NO",
+                "NO",
+                "Dine opplysninger for Betal i 4 avdrag",
+                "Send forespørsel",
+            ),
+            ("fi-FI", "FI", "Tietosi: Maksa 4 erässä", "Lähetä pyyntö"),
+            ("en-AU", "AU", "Your details for Pay in 4", "Send request"),
+            ("en-CA", "CA", "Your details for Pay in 4", "Send request"),
+            (
+                "fr-CA",
+                "CA",
+                "Vos renseignements pour Payer en 4 versements",
+                "Envoyer la demande",
+            ),
+        ];
+        assert_eq!(cases.len(), Locale::ALL.len());
+        for (tag, country, title, submit) in cases {
+            let html = page(&query(tag, "pay_in_4"), &claims(ORIGIN), today());
+            assert!(html.contains(&format!("<html lang=\"{tag}\"")), "{tag}");
+            assert!(html.contains(&format!("<title>{title}</title>")), "{tag}: {title}");
+            assert!(html.contains(&format!(">{submit}</button>")), "{tag}: {submit}");
+            assert!(
+                html.contains(&format!("<option value=\"{country}\" selected>")),
+                "{tag}"
+            );
+            assert_eq!(html.matches("<option ").count(), COUNTRIES.len(), "{tag}");
+            assert_eq!(html.matches(" selected>").count(), 1, "{tag}");
+        }
+        // Quebec French writes "courriel"; France "e-mail".
+        let quebec = page(&query("fr-CA", "pay_in_4"), &claims(ORIGIN), today());
+        assert!(quebec.contains("<label for=\"email\">Adresse courriel</label>"));
+        let france = page(&query("fr-FR", "pay_in_4"), &claims(ORIGIN), today());
+        assert!(france.contains("<label for=\"email\">Adresse e-mail</label>"));
     }
 
     #[test]

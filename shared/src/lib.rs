@@ -8,7 +8,8 @@
 //! current date and any entropy in.
 //!
 //! # Layout
-//! - [`catalog`]: every text and reason message in en-US, en-GB, de-DE, sv-SE, fr-FR.
+//! - [`catalog`]: every text and reason message in sixteen locales; the card's texts in a table of
+//!   their own.
 //! - [`currency`]: ISO 4217 codes and their minor-unit exponents.
 //! - [`money`]: amounts as integer minor units, parsing and checked arithmetic.
 //! - [`date`]: civil (calendar) dates, day and month arithmetic with month-end clamping.
@@ -16,7 +17,7 @@
 //! - [`approval`]: the decision's outcome, the `POST /v1/approvals` answer, the checkout page's messages.
 //! - [`disclosure`]: the figures a compliant promotion shows, as data.
 //! - [`merchant`]: a merchant's plans, their eligibility by amount, and the public config.
-//! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`.
+//! - [`offer`]: the offers a shopper sees, as sent by `GET /v1/offers`, and which payment differs.
 //! - [`order`]: the merchant server API's orders, their history and the reconciliation report.
 //! - [`session`]: the `POST /v1/sessions` request and answer.
 //! - [`telemetry`]: the event envelope of `POST /v1/events`, typed props per event, the event id.

@@ -63,7 +63,7 @@ test('strict CSP on another origin: two widgets, no console errors, no CSP viola
   await page.goto(shopUrl);
   await waitForState(page, 'ready', '#first');
   await waitForState(page, 'ready', '#second');
-  assert.equal(await page.locator('#first [data-testid=summary]').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');
+  assert.equal(await page.locator('#first [data-testid=summary]').textContent(), '$32.52 today, then 3 × $32.49 every 2 weeks · 0% APR · Total $129.99');
   assert.equal(await page.locator('#second [data-testid=summary]').textContent(),
     '4 Raten à 125,00\u00a0€ alle 2 Wochen · eff. Jahreszins 0\u00a0% · Gesamtbetrag 500,00\u00a0€');
   assert.equal(await page.locator('#second [data-testid=card]').evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(22, 25, 29)', 'theme dark');
@@ -74,7 +74,7 @@ test('strict CSP on another origin: two widgets, no console errors, no CSP viola
   // The JS API: update re-renders one widget only; destroy removes it.
   await page.evaluate(() => window.second.update({ amount: 60000 }));
   await waitFor(() => page.locator('#second [data-testid=summary]').textContent(), (t) => t?.includes('150,00'));
-  assert.equal(await page.locator('#first [data-testid=summary]').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');
+  assert.equal(await page.locator('#first [data-testid=summary]').textContent(), '$32.52 today, then 3 × $32.49 every 2 weeks · 0% APR · Total $129.99');
   await page.evaluate(() => window.second.destroy());
   assert.equal(await page.locator('#second').evaluate((el) => el.shadowRoot.childElementCount), 0);
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);

@@ -14,7 +14,7 @@ const EDGE_URL = process.env.EDGE_URL;
 const ARTIFACTS = process.env.ARTIFACTS_DIR ?? mkdtempSync(join(tmpdir(), 'paylater-artifacts-'));
 mkdirSync(ARTIFACTS, { recursive: true });
 
-const SUMMARY = '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99';
+const SUMMARY = '$32.52 today, then 3 × $32.49 every 2 weeks · 0% APR · Total $129.99';
 const tag = (extra = '') =>
   `<script async src="${EDGE_URL}/v1/widget.js" data-key="pk_test_demo" data-amount="12999" data-currency="USD" data-locale="en-US"${extra}></script>`;
 

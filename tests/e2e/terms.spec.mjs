@@ -56,7 +56,7 @@ test('terms on the card: edge data in the shadow root, no layout shift, kept ali
   assert.equal(await host.evaluate((el) => el.shadowRoot?.mode), 'open');
   // Text only the edge knows (the merchant's display name from KV).
   assert.equal(await page.getByTestId('headline').textContent(), 'Pay later with Nordic Outdoor Co.');
-  assert.equal(await page.getByTestId('summary').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');
+  assert.equal(await page.getByTestId('summary').textContent(), '$32.52 today, then 3 × $32.49 every 2 weeks · 0% APR · Total $129.99');
   assert.equal(await page.getByTestId('other-plans').textContent(), 'Also: Pay in 30 days');
   const ready = (await events(page)).filter((e) => e.name === 'ready');
   assert.equal(ready.length, 1);
@@ -73,38 +73,55 @@ test('terms on the card: edge data in the shadow root, no layout shift, kept ali
 
   await page.evaluate(() => window.gc());
   await page.waitForTimeout(200);
-  assert.equal(await page.getByTestId('summary').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');
+  assert.equal(await page.getByTestId('summary').textContent(), '$32.52 today, then 3 × $32.49 every 2 weeks · 0% APR · Total $129.99');
   assert.deepEqual(problems, []);
   await page.close();
 });
 
 test('terms and due dates for several amounts, currencies and locales', async () => {
   const { page, problems } = await openDemo();
+  // The cart holds a jacket and two socks: USD 129.99, EUR 122.99, GBP 108.99, SEK 1,397.00,
+  // JPY 20,200. Pay in 4 puts the remainder on the first payment; when the four differ, the
+  // summary names the first and the three others, never "4 payments of" an amount not charged.
   const cases = [
-    // [cart, locale, currency, total, pay-in-4 installments (first absorbs the remainder), summary template]
-    [{ currency: 'EUR', locale: 'de-DE' }, 'de-DE', 'EUR', 12299, [3077, 3074], (i, t) => `4 Raten à ${i} alle 2 Wochen · eff. Jahreszins 0 % · Gesamtbetrag ${t}`],
-    [{ currency: 'GBP', locale: 'en-GB' }, 'en-GB', 'GBP', 10899, [2727, 2724], (i, t) => `4 payments of ${i} every 2 weeks · 0% APR · Total ${t}`],
-    [{ currency: 'SEK', locale: 'sv-SE' }, 'sv-SE', 'SEK', 139700, [34925, 34925], (i, t) => `4 betalningar à ${i} varannan vecka · effektiv ränta 0 % · totalt ${t}`],
-    [{ currency: 'JPY', locale: 'fr-FR' }, 'fr-FR', 'JPY', 20200, [5050, 5050], (i, t) => `4 paiements de ${i} toutes les 2 semaines · TAEG 0 % · total ${t}`],
-    [{ currency: 'USD', locale: 'en-US', tent: 1 }, 'en-US', 'USD', 47899, [11977, 11974], (i, t) => `4 payments of ${i} every 2 weeks · 0% APR · Total ${t}`],
+    // [cart, locale, currency, total, [first, rest] pay-in-4 installments, summary (first, rest, total, apr)]
+    [{ currency: 'EUR', locale: 'de-DE' }, 'de-DE', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} heute, dann 3 × ${r} alle 2 Wochen · eff. Jahreszins ${a} · Gesamtbetrag ${t}`],
+    [{ currency: 'GBP', locale: 'en-GB' }, 'en-GB', 'GBP', 10899, [2727, 2724], (f, r, t, a) => `${f} today, then 3 × ${r} every 2 weeks · ${a} APR · Total ${t}`],
+    [{ currency: 'SEK', locale: 'sv-SE' }, 'sv-SE', 'SEK', 139700, [34925, 34925], (f, r, t, a) => `4 betalningar à ${r} varannan vecka · effektiv ränta ${a} · totalt ${t}`],
+    [{ currency: 'JPY', locale: 'fr-FR' }, 'fr-FR', 'JPY', 20200, [5050, 5050], (f, r, t, a) => `4 paiements de ${r} toutes les 2 semaines · TAEG ${a} · total ${t}`],
+    [{ currency: 'JPY', locale: 'ja-JP' }, 'ja-JP', 'JPY', 20200, [5050, 5050], (f, r, t, a) => `2週間ごとに${r}×4回・実質年率${a}・支払総額${t}`],
+    [{ currency: 'EUR', locale: 'es-ES' }, 'es-ES', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} hoy, después 3 × ${r} cada 2 semanas · TAE ${a} · total ${t}`],
+    [{ currency: 'EUR', locale: 'it-IT' }, 'it-IT', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} oggi, poi 3 × ${r} ogni 2 settimane · TAEG ${a} · totale ${t}`],
+    [{ currency: 'EUR', locale: 'nl-NL' }, 'nl-NL', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} vandaag, daarna 3 × ${r} elke 2 weken · JKP ${a} · totaal ${t}`],
+    [{ currency: 'EUR', locale: 'pl-PL' }, 'pl-PL', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} dziś, potem 3 × ${r} co 2 tygodnie · RRSO ${a} · łącznie ${t}`],
+    [{ currency: 'SEK', locale: 'da-DK' }, 'da-DK', 'SEK', 139700, [34925, 34925], (f, r, t, a) => `4 rater à ${r} hver 2. uge · ÅOP ${a} · i alt ${t}`],
+    [{ currency: 'SEK', locale: 'nb-NO' }, 'nb-NO', 'SEK', 139700, [34925, 34925], (f, r, t, a) => `4 avdrag à ${r} annenhver uke · effektiv rente ${a} · totalt ${t}`],
+    [{ currency: 'EUR', locale: 'fi-FI' }, 'fi-FI', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} tänään, sitten 3 × ${r} 2 viikon välein · todellinen vuosikorko ${a} · yhteensä ${t}`],
+    [{ currency: 'GBP', locale: 'en-AU' }, 'en-AU', 'GBP', 10899, [2727, 2724], (f, r, t, a) => `${f} today, then 3 × ${r} fortnightly · ${a} APR · Total ${t}`],
+    [{ currency: 'USD', locale: 'en-CA' }, 'en-CA', 'USD', 12999, [3252, 3249], (f, r, t, a) => `${f} today, then 3 × ${r} every 2 weeks · ${a} APR · Total ${t}`],
+    [{ currency: 'USD', locale: 'fr-CA' }, 'fr-CA', 'USD', 12999, [3252, 3249], (f, r, t, a) => `${f} aujourd’hui, puis 3 × ${r} aux 2 semaines · taux de crédit ${a} · total ${t}`],
+    [{ currency: 'USD', locale: 'en-US', tent: 1 }, 'en-US', 'USD', 47899, [11977, 11974], (f, r, t, a) => `${f} today, then 3 × ${r} every 2 weeks · ${a} APR · Total ${t}`],
   ];
+  const eu = ['de-DE', 'sv-SE', 'fr-FR', 'es-ES', 'it-IT', 'nl-NL', 'pl-PL', 'da-DK', 'nb-NO', 'fi-FI'];
   for (const [cart, locale, currency, total, [first, rest], summary] of cases) {
     await setCart(page, cart);
-    const expected = summary(await money(page, locale, currency, rest), await money(page, locale, currency, total))
-      .replaceAll(' %', '\u00a0%');
-    await waitForSummary(page, expected);
+    const [f, r, t, a] = await Promise.all([
+      money(page, locale, currency, first), money(page, locale, currency, rest), money(page, locale, currency, total),
+      page.evaluate((l) => new Intl.NumberFormat(l, { style: 'percent' }).format(0), locale),
+    ]);
+    await waitForSummary(page, summary(f, r, t, a));
     await page.getByTestId('learn-more').click();
     await page.getByTestId('plan-details').waitFor();
     const rows = await page.getByTestId('installment').allTextContents();
-    const sep = locale === 'fr-FR' ? ' : ' : ': ';
+    const sep = { 'fr-FR': ' : ', 'fr-CA': ' : ', 'ja-JP': '：' }[locale] ?? ': ';
     assert.deepEqual(rows, [
-      `${await dueDate(page, locale, 0)}${sep}${await money(page, locale, currency, first)}`,
-      `${await dueDate(page, locale, 14)}${sep}${await money(page, locale, currency, rest)}`,
-      `${await dueDate(page, locale, 28)}${sep}${await money(page, locale, currency, rest)}`,
-      `${await dueDate(page, locale, 42)}${sep}${await money(page, locale, currency, rest)}`,
+      `${await dueDate(page, locale, 0)}${sep}${f}`,
+      `${await dueDate(page, locale, 14)}${sep}${r}`,
+      `${await dueDate(page, locale, 28)}${sep}${r}`,
+      `${await dueDate(page, locale, 42)}${sep}${r}`,
     ], `${currency} ${locale}`);
-    const eu = ['de-DE', 'sv-SE', 'fr-FR'].includes(locale) || ['EUR', 'SEK'].includes(currency);
-    assert.equal(await page.getByTestId('borrowing-warning').count(), eu ? 1 : 0, `${currency} ${locale} warning`);
+    const warned = eu.includes(locale) || ['EUR', 'SEK'].includes(currency);
+    assert.equal(await page.getByTestId('borrowing-warning').count(), warned ? 1 : 0, `${currency} ${locale} warning`);
     await page.keyboard.press('Escape');
     await waitFor(() => page.getByTestId('dialog').evaluate((d) => d.open), (open) => open === false);
   }
@@ -113,6 +130,14 @@ test('terms and due dates for several amounts, currencies and locales', async ()
   await page.getByTestId('plan-details').waitFor();
   assert.deepEqual(await page.getByTestId('plan-choice').evaluateAll((els) => els.map((e) => e.dataset.planId)),
     ['pay_in_4', 'pay_in_30', 'financing_6', 'financing_12', 'financing_24']);
+  // Financing settles its rounding on the last payment, and the summary says so.
+  assert.deepEqual(await page.getByTestId('offer-summary').allTextContents(), [
+    '$119.77 today, then 3 × $119.74 every 2 weeks · 0% APR · Total $478.99',
+    'Pay $478.99 in 30 days · 0% APR · Total $478.99',
+    '5 × $79.83 monthly, then a final $79.84 · 0% APR · Total $478.99',
+    '11 × $42.11 monthly, then a final $42.08 · 9.99% APR · Total $505.29',
+    '23 × $24.38 monthly, then a final $24.29 · 19.99% APR · Total $585.03',
+  ]);
   await page.locator('[data-plan-id=financing_24] input').check();
   assert.equal(await page.getByTestId('installment').count(), 24);
   assert.match(await page.getByTestId('representative-example').textContent(), /^Representative example: credit of \$478\.99 over 24 months at 19\.99% APR \(fixed\)\./);
@@ -127,9 +152,14 @@ test('a page that changes the amount three times: the terms follow each time, wi
   const loads = [];
   // The card's bundle and the loader load once; (the dialog's bundle may arrive on idle).
   page.on('request', (r) => { if (/paylater_card|\/v1\/widget\.js$/.test(r.url())) loads.push(r.url()); });
-  for (const [qty, total, each] of [[2, 22998, 5749], [3, 32997, 8249], [4, 42996, 10749]]) {
+  // $229.98 and $329.97 do not split evenly (the first payment carries the cents); $429.96 does.
+  for (const [qty, summary] of [
+    [2, '$57.51 today, then 3 × $57.49 every 2 weeks · 0% APR · Total $229.98'],
+    [3, '$82.50 today, then 3 × $82.49 every 2 weeks · 0% APR · Total $329.97'],
+    [4, '4 payments of $107.49 every 2 weeks · 0% APR · Total $429.96'],
+  ]) {
     await setCart(page, { jacket: qty });
-    await waitForSummary(page, `4 payments of ${await money(page, 'en-US', 'USD', each)} every 2 weeks · 0% APR · Total ${await money(page, 'en-US', 'USD', total)}`);
+    await waitForSummary(page, summary);
     await waitForState(page, 'ready');
   }
   const ready = (await events(page)).filter((e) => e.name === 'ready');
@@ -257,7 +287,7 @@ test('loading and error states: the card says so, keeps its height, and retries'
   await shootLightAndDark(page, ARTIFACTS, 'error');
   await page.getByTestId('retry').click();
   await waitForState(page, 'ready');
-  assert.equal(await page.getByTestId('summary').textContent(), '4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99');
+  assert.equal(await page.getByTestId('summary').textContent(), '$32.52 today, then 3 × $32.49 every 2 weeks · 0% APR · Total $129.99');
   assert.equal(await page.evaluate(() => window.__layoutShift), 0);
   // The browser logs the 503 itself, and the widget its error line; nothing else.
   assert.ok(problems.every((p) => /503|paylater:error unavailable: try later/.test(p)), problems.join('\n'));

@@ -151,10 +151,29 @@ fn the_checkout_page_is_framable_by_the_session_origin_only() {
             german.body
         );
     }
+    // Japanese has its own texts and its own country preselected.
+    let japanese = get(
+        &edge,
+        &format!("/v1/checkout?session={token}&plan=pay_in_30&locale=ja-JP"),
+    );
+    assert_eq!(japanese.status, 200);
+    for expected in [
+        "<html lang=\"ja-JP\"",
+        "<title>30日後払いのお客様情報</title>",
+        "<label for=\"email\">メールアドレス</label>",
+        "<option value=\"JP\" selected>日本</option>",
+        ">申し込む</button>",
+    ] {
+        assert!(
+            japanese.body.contains(expected),
+            "{expected} is missing:\n{}",
+            japanese.body
+        );
+    }
     // A language the catalog lacks falls back to US English.
     let fallback = get(
         &edge,
-        &format!("/v1/checkout?session={token}&plan=pay_in_30&locale=ja-JP"),
+        &format!("/v1/checkout?session={token}&plan=pay_in_30&locale=pt-BR"),
     );
     assert_eq!(fallback.status, 200);
     assert!(fallback.body.contains("<html lang=\"en-US\""));

@@ -8,12 +8,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use paylater_shared::approval::Outcome;
-use paylater_shared::catalog::{Locale, MessageId};
+use paylater_shared::catalog::{CardMessage, Locale};
 use paylater_shared::{WidgetOptions, WidgetOptionsError};
 use wasm_bindgen::prelude::*;
 use web_sys::{AbortController, CustomEvent, Document, Element, Event, HtmlElement};
 
-use crate::copy::{decision_lines, offer_summary, plan_name, text};
+use crate::copy::{card_text, decision_lines, offer_summary, plan_name};
 use crate::edge_api::{EdgeApi, Prefetched};
 use crate::format;
 use crate::host::{Host, WidgetState};
@@ -83,22 +83,22 @@ impl Card {
                 "p",
                 "pl-headline pl-muted",
                 "loading",
-                &text(locale, MessageId::Loading, &[]),
+                &card_text(locale, CardMessage::Loading, &[]),
             )?],
             (Terms::Invalid, _, _) => vec![self.element(
                 "p",
                 "pl-headline",
                 "error",
-                &text(locale, MessageId::ServiceUnavailable, &[]),
+                &card_text(locale, CardMessage::ServiceUnavailable, &[]),
             )?],
             (Terms::Failed(_), _, _) => vec![
                 self.element(
                     "p",
                     "pl-headline",
                     "error",
-                    &text(locale, MessageId::OffersUnavailable, &[]),
+                    &card_text(locale, CardMessage::OffersUnavailable, &[]),
                 )?,
-                self.button("retry", &text(locale, MessageId::TryAgain, &[]))?,
+                self.button("retry", &card_text(locale, CardMessage::TryAgain, &[]))?,
             ],
             (Terms::Unavailable(message), _, _) => vec![self.element("p", "pl-headline", "unavailable", message)?],
             (Terms::Ready { config, offers, .. }, outcome, Ok(options)) => {
@@ -109,7 +109,7 @@ impl Card {
                         let others = if names.is_empty() {
                             String::new()
                         } else {
-                            text(locale, MessageId::OtherPlans, &[("plans", &names.join(" · "))])
+                            card_text(locale, CardMessage::OtherPlans, &[("plans", &names.join(" · "))])
                         };
                         (
                             offer_summary(&offers.plans[0], offers.currency, &options.locale),
@@ -117,8 +117,8 @@ impl Card {
                         )
                     }
                 };
-                let headline = text(locale, MessageId::Headline, &[("merchant", &config.display_name)]);
-                let open = self.button("learn-more", &text(locale, MessageId::LearnMore, &[]))?;
+                let headline = card_text(locale, CardMessage::Headline, &[("merchant", &config.display_name)]);
+                let open = self.button("learn-more", &card_text(locale, CardMessage::LearnMore, &[]))?;
                 open.first_element_child()?
                     .set_attribute("aria-haspopup", "dialog")
                     .ok()?;

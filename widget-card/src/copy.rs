@@ -1,10 +1,14 @@
 //! What the widget says: catalog messages filled with figures formatted for the shopper's
 //! locale. Kept apart from the components so every view words a plan the same way.
+//!
+//! What the card shows at first paint goes through [`card_text`] alone, which reads the
+//! catalog's card table: the card's bundle then carries that table and not the dialog's texts.
 
 use paylater_shared::approval::{ApprovalAnswer, Outcome};
-use paylater_shared::catalog::{Locale, MessageId, render, template};
+use paylater_shared::catalog::{CardMessage, Locale, MessageId, card_template, render, render_card, template};
 use paylater_shared::disclosure::Disclosure;
 use paylater_shared::merchant::{Availability, PublicMerchantConfig};
+use paylater_shared::offer::PaymentPattern;
 use paylater_shared::plan::PlanKind;
 use paylater_shared::{Currency, Installment, Offer, WidgetOptions};
 
@@ -17,41 +21,87 @@ pub fn text(locale: Locale, message: MessageId, values: &[(&str, &str)]) -> Stri
     render(locale, message, values).unwrap_or_else(|_| template(locale, message).to_owned())
 }
 
+/// A message the card shows, with its placeholders filled: [`text`] for the card's own table.
+pub fn card_text(locale: Locale, message: CardMessage, values: &[(&str, &str)]) -> String {
+    render_card(locale, message, values).unwrap_or_else(|_| card_template(locale, message).to_owned())
+}
+
 /// The plan's name as a shopper reads it: "Pay in 4", "Monthly financing · 12 months".
 pub fn plan_name(offer: &Offer, locale: Locale) -> String {
     match offer.kind {
-        PlanKind::PayIn4 => text(locale, MessageId::PlanFamilyPayIn4, &[]),
-        PlanKind::PayIn30 => text(locale, MessageId::PlanFamilyPayIn30, &[]),
+        PlanKind::PayIn4 => card_text(locale, CardMessage::PlanFamilyPayIn4, &[]),
+        PlanKind::PayIn30 => card_text(locale, CardMessage::PlanFamilyPayIn30, &[]),
         PlanKind::Financing => {
-            let months = text(
+            let months = card_text(
                 locale,
-                MessageId::FinancingMonths,
+                CardMessage::FinancingMonths,
                 &[("count", &offer.installments.to_string())],
             );
-            format!("{} · {months}", text(locale, MessageId::PlanFamilyFinancing, &[]))
+            format!(
+                "{} · {months}",
+                card_text(locale, CardMessage::PlanFamilyFinancing, &[])
+            )
         }
     }
 }
 
 /// The one line the rules require next to any installment amount: count, frequency, APR and
-/// total payable.
+/// total payable. It states only amounts the schedule charges: when the payments are not all
+/// equal it names the one that differs ("$32.52 today, then 3 × $32.49 every 2 weeks").
 pub fn offer_summary(offer: &Offer, currency: Currency, locale: &str) -> String {
-    let installment = format::money(offer.installment_amount, currency, locale);
-    let total = format::money(offer.total, currency, locale);
+    let catalog = Locale::resolve(locale);
+    let money = |amount| format::money(amount, currency, locale);
     let apr = format::apr(offer.apr_bps, locale);
-    let count = offer.installments.to_string();
-    let message = match offer.kind {
-        PlanKind::PayIn4 => MessageId::SummaryPayIn4,
-        PlanKind::PayIn30 => MessageId::SummaryPayIn30,
-        PlanKind::Financing => MessageId::SummaryFinancing,
+    let total = money(offer.total);
+    // The message, how many payments are of `amount`, and the one payment that differs.
+    let (message, count, amount, differing) = match (offer.kind, offer.payment_pattern()) {
+        (PlanKind::PayIn4, PaymentPattern::Equal { count: 4, amount }) => (CardMessage::SummaryPayIn4, 4, amount, None),
+        (
+            PlanKind::PayIn4,
+            PaymentPattern::FirstDiffers {
+                first,
+                count: 3,
+                amount,
+            },
+        ) => (
+            CardMessage::SummaryPayIn4FirstDiffers,
+            3,
+            amount,
+            Some(("first", first)),
+        ),
+        (PlanKind::PayIn30, PaymentPattern::Equal { count: 1, amount }) => {
+            (CardMessage::SummaryPayIn30, 1, amount, None)
+        }
+        (PlanKind::Financing, PaymentPattern::Equal { count, amount }) => {
+            (CardMessage::SummaryFinancing, count, amount, None)
+        }
+        (PlanKind::Financing, PaymentPattern::LastDiffers { count, amount, last }) => (
+            CardMessage::SummaryFinancingLastDiffers,
+            count,
+            amount,
+            Some(("last", last)),
+        ),
+        // No plan computes another shape (shared's tests prove it); should an answer hold one,
+        // the line names no installment amount rather than a wrong one.
+        _ => {
+            return format!(
+                "{} · {} · {}",
+                plan_name(offer, catalog),
+                card_text(catalog, CardMessage::AprLabel, &[("apr", &apr)]),
+                card_text(catalog, CardMessage::TotalPayableLabel, &[("total", &total)]),
+            );
+        }
     };
-    let values = [
-        ("installment", installment.as_str()),
+    let (count, installment) = (count.to_string(), money(amount));
+    let differing = differing.map(|(name, amount)| (name, money(amount)));
+    let mut values = vec![
+        ("count", count.as_str()),
+        ("installment", &installment),
         ("apr", &apr),
         ("total", &total),
-        ("count", &count),
     ];
-    text(Locale::resolve(locale), message, &values)
+    values.extend(differing.as_ref().map(|(name, text)| (*name, text.as_str())));
+    card_text(catalog, message, &values)
 }
 
 /// Why no plan is shown, politely, with the figure that would make one fit.
@@ -59,29 +109,29 @@ pub fn unavailable(config: &PublicMerchantConfig, options: &WidgetOptions) -> St
     let (locale, tag) = (Locale::resolve(&options.locale), options.locale.as_str());
     let merchant = config.display_name.as_str();
     let amount = format::money(options.amount, options.currency, tag);
-    let headline = text(
+    let headline = card_text(
         locale,
-        MessageId::AmountUnavailable,
+        CardMessage::AmountUnavailable,
         &[("merchant", merchant), ("amount", &amount)],
     );
     match config.availability(options.amount, options.currency) {
-        Availability::CurrencyNotOffered => text(
+        Availability::CurrencyNotOffered => card_text(
             locale,
-            MessageId::UnavailableCurrency,
+            CardMessage::UnavailableCurrency,
             &[("merchant", merchant), ("currency", options.currency.code())],
         ),
         Availability::BelowMinimum(min) => {
             let min = format::money(min, options.currency, tag);
             format!(
                 "{headline} {}",
-                text(locale, MessageId::UnavailableBelowMinimum, &[("min", &min)])
+                card_text(locale, CardMessage::UnavailableBelowMinimum, &[("min", &min)])
             )
         }
         Availability::AboveMaximum(max) => {
             let max = format::money(max, options.currency, tag);
             format!(
                 "{headline} {}",
-                text(locale, MessageId::UnavailableAboveMaximum, &[("max", &max)])
+                card_text(locale, CardMessage::UnavailableAboveMaximum, &[("max", &max)])
             )
         }
         Availability::Available | Availability::NoPlanForAmount => headline,
@@ -159,11 +209,11 @@ pub fn disclosure_lines(disclosure: &Disclosure, currency: Currency, locale: &st
 /// The decision's title: approved, declined or in review.
 pub fn outcome_title(outcome: Outcome, locale: Locale) -> String {
     let message = match outcome {
-        Outcome::Approved => MessageId::ApprovedTitle,
-        Outcome::Declined => MessageId::DeclinedTitle,
-        Outcome::Review => MessageId::ReviewTitle,
+        Outcome::Approved => CardMessage::ApprovedTitle,
+        Outcome::Declined => CardMessage::DeclinedTitle,
+        Outcome::Review => CardMessage::ReviewTitle,
     };
-    text(locale, message, &[])
+    card_text(locale, message, &[])
 }
 
 /// The card's two lines after a decision: its title, and the first payment when approved.
@@ -183,9 +233,9 @@ pub fn decision_lines(
     let locale = Locale::resolve(&options.locale);
     let title = outcome_title(outcome, locale);
     let detail = match (outcome, first) {
-        (Outcome::Approved, Some(first)) => text(
+        (Outcome::Approved, Some(first)) => card_text(
             locale,
-            MessageId::ApprovedFirstPayment,
+            CardMessage::ApprovedFirstPayment,
             &[
                 (
                     "amount",

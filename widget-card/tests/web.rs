@@ -101,11 +101,24 @@ fn valid_attributes_mount_into_the_shadow_root_in_loading_state() {
 fn offer_summary_states_count_apr_and_total_in_the_locale() {
     let start = CivilDate::parse("2026-11-23").unwrap();
     let usd = Currency::parse("USD").unwrap();
-    let pay_in_4 = Offer::compute(&PlanTerms::PayIn4, MinorUnits(12_999), start).unwrap();
+    // $129.99 = 4 × $32.49 + 3 cents, charged with the first payment: $32.52, then $32.49 × 3.
+    let uneven = Offer::compute(&PlanTerms::PayIn4, MinorUnits(12_999), start).unwrap();
     assert_eq!(
-        offer_summary(&pay_in_4, usd, "en-US"),
-        "4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99"
+        offer_summary(&uneven, usd, "en-US"),
+        "$32.52 today, then 3 × $32.49 every 2 weeks · 0% APR · Total $129.99"
     );
+    // $120.00 splits evenly.
+    let even = Offer::compute(&PlanTerms::PayIn4, MinorUnits(12_000), start).unwrap();
+    assert_eq!(
+        offer_summary(&even, usd, "en-US"),
+        "4 payments of $30.00 every 2 weeks · 0% APR · Total $120.00"
+    );
+    let pay_in_30 = Offer::compute(&PlanTerms::PayIn30, MinorUnits(12_999), start).unwrap();
+    assert_eq!(
+        offer_summary(&pay_in_30, usd, "en-US"),
+        "Pay $129.99 in 30 days · 0% APR · Total $129.99"
+    );
+    // $1,000.00 over 12 months at 9.99%: $87.91 a month, the last one settles the rounding.
     let financing = Offer::compute(
         &PlanTerms::Financing {
             months: 12,
@@ -117,7 +130,26 @@ fn offer_summary_states_count_apr_and_total_in_the_locale() {
     .unwrap();
     assert_eq!(
         offer_summary(&financing, usd, "en-US"),
-        "12 monthly payments of $87.91 · 9.99% APR · Total $1,054.95"
+        "11 × $87.91 monthly, then a final $87.94 · 9.99% APR · Total $1,054.95"
+    );
+    // $600.00 over 6 months at 0% is $100.00 each.
+    let even_financing = Offer::compute(
+        &PlanTerms::Financing { months: 6, apr_bps: 0 },
+        MinorUnits(60_000),
+        start,
+    )
+    .unwrap();
+    assert_eq!(
+        offer_summary(&even_financing, usd, "en-US"),
+        "6 monthly payments of $100.00 · 0% APR · Total $600.00"
+    );
+    // An answer whose schedule no plan computes names no installment amount at all.
+    let mut odd = uneven.clone();
+    odd.schedule[3].amount = MinorUnits(3248);
+    odd.schedule[2].amount = MinorUnits(3250);
+    assert_eq!(
+        offer_summary(&odd, usd, "en-US"),
+        "Pay in 4 · APR: 0% · Total payable: $129.99"
     );
 }
 
@@ -144,11 +176,16 @@ fn offer_summary_speaks_each_catalog_locale() {
     let pay_in_4 = Offer::compute(&PlanTerms::PayIn4, MinorUnits(12_999), start).unwrap();
     assert_eq!(
         offer_summary(&pay_in_4, eur, "de-DE"),
-        "4 Raten à 32,49\u{a0}€ alle 2 Wochen · eff. Jahreszins 0\u{a0}% · Gesamtbetrag 129,99\u{a0}€"
+        "32,52\u{a0}€ heute, dann 3 × 32,49\u{a0}€ alle 2 Wochen · eff. Jahreszins 0\u{a0}% · Gesamtbetrag 129,99\u{a0}€"
     );
     assert_eq!(
         offer_summary(&pay_in_4, sek, "sv-SE"),
-        "4 betalningar à 32,49\u{a0}kr varannan vecka · effektiv ränta 0\u{a0}% · totalt 129,99\u{a0}kr"
+        "32,52\u{a0}kr i dag, sedan 3 × 32,49\u{a0}kr varannan vecka · effektiv ränta 0\u{a0}% · totalt 129,99\u{a0}kr"
+    );
+    let even = Offer::compute(&PlanTerms::PayIn4, MinorUnits(12_000), start).unwrap();
+    assert_eq!(
+        offer_summary(&even, sek, "sv-SE"),
+        "4 betalningar à 30,00\u{a0}kr varannan vecka · effektiv ränta 0\u{a0}% · totalt 120,00\u{a0}kr"
     );
     let financing = Offer::compute(
         &PlanTerms::Financing { months: 6, apr_bps: 0 },
@@ -160,6 +197,105 @@ fn offer_summary_speaks_each_catalog_locale() {
         offer_summary(&financing, eur, "fr-FR"),
         "6 mensualités de 100,00\u{a0}€ · TAEG 0\u{a0}% · total 600,00\u{a0}€"
     );
+}
+
+#[wasm_bindgen_test]
+fn offer_summary_speaks_the_new_markets() {
+    let start = CivilDate::parse("2026-11-23").unwrap();
+    let currency = |code| Currency::parse(code).unwrap();
+    let pay_in_4 = |amount| Offer::compute(&PlanTerms::PayIn4, MinorUnits(amount), start).unwrap();
+    let financing = Offer::compute(
+        &PlanTerms::Financing {
+            months: 12,
+            apr_bps: 999,
+        },
+        MinorUnits(100_000),
+        start,
+    )
+    .unwrap();
+    // 12999 minor units in 4: 3252 first, then 3 × 3249; 12000: 4 × 3000; ¥20,200: 4 × ¥5,050.
+    // Financing 1000.00 at 9.99% over 12 months: 11 × 87.91, then 87.94; total 1054.95.
+    let cases: Vec<(&str, &str, Offer, &str)> = vec![
+        (
+            "ja-JP",
+            "JPY",
+            pay_in_4(20_200),
+            "2週間ごとに￥5,050×4回・実質年率0%・支払総額￥20,200",
+        ),
+        (
+            "ja-JP",
+            "JPY",
+            pay_in_4(20_201),
+            "本日￥5,051、以降2週間ごとに￥5,050×3回・実質年率0%・支払総額￥20,201",
+        ),
+        (
+            "es-ES",
+            "EUR",
+            pay_in_4(12_999),
+            "32,52\u{a0}€ hoy, después 3 × 32,49\u{a0}€ cada 2 semanas · TAE 0\u{a0}% · total 129,99\u{a0}€",
+        ),
+        (
+            "it-IT",
+            "EUR",
+            pay_in_4(12_000),
+            "4 rate da 30,00\u{a0}€ ogni 2 settimane · TAEG 0% · totale 120,00\u{a0}€",
+        ),
+        (
+            "nl-NL",
+            "EUR",
+            financing.clone(),
+            "11 × €\u{a0}87,91 per maand, laatste termijn €\u{a0}87,94 · JKP 9,99% · totaal €\u{a0}1.054,95",
+        ),
+        (
+            "pl-PL",
+            "PLN",
+            financing.clone(),
+            "Raty miesięczne: 11 × 87,91\u{a0}zł, ostatnia rata 87,94\u{a0}zł · RRSO 9,99% · łącznie 1054,95\u{a0}zł",
+        ),
+        (
+            "da-DK",
+            "DKK",
+            pay_in_4(12_999),
+            "32,52\u{a0}kr. i dag, derefter 3 × 32,49\u{a0}kr. hver 2. uge · ÅOP 0\u{a0}% · i alt 129,99\u{a0}kr.",
+        ),
+        (
+            "nb-NO",
+            "NOK",
+            pay_in_4(12_000),
+            "4 avdrag à 30,00\u{a0}kr annenhver uke · effektiv rente 0\u{a0}% · totalt 120,00\u{a0}kr",
+        ),
+        (
+            "fi-FI",
+            "EUR",
+            financing.clone(),
+            "11 × 87,91\u{a0}€ kuukaudessa, viimeinen erä 87,94\u{a0}€ · todellinen vuosikorko 9,99\u{a0}% · yhteensä 1\u{a0}054,95\u{a0}€",
+        ),
+        (
+            "en-AU",
+            "AUD",
+            pay_in_4(12_999),
+            "$32.52 today, then 3 × $32.49 fortnightly · 0% APR · Total $129.99",
+        ),
+        (
+            "en-CA",
+            "CAD",
+            pay_in_4(12_000),
+            "4 payments of $30.00 every 2 weeks · 0% APR · Total $120.00",
+        ),
+        (
+            "fr-CA",
+            "CAD",
+            pay_in_4(12_999),
+            "32,52\u{a0}$ aujourd’hui, puis 3 × 32,49\u{a0}$ aux 2 semaines · taux de crédit 0\u{a0}% · total 129,99\u{a0}$",
+        ),
+    ];
+    for (locale, code, offer, expected) in cases {
+        assert_eq!(
+            offer_summary(&offer, currency(code), locale),
+            expected,
+            "{locale} {code}"
+        );
+    }
 }
 
 #[wasm_bindgen_test]

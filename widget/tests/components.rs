@@ -147,6 +147,19 @@ async fn picker_lists_every_plan_and_discloses_the_chosen_one_in_german() {
         Some("pay_in_4"),
         "the first plan is chosen"
     );
+    // 1.000,00 € in 4 is even; financing settles its rounding on the last payment:
+    // 6 × 0 %: 166,67 € five times, 166,65 €; 12 × 9,99 %: 87,91 € eleven times, 87,94 €;
+    // 24 × 19,99 %: 50,89 € 23 times, 50,91 €.
+    assert_eq!(
+        texts(&container, "[data-testid=offer-summary]"),
+        [
+            "4 Raten à 250,00\u{a0}€ alle 2 Wochen · eff. Jahreszins 0\u{a0}% · Gesamtbetrag 1.000,00\u{a0}€",
+            "1.000,00\u{a0}€ in 30 Tagen · eff. Jahreszins 0\u{a0}% · Gesamtbetrag 1.000,00\u{a0}€",
+            "5 × 166,67\u{a0}€ monatlich, Schlussrate 166,65\u{a0}€ · eff. Jahreszins 0\u{a0}% · Gesamtbetrag 1.000,00\u{a0}€",
+            "11 × 87,91\u{a0}€ monatlich, Schlussrate 87,94\u{a0}€ · eff. Jahreszins 9,99\u{a0}% · Gesamtbetrag 1.054,95\u{a0}€",
+            "23 × 50,89\u{a0}€ monatlich, Schlussrate 50,91\u{a0}€ · eff. Jahreszins 19,99\u{a0}% · Gesamtbetrag 1.221,38\u{a0}€",
+        ]
+    );
     assert_eq!(
         texts(&container, "[data-testid=installment]"),
         [
@@ -216,7 +229,7 @@ async fn picker_in_us_english_has_no_eu_warning_and_yen_has_no_decimals() {
     assert_eq!(
         texts(&container, "[data-testid=offer-summary]"),
         [
-            "4 payments of $32.49 every 2 weeks · 0% APR · Total $129.99",
+            "$32.52 today, then 3 × $32.49 every 2 weeks · 0% APR · Total $129.99",
             "Pay $129.99 in 30 days · 0% APR · Total $129.99"
         ]
     );
@@ -236,8 +249,53 @@ async fn picker_in_us_english_has_no_eu_warning_and_yen_has_no_decimals() {
         [
             "4 payments of ¥12,500 every 2 weeks · 0% APR · Total ¥50,000",
             "Pay ¥50,000 in 30 days · 0% APR · Total ¥50,000",
-            "6 monthly payments of ¥8,333 · 0% APR · Total ¥50,000",
+            // ¥50,000 / 6 = ¥8,333.33: ¥8,333 five times, the last ¥8,335.
+            "5 × ¥8,333 monthly, then a final ¥8,335 · 0% APR · Total ¥50,000",
         ]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn picker_in_dutch_and_polish_uses_their_own_credit_terms() {
+    let (host, container) = host_and_container();
+    let (_, _, _handle) = mount_picker(options(12_299, "EUR", "nl-NL"), &host, container.clone());
+    settle().await;
+    // 122,99 € in 4: 30,77 € today (the 3 cents of remainder), then 30,74 € three times.
+    assert_eq!(
+        texts(&container, "[data-testid=offer-summary]"),
+        [
+            "€\u{a0}30,77 vandaag, daarna 3 × €\u{a0}30,74 elke 2 weken · JKP 0% · totaal €\u{a0}122,99",
+            "Betaal €\u{a0}122,99 over 30 dagen · JKP 0% · totaal €\u{a0}122,99",
+        ]
+    );
+    assert_eq!(
+        texts(&container, "[data-testid=apr]"),
+        ["Jaarlijks kostenpercentage (JKP): 0%"]
+    );
+    assert_eq!(
+        texts(&container, "[data-testid=borrowing-warning]"),
+        ["Let op! Geld lenen kost geld."]
+    );
+    assert_eq!(
+        texts(&container, "[data-testid=continue]"),
+        ["Doorgaan met Betaal in 4 termijnen"]
+    );
+
+    let (host, container) = host_and_container();
+    let (_, _, _handle2) = mount_picker(options(100_000, "EUR", "pl-PL"), &host, container.clone());
+    settle().await;
+    let summaries = texts(&container, "[data-testid=offer-summary]");
+    assert_eq!(
+        summaries[3],
+        "Raty miesięczne: 11 × 87,91\u{a0}€, ostatnia rata 87,94\u{a0}€ · RRSO 9,99% · łącznie 1054,95\u{a0}€"
+    );
+    assert_eq!(
+        texts(&container, "[data-testid=borrowing-warning]"),
+        ["Uwaga! Pożyczanie pieniędzy kosztuje."]
+    );
+    assert_eq!(
+        texts(&container, "[data-testid=total-payable]"),
+        ["Całkowita kwota do zapłaty: 1000,00\u{a0}€"]
     );
 }
 
