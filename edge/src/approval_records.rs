@@ -24,6 +24,10 @@ pub struct QueuedDecision {
     pub score_band: ScoreBand,
     /// Whether an upstream decision service was asked, and how that went: `answered`, `failed`.
     pub upstream: Option<String>,
+    /// From the session's `approval_started` to this approval, on the edge's clock; `None` when
+    /// the session recorded no `approval_started` (an approval made without the widget's form).
+    #[serde(default)]
+    pub form_fill_ms: Option<i64>,
 }
 
 /// Attempt times in a sliding window, newest last, at most `cap` kept.

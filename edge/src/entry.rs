@@ -740,12 +740,19 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
         Route::Sessions => {
             sessions::check_content_type(req.headers().get("Content-Type").ok().flatten().as_deref())?;
             let body = read_body(req).await?;
-            let request = sessions::parse_session_request(&body)?;
-            let merchant = load_merchant(env, &request.key).await?;
+            let ask = sessions::parse_session_ask(&body)?;
+            let merchant = load_merchant(env, ask.key()).await?;
             check_session_rate(req, env, &merchant).await?;
             let keyring = session_keyring(env)?;
             let now_s = (Date::now().as_millis() / 1000) as i64;
-            let created = sessions::create_session(&merchant, &request, origin, &keyring, random_uuid(), now_s)?;
+            let created = match &ask {
+                sessions::SessionAsk::New(request) => {
+                    sessions::create_session(&merchant, request, origin, &keyring, random_uuid(), now_s)?
+                }
+                sessions::SessionAsk::Renew { key, token } => {
+                    sessions::renew_session(&merchant, key, token, origin, &keyring, now_s)?
+                }
+            };
             let mut answer = Answer::json(&created, cors_for_checked_origin(origin))?;
             answer.status = 201;
             answer.headers.push(("Cache-Control", "no-store".into()));

@@ -56,6 +56,10 @@ pub enum EdgeError {
     /// The checkout page's `session` query parameter: the same token checks, another field.
     #[error("session: {0}")]
     InvalidSessionParameter(TokenError),
+    /// `POST /v1/sessions` with `renew`: the token to renew, the same checks but its expiry,
+    /// which may be up to a day past.
+    #[error("renew: {0}")]
+    InvalidRenewal(TokenError),
     #[error("plan must be a plan id: letters, digits and _, at most 40 characters")]
     InvalidPlanId,
     #[error("too many requests for this {scope}; retry after {retry_after_seconds} s")]
@@ -133,8 +137,12 @@ impl EdgeError {
             Self::Batch(BatchError::BodyTooLarge | BatchError::TooManyEvents) => 413,
             Self::Batch(_) => 400,
             Self::NoEventAccepted { .. } => 422,
-            Self::InvalidToken(TokenError::Mismatch(_)) | Self::InvalidSessionParameter(TokenError::Mismatch(_)) => 403,
-            Self::InvalidToken(_) | Self::InvalidSessionParameter(_) | Self::Unauthorized => 401,
+            Self::InvalidToken(TokenError::Mismatch(_))
+            | Self::InvalidSessionParameter(TokenError::Mismatch(_))
+            | Self::InvalidRenewal(TokenError::Mismatch(_)) => 403,
+            Self::InvalidToken(_) | Self::InvalidSessionParameter(_) | Self::InvalidRenewal(_) | Self::Unauthorized => {
+                401
+            }
             Self::RateLimited { .. } => 429,
             Self::EnqueueFailed { .. } => 503,
             Self::UnsupportedMediaType { .. } => 415,
@@ -196,13 +204,13 @@ impl EdgeError {
             Self::OriginRequired => "origin_required",
             Self::Batch(error) => error.code(),
             Self::NoEventAccepted { first } => &first.code,
-            Self::InvalidToken(TokenError::Expired) | Self::InvalidSessionParameter(TokenError::Expired) => {
-                "token_expired"
-            }
-            Self::InvalidToken(TokenError::Mismatch(_)) | Self::InvalidSessionParameter(TokenError::Mismatch(_)) => {
-                "token_mismatch"
-            }
-            Self::InvalidToken(_) | Self::InvalidSessionParameter(_) => "invalid_token",
+            Self::InvalidToken(TokenError::Expired)
+            | Self::InvalidSessionParameter(TokenError::Expired)
+            | Self::InvalidRenewal(TokenError::Expired) => "token_expired",
+            Self::InvalidToken(TokenError::Mismatch(_))
+            | Self::InvalidSessionParameter(TokenError::Mismatch(_))
+            | Self::InvalidRenewal(TokenError::Mismatch(_)) => "token_mismatch",
+            Self::InvalidToken(_) | Self::InvalidSessionParameter(_) | Self::InvalidRenewal(_) => "invalid_token",
             Self::InvalidPlanId => "invalid_plan",
             Self::RateLimited { .. } => "rate_limited",
             Self::EnqueueFailed { .. } => "enqueue_failed",
@@ -279,6 +287,7 @@ impl EdgeError {
             Self::ConsentRequired => Some("consent.terms"),
             Self::UnknownPlan { .. } => Some("plan_id"),
             Self::InvalidSessionParameter(_) => Some("session"),
+            Self::InvalidRenewal(_) => Some("renew"),
             Self::InvalidPlanId => Some("plan"),
             Self::UnknownParameter { name } | Self::RepeatedParameter { name } => Some(name),
             Self::InvalidApprovalToken(_) | Self::ApprovalExpired => Some("approval_token"),

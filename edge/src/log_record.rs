@@ -215,6 +215,9 @@ impl LogRecord {
         if let Some(upstream) = &decision.upstream {
             summary.push(KeyValue::string("decision.upstream", upstream));
         }
+        if let Some(form_fill_ms) = decision.form_fill_ms {
+            summary.push(KeyValue::int("decision.form_fill_ms", form_fill_ms));
+        }
         record.attributes.extend(summary.iter().cloned());
         record.push_client_facts(&decision.request);
         record.body = AnyValue::KvList(KeyValueList { values: summary });

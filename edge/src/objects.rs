@@ -26,9 +26,11 @@ use crate::ledger::{AttachAnswer, CustomerRecord, LedgerRequest, PendingApproval
 use crate::orders::{Book, BookAnswer, BookRefusal, BookRequest, QueuedChange, Registration, Step};
 use crate::upstream;
 
-/// How long a session's state outlives its token: late retries of an expired session still get
-/// their duplicates recognised for a while (they are refused with 401 anyway after that).
-const SESSION_STATE_GRACE_MS: i64 = 10 * 60 * 1000;
+/// How long a session's state outlives its first token: a session renewed within its renewal
+/// window (a tab's leftovers sent on the next page view, up to a day later) still has its event
+/// ids, so what the closed tab's exit requests delivered is recognised, not counted twice.
+const SESSION_STATE_GRACE_MS: i64 =
+    (crate::sessions::SESSION_RENEWAL_WINDOW_S + crate::sessions::SESSION_TTL_S) * 1000 + 10 * 60 * 1000;
 const LEDGER_KEY: &str = "ledger";
 
 fn event_key(id: &str) -> String {
@@ -365,6 +367,7 @@ impl SessionGuard {
             reasons: decided.decision.reasons.clone(),
             score_band: decided.decision.band,
             upstream: decide.upstream.as_ref().map(UpstreamVerdict::label),
+            form_fill_ms: decide.signals.form_fill_ms,
         };
         let text = json_text(&logged, "decision message")?;
         if let Err(error) = self

@@ -166,6 +166,7 @@ mod tests {
             reasons: vec![ReasonCode::DisposableEmail],
             score_band: ScoreBand::D,
             upstream: None,
+            form_fill_ms: Some(24_500),
         }
     }
 
@@ -194,6 +195,32 @@ mod tests {
         );
         assert!(QueuedRecord::from_json(r#"{"approval_id":"x"}"#).is_err());
         assert_eq!(parsed.observed_ms(), 1_795_420_800_000);
+    }
+
+    #[test]
+    fn a_decision_record_carries_the_form_fill_time_only_when_the_session_had_one() {
+        let form_fill = |decision: QueuedDecision| {
+            let record = serde_json::to_value(QueuedRecord::Decision(Box::new(decision)).log_record()).unwrap();
+            record["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["key"] == "decision.form_fill_ms")
+                .map(|a| a["value"].clone())
+        };
+        assert_eq!(form_fill(decision()), Some(serde_json::json!({ "intValue": "24500" })));
+        let without = QueuedDecision {
+            form_fill_ms: None,
+            ..decision()
+        };
+        assert_eq!(form_fill(without), None);
+        // A decision queued before the field existed still reads, without it.
+        let mut old = serde_json::to_value(decision()).unwrap();
+        old.as_object_mut().unwrap().remove("form_fill_ms");
+        let QueuedRecord::Decision(read) = QueuedRecord::from_json(&old.to_string()).unwrap() else {
+            panic!("a decision reads as a decision");
+        };
+        assert_eq!(read.form_fill_ms, None);
     }
 
     fn change() -> QueuedChange {

@@ -13,6 +13,9 @@ use crate::merchant::MerchantConfig;
 
 /// How long a session token lives (CONTRACT §3: default 30 min).
 pub const SESSION_TTL_S: i64 = 30 * 60;
+/// How long after its expiry a session may be renewed (`renew`): a tab closed with events still
+/// queued sends them on the next page view under the same session id, within a day.
+pub const SESSION_RENEWAL_WINDOW_S: i64 = 24 * 60 * 60;
 /// Largest request body the edge reads (CONTRACT §3), the same for every POST route.
 pub use paylater_shared::telemetry::MAX_BODY_BYTES;
 
@@ -57,6 +60,91 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), EdgeError> {
             expected: "application/json or text/plain",
         }),
     }
+}
+
+/// What a `POST /v1/sessions` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionAsk {
+    /// `{ key, amount, currency, start? }`: a new session.
+    New(SessionRequest),
+    /// `{ key, renew }`: the session of `renew` (a token of this key, expired at most
+    /// [`SESSION_RENEWAL_WINDOW_S`] ago) with a new token and the same id.
+    Renew { key: String, token: String },
+}
+
+impl SessionAsk {
+    pub fn key(&self) -> &str {
+        match self {
+            Self::New(request) => &request.key,
+            Self::Renew { key, .. } => key,
+        }
+    }
+}
+
+/// Parses either body (see [`SessionAsk`]); a body with `renew` has nothing but `key`.
+pub fn parse_session_ask(body: &[u8]) -> Result<SessionAsk, EdgeError> {
+    let renewing = serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|value| value.get("renew").is_some());
+    if !renewing {
+        return parse_session_request(body).map(SessionAsk::New);
+    }
+    let object = crate::json_body::object_body(body, &["key", "renew"])?;
+    let key = match object.get("key") {
+        None => return Err(EdgeError::Missing { field: "key" }),
+        Some(Value::String(key)) if is_publishable_key(key) => key.clone(),
+        Some(_) => return Err(EdgeError::InvalidKey),
+    };
+    let token = match object.get("renew") {
+        Some(Value::String(token)) => token.clone(),
+        _ => {
+            return Err(EdgeError::InvalidType {
+                field: "renew",
+                expected: "a session token",
+            });
+        }
+    };
+    Ok(SessionAsk::Renew { key, token })
+}
+
+/// Renews the session of `token`: the same id, merchant, origin, amount, currency and start
+/// date, a new expiry. Only from the origin the session was made on, with the key it was made
+/// with, and within [`SESSION_RENEWAL_WINDOW_S`] of its expiry.
+pub fn renew_session(
+    merchant: &MerchantConfig,
+    key: &str,
+    token: &str,
+    origin: Option<&str>,
+    keyring: &SessionKeyring,
+    now_s: i64,
+) -> Result<SessionCreated, EdgeError> {
+    let origin = origin.ok_or(EdgeError::OriginRequired)?;
+    let claims = keyring
+        .verify_for_renewal(token, now_s, SESSION_RENEWAL_WINDOW_S)
+        .map_err(EdgeError::InvalidRenewal)?;
+    if claims.key != key || claims.mid != merchant.merchant_id {
+        return Err(EdgeError::InvalidRenewal(paylater_shared::token::TokenError::Mismatch(
+            "key",
+        )));
+    }
+    if claims.org != origin || !merchant.allows_origin(origin) {
+        return Err(EdgeError::OriginNotAllowed {
+            origin: origin.to_owned(),
+        });
+    }
+    let renewed = SessionClaims {
+        iat: now_s,
+        exp: now_s + SESSION_TTL_S,
+        ..claims
+    };
+    let expires_at = rfc3339_utc(renewed.exp).map_err(|e| EdgeError::Internal {
+        detail: format!("clock: {e}"),
+    })?;
+    Ok(SessionCreated {
+        session_id: renewed.sid.clone(),
+        session_token: keyring.sign(&renewed),
+        expires_at,
+    })
 }
 
 /// Parses the body: `{ key, amount, currency, start? }`, nothing else.
@@ -231,6 +319,82 @@ mod tests {
             start_in_token(br#"{"key":"pk_test_demo","amount":1,"currency":"USD"}"#),
             Ok(None)
         );
+    }
+
+    #[test]
+    fn a_session_renews_with_its_id_and_terms_from_its_origin_within_a_day() {
+        let merchant = MerchantConfig::from_json(DEMO).unwrap();
+        let body = br#"{"key":"pk_test_demo","amount":12999,"currency":"USD","start":"2026-11-23"}"#;
+        let first = create_session(
+            &merchant,
+            &parse_session_request(body).unwrap(),
+            Some(ORIGIN),
+            &keyring(),
+            "ses_1".into(),
+            NOW,
+        )
+        .unwrap();
+        let renew = |token: &str, key: &str, origin: Option<&str>, at: i64| {
+            let body = serde_json::json!({ "key": key, "renew": token }).to_string();
+            let SessionAsk::Renew { key, token } = parse_session_ask(body.as_bytes()).unwrap() else {
+                panic!("a body with renew asks to renew");
+            };
+            renew_session(&merchant, &key, &token, origin, &keyring(), at)
+                .map_err(|e| (e.status(), e.code().to_owned()))
+        };
+        let later = NOW + SESSION_TTL_S + 3 * 3600;
+        let renewed = renew(&first.session_token, "pk_test_demo", Some(ORIGIN), later).unwrap();
+        assert_eq!(renewed.session_id, "ses_1");
+        let old = keyring().verify(&first.session_token, NOW).unwrap();
+        let new = keyring().verify(&renewed.session_token, later).unwrap();
+        assert_eq!(
+            new,
+            SessionClaims {
+                iat: later,
+                exp: later + SESSION_TTL_S,
+                ..old
+            }
+        );
+        let too_late = NOW + SESSION_TTL_S + SESSION_RENEWAL_WINDOW_S;
+        assert_eq!(
+            renew(&first.session_token, "pk_test_demo", Some(ORIGIN), too_late),
+            Err((401, "token_expired".to_owned()))
+        );
+        assert_eq!(
+            renew(&first.session_token, "pk_test_other", Some(ORIGIN), later),
+            Err((403, "token_mismatch".to_owned()))
+        );
+        assert_eq!(
+            renew(
+                &first.session_token,
+                "pk_test_demo",
+                Some("https://elsewhere.example"),
+                later
+            )
+            .map_err(|e| e.0),
+            Err(403)
+        );
+        assert_eq!(
+            renew(&first.session_token, "pk_test_demo", None, later).map_err(|e| e.0),
+            Err(403)
+        );
+        assert_eq!(
+            renew("v1.k2.bm90LWEtdG9rZW4.c2ln", "pk_test_demo", Some(ORIGIN), later),
+            Err((401, "invalid_token".to_owned()))
+        );
+        // A renewal body has the key and the token, nothing else.
+        for (body, code) in [
+            (r#"{"key":"pk_test_demo","renew":5}"#, "invalid_type"),
+            (r#"{"renew":"x"}"#, "missing_parameter"),
+            (r#"{"key":"pk_test_demo","renew":"x","amount":1}"#, "unknown_field"),
+        ] {
+            assert_eq!(parse_session_ask(body.as_bytes()).unwrap_err().code(), code, "{body}");
+        }
+        // Without `renew`, the body is a new session's.
+        assert!(matches!(
+            parse_session_ask(br#"{"key":"pk_test_demo","amount":1,"currency":"USD"}"#),
+            Ok(SessionAsk::New(_))
+        ));
     }
 
     #[test]

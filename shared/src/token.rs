@@ -130,6 +130,17 @@ impl SessionKeyring {
 
     /// Verifies the MAC in constant time, then expiry against `now_s` (epoch seconds).
     pub fn verify(&self, token: &str, now_s: i64) -> Result<SessionClaims, TokenError> {
+        self.verify_with_grace(token, now_s, 0)
+    }
+
+    /// [`SessionKeyring::verify`] for a token that may have expired up to `grace_s` ago: the
+    /// session it names may be renewed (same id), so events a closed tab left are sent under
+    /// it and the edge's per-session dedup still knows them.
+    pub fn verify_for_renewal(&self, token: &str, now_s: i64, grace_s: i64) -> Result<SessionClaims, TokenError> {
+        self.verify_with_grace(token, now_s, grace_s.max(0))
+    }
+
+    fn verify_with_grace(&self, token: &str, now_s: i64, grace_s: i64) -> Result<SessionClaims, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(TokenError::Malformed);
         }
@@ -149,7 +160,7 @@ impl SessionKeyring {
             .map_err(|_| TokenError::BadSignature)?;
         let bytes = B64.decode(payload).map_err(|_| TokenError::Malformed)?;
         let claims: SessionClaims = serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)?;
-        if now_s >= claims.exp {
+        if now_s >= claims.exp.saturating_add(grace_s) {
             return Err(TokenError::Expired);
         }
         // Tolerate a minute of skew between edge locations.
@@ -421,6 +432,30 @@ mod tests {
             verified.check_binding("m_nordic_outdoor", "http://127.0.0.1:8080", MinorUnits(12_999), eur),
             Err(TokenError::Mismatch("currency"))
         );
+    }
+
+    #[test]
+    fn an_expired_session_token_verifies_for_renewal_within_its_grace_only() {
+        let ring = keyring();
+        let token = ring.sign(&claims());
+        let exp = claims().exp;
+        assert_eq!(ring.verify(&token, exp), Err(TokenError::Expired));
+        assert_eq!(ring.verify_for_renewal(&token, exp, 3600), Ok(claims()));
+        assert_eq!(ring.verify_for_renewal(&token, exp + 3599, 3600), Ok(claims()));
+        assert_eq!(
+            ring.verify_for_renewal(&token, exp + 3600, 3600),
+            Err(TokenError::Expired)
+        );
+        // The grace forgives only time: a forged or altered token is still refused.
+        let mut forged = token.clone();
+        forged.pop();
+        forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert!(matches!(
+            ring.verify_for_renewal(&forged, exp, 3600),
+            Err(TokenError::BadSignature | TokenError::Malformed)
+        ));
+        // A negative grace is no grace.
+        assert_eq!(ring.verify_for_renewal(&token, exp, -10), Err(TokenError::Expired));
     }
 
     #[test]

@@ -46,6 +46,11 @@ async function sinkEvents() {
   }));
 }
 
+/** The sink's raw OTLP log records. */
+const sinkRecords = async () => (await fetch(SINK_URL)).json();
+/** One attribute's value of a raw record. */
+const attributeOf = (record, key) => record.attributes.find((a) => a.key === key)?.value;
+
 /** The sink's records of `ids`, once there is at least one per id (at most `timeoutMs`). */
 function arrivalsOf(ids, timeoutMs) {
   return waitFor(async () => (await sinkEvents()).filter((e) => ids.includes(e.id)), (f) => f.length >= ids.length, timeoutMs);
@@ -99,6 +104,14 @@ test('a whole funnel arrives at the sink once per event, in seq order', async ()
   assert.deepEqual([...arrived].sort((a, b) => a.seq - b.seq).map((e) => e.name), queued.map((e) => e.name));
   assert.deepEqual(arrived.map((e) => e.seq).sort((a, b) => a - b), queued.map((e) => e.seq));
   assert.equal(new Set(arrived.map((e) => e.session)).size, 1, 'one session');
+  // The approval ran in the funnel's session: its decision record is that session's, and the
+  // edge timed the form from the session's approval_started (the helper waits 3.1 s to type).
+  const decision = await waitFor(async () => (await sinkRecords()).find((r) =>
+    attributeOf(r, 'event.name')?.stringValue === 'approval_decision' &&
+    attributeOf(r, 'session.id')?.stringValue === arrived[0].session), (r) => r !== undefined, 20_000);
+  assert.equal(attributeOf(decision, 'decision.outcome')?.stringValue, 'approved');
+  const formFill = Number(attributeOf(decision, 'decision.form_fill_ms')?.intValue);
+  assert.ok(formFill >= 3_000 && formFill < 30_000, `form_fill_ms ${formFill}`);
   assert.deepEqual(problems, []);
   await page.close();
 });
@@ -371,5 +384,196 @@ test('tabs closed while offline: the next page view sends what each left, once, 
     const seqs = records.filter((e) => e.session === sessionOf[tab]).map((e) => e.seq).sort((a, b) => a - b);
     assert.deepEqual(seqs, seqs.map((_, i) => i), `tab ${tab}: its session's seqs, each once, without gaps`);
   });
+  await next.close();
+});
+
+/** Every `paylater:` key in the page's storage. */
+const storedKeys = (page) => page.evaluate(() => [localStorage, sessionStorage]
+  .flatMap((storage) => Object.keys(storage)).filter((key) => key.startsWith('paylater:')));
+
+/** Makes the page's `document.visibilityState` read `state` and tells the page, as a switch of
+ *  tabs does (headless Chromium never hides a page on its own). */
+const setVisibility = (page, state) => page.evaluate((state) => {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+  document.dispatchEvent(new Event('visibilitychange'));
+}, state);
+
+test('consent given, withdrawn, a plan picked, given again: that pick never leaves, storage is emptied', async () => {
+  const page = await browser.newPage();
+  const sessions = new Set();
+  page.on('response', async (r) => {
+    if (/\/v1\/sessions$/.test(r.url()) && r.status() === 201) sessions.add((await r.json()).session_id);
+  });
+  await page.addInitScript(() => {
+    window.__queued = [];
+    document.addEventListener('paylater:telemetry', (e) => {
+      if (e.detail.event === 'queued') window.__queued.push(e.detail.detail);
+    });
+  });
+  await page.goto(shopUrl);
+  await waitForState(page, 'ready');
+  await page.evaluate(() => window.Paylater.consent(true));
+  const loaded = await waitFor(() => page.evaluate(() => window.__queued.find((e) => e.name === 'widget_loaded')), (e) => e !== undefined);
+  await arrivalsOf([loaded.id], 20_000);
+  assert.ok((await storedKeys(page)).length > 0, 'with consent, the tab and its outbox are stored');
+
+  await page.evaluate(() => window.Paylater.consent(false));
+  assert.deepEqual(await storedKeys(page), [], 'no paylater:* key after consent(false)');
+  const before = await page.evaluate(() => window.__queued.length);
+  await page.getByTestId('learn-more').click();
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  await page.waitForTimeout(2_500); // past the batch timer and the store interval
+  assert.equal(await page.evaluate(() => window.__queued.length), before, 'nothing noted while withdrawn');
+  assert.deepEqual(await storedKeys(page), [], 'nothing stored while withdrawn');
+
+  await page.evaluate(() => window.Paylater.consent(true));
+  await page.getByTestId('close').click();
+  const closed = await waitFor(() => page.evaluate(() => window.__queued.find((e) => e.name === 'terms_closed')), (e) => e !== undefined);
+  const [arrived] = await arrivalsOf([closed.id], 20_000);
+  assert.ok(sessions.has(arrived.session), 'a step after consent arrives');
+  await page.waitForTimeout(2_500); // anything else would be at the sink by now
+  const mine = (await sinkEvents()).filter((e) => sessions.has(e.session));
+  assert.deepEqual(mine.filter((e) => ['plan_selected', 'terms_opened'].includes(e.name)), [],
+    'the steps taken while consent was withdrawn never reach the sink');
+  // Exactly what was recorded with consent: loaded (and viewed, if it came first), then closed.
+  const recorded = await page.evaluate(() => window.__queued.map((e) => e.id));
+  assert.deepEqual(mine.map((e) => e.id).sort(), [...recorded].sort());
+  assert.ok(mine.some((e) => e.name === 'widget_loaded') && mine.some((e) => e.name === 'terms_closed'));
+  await page.close();
+});
+
+test('hidden and shown again, then approved: no session_abandoned, and the hide waits out a Retry-After', async () => {
+  const { page, problems } = await debugPage();
+  const posts = [];
+  let refused = false;
+  await page.route('**/v1/events', async (route) => {
+    posts.push(Date.now());
+    if (!refused) {
+      refused = true;
+      return route.fulfill({ status: 429, headers: { 'Retry-After': '4', 'Access-Control-Allow-Origin': '*' },
+        contentType: 'application/json', body: '{"error":{"code":"rate_limited","message":"slow down","field":null}}' });
+    }
+    return route.continue();
+  });
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await page.getByTestId('learn-more').click();
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  await waitFor(() => posts.length, (n) => n === 1, 10_000);
+  const refusedAt = posts[0];
+  // Switching tabs twice while the edge asked to wait: no request before Retry-After.
+  for (let cycle = 0; cycle < 2; cycle++) {
+    await setVisibility(page, 'hidden');
+    await page.waitForTimeout(400);
+    await setVisibility(page, 'visible');
+  }
+  await page.waitForTimeout(1_000);
+  const early = posts.filter((at) => at > refusedAt && at - refusedAt < 4_000);
+  assert.deepEqual(early, [], 'no request within the 4 s of Retry-After');
+  await page.getByTestId('continue').click();
+  await fillApprovalForm(page, { email: `hidden.${Date.now()}@example.com` });
+  await waitForState(page, 'approved', '#paylater', 20_000);
+  await page.getByTestId('done').click();
+  const queued = await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'terms_closed'));
+  assert.deepEqual(queued.filter((e) => e.name === 'session_abandoned'), [], 'switching tabs is not abandoning');
+  await page.close({ runBeforeUnload: true });
+  const ids = queued.map((e) => e.id);
+  const arrived = await arrivalsOf(ids, 20_000);
+  const session = arrived[0].session;
+  await new Promise((resolve) => setTimeout(resolve, 2_000)); // an exit request would be in by now
+  const names = (await sinkEvents()).filter((e) => e.session === session).map((e) => e.name);
+  assert.ok(names.includes('approval_approved'), names.join());
+  assert.ok(!names.includes('session_abandoned'), names.join());
+  assert.deepEqual(problems.filter((p) => !/status of 429/.test(p)), []);
+});
+
+test("a tab closed offline whose session then expired: the next page view sends each id once", async () => {
+  const { page } = await debugPage();
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  const loaded = await waitFor(() => page.evaluate(() => window.__queued.find((e) => e.name === 'widget_loaded')), (e) => e !== undefined);
+  await arrivalsOf([loaded.id], 20_000);
+  await browser.setOffline(true);
+  await browseTerms(page);
+  const queued = await waitFor(() => page.evaluate(() => window.__queued), (q) => q.some((e) => e.name === 'terms_closed'));
+  const { page: next } = await debugPage();
+  const closed = new Promise((resolve) => page.once('close', resolve));
+  await page.close({ runBeforeUnload: true });
+  await closed;
+  await browser.setOffline(false);
+  // The closed tab's session has expired by the next page view (as after half an hour away).
+  await next.addInitScript(() => {
+    for (const key of Object.keys(localStorage).filter((k) => k.startsWith('paylater:outbox:'))) {
+      const stored = JSON.parse(localStorage.getItem(key));
+      if (stored.token) localStorage.setItem(key, JSON.stringify({ ...stored, expires_ms: Date.now() - 60_000 }));
+    }
+  });
+  await next.goto(DEMO_URL);
+  await waitForState(next, 'ready');
+  const ids = queued.map((e) => e.id);
+  const arrived = await arrivalsOf(ids, 30_000);
+  await next.waitForTimeout(2_500); // a resend would arrive by now
+  const settled = (await sinkEvents()).filter((e) => ids.includes(e.id));
+  assert.equal(settled.length, ids.length, `each id once: ${settled.length} records for ${ids.length} ids`);
+  // The expired session was renewed (same id), so whatever the closed tab's exit requests
+  // delivered was recognised by the edge's dedup.
+  assert.deepEqual([...new Set(settled.map((e) => e.session))], [arrived.find((e) => e.id === loaded.id).session]);
+  await next.close();
+});
+
+test('offline from the moment the card is ready, Learn more, then online: loaded, viewed and opened arrive (10 runs)', async () => {
+  for (let run = 0; run < 10; run++) {
+    const { page } = await debugPage();
+    let offline = false;
+    let ready = null;
+    const cardReady = new Promise((resolve) => { ready = resolve; });
+    // The dialog's bundle is held until the card is ready, then fails while offline, so every
+    // run starts the way the unlucky one did: the telemetry's bundle not loaded.
+    await page.route(/paylater_widget(_bg\.wasm|\.js)/, async (route) => {
+      await cardReady;
+      return offline ? route.abort('internetdisconnected') : route.continue();
+    });
+    await page.goto(DEMO_URL);
+    await waitForState(page, 'ready');
+    offline = true;
+    await browser.setOffline(true);
+    ready();
+    await page.waitForTimeout(1_300); // in view for a second
+    await page.getByTestId('learn-more').click();
+    await page.waitForTimeout(300);
+    assert.equal(await page.evaluate(() => window.__queued.length), 0, `run ${run}: the telemetry is not loaded yet`);
+    offline = false;
+    await browser.setOffline(false);
+    const queued = await waitFor(() => page.evaluate(() => window.__queued),
+      (q) => ['widget_loaded', 'widget_viewed', 'terms_opened'].every((n) => q.some((e) => e.name === n)), 20_000);
+    const wanted = queued.filter((e) => ['widget_loaded', 'widget_viewed', 'terms_opened'].includes(e.name));
+    const arrived = await arrivalsOf(wanted.map((e) => e.id), 20_000);
+    assert.deepEqual(arrived.map((e) => e.name).sort(), ['terms_opened', 'widget_loaded', 'widget_viewed'], `run ${run}`);
+    await page.close();
+  }
+});
+
+test('a page closed before the dialog\'s bundle ran: the next page view sends what it noted', async () => {
+  const { page } = await debugPage();
+  // The dialog's bundle never arrives on this page view.
+  await page.route(/paylater_widget(_bg\.wasm|\.js)/, (route) => route.abort('connectionrefused'));
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
+  await page.waitForTimeout(1_300); // in view for a second
+  assert.equal(await page.evaluate(() => window.__queued.length), 0, 'no telemetry on this page view');
+  const { page: next } = await debugPage();
+  const closed = new Promise((resolve) => page.once('close', resolve));
+  await page.close({ runBeforeUnload: true });
+  await closed;
+  await next.goto(DEMO_URL);
+  await waitForState(next, 'ready');
+  // The next page's telemetry records the closed page's loaded and viewed at their own times,
+  // before its own.
+  const queued = await waitFor(() => next.evaluate(() => window.__queued),
+    (q) => q.filter((e) => e.name === 'widget_loaded').length >= 2 && q.some((e) => e.name === 'widget_viewed'), 20_000);
+  const arrived = await arrivalsOf(queued.map((e) => e.id), 20_000);
+  assert.equal(arrived.filter((e) => e.name === 'widget_loaded').length >= 2, true, arrived.map((e) => e.name).join());
+  assert.deepEqual(await next.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('paylater:early:'))), [],
+    'the closed page\'s notes are taken, once');
   await next.close();
 });

@@ -2,9 +2,7 @@
 //! component that asked goes away.
 
 use paylater_shared::merchant::PublicMerchantConfig;
-use paylater_shared::session::{NewSession, SessionCreated};
 use paylater_shared::{ApiErrorBody, CivilDate, OffersResponse, WidgetOptions};
-use serde::Serialize;
 use thiserror::Error;
 
 use crate::js_read::{FromJs, parse};
@@ -103,6 +101,11 @@ impl EdgeApi {
         format!("{}/v1/events", self.base)
     }
 
+    /// `POST /v1/sessions`.
+    pub fn sessions_url(&self) -> String {
+        format!("{}/v1/sessions", self.base)
+    }
+
     /// The approval form page for a session and plan, framed by the widget.
     pub fn checkout_url(&self, session_token: &str, plan_id: &str, locale: &str) -> String {
         format!(
@@ -117,30 +120,6 @@ impl EdgeApi {
     /// The origin the checkout page's messages must come from.
     pub fn origin(&self) -> Option<String> {
         web_sys::Url::new(&self.base).ok().map(|url| url.origin())
-    }
-
-    pub async fn create_session(
-        &self,
-        options: &WidgetOptions,
-        signal: Option<&AbortSignal>,
-    ) -> Result<SessionCreated, EdgeApiError> {
-        // The shopper's own date: the approval's schedule then counts from the day the terms
-        // on screen count from, whatever the time zone.
-        let body = NewSession {
-            key: &options.key,
-            amount: options.amount,
-            currency: options.currency,
-            start: crate::format::local_today(),
-        };
-        let url = format!("{}/v1/sessions", self.base);
-        match post_json(&url, &body, signal).await {
-            // A device clock more than a day off: the session counts from the edge's date, and
-            // the approved schedule shows the dates that hold.
-            Err(EdgeApiError::Refused { status: 422, code, .. }) if code == "invalid_range" => {
-                post_json(&url, &NewSession { start: None, ..body }, signal).await
-            }
-            other => other,
-        }
     }
 
     /// Asks for the merchant's public config and this amount's offers at once: both requests
@@ -173,19 +152,6 @@ impl EdgeApi {
         };
         (read_json(config).await, read_json(offers).await)
     }
-}
-
-async fn post_json<T: FromJs>(
-    url: &str,
-    body: &impl Serialize,
-    signal: Option<&AbortSignal>,
-) -> Result<T, EdgeApiError> {
-    let init = RequestInit::new();
-    init.set_method("POST");
-    let body = serde_json::to_string(body).map_err(|_| EdgeApiError::BadResponse)?;
-    init.set_body(&wasm_bindgen::JsValue::from_str(&body));
-    // `text/plain` is a CORS-safelisted type: no preflight round trip before the session.
-    read_json(start_fetch(url, init, signal)).await
 }
 
 /// Sends the request now; the answer is read by `read_json`.

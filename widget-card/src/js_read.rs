@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use js_sys::{Array, Object, Reflect};
 use paylater_shared::approval::ReasonText;
 use paylater_shared::merchant::{FinancingTerm, PlanConfig, PublicMerchantConfig, TelemetryMode};
-use paylater_shared::session::SessionCreated;
 use paylater_shared::{
     ApiError, ApiErrorBody, CivilDate, Currency, Installment, MinorUnits, Offer, OffersResponse, PlanKind, PlanRange,
 };
@@ -197,16 +196,6 @@ impl FromJs for DecisionDetail {
         Some(Self {
             schedule: list(value, "schedule").unwrap_or_default(),
             reasons: list(value, "reasons").unwrap_or_default(),
-        })
-    }
-}
-
-impl FromJs for SessionCreated {
-    fn from_js(value: &JsValue) -> Option<Self> {
-        Some(Self {
-            session_id: string(value, "session_id")?,
-            session_token: string(value, "session_token")?,
-            expires_at: string(value, "expires_at")?,
         })
     }
 }

@@ -146,6 +146,8 @@ pub struct Outbox {
     max_events: usize,
     in_flight: Option<InFlight>,
     page_hidden: bool,
+    /// What waits goes with the next request at once ([`Outbox::hurry`]).
+    hurried: bool,
     needs_session: bool,
 }
 
@@ -205,6 +207,19 @@ impl Outcome {
                 retry_after_ms,
             },
         }
+    }
+
+    /// A 202's body (`{"accepted":…,"rejected":[{"index":…,…}]}`): the events it refused. A
+    /// body that cannot be read refuses none: the edge took the request.
+    pub fn accepted(answer: &str) -> Self {
+        let rejected = serde_json::from_str::<Value>(answer)
+            .ok()
+            .and_then(|v| v["rejected"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r["index"].as_u64().and_then(|i| usize::try_from(i).ok()))
+            .collect();
+        Self::Accepted { rejected }
     }
 
     /// No answer at all.
@@ -275,6 +290,7 @@ impl Outbox {
             max_events: MAX_EVENTS,
             in_flight: None,
             page_hidden: false,
+            hurried: false,
             needs_session: false,
         }
     }
@@ -344,6 +360,13 @@ impl Outbox {
         self.page_hidden = hidden;
     }
 
+    /// Whatever waits is due at once, for an event the edge must have before the shopper's next
+    /// request (`approval_started`, which times the approval form). Backoff, a refused session
+    /// and one request at a time still hold; the next request made ends the hurry.
+    pub fn hurry(&mut self) {
+        self.hurried = true;
+    }
+
     /// The browser is back online (`online`): a backoff after requests that got no answer ends
     /// now. One after a status (a 5xx, or a 429's `Retry-After`) is the edge's and still waits.
     pub fn network_restored(&mut self) {
@@ -398,7 +421,7 @@ impl Outbox {
             return None;
         }
         let waiting = self.held.len() + more;
-        let due = if waiting >= FLUSH_AT_EVENTS || (waiting > 0 && self.page_hidden) {
+        let due = if waiting >= FLUSH_AT_EVENTS || (waiting > 0 && (self.page_hidden || self.hurried)) {
             i64::MIN
         } else {
             self.held.front()?.event.ts.saturating_add(FLUSH_AFTER_MS)
@@ -426,6 +449,7 @@ impl Outbox {
             len: count,
             dropped: self.dropped,
         });
+        self.hurried = false;
         Some(envelope.batch(self.held.range(..count)))
     }
 
@@ -797,9 +821,50 @@ mod tests {
         Outbox {
             in_flight: None,
             page_hidden: false,
+            hurried: false,
             needs_session: false,
             offline_backoff: false,
             ..outbox.clone()
+        }
+    }
+
+    #[test]
+    fn a_hurried_step_goes_with_the_next_request_and_only_that_one() {
+        let mut outbox = outbox_with(1);
+        assert_eq!(outbox.next_send_in_ms(NOW), Some(2_000));
+        outbox.hurry();
+        assert_eq!(outbox.next_send_in_ms(NOW), Some(0));
+        let batch = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        assert_eq!(batch.ids.len(), 1);
+        // One at a time still holds while it is in flight.
+        assert_eq!(outbox.next_send_in_ms(NOW), None);
+        outbox.on_response(Outcome::Accepted { rejected: vec![] }, NOW, 0.5);
+        // The hurry ended with the request: a later event waits its two seconds again.
+        outbox.push(event(7, NOW, 10));
+        assert_eq!(outbox.next_send_in_ms(NOW), Some(2_000));
+        // A backoff holds a hurried step back too.
+        outbox.hurry();
+        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        outbox.on_response(Outcome::from_status(429, Some(5_000)), NOW, 0.5);
+        outbox.hurry();
+        assert_eq!(outbox.next_send_in_ms(NOW), Some(5_000));
+    }
+
+    #[test]
+    fn an_accepted_answer_names_only_well_formed_refusals() {
+        let cases = [
+            (
+                r#"{"accepted":3,"rejected":[{"index":1,"code":"x"},{"index":"2"},{"index":4}]}"#,
+                vec![1, 4],
+            ),
+            (r#"{"accepted":2,"rejected":[]}"#, vec![]),
+            (r#"{"accepted":2}"#, vec![]),
+            (r#"{"rejected":[{"index":-1},{"index":1.5},{"index":0}]}"#, vec![0]),
+            ("not json", vec![]),
+            ("", vec![]),
+        ];
+        for (answer, rejected) in cases {
+            assert_eq!(Outcome::accepted(answer), Outcome::Accepted { rejected }, "{answer}");
         }
     }
 

@@ -23,12 +23,17 @@
   // reachable: a dropped handle is freed by the GC and its view unmounted with it.
   var mounted = new Map();
 
+  // Failed loads per bundle: a browser keeps a module whose fetch failed as failed for the
+  // page's life, so a retry asks for another URL.
+  var failures = {};
+
   // One load per bundle for the whole page; a failed load may be tried again.
   function load(name) {
     if (!modules[name]) {
+      var retry = failures[name] ? '?retry=' + failures[name] : '';
       // The wasm download starts now, beside the glue's, instead of after it.
-      var wasm = fetch(new URL(name + '_bg.wasm', assets));
-      modules[name] = import(new URL(name + '.js', assets).href)
+      var wasm = fetch(new URL(name + '_bg.wasm' + retry, assets));
+      modules[name] = import(new URL(name + '.js' + retry, assets).href)
         .then(function (glue) {
           return glue.default({ module_or_path: wasm }).then(function () {
             return glue;
@@ -36,6 +41,7 @@
         })
         .catch(function (error) {
           modules[name] = null;
+          failures[name] = (failures[name] || 0) + 1;
           throw error;
         });
     }
@@ -43,8 +49,13 @@
   }
 
   function fail(target, code, message) {
+    if (target) target.setAttribute('data-paylater-state', 'error');
+    report(target, code, message);
+  }
+
+  // A `paylater:error` event and one console line.
+  function report(target, code, message) {
     if (target) {
-      target.setAttribute('data-paylater-state', 'error');
       target.dispatchEvent(new CustomEvent('paylater:error', {
         bubbles: true, composed: true, detail: { code: code, message: message }
       }));
@@ -144,8 +155,15 @@
   }
 
   var OPTION_NAMES = ['key', 'amount', 'currency', 'locale', 'theme', 'edge', 'debug'];
-  // `Paylater.consent(…)`, for every widget, present and future.
-  var consentGiven = false;
+  // `Paylater.consent(…)`, for every widget, present and future: null until the page says,
+  // then true or false. False is a withdrawal: nothing is noted, kept or sent.
+  var consentState = null;
+  // Up to this many funnel steps wait per widget for the dialog's telemetry.
+  var EARLY_LIMIT = 50;
+  // What a page closed before its dialog's bundle ran leaves for the next page view's telemetry
+  // (`paylater:early:{key}:{page}`), which sends it.
+  var EARLY_PREFIX = 'paylater:early:';
+  var pageId = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
 
   function mount(target, options) {
     return mountWatching(target, options, []);
@@ -185,15 +203,30 @@
     var current = {};
     var containers = null;
     var mountedAt = performance.now();
-    var loadMs = null;
-    // Errors before the dialog's bundle (and its telemetry) runs, handed over to be reported.
-    var earlyErrors = [];
+    var viewed = null;
+    // The merchant's telemetry mode, read from the prefetched config: early steps are kept in
+    // storage only where the merchant sends telemetry without asking, or the shopper agreed.
+    var mode = null;
+    var keptAs = null;
+    // Funnel steps from the moment the card is ready: the dialog's telemetry records them when
+    // its bundle runs, whenever that is; until then they wait here (and, if the page is closed
+    // first, in storage for the next page view).
+    var early = [];
+    function note(name, props) {
+      if (consentState === false || destroyed) return;
+      var at = Date.now();
+      if (dialog) return dialog.note(name, at, JSON.stringify(props));
+      if (early.length < EARLY_LIMIT) early.push({ name: name, at: at, props: props });
+    }
     function noteError(event) {
       var code = event.detail && typeof event.detail.code === 'string' ? event.detail.code : 'unknown';
-      if (earlyErrors.length < 20) earlyErrors.push({ code: code, at: Date.now() });
+      note('widget_error', { code: code });
     }
     var api = {
-      consent: function (given) { if (dialog) dialog.consent(given); },
+      consent: function (given) {
+        if (given === false) early = [];
+        if (dialog) dialog.consent(given);
+      },
       update: function (changes) {
         var changed = false;
         for (var name in changes || {}) {
@@ -209,7 +242,10 @@
         if (dialog) dialog.update(withDefaults(current));
       },
       destroy: function () {
+        // Taken out before its dialog ran (a single page app moving on): what it noted is kept.
+        internals.get(api).keep();
         destroyed = true;
+        if (viewed) { viewed.stop(); viewed = null; }
         if (element) element.removeEventListener('paylater:error', noteError);
         if (api.observer) { api.observer.disconnect(); api.observer = null; }
         [card, dialog].forEach(function (handle) { if (handle) { handle.destroy(); handle.free(); } });
@@ -222,16 +258,37 @@
         }
       }
     };
+    // The page is being left before the dialog's bundle ran: what waits is kept for the next
+    // page view. Back from the back/forward cache, it is taken back, unless a page took it.
+    internals.set(api, {
+      keep: function () {
+        var allowed = consentState === true || (consentState === null && mode === 'always');
+        if (dialog || destroyed || !early.length || !allowed || !current.key) return;
+        var storageKey = EARLY_PREFIX + current.key + ':' + pageId + ':' + mountedAt.toFixed(0);
+        try { localStorage.setItem(storageKey, JSON.stringify(early)); } catch (e) { return; }
+        keptAs = storageKey;
+      },
+      retake: function () {
+        var storageKey = keptAs;
+        if (!storageKey) return;
+        keptAs = null;
+        try {
+          if (localStorage.getItem(storageKey) === null) early = [];
+          else localStorage.removeItem(storageKey);
+        } catch (e) { /* kept where it is */ }
+      },
+      retry: function () { if (card && !dialog) dialogReady().catch(function () {}); }
+    });
     function dialogReady() {
       return load('paylater_widget').then(function (glue) {
         if (!destroyed && !dialog) {
           var opts = withDefaults(current);
-          // Telemetry starts with the dialog's bundle: it learns how long the card took.
-          opts.consent = consentGiven;
-          if (loadMs !== null) opts.loadMs = loadMs; else opts.mountedAt = mountedAt;
+          // Telemetry starts with the dialog's bundle and records what was noted before it.
+          opts.consent = consentState;
+          opts.early = early;
+          early = [];
           // From here the dialog's telemetry hears errors itself.
           element.removeEventListener('paylater:error', noteError);
-          opts.errors = earlyErrors;
           dialog = glue.mount_dialog(element, containers.dialog, opts);
         }
         return dialog;
@@ -239,7 +296,11 @@
     }
     function open() {
       dialogReady().then(function (handle) { if (handle) handle.open(); }, function (error) {
-        fail(element, 'load_failed', 'the plans could not load: ' + (error && error.message));
+        // The shopper asked for the plans: that counts, even if they could not load. The terms
+        // on the card still hold, so its state stays; the bundle is fetched again when the
+        // browser is back online, or on the next click.
+        note('terms_opened', {});
+        report(element, 'load_failed', 'the plans could not load: ' + (error && error.message));
       });
     }
     if (!element || !element.isConnected || element.closest('head')) {
@@ -254,12 +315,23 @@
     element.addEventListener('paylater:error', noteError);
     element.addEventListener('paylater:ready', function once() {
       element.removeEventListener('paylater:ready', once);
-      loadMs = performance.now() - mountedAt;
+      var opts = withDefaults(current);
+      note('widget_loaded', {
+        load_ms: Math.round(performance.now() - mountedAt), locale: opts.locale || opts.fallbackLocale,
+        amount_minor: Number(opts.amount), currency: opts.currency
+      });
+      viewed = watchViewed(element, function () { note('widget_viewed', { visible_ms: VIEWED_AFTER_MS }); });
     });
     api.update(options);
     watch(watched, api);
     try { fitTextToAccent(containers); } catch (e) { /* the stylesheet's colours stay */ }
     var prefetched = prefetch(withDefaults(current));
+    // Read from a copy, made before the card reads the body (this handler runs first).
+    if (prefetched) {
+      prefetched.config.then(function (response) { return response.ok ? response.clone().json() : null; })
+        .then(function (config) { if (config && typeof config.telemetry === 'string') mode = config.telemetry; })
+        .catch(function () { /* the card reports what went wrong */ });
+    }
     load('paylater_card').then(function (glue) {
       if (destroyed) return;
       var opts = withDefaults(current);
@@ -272,6 +344,49 @@
       fail(element, 'load_failed', 'the widget could not load: ' + (error && error.message));
     });
     return api;
+  }
+
+  // `widget_viewed`: at least half the widget on screen for this long, once.
+  var VIEWED_AFTER_MS = 1000;
+
+  function watchViewed(element, seen) {
+    if (typeof IntersectionObserver === 'undefined') return null;
+    var timer = null;
+    var observer = new IntersectionObserver(function (entries) {
+      clearTimeout(timer);
+      timer = null;
+      var visible = entries.some(function (entry) { return entry.intersectionRatio >= 0.5; });
+      if (visible) {
+        timer = setTimeout(function () { observer.disconnect(); seen(); }, VIEWED_AFTER_MS);
+      }
+    }, { threshold: 0.5 });
+    observer.observe(element);
+    return { stop: function () { observer.disconnect(); clearTimeout(timer); } };
+  }
+
+  // Per widget, what the page's lifecycle listeners below call.
+  var internals = new WeakMap();
+  window.addEventListener('pagehide', function () {
+    mounted.forEach(function (api) { internals.get(api).keep(); });
+  });
+  window.addEventListener('pageshow', function (event) {
+    if (event.persisted) mounted.forEach(function (api) { internals.get(api).retake(); });
+  });
+  // A dialog's bundle that failed to load (offline) is fetched again once the browser is back.
+  window.addEventListener('online', function () {
+    mounted.forEach(function (api) { internals.get(api).retry(); });
+  });
+
+  // Every `paylater:` key in storage: what a withdrawal of consent clears.
+  function clearStorage() {
+    [window.localStorage, window.sessionStorage].forEach(function (storage) {
+      try {
+        for (var i = storage.length - 1; i >= 0; i--) {
+          var name = storage.key(i);
+          if (name && name.indexOf('paylater:') === 0) storage.removeItem(name);
+        }
+      } catch (e) { /* storage refused: nothing of ours is in it */ }
+    });
   }
 
   // The terms' two requests go out while the card's bundle downloads. The card uses them only
@@ -396,8 +511,9 @@
   window.Paylater = {
     mount: mount,
     consent: function (given) {
-      consentGiven = given === true;
-      mounted.forEach(function (api) { api.consent(consentGiven); });
+      consentState = given === true;
+      mounted.forEach(function (api) { api.consent(consentState); });
+      if (!consentState) clearStorage();
     },
     // For a second copy of this file on the page (see the top).
     adoptTag: adoptTag,

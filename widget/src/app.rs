@@ -235,12 +235,7 @@ pub fn App(
             (1, _) => {
                 let start = {
                     let (api, options, telemetry) = (api.clone(), options.clone(), telemetry.clone());
-                    move || {
-                        if let Some(telemetry) = &telemetry {
-                            telemetry.step(EventName::ApprovalStarted, selected.get_untracked().as_deref());
-                        }
-                        start_checkout(api.clone(), options.clone(), selected, step, announcement)
-                    }
+                    move || start_checkout(api.clone(), options.clone(), telemetry.clone(), selected, step, announcement)
                 };
                 (
                     text(locale, MessageId::ChoosePlan, &[]),
@@ -337,24 +332,48 @@ pub fn App(
     }
 }
 
-/// Makes a session bound to this page, amount and currency, then opens the form for it.
+/// Opens the form in the session the funnel's events go to, so the decision sees their signals
+/// (form-fill time, amount changes); a new one, bound to this page, amount and currency, if that
+/// session was made for other terms or is about to expire. `approval_started` is recorded in
+/// the session the form then uses.
 fn start_checkout(
     api: EdgeApi,
     options: WidgetOptions,
+    telemetry: Option<SendWrapper<Rc<Telemetry>>>,
     selected: RwSignal<Option<String>>,
     step: RwSignal<Step>,
     announcement: RwSignal<String>,
 ) {
     let Some(plan) = selected.get_untracked() else { return };
+    let open_form = {
+        let (api, options, plan) = (api.clone(), options.clone(), plan.clone());
+        move |token: &str| Step::Form {
+            url: api.checkout_url(token, &plan, &options.locale),
+        }
+    };
+    let started = move |telemetry: &Option<SendWrapper<Rc<Telemetry>>>| {
+        if let Some(telemetry) = telemetry {
+            telemetry.step(EventName::ApprovalStarted, Some(&plan));
+        }
+    };
+    if let Some(token) = telemetry.as_ref().and_then(|t| t.session_for_checkout(&options)) {
+        started(&telemetry);
+        step.set(open_form(&token));
+        return;
+    }
     step.set(Step::StartingSession);
     let locale = Locale::resolve(&options.locale);
     announcement.set(text(locale, MessageId::Loading, &[]));
     leptos::task::spawn_local(async move {
-        match api.create_session(&options, None).await {
+        let created = crate::requests::create_session(&api, &options).await;
+        if let (Ok(session), Some(telemetry)) = (&created, &telemetry) {
+            telemetry.use_session(session, &options);
+        }
+        started(&telemetry);
+        match created {
             // The widget may be gone by now: `try_set` on a disposed signal does nothing.
             Ok(session) => {
-                let url = api.checkout_url(&session.session_token, &plan, &options.locale);
-                step.try_set(Step::Form { url });
+                step.try_set(open_form(&session.session_token));
             }
             Err(error) => {
                 web_sys::console::warn_1(&format!("paylater: session refused: {error}").into());

@@ -39,7 +39,16 @@ impl DialogHandle {
         self.context.options.set(options);
     }
 
-    /// `Paylater.consent(…)`: telemetry for merchants whose config asks for consent.
+    /// A funnel step the loader saw (`widget_viewed`, say) at `at` (ms since the epoch), with
+    /// its props as JSON: the loader watches from the moment the card is ready.
+    pub fn note(&self, name: &str, at: f64, props: &str) {
+        if let Some(telemetry) = &self.context.telemetry {
+            telemetry.note(name, at, props);
+        }
+    }
+
+    /// `Paylater.consent(…)`: `true` lets telemetry go where the merchant asks for consent;
+    /// `false` withdraws it, for every merchant.
     pub fn consent(&self, given: bool) {
         if let Some(telemetry) = &self.context.telemetry {
             telemetry.consent(given);
@@ -61,7 +70,7 @@ pub fn mount_dialog(host: Element, container: HtmlElement, options: JsValue) -> 
     let parsed = parse_options(&options);
     let api = EdgeApi::new(&string_field(&options, "edge").unwrap_or_default());
     // Funnel telemetry starts here, with the bundle that loads when the page is idle; the
-    // loader hands over the card's load time and the consent given so far.
+    // loader hands over the steps it noted since the card was ready and the consent so far.
     let telemetry = parsed
         .as_ref()
         .ok()

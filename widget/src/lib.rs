@@ -15,6 +15,7 @@ pub mod app;
 pub mod checkout;
 pub mod entry;
 pub mod locks;
+pub mod requests;
 pub mod telemetry;
 pub mod terms;
 

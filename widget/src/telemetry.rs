@@ -1,9 +1,19 @@
 //! The funnel telemetry client (CONTRACT §3 events): the browser layer around
 //! `paylater_outbox` (`widget-outbox/`), which makes every decision (batching, backoff, what to
 //! drop, exit chunks, storage). This layer only owns the clock, randomness, `fetch`,
-//! `sendBeacon`, `localStorage`, the page's lifecycle events and the observers, and it lives in
-//! the dialog's bundle, which loads when the page is idle: nothing here is on the first paint's
-//! path.
+//! `sendBeacon`, `localStorage` and the page's lifecycle events, and it lives in the dialog's
+//! bundle, which loads when the page is idle: nothing here is on the first paint's path.
+//!
+//! # Before this bundle runs
+//! The loader notes the funnel's first steps from the moment the card is ready (loaded, viewed,
+//! errors, and terms opened when the plans could not load) and hands them over with the time
+//! each happened ([`Telemetry::start`], then [`Telemetry::note`]). A page closed before this
+//! bundle ran leaves them in `localStorage` (`paylater:early:{key}:…`); the next page view's
+//! [`claim`] records them.
+//!
+//! # Consent
+//! `Paylater.consent(false)` is a withdrawal: what waits is forgotten, its storage removed, and
+//! nothing noted until consent is given again is ever recorded.
 //!
 //! # Tabs
 //! Each tab has its own session and its own outbox in `localStorage`, under a key with the
@@ -27,20 +37,17 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Date, Function, Math, Reflect};
-use paylater_card::edge_api::EdgeApi;
+use paylater_card::edge_api::{EdgeApi, EdgeApiError};
 use paylater_card::host::Host;
-use paylater_outbox::{BATCH_BODY_LIMIT, Batch, Outbox, Outcome, Resolution, is_queue_storage_key, queue_storage_key};
+use paylater_outbox::{BATCH_BODY_LIMIT, Batch, Outbox, Resolution, is_queue_storage_key, queue_storage_key};
 use paylater_shared::WidgetOptions;
 use paylater_shared::merchant::TelemetryMode;
+use paylater_shared::session::SessionCreated;
 use paylater_shared::telemetry::{Event, EventName, uuid_v7};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    Blob, BlobPropertyBag, Element, Event as DomEvent, IntersectionObserver, IntersectionObserverEntry,
-    IntersectionObserverInit, RequestCredentials, RequestInit, RequestMode, Response,
-};
+use web_sys::{Blob, BlobPropertyBag, Element, Event as DomEvent, RequestCredentials, RequestInit, RequestMode};
 
 use crate::locks::{self, LockGuard};
 
@@ -52,8 +59,8 @@ const RENEW_BEFORE_MS: f64 = 120_000.0;
 const STORE_EVERY_MS: f64 = 1_000.0;
 /// A failed session request is tried again after this long (or when the browser is back online).
 const SESSION_RETRY_MS: f64 = 30_000.0;
-/// `widget_viewed`: at least half the widget visible for this long.
-const VIEWED_AFTER_MS: i32 = 1_000;
+/// The approval form runs in the funnel's session only if that lives at least this much longer.
+const CHECKOUT_MIN_LIFE_MS: f64 = 10.0 * 60_000.0;
 /// How long a page waits for its tab's lock: on a reload, the previous page lets go of it as it
 /// unloads. Still held after this, the lock is another live page's (a duplicated tab copies
 /// `sessionStorage`), and this page takes a new tab id.
@@ -65,11 +72,16 @@ struct Stored {
     token: String,
     expires_ms: f64,
     outbox: String,
+    #[serde(default)]
+    made_for: String,
 }
 
 struct Session {
     token: String,
     expires_ms: f64,
+    /// The terms the session was made for ([`session_terms`]): the approval form may run in it
+    /// only for the same ones.
+    made_for: String,
 }
 
 impl Session {
@@ -79,12 +91,24 @@ impl Session {
     }
 }
 
+/// What a session is bound to: the amount, the currency and the shopper's date it counts from.
+fn session_terms(options: &WidgetOptions) -> String {
+    let today = paylater_card::format::local_today()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    format!("{}:{}:{today}", options.amount, options.currency)
+}
+
 /// A closed tab's outbox that this page took over, sent under that tab's session while that
 /// lives; its lock, held until it is retired, keeps any other page from taking it too.
 struct Adopted {
     storage_key: String,
     session: Session,
     outbox: Outbox,
+    /// Its session expired: a renewal (same session id) is under way, or was refused, after
+    /// which its events join this tab's outbox.
+    renewing: bool,
+    renewal_refused: bool,
     /// Held while this is kept; dropping it lets go.
     _lock: LockGuard,
 }
@@ -131,6 +155,9 @@ struct State {
     recording: bool,
     adopted: Vec<Adopted>,
     asking_session: bool,
+    /// This tab's stored session, expired while events waited: renewed (same id) before a new
+    /// one is made.
+    stale: Option<Session>,
     /// A session request failed: no new one before this time (ms since the epoch), unless the
     /// browser comes back online.
     session_retry_ms: f64,
@@ -138,6 +165,11 @@ struct State {
     mode: Option<TelemetryMode>,
     /// `Paylater.consent(…)`, for `telemetry: "consent"` merchants.
     consent: bool,
+    /// `Paylater.consent(false)`, for every merchant: nothing is noted, kept or sent.
+    withdrawn: bool,
+    /// Early steps a closed page left in storage, recorded into this outbox: each key is
+    /// removed (and its lock let go) once the outbox holding them is stored.
+    early_keys: Vec<(String, LockGuard)>,
     /// Global Privacy Control: events carry their required props only.
     minimal: bool,
     debug: bool,
@@ -176,8 +208,6 @@ type PropsOf = fn(&JsValue) -> Map<String, Value>;
 pub struct Telemetry {
     state: Rc<RefCell<State>>,
     listeners: Vec<Listener>,
-    observer: Option<IntersectionObserver>,
-    _view_callback: Option<Closure<dyn FnMut(js_sys::Array, IntersectionObserver)>>,
 }
 
 fn now_ms() -> f64 {
@@ -193,6 +223,7 @@ fn write_stored(storage: &web_sys::Storage, key: &str, session: Option<&Session>
         token: session.map(|s| s.token.clone()).unwrap_or_default(),
         expires_ms: session.map_or(0.0, |s| s.expires_ms),
         outbox: outbox.to_storage(),
+        made_for: session.map(|s| s.made_for.clone()).unwrap_or_default(),
     };
     if let Ok(json) = serde_json::to_string(&stored) {
         let _ = storage.set_item(key, &json);
@@ -208,8 +239,46 @@ fn read_stored(key: &str) -> Option<(Session, Outbox)> {
     let session = Session {
         token: stored.token,
         expires_ms: stored.expires_ms,
+        made_for: stored.made_for,
     };
     Some((session, outbox))
+}
+
+/// The early steps a page closed before its dialog's bundle ran left under `key` (a JSON list
+/// of `{name, at, props}`, see the module doc): those this widget can record.
+fn read_early(key: &str) -> Vec<(EventName, Map<String, Value>, f64)> {
+    let Some(json) = storage().and_then(|storage| storage.get_item(key).ok().flatten()) else {
+        return Vec::new();
+    };
+    let Ok(Value::Array(notes)) = serde_json::from_str::<Value>(&json) else {
+        return Vec::new();
+    };
+    notes.into_iter().filter_map(|note| early_note(&note)).collect()
+}
+
+/// One of the loader's notes (`{name, at, props}`), as an event to record; `None` for a name
+/// the loader has no business noting, or a note that is not whole.
+fn early_note(note: &Value) -> Option<(EventName, Map<String, Value>, f64)> {
+    let name = EventName::parse(note["name"].as_str()?).filter(|name| {
+        matches!(
+            name,
+            EventName::WidgetLoaded | EventName::WidgetViewed | EventName::TermsOpened | EventName::WidgetError
+        )
+    })?;
+    let at = note["at"].as_f64().filter(|at| at.is_finite() && *at > 0.0)?;
+    let mut props = match &note["props"] {
+        Value::Object(props) => props.clone(),
+        _ => Map::new(),
+    };
+    if name == EventName::WidgetLoaded {
+        props.insert("version".into(), Value::from(env!("CARGO_PKG_VERSION")));
+    }
+    Some((name, props, at))
+}
+
+/// The early-steps keys of a merchant key (see the module doc).
+fn early_prefix(merchant_key: &str) -> String {
+    format!("paylater:early:{merchant_key}:")
 }
 
 /// Event ids: UUIDv7s whose random bytes come from `crypto.getRandomValues` in blocks, one call
@@ -256,6 +325,9 @@ impl IdSource {
 impl State {
     /// Whether events may leave the page (and be kept in storage).
     fn allowed(&self) -> bool {
+        if self.withdrawn {
+            return false;
+        }
         match self.mode {
             Some(TelemetryMode::Always) => true,
             Some(TelemetryMode::Consent) => self.consent,
@@ -263,8 +335,9 @@ impl State {
         }
     }
 
-    /// Stores this tab's outbox and those it took over, each under its own key.
-    fn persist(&self) {
+    /// Stores this tab's outbox and those it took over, each under its own key; then the
+    /// early steps recorded into it are no longer needed where a closed page left them.
+    fn persist(&mut self) {
         // Before consent nothing is kept either; before the claim the key is not known to be ours.
         let (Some(storage), true, true) = (storage(), self.allowed(), self.claimed) else {
             return;
@@ -273,6 +346,29 @@ impl State {
         for adopted in &self.adopted {
             write_stored(&storage, &adopted.storage_key, Some(&adopted.session), &adopted.outbox);
         }
+        // Dropping each guard lets go of its lock.
+        for (key, _lock) in self.early_keys.drain(..) {
+            let _ = storage.remove_item(&key);
+        }
+    }
+
+    /// A withdrawal of consent: everything waiting is forgotten, in memory and in storage.
+    fn forget(&mut self) {
+        let storage = storage();
+        let keys = std::iter::once(self.storage_key.clone())
+            .chain(self.adopted.drain(..).map(|adopted| adopted.storage_key))
+            .chain(self.early_keys.drain(..).map(|(key, _)| key));
+        for key in keys.filter(|key| !key.is_empty()) {
+            if let Some(storage) = &storage {
+                let _ = storage.remove_item(&key);
+            }
+        }
+        self.noted.clear();
+        // An answer still on its way finds nothing in flight and changes nothing.
+        self.outbox = Outbox::new();
+        self.session = None;
+        self.stale = None;
+        self.dirty = false;
     }
 
     /// This tab's outbox, then those taken over.
@@ -317,12 +413,24 @@ impl State {
 
     /// Lets go of the outboxes taken over that are sent, or whose session can no longer send
     /// (their events join this tab's outbox, stored before theirs is removed). Never one with a
-    /// request under way: its answer still comes. Called only while storing is allowed.
-    fn retire_adopted(&mut self, now: f64) {
+    /// request under way: its answer still comes. An expired session is first renewed (same
+    /// id): returns the outboxes whose renewal should start now, by key and token. Called only
+    /// while storing is allowed.
+    fn retire_adopted(&mut self, now: f64) -> Vec<(String, String)> {
+        let mut renew = Vec::new();
         let mut index = 0;
         while index < self.adopted.len() {
-            let adopted = &self.adopted[index];
+            let adopted = &mut self.adopted[index];
             let sendable = adopted.session.usable(now) && !adopted.outbox.needs_session();
+            let renewable = !adopted.session.token.is_empty() && !adopted.renewal_refused;
+            if !sendable && renewable && !adopted.outbox.is_empty() && !adopted.outbox.in_flight() {
+                if !adopted.renewing {
+                    adopted.renewing = true;
+                    renew.push((adopted.storage_key.clone(), adopted.session.token.clone()));
+                }
+                index += 1;
+                continue;
+            }
             if adopted.outbox.in_flight() || (sendable && !adopted.outbox.is_empty()) {
                 index += 1;
                 continue;
@@ -337,6 +445,7 @@ impl State {
             }
             // Dropping `adopted` lets go of its lock.
         }
+        renew
     }
 
     /// The `paylater:telemetry` debug event; its detail is built only when `data-debug` is set.
@@ -352,7 +461,9 @@ impl State {
     /// [`record_noted`], in the next `pump`, for all the events noted since at once. Handlers
     /// call [`note_event`], which also sees to that `pump`.
     fn note(&mut self, name: EventName, props: NotedProps, at: f64) {
-        self.noted.push(Noted { name, props, at });
+        if !self.withdrawn {
+            self.noted.push(Noted { name, props, at });
+        }
     }
 
     /// Records events whose props are read, oldest first ([`record_noted`]).
@@ -483,7 +594,14 @@ fn pump(state: &Rc<RefCell<State>>) {
     if !s.allowed() {
         return;
     }
-    s.retire_adopted(now);
+    let renewals = s.retire_adopted(now);
+    if !renewals.is_empty() {
+        drop(s);
+        for (key, token) in renewals {
+            renew_adopted(state, key, token);
+        }
+        s = state.borrow_mut();
+    }
     // This tab's session is asked for while closed tabs' events go out under theirs.
     let has_session = s.session.as_ref().is_some_and(|session| session.usable(now));
     let session_in = (!has_session && now < s.session_retry_ms).then(|| (s.session_retry_ms - now).ceil() as i64);
@@ -529,7 +647,7 @@ fn send_batch(state: &Rc<RefCell<State>>, source: Source, batch: Batch) {
     };
     let state = Rc::clone(state);
     wasm_bindgen_futures::spawn_local(async move {
-        let outcome = post_events(&url, &batch.body).await;
+        let outcome = crate::requests::post_events(&url, &batch.body).await;
         {
             let mut s = state.borrow_mut();
             let Some(outbox) = s.outbox_mut(&source) else { return };
@@ -613,75 +731,91 @@ fn callbacks(state: &Rc<RefCell<State>>) -> Callbacks {
     Callbacks { wake, pump }
 }
 
-/// `POST /v1/events` as `text/plain` (no preflight), turned into the outbox's outcome.
-async fn post_events(url: &str, body: &str) -> Outcome {
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_mode(RequestMode::Cors);
-    init.set_credentials(RequestCredentials::Omit);
-    init.set_body(&JsValue::from_str(body));
-    let Some(window) = web_sys::window() else {
-        return Outcome::network();
+/// Renews the expired session of a closed tab's outbox (`key`); refused, its events join this
+/// tab's outbox ([`State::retire_adopted`]). Then `pump`.
+fn renew_adopted(state: &Rc<RefCell<State>>, key: String, token: String) {
+    let (api, merchant_key) = {
+        let s = state.borrow();
+        (s.api.clone(), s.options.key.clone())
     };
-    let Ok(response) = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await else {
-        return Outcome::network();
-    };
-    let Ok(response) = response.dyn_into::<Response>() else {
-        return Outcome::network();
-    };
-    let status = response.status();
-    if status == 202 {
-        let text = match response.text() {
-            Ok(promise) => JsFuture::from(promise).await.ok().and_then(|t| t.as_string()),
-            Err(_) => None,
-        };
-        let rejected = text
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            .and_then(|v| v["rejected"].as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| r["index"].as_u64().and_then(|i| usize::try_from(i).ok()))
-            .collect();
-        return Outcome::Accepted { rejected };
+    let state = Rc::clone(state);
+    wasm_bindgen_futures::spawn_local(async move {
+        let renewed = crate::requests::renew_session(&api, &merchant_key, &token).await;
+        {
+            let mut s = state.borrow_mut();
+            let Some(adopted) = s.adopted.iter_mut().find(|a| a.storage_key == key) else {
+                return;
+            };
+            adopted.renewing = false;
+            match renewed {
+                Ok(created) => {
+                    adopted.session = Session {
+                        token: created.session_token,
+                        expires_ms: expiry_ms(&created.expires_at),
+                        made_for: std::mem::take(&mut adopted.session.made_for),
+                    };
+                    adopted.outbox.session_renewed();
+                }
+                // Offline: tried again by the next `pump`. Refused: a new session takes them.
+                Err(EdgeApiError::Network) => {}
+                Err(_) => adopted.renewal_refused = true,
+            }
+            s.dirty = true;
+        }
+        pump(&state);
+    });
+}
+
+/// A session's `expires_at` (RFC 3339) in ms since the epoch; unreadable, half an hour from now.
+fn expiry_ms(expires_at: &str) -> f64 {
+    let expires_ms = Date::parse(expires_at);
+    if expires_ms.is_nan() {
+        now_ms() + 30.0 * 60_000.0
+    } else {
+        expires_ms
     }
-    let retry_after_ms = response
-        .headers()
-        .get("Retry-After")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .map(|seconds| seconds.saturating_mul(1000));
-    Outcome::from_status(status, retry_after_ms)
 }
 
 /// Gets a session for the events (`POST /v1/sessions`), then sends what waits.
 fn renew_session(state: &Rc<RefCell<State>>) {
-    let (api, options) = {
+    let (api, options, stale) = {
         let mut s = state.borrow_mut();
         if s.asking_session {
             return;
         }
         s.asking_session = true;
-        (s.api.clone(), s.options.clone())
+        (s.api.clone(), s.options.clone(), s.stale.take())
     };
     let state = Rc::clone(state);
     wasm_bindgen_futures::spawn_local(async move {
-        let created = api.create_session(&options, None).await;
+        // The tab's expired session goes on (same id) while it holds events an exit request may
+        // have delivered already: the edge then recognises them.
+        let renewed = match &stale {
+            Some(stale) => Some(crate::requests::renew_session(&api, &options.key, &stale.token).await),
+            None => None,
+        };
+        let (created, made_for) = match renewed {
+            Some(Ok(created)) => (Ok(created), stale.map(|stale| stale.made_for).unwrap_or_default()),
+            Some(Err(EdgeApiError::Network)) => {
+                state.borrow_mut().stale = stale;
+                (Err(EdgeApiError::Network), String::new())
+            }
+            _ => (
+                crate::requests::create_session(&api, &options).await,
+                session_terms(&options),
+            ),
+        };
         let retry = {
             let mut s = state.borrow_mut();
             s.asking_session = false;
             match created {
                 Ok(created) => {
-                    let expires_ms = Date::parse(&created.expires_at);
-                    let expires_ms = if expires_ms.is_nan() {
-                        now_ms() + 30.0 * 60_000.0
-                    } else {
-                        expires_ms
-                    };
+                    let expires_ms = expiry_ms(&created.expires_at);
                     let fresh = s.session.is_none() || s.outbox.needs_session();
                     s.session = Some(Session {
                         token: created.session_token,
                         expires_ms,
+                        made_for,
                     });
                     if fresh {
                         s.outbox.session_renewed();
@@ -705,12 +839,14 @@ fn renew_session(state: &Rc<RefCell<State>>) {
     });
 }
 
-/// The page is going away (or hidden, which on phones is often the last chance): the shopper's
-/// interest without a decision becomes `session_abandoned`, and everything queued goes out with
-/// `fetch(…, {keepalive})`, or `sendBeacon` where that is refused, within the shared quota.
-fn page_exit(state: &Rc<RefCell<State>>) {
+/// The page is going away (`leaving`), or hidden, which on phones is often the last chance to
+/// send: everything queued goes out with `fetch(…, {keepalive})`, or `sendBeacon` where that is
+/// refused, within the shared quota, unless the edge asked to wait (`Retry-After`, a backoff):
+/// then it waits in storage. Only leaving turns the shopper's interest without a decision into
+/// `session_abandoned`: switching tabs is not abandoning.
+fn page_exit(state: &Rc<RefCell<State>>, leaving: bool) {
     let mut s = state.borrow_mut();
-    if let (Some(step), false, false) = (s.last_step, s.decided, s.abandoned) {
+    if let (true, Some(step), false, false) = (leaving, s.last_step, s.decided, s.abandoned) {
         s.abandoned = true;
         let now = now_ms();
         let dwell = (now - s.started_ms).max(0.0) as u64;
@@ -728,11 +864,16 @@ fn page_exit(state: &Rc<RefCell<State>>) {
         return;
     }
     let url = s.api.events_url();
+    let now = now_ms() as i64;
     let own = s.session.as_ref().map(|session| (&session.token, &s.outbox));
     let adopted = s.adopted.iter().map(|a| (&a.session.token, &a.outbox));
     // One quota for all of them: each outbox's chunks fit in what the ones before left.
     let mut sent_bytes = 0;
-    for (token, outbox) in own.into_iter().chain(adopted) {
+    let sendable = own
+        .into_iter()
+        .chain(adopted)
+        .filter(|(_, outbox)| outbox.backoff_remaining_ms(now).is_none() && !outbox.needs_session());
+    for (token, outbox) in sendable {
         for chunk in outbox.exit_chunks(token, sent_bytes) {
             sent_bytes += chunk.body.len();
             send_on_exit(&url, &chunk.body);
@@ -744,7 +885,7 @@ fn page_exit(state: &Rc<RefCell<State>>) {
 /// (a reload, or another tab) can take over what is left. The page may come back from the
 /// back/forward cache: `pageshow` then claims a tab again ([`claim`]).
 fn page_gone(state: &Rc<RefCell<State>>) {
-    page_exit(state);
+    page_exit(state, true);
     let mut s = state.borrow_mut();
     if !s.claimed {
         return;
@@ -801,6 +942,23 @@ async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_ke
             closed_tabs.push((key, guard));
         }
     }
+    // Early steps of pages closed before their dialog's bundle ran; the lock keeps another page
+    // from recording them too while this one does.
+    let early_prefix = early_prefix(&merchant_key);
+    let early_keys: Vec<String> = storage()
+        .map(|storage| {
+            (0..storage.length().unwrap_or(0))
+                .filter_map(|index| storage.key(index).ok().flatten())
+                .filter(|key| key.starts_with(&early_prefix))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut early = Vec::new();
+    for key in early_keys {
+        if let Some(guard) = locks::acquire(&window, &key, None).await {
+            early.push((key, guard));
+        }
+    }
     let Some(state) = state.upgrade() else { return };
     let mut s = state.borrow_mut();
     if s.destroyed || s.claimed {
@@ -810,7 +968,24 @@ async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_ke
     if let Some((session, stored)) = read_stored(&storage_key) {
         s.outbox.merge(stored);
         if !s.session.as_ref().is_some_and(|own| own.usable(now)) {
-            s.session = Some(session).filter(|stored| stored.usable(now));
+            if session.usable(now) {
+                s.session = Some(session);
+            } else if !session.token.is_empty() && !s.outbox.is_empty() {
+                // Expired with events waiting: renewed rather than replaced (`renew_session`).
+                s.session = None;
+                s.stale = Some(session);
+            } else {
+                s.session = None;
+            }
+        }
+    }
+    // Recorded after what this tab stored and before what this page noted, which is newer;
+    // a key taken by another page meanwhile reads as nothing.
+    if !s.withdrawn {
+        for (key, guard) in early {
+            let events = read_early(&key);
+            s.record(events);
+            s.early_keys.push((key, guard));
         }
     }
     // Sent, or handed to this tab's outbox, by `pump` once the merchant allows it.
@@ -820,6 +995,8 @@ async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_ke
                 storage_key: key,
                 session,
                 outbox,
+                renewing: false,
+                renewal_refused: false,
                 _lock: guard,
             }),
             // Gone meanwhile, or unreadable: nothing to send.
@@ -897,9 +1074,12 @@ impl Telemetry {
             recording: false,
             adopted: Vec::new(),
             asking_session: false,
+            stale: None,
             session_retry_ms: 0.0,
             mode: None,
-            consent: flag("consent").unwrap_or(false),
+            consent: flag("consent") == Some(true),
+            withdrawn: flag("consent") == Some(false),
+            early_keys: Vec::new(),
             minimal: gpc,
             debug: flag("debug").unwrap_or(false),
             ids: IdSource::new(),
@@ -919,37 +1099,11 @@ impl Telemetry {
         let mut telemetry = Self {
             state,
             listeners: Vec::new(),
-            observer: None,
-            _view_callback: None,
         };
         start_claim(&telemetry.state);
-        telemetry.early_errors(raw);
+        telemetry.early_notes(raw);
         telemetry.listen_to_widget(&host_element);
         telemetry.listen_to_page();
-        telemetry.watch_visibility(&host_element);
-        let number = |name: &str| {
-            Reflect::get(raw, &JsValue::from_str(name))
-                .ok()
-                .and_then(|v| v.as_f64())
-        };
-        match (number("loadMs"), number("mountedAt")) {
-            (Some(load_ms), _) => telemetry.loaded(load_ms),
-            // The card is not ready yet: its first `paylater:ready` is the moment.
-            (None, Some(mounted_at)) => {
-                let state = Rc::clone(&telemetry.state);
-                let once = Rc::new(RefCell::new(false));
-                telemetry.add(host_element.clone().into(), "paylater:ready", move |_| {
-                    if once.replace(true) {
-                        return;
-                    }
-                    let now = web_sys::window()
-                        .and_then(|w| w.performance())
-                        .map_or(mounted_at, |p| p.now());
-                    note_loaded(&state, now - mounted_at);
-                });
-            }
-            (None, None) => {}
-        }
         pump(&telemetry.state);
         Some(telemetry)
     }
@@ -964,29 +1118,38 @@ impl Telemetry {
         }
     }
 
-    /// The `paylater:error`s the loader heard before this bundle ran (`errors: [{code, at}]`),
-    /// at the time each happened.
-    fn early_errors(&self, raw: &JsValue) {
-        let Some(errors) = Reflect::get(raw, &JsValue::from_str("errors"))
+    /// The steps the loader noted before this bundle ran (`early: [{name, at, props}]`), at the
+    /// time each happened.
+    fn early_notes(&self, raw: &JsValue) {
+        let Some(notes) = Reflect::get(raw, &JsValue::from_str("early"))
             .ok()
-            .filter(Array::is_array)
-            .map(|errors| Array::from(&errors))
+            .and_then(|notes| js_sys::JSON::stringify(&notes).ok())
+            .and_then(|json| json.as_string())
+            .and_then(|json| serde_json::from_str::<Value>(&json).ok())
         else {
             return;
         };
-        let mut s = self.state.borrow_mut();
-        for error in errors.iter() {
-            let error = Detail::of(&error);
-            let at = error.at().ok().and_then(|at| at.as_f64()).unwrap_or_else(now_ms);
-            let mut props = Map::new();
-            props.insert("code".into(), text_value(error.code()));
-            s.note(EventName::WidgetError, NotedProps::Ready(props), at);
+        for note in notes.as_array().into_iter().flatten() {
+            if let Some((name, props, at)) = early_note(note) {
+                self.note_early(name, props, at);
+            }
         }
     }
 
-    /// `widget_loaded`, once the card has painted (the loader measured the time).
-    pub fn loaded(&self, load_ms: f64) {
-        note_loaded(&self.state, load_ms);
+    /// A step the loader saw (`widget_loaded`, `widget_viewed`, `widget_error`, or
+    /// `terms_opened` when the plans could not load) at `at`, with its props as JSON.
+    pub fn note(&self, name: &str, at: f64, props: &str) {
+        let note = serde_json::json!({ "name": name, "at": at, "props": serde_json::from_str::<Value>(props).unwrap_or(Value::Null) });
+        if let Some((name, props, at)) = early_note(&note) {
+            self.note_early(name, props, at);
+        }
+    }
+
+    fn note_early(&self, name: EventName, props: Map<String, Value>, at: f64) {
+        if name == EventName::TermsOpened {
+            self.state.borrow_mut().last_step = Some(name.as_str());
+        }
+        note_event(&self.state, name, NotedProps::Ready(props), at);
     }
 
     /// Records a funnel step the dialog itself sees (terms opened or closed, approval started
@@ -996,8 +1159,40 @@ impl Telemetry {
         if let Some(plan) = plan_id {
             props.insert("plan_id".into(), Value::from(plan));
         }
-        self.state.borrow_mut().last_step = Some(name.as_str());
+        {
+            let mut s = self.state.borrow_mut();
+            s.last_step = Some(name.as_str());
+            // The edge must have this before the form's approval arrives: it times the form.
+            if name == EventName::ApprovalStarted {
+                s.outbox.hurry();
+            }
+        }
         note_event(&self.state, name, NotedProps::Ready(props), now_ms());
+    }
+
+    /// This tab's session for the approval form, if it was made for these terms (amount,
+    /// currency, today) and lives long enough to fill the form in: the decision then sees the
+    /// funnel's signals.
+    pub fn session_for_checkout(&self, options: &WidgetOptions) -> Option<String> {
+        let s = self.state.borrow();
+        let session = s.session.as_ref()?;
+        let lives = session.expires_ms - CHECKOUT_MIN_LIFE_MS > now_ms();
+        (lives && session.made_for == session_terms(options)).then(|| session.token.clone())
+    }
+
+    /// A session the dialog made for the approval form (the terms changed, or there was none):
+    /// the funnel's next events go to it, so the edge sees them with the approval.
+    pub fn use_session(&self, created: &SessionCreated, options: &WidgetOptions) {
+        let mut s = self.state.borrow_mut();
+        s.stale = None;
+        s.session = Some(Session {
+            token: created.session_token.clone(),
+            expires_ms: expiry_ms(&created.expires_at),
+            made_for: session_terms(options),
+        });
+        s.outbox.session_renewed();
+        s.session_retry_ms = 0.0;
+        s.dirty = true;
     }
 
     /// New options from the page (an amount change is worth telling the edge: plan props carry it).
@@ -1007,10 +1202,19 @@ impl Telemetry {
         self.state.borrow_mut().options = options;
     }
 
-    /// `Paylater.consent(…)`: with consent, what waited is sent; without, nothing is.
+    /// `Paylater.consent(…)`: with consent, what waited is sent; `false` withdraws it: what
+    /// waits is forgotten and nothing is noted until consent is given again.
     pub fn consent(&self, given: bool) {
-        self.state.borrow_mut().consent = given;
-        self.state.borrow().persist();
+        {
+            let mut s = self.state.borrow_mut();
+            s.consent = given;
+            s.withdrawn = !given;
+            if given {
+                s.persist();
+            } else {
+                s.forget();
+            }
+        }
         pump(&self.state);
     }
 
@@ -1020,7 +1224,7 @@ impl Telemetry {
             return;
         }
         self.state.borrow_mut().mode = Some(mode);
-        self.state.borrow().persist();
+        self.state.borrow_mut().persist();
         pump(&self.state);
     }
 
@@ -1101,7 +1305,7 @@ impl Telemetry {
             let doc = document.clone();
             self.add(document.into(), "visibilitychange", move |_| {
                 if doc.visibility_state() == web_sys::VisibilityState::Hidden {
-                    page_exit(&state);
+                    page_exit(&state, false);
                 } else {
                     state.borrow_mut().outbox.set_page_hidden(false);
                     pump(&state);
@@ -1121,62 +1325,6 @@ impl Telemetry {
             }
             pump(&state);
         });
-    }
-
-    /// `widget_viewed`: at least half the widget on screen for a second, once.
-    fn watch_visibility(&mut self, host: &Element) {
-        let state = Rc::clone(&self.state);
-        let timer: Rc<RefCell<Option<i32>>> = Rc::new(RefCell::new(None));
-        let callback = Closure::<dyn FnMut(js_sys::Array, IntersectionObserver)>::new(
-            move |entries: js_sys::Array, observer: IntersectionObserver| {
-                let visible = entries.iter().any(|entry| {
-                    entry
-                        .dyn_into::<IntersectionObserverEntry>()
-                        .is_ok_and(|e| e.intersection_ratio() >= 0.5)
-                });
-                let Some(window) = web_sys::window() else { return };
-                if let Some(pending) = timer.borrow_mut().take() {
-                    window.clear_timeout_with_handle(pending);
-                }
-                if visible {
-                    let state = Rc::clone(&state);
-                    let fire = Closure::once_into_js(move || {
-                        observer.disconnect();
-                        let props = serde_json::json!({ "visible_ms": VIEWED_AFTER_MS });
-                        if let Value::Object(props) = props {
-                            note_event(&state, EventName::WidgetViewed, NotedProps::Ready(props), now_ms());
-                        }
-                    });
-                    *timer.borrow_mut() = window
-                        .set_timeout_with_callback_and_timeout_and_arguments_0(fire.unchecked_ref(), VIEWED_AFTER_MS)
-                        .ok();
-                }
-            },
-        );
-        let init = IntersectionObserverInit::new();
-        init.set_threshold(&JsValue::from_f64(0.5));
-        if let Ok(observer) = IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &init) {
-            observer.observe(host);
-            self.observer = Some(observer);
-            self._view_callback = Some(callback);
-        }
-    }
-}
-
-/// Notes `widget_loaded`: the card took `load_ms` to paint.
-fn note_loaded(state: &Rc<RefCell<State>>, load_ms: f64) {
-    let props = {
-        let s = state.borrow();
-        serde_json::json!({
-            "load_ms": load_ms.max(0.0) as u64,
-            "locale": s.options.locale,
-            "version": env!("CARGO_PKG_VERSION"),
-            "amount_minor": s.options.amount,
-            "currency": s.options.currency,
-        })
-    };
-    if let Value::Object(props) = props {
-        note_event(state, EventName::WidgetLoaded, NotedProps::Ready(props), now_ms());
     }
 }
 
@@ -1213,8 +1361,6 @@ extern "C" {
     fn code(this: &Detail) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, getter, structural, catch)]
     fn reasons(this: &Detail) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, getter, structural, catch)]
-    fn at(this: &Detail) -> Result<JsValue, JsValue>;
 }
 
 impl Detail {
@@ -1240,9 +1386,6 @@ impl Drop for Telemetry {
     fn drop(&mut self) {
         for (target, name, listener) in self.listeners.drain(..) {
             let _ = target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-        }
-        if let Some(observer) = self.observer.take() {
-            observer.disconnect();
         }
         // What waits is kept for the next page view; a destroyed widget sends what it can now,
         // and lets go of its locks: what it stored is any next page's to take over (or this
