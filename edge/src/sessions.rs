@@ -107,9 +107,12 @@ pub fn parse_session_ask(body: &[u8]) -> Result<SessionAsk, EdgeError> {
     Ok(SessionAsk::Renew { key, token })
 }
 
-/// Renews the session of `token`: the same id, merchant, origin, amount, currency and start
-/// date, a new expiry. Only from the origin the session was made on, with the key it was made
-/// with, and within [`SESSION_RENEWAL_WINDOW_S`] of its expiry.
+/// Renews the session of `token`: the same id, merchant, origin, amount, currency, start date
+/// and issue time (`iat`: the session's age, and its events' timing, count from its start), a
+/// new expiry. Only from the origin the session was made on, with the key it was made with,
+/// while its start date is still a shopper's today, and within [`SESSION_RENEWAL_WINDOW_S`] of
+/// its first token's expiry: renewals never keep a session alive longer than that, and the
+/// session's object keeps its state at least as long.
 pub fn renew_session(
     merchant: &MerchantConfig,
     key: &str,
@@ -122,6 +125,10 @@ pub fn renew_session(
     let claims = keyring
         .verify_for_renewal(token, now_s, SESSION_RENEWAL_WINDOW_S)
         .map_err(EdgeError::InvalidRenewal)?;
+    // `iat` is the session's start, kept through renewals: the bound holds for a whole chain.
+    if now_s >= claims.iat.saturating_add(SESSION_TTL_S + SESSION_RENEWAL_WINDOW_S) {
+        return Err(EdgeError::InvalidRenewal(paylater_shared::token::TokenError::Expired));
+    }
     if claims.key != key || claims.mid != merchant.merchant_id {
         return Err(EdgeError::InvalidRenewal(paylater_shared::token::TokenError::Mismatch(
             "key",
@@ -132,8 +139,10 @@ pub fn renew_session(
             origin: origin.to_owned(),
         });
     }
+    if let Some(start) = claims.sd {
+        check_local_start(start, now_s)?;
+    }
     let renewed = SessionClaims {
-        iat: now_s,
         exp: now_s + SESSION_TTL_S,
         ..claims
     };
@@ -350,7 +359,6 @@ mod tests {
         assert_eq!(
             new,
             SessionClaims {
-                iat: later,
                 exp: later + SESSION_TTL_S,
                 ..old
             }
@@ -359,6 +367,33 @@ mod tests {
         assert_eq!(
             renew(&first.session_token, "pk_test_demo", Some(ORIGIN), too_late),
             Err((401, "token_expired".to_owned()))
+        );
+        // A chain of renewals ends where the first token's window does: `iat` stays the start.
+        let near_end = too_late - 60;
+        let last = renew(&renewed.session_token, "pk_test_demo", Some(ORIGIN), near_end - 3600).unwrap();
+        assert_eq!(
+            renew(&last.session_token, "pk_test_demo", Some(ORIGIN), too_late),
+            Err((401, "token_expired".to_owned()))
+        );
+        // The start date must still be a shopper's today: a day and a half later it is not.
+        let session_of_yesterday = create_session(
+            &merchant,
+            &parse_session_request(br#"{"key":"pk_test_demo","amount":12999,"currency":"USD","start":"2026-11-22"}"#)
+                .unwrap(),
+            Some(ORIGIN),
+            &keyring(),
+            "ses_2".into(),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(
+            renew(
+                &session_of_yesterday.session_token,
+                "pk_test_demo",
+                Some(ORIGIN),
+                NOW + 20 * 3600
+            ),
+            Err((422, "invalid_range".to_owned()))
         );
         assert_eq!(
             renew(&first.session_token, "pk_test_other", Some(ORIGIN), later),

@@ -45,6 +45,8 @@
 //! is dropped and nothing more is sent until [`Outbox::session_renewed`], so the rest of the queue
 //! is not thrown after it.
 
+pub mod early;
+
 use std::collections::{HashSet, VecDeque};
 
 use paylater_shared::telemetry::{Event, MAX_BODY_BYTES, MAX_EVENTS};

@@ -12,7 +12,7 @@
   // telemetry and consent stay one.
   var running = window.Paylater;
   if (running && typeof running.adoptTag === 'function') {
-    if (script) running.adoptTag(script);
+    try { if (script) running.adoptTag(script); } catch (e) { /* that runtime reports its own */ }
     return;
   }
   var here = script && script.src ? script.src : location.href;
@@ -33,6 +33,8 @@
       var retry = failures[name] ? '?retry=' + failures[name] : '';
       // The wasm download starts now, beside the glue's, instead of after it.
       var wasm = fetch(new URL(name + '_bg.wasm' + retry, assets));
+      // Its failure is the import's to report; unhandled, it would reach the page's monitor.
+      wasm.catch(function () {});
       modules[name] = import(new URL(name + '.js' + retry, assets).href)
         .then(function (glue) {
           return glue.default({ module_or_path: wasm }).then(function () {
@@ -74,7 +76,11 @@
     var ours = target.shadowRoot && ownRoots.has(target.shadowRoot);
     if (ours || (!target.shadowRoot && (SHADOW_HOSTS.test(name) || name.indexOf('-') > 0))) {
       try {
-        var root = target.shadowRoot || target.attachShadow({ mode: 'open' });
+        var root = target.shadowRoot;
+        if (!root) {
+          root = target.attachShadow({ mode: 'open' });
+          root.addEventListener('click', keepInsideLinks);
+        }
         ownRoots.add(root);
         return root;
       } catch (e) {
@@ -98,10 +104,12 @@
   // Inside a link, a click on the widget (its buttons, its text) must not follow the link. Form
   // controls and their labels are left alone: cancelling their click would undo the choice, and
   // browsers already keep such a click from the link.
+  // Listens on our element, or on the shadow root we made on the merchant's (a tile's div).
   function keepInsideLinks(event) {
     var origin = event.composedPath()[0];
     var control = origin && origin.closest && origin.closest('input, label, select, textarea');
-    if (!control && event.currentTarget.closest('a[href]')) event.preventDefault();
+    var host = event.currentTarget.host || event.currentTarget;
+    if (!control && host.closest('a[href]')) event.preventDefault();
   }
 
   function shadowFor(target) {
@@ -242,19 +250,27 @@
         if (dialog) dialog.update(withDefaults(current));
       },
       destroy: function () {
+        // Once: the removal observer and the page's own unmount may both call it.
+        if (destroyed) return;
         // Taken out before its dialog ran (a single page app moving on): what it noted is kept.
         internals.get(api).keep();
         destroyed = true;
         if (viewed) { viewed.stop(); viewed = null; }
-        if (element) element.removeEventListener('paylater:error', noteError);
+        if (element) {
+          element.removeEventListener('paylater:error', noteError);
+          element.removeEventListener('paylater:ready', onReady);
+        }
         if (api.observer) { api.observer.disconnect(); api.observer = null; }
         [card, dialog].forEach(function (handle) { if (handle) { handle.destroy(); handle.free(); } });
         card = dialog = null;
         if (element && mounted.get(element) === api) mounted.delete(element);
         if (containers) {
           var root = containers.card.getRootNode();
-          root.textContent = '';
-          if (root.host !== element && root.host.parentNode) root.host.parentNode.removeChild(root.host);
+          containers = null;
+          if (root.host) {
+            root.textContent = '';
+            if (root.host !== element && root.host.parentNode) root.host.parentNode.removeChild(root.host);
+          }
         }
       }
     };
@@ -272,10 +288,20 @@
         var storageKey = keptAs;
         if (!storageKey) return;
         keptAs = null;
-        try {
-          if (localStorage.getItem(storageKey) === null) early = [];
-          else localStorage.removeItem(storageKey);
-        } catch (e) { /* kept where it is */ }
+        // Under the lock a taking page holds while it records them: locked or gone, they are
+        // that page's now.
+        function takeBack(free) {
+          try {
+            if (!free || localStorage.getItem(storageKey) === null) early = [];
+            else localStorage.removeItem(storageKey);
+          } catch (e) { early = []; }
+        }
+        if (navigator.locks && navigator.locks.request) {
+          navigator.locks.request(storageKey, { ifAvailable: true }, function (lock) { takeBack(lock !== null); })
+            .catch(function () { early = []; });
+        } else {
+          takeBack(true);
+        }
       },
       retry: function () { if (card && !dialog) dialogReady().catch(function () {}); }
     });
@@ -313,15 +339,19 @@
     element.setAttribute('data-paylater-state', 'loading');
     containers = shadowFor(element);
     element.addEventListener('paylater:error', noteError);
-    element.addEventListener('paylater:ready', function once() {
-      element.removeEventListener('paylater:ready', once);
+    function onReady(event) {
+      // This widget's own card, once: not a nested widget's event bubbling up, nor the page's.
+      if (destroyed || event.target !== element || viewed) return;
+      element.removeEventListener('paylater:ready', onReady);
       var opts = withDefaults(current);
       note('widget_loaded', {
         load_ms: Math.round(performance.now() - mountedAt), locale: opts.locale || opts.fallbackLocale,
         amount_minor: Number(opts.amount), currency: opts.currency
       });
-      viewed = watchViewed(element, function () { note('widget_viewed', { visible_ms: VIEWED_AFTER_MS }); });
-    });
+      viewed = watchViewed(element, function () { note('widget_viewed', { visible_ms: VIEWED_AFTER_MS }); }) ||
+        { stop: function () {} };
+    }
+    element.addEventListener('paylater:ready', onReady);
     api.update(options);
     watch(watched, api);
     try { fitTextToAccent(containers); } catch (e) { /* the stylesheet's colours stay */ }
@@ -409,7 +439,12 @@
           '&locale=' + q(locale) + '&start=' + start
       ];
       var init = { mode: 'cors', credentials: 'omit' };
-      return { config_url: urls[0], offers_url: urls[1], config: fetch(urls[0], init), offers: fetch(urls[1], init) };
+      var sent = { config_url: urls[0], offers_url: urls[1], config: fetch(urls[0], init), offers: fetch(urls[1], init) };
+      // The card reports a failure if it uses them; unused, they must not reach the page's
+      // unhandled-rejection monitor.
+      sent.config.catch(function () {});
+      sent.offers.catch(function () {});
+      return sent;
     } catch (e) {
       return null;
     }
@@ -510,10 +545,12 @@
 
   window.Paylater = {
     mount: mount,
+    // `true` gives consent, `false` withdraws it; anything else changes nothing.
     consent: function (given) {
-      consentState = given === true;
-      mounted.forEach(function (api) { api.consent(consentState); });
-      if (!consentState) clearStorage();
+      if (given !== true && given !== false) return;
+      consentState = given;
+      mounted.forEach(function (api) { api.consent(given); });
+      if (!given) clearStorage();
     },
     // For a second copy of this file on the page (see the top).
     adoptTag: adoptTag,

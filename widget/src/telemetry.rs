@@ -39,6 +39,7 @@ use std::rc::{Rc, Weak};
 use js_sys::{Array, Date, Function, Math, Reflect};
 use paylater_card::edge_api::{EdgeApi, EdgeApiError};
 use paylater_card::host::Host;
+use paylater_outbox::early::{self, EARLY_KEYS_LIMIT, EARLY_NOTES_LIMIT, early_prefix};
 use paylater_outbox::{BATCH_BODY_LIMIT, Batch, Outbox, Resolution, is_queue_storage_key, queue_storage_key};
 use paylater_shared::WidgetOptions;
 use paylater_shared::merchant::TelemetryMode;
@@ -109,6 +110,8 @@ struct Adopted {
     /// which its events join this tab's outbox.
     renewing: bool,
     renewal_refused: bool,
+    /// A renewal got no answer: none again before this (ms since the epoch) or `online`.
+    renew_after_ms: f64,
     /// Held while this is kept; dropping it lets go.
     _lock: LockGuard,
 }
@@ -244,42 +247,17 @@ fn read_stored(key: &str) -> Option<(Session, Outbox)> {
     Some((session, outbox))
 }
 
-/// The early steps a page closed before its dialog's bundle ran left under `key` (a JSON list
-/// of `{name, at, props}`, see the module doc): those this widget can record.
-fn read_early(key: &str) -> Vec<(EventName, Map<String, Value>, f64)> {
+/// The early steps a page closed before its dialog's bundle ran left under `key` (see the
+/// module doc): those this widget can record ([`paylater_outbox::early`]).
+fn read_early(key: &str, options: &WidgetOptions) -> Vec<(EventName, Map<String, Value>, f64)> {
     let Some(json) = storage().and_then(|storage| storage.get_item(key).ok().flatten()) else {
         return Vec::new();
     };
-    let Ok(Value::Array(notes)) = serde_json::from_str::<Value>(&json) else {
-        return Vec::new();
-    };
-    notes.into_iter().filter_map(|note| early_note(&note)).collect()
+    early::early_events(&json, options.amount, options.currency, now_ms(), VERSION)
 }
 
-/// One of the loader's notes (`{name, at, props}`), as an event to record; `None` for a name
-/// the loader has no business noting, or a note that is not whole.
-fn early_note(note: &Value) -> Option<(EventName, Map<String, Value>, f64)> {
-    let name = EventName::parse(note["name"].as_str()?).filter(|name| {
-        matches!(
-            name,
-            EventName::WidgetLoaded | EventName::WidgetViewed | EventName::TermsOpened | EventName::WidgetError
-        )
-    })?;
-    let at = note["at"].as_f64().filter(|at| at.is_finite() && *at > 0.0)?;
-    let mut props = match &note["props"] {
-        Value::Object(props) => props.clone(),
-        _ => Map::new(),
-    };
-    if name == EventName::WidgetLoaded {
-        props.insert("version".into(), Value::from(env!("CARGO_PKG_VERSION")));
-    }
-    Some((name, props, at))
-}
-
-/// The early-steps keys of a merchant key (see the module doc).
-fn early_prefix(merchant_key: &str) -> String {
-    format!("paylater:early:{merchant_key}:")
-}
+/// This widget's version, as `widget_loaded` reports it.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Event ids: UUIDv7s whose random bytes come from `crypto.getRandomValues` in blocks, one call
 /// per 24 ids (a call costs more than formatting the id).
@@ -424,7 +402,7 @@ impl State {
             let sendable = adopted.session.usable(now) && !adopted.outbox.needs_session();
             let renewable = !adopted.session.token.is_empty() && !adopted.renewal_refused;
             if !sendable && renewable && !adopted.outbox.is_empty() && !adopted.outbox.in_flight() {
-                if !adopted.renewing {
+                if !adopted.renewing && now >= adopted.renew_after_ms {
                     adopted.renewing = true;
                     renew.push((adopted.storage_key.clone(), adopted.session.token.clone()));
                 }
@@ -756,8 +734,15 @@ fn renew_adopted(state: &Rc<RefCell<State>>, key: String, token: String) {
                     };
                     adopted.outbox.session_renewed();
                 }
-                // Offline: tried again by the next `pump`. Refused: a new session takes them.
-                Err(EdgeApiError::Network) => {}
+                // No answer: tried again later, or once back online. Refused: a new session
+                // takes them.
+                Err(EdgeApiError::Network) => {
+                    let retry_at = now_ms() + SESSION_RETRY_MS;
+                    adopted.renew_after_ms = retry_at;
+                    s.dirty = true;
+                    s.schedule(Some(SESSION_RETRY_MS as i64), now_ms());
+                    return;
+                }
                 Err(_) => adopted.renewal_refused = true,
             }
             s.dirty = true;
@@ -808,6 +793,10 @@ fn renew_session(state: &Rc<RefCell<State>>) {
         let retry = {
             let mut s = state.borrow_mut();
             s.asking_session = false;
+            // Withdrawn meanwhile: this session is forgotten with the rest.
+            if s.withdrawn {
+                return;
+            }
             match created {
                 Ok(created) => {
                     let expires_ms = expiry_ms(&created.expires_at);
@@ -888,12 +877,44 @@ fn page_gone(state: &Rc<RefCell<State>>) {
     page_exit(state, true);
     let mut s = state.borrow_mut();
     if !s.claimed {
+        drop(s);
+        stash_unclaimed(state);
         return;
     }
     s.claimed = false;
     // Dropped guards let go of their locks.
     s.lock = None;
     s.adopted.clear();
+}
+
+/// The page is left before its tab was claimed (a claim waits up to two seconds for a reload's
+/// lock): what was noted is stored as early steps (see the module doc) for the next page view,
+/// where the merchant's mode or the shopper's consent allows keeping anything.
+fn stash_unclaimed(state: &Rc<RefCell<State>>) {
+    let noted = {
+        let mut s = state.borrow_mut();
+        let keep = !s.withdrawn && (s.consent || s.mode == Some(TelemetryMode::Always));
+        if !keep || s.noted.is_empty() {
+            return;
+        }
+        std::mem::take(&mut s.noted)
+    };
+    // Details are read with the state free: a getter may run the page's code.
+    let notes: Vec<Value> = noted
+        .into_iter()
+        .map(|Noted { name, props, at }| {
+            let props = match props {
+                NotedProps::Ready(props) => props,
+                NotedProps::Detail(read, detail) => read(&detail),
+            };
+            serde_json::json!({ "name": name.as_str(), "at": at, "props": props })
+        })
+        .collect();
+    let mut s = state.borrow_mut();
+    let key = format!("{}{}", early_prefix(&s.options.key), s.ids.next(now_ms()));
+    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(&notes)) {
+        let _ = storage.set_item(&key, &json);
+    }
 }
 
 /// Claims this page's tab in the background ([`claim`]).
@@ -954,7 +975,7 @@ async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_ke
         })
         .unwrap_or_default();
     let mut early = Vec::new();
-    for key in early_keys {
+    for key in early_keys.into_iter().take(EARLY_KEYS_LIMIT) {
         if let Some(guard) = locks::acquire(&window, &key, None).await {
             early.push((key, guard));
         }
@@ -983,7 +1004,7 @@ async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_ke
     // a key taken by another page meanwhile reads as nothing.
     if !s.withdrawn {
         for (key, guard) in early {
-            let events = read_early(&key);
+            let events = read_early(&key, &s.options);
             s.record(events);
             s.early_keys.push((key, guard));
         }
@@ -997,6 +1018,7 @@ async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_ke
                 outbox,
                 renewing: false,
                 renewal_refused: false,
+                renew_after_ms: 0.0,
                 _lock: guard,
             }),
             // Gone meanwhile, or unreadable: nothing to send.
@@ -1129,8 +1151,9 @@ impl Telemetry {
         else {
             return;
         };
-        for note in notes.as_array().into_iter().flatten() {
-            if let Some((name, props, at)) = early_note(note) {
+        let (options, now) = (self.state.borrow().options.clone(), now_ms());
+        for note in notes.as_array().into_iter().flatten().take(EARLY_NOTES_LIMIT) {
+            if let Some((name, props, at)) = early::early_event(note, options.amount, options.currency, now, VERSION) {
                 self.note_early(name, props, at);
             }
         }
@@ -1140,7 +1163,9 @@ impl Telemetry {
     /// `terms_opened` when the plans could not load) at `at`, with its props as JSON.
     pub fn note(&self, name: &str, at: f64, props: &str) {
         let note = serde_json::json!({ "name": name, "at": at, "props": serde_json::from_str::<Value>(props).unwrap_or(Value::Null) });
-        if let Some((name, props, at)) = early_note(&note) {
+        let options = self.state.borrow().options.clone();
+        if let Some((name, props, at)) = early::early_event(&note, options.amount, options.currency, now_ms(), VERSION)
+        {
             self.note_early(name, props, at);
         }
     }
@@ -1320,6 +1345,7 @@ impl Telemetry {
                 s.outbox.network_restored();
                 for adopted in &mut s.adopted {
                     adopted.outbox.network_restored();
+                    adopted.renew_after_ms = 0.0;
                 }
                 s.session_retry_ms = 0.0;
             }

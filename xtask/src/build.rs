@@ -49,12 +49,29 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
                 .arg("-o")
                 .arg(out.join(format!("{name}_bg.wasm"))),
         )?;
-        copy(&staging.join(format!("{name}.js")), &out.join(format!("{name}.js")))?;
+        minify(
+            tools,
+            &staging.join(format!("{name}.js")),
+            &out.join(format!("{name}.js")),
+        )?;
     }
-    copy(&root.join("widget/style/widget.css"), &out.join("widget.css"))?;
-    copy(
+    minify(tools, &root.join("widget/style/widget.css"), &out.join("widget.css"))?;
+    minify(
+        tools,
         &root.join("widget/loader/widget.js"),
         &root.join("edge/assets/v1/widget.js"),
+    )
+}
+
+/// What the browser fetches is minified (esbuild, from `package-lock.json`): the sources keep
+/// their comments, the first paint's budget counts only what ships. A script stays a classic
+/// script and a module a module: esbuild transforms one file and bundles nothing.
+fn minify(tools: &Tools, from: &Path, to: &Path) -> Result<(), String> {
+    cmd::run(
+        offline(&mut Command::new(&tools.esbuild))
+            .arg(from)
+            .args(["--minify", "--log-level=warning", "--legal-comments=none"])
+            .arg(format!("--outfile={}", to.display())),
     )
 }
 
