@@ -197,19 +197,24 @@ test('consent mode: nothing leaves before Paylater.consent(true), then everythin
   await page.close();
 });
 
-test('a 429 from the edge is honoured: the batch waits out Retry-After, then arrives once', async () => {
-  const { page } = await debugPage();
+/** Answers the page's first `POST /v1/events` with 429 and `Retry-After: seconds`, passes the
+ *  rest on; returns the times of every attempt. */
+async function refuseFirstBatch(page, seconds) {
   const attempts = [];
-  let refused = false;
   await page.route('**/v1/events', async (route) => {
     attempts.push(Date.now());
-    if (!refused) {
-      refused = true;
-      return route.fulfill({ status: 429, headers: { 'Retry-After': '3', 'Access-Control-Allow-Origin': '*' },
+    if (attempts.length === 1) {
+      return route.fulfill({ status: 429, headers: { 'Retry-After': String(seconds), 'Access-Control-Allow-Origin': '*' },
         contentType: 'application/json', body: '{"error":{"code":"rate_limited","message":"slow down","field":null}}' });
     }
     return route.continue();
   });
+  return attempts;
+}
+
+test('a 429 from the edge is honoured: the batch waits out Retry-After, then arrives once', async () => {
+  const { page } = await debugPage();
+  const attempts = await refuseFirstBatch(page, 3);
   await page.goto(DEMO_URL);
   await waitForState(page, 'ready');
   await page.getByTestId('learn-more').click();
@@ -444,17 +449,7 @@ test('consent given, withdrawn, a plan picked, given again: that pick never leav
 
 test('hidden and shown again, then approved: no session_abandoned, and the hide waits out a Retry-After', async () => {
   const { page, problems } = await debugPage();
-  const posts = [];
-  let refused = false;
-  await page.route('**/v1/events', async (route) => {
-    posts.push(Date.now());
-    if (!refused) {
-      refused = true;
-      return route.fulfill({ status: 429, headers: { 'Retry-After': '4', 'Access-Control-Allow-Origin': '*' },
-        contentType: 'application/json', body: '{"error":{"code":"rate_limited","message":"slow down","field":null}}' });
-    }
-    return route.continue();
-  });
+  const posts = await refuseFirstBatch(page, 4);
   await page.goto(DEMO_URL);
   await waitForState(page, 'ready');
   await page.getByTestId('learn-more').click();
