@@ -102,16 +102,16 @@ test("a shopper whose date is not UTC's: the dialog, paylater:approved and the t
 test('declined with reasons and the human-review path; a failed session start offers a retry', async () => {
   const page = await browser.newPage();
   const problems = await recordPage(page);
-  // The telemetry of each tab asks for a session of its own once the dialog's bundle has run.
-  const telemetrySession = page.waitForResponse((r) => r.url().endsWith('/v1/sessions') && r.status() === 201);
+  // No session can be had: not the telemetry's (which the approval form would run in), nor one
+  // of the form's own. The dialog says so, and Continue tries again once the network is back.
+  const refuseSessions = (route) => route.abort('connectionreset');
+  await page.route('**/v1/sessions', refuseSessions);
   await page.goto(DEMO_URL);
   await waitForState(page, 'ready');
-  await telemetrySession;
-  // The approval's session request fails on the wire: the dialog says so and the button retries.
-  await page.route('**/v1/sessions', (route) => route.abort('connectionreset'), { times: 1 });
   await page.getByTestId('learn-more').click();
   await page.getByTestId('continue').click();
   await waitFor(() => page.getByTestId('start-failed').isVisible(), (v) => v === true);
+  await page.unroute('**/v1/sessions', refuseSessions);
   assert.equal(await page.getByTestId('start-failed').textContent(), "We couldn't get a decision. Nothing was charged.");
   await shootLightAndDark(page, ARTIFACTS, 'session-error');
   await page.keyboard.press('Escape');

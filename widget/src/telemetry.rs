@@ -112,8 +112,9 @@ struct Adopted {
     renewal_refused: bool,
     /// A renewal got no answer: none again before this (ms since the epoch) or `online`.
     renew_after_ms: f64,
-    /// Held while this is kept; dropping it lets go.
-    _lock: LockGuard,
+    /// Held while this is kept; dropping it lets go. `None` for this page's own previous
+    /// session's events ([`Telemetry::use_session`]): nothing else sends under that session.
+    _lock: Option<LockGuard>,
 }
 
 /// An event as its handler noted it: what happened and when; the rest is made later.
@@ -1019,7 +1020,7 @@ async fn claim(state: Weak<RefCell<State>>, window: web_sys::Window, merchant_ke
                 renewing: false,
                 renewal_refused: false,
                 renew_after_ms: 0.0,
-                _lock: guard,
+                _lock: Some(guard),
             }),
             // Gone meanwhile, or unreadable: nothing to send.
             None => {
@@ -1207,8 +1208,30 @@ impl Telemetry {
 
     /// A session the dialog made for the approval form (the terms changed, or there was none):
     /// the funnel's next events go to it, so the edge sees them with the approval.
+    ///
+    /// Events recorded so far stay with the session they were made in (its amount is theirs: sent
+    /// under the new one, they would read as the amount changing): they go out under the old
+    /// token while it lives, as a closed tab's would, and the new session counts `seq` afresh.
     pub fn use_session(&self, created: &SessionCreated, options: &WidgetOptions) {
+        record_noted(&self.state);
         let mut s = self.state.borrow_mut();
+        let now = now_ms();
+        let previous = s.session.take().filter(|old| old.usable(now) && !s.outbox.is_empty());
+        if let (Some(previous), true) = (previous, s.claimed) {
+            let outbox = std::mem::take(&mut s.outbox);
+            // A key of the tab's queues, so a page closed meanwhile leaves it for the next view.
+            let tab = s.ids.next(now);
+            let storage_key = queue_storage_key(&s.options.key, &tab);
+            s.adopted.push(Adopted {
+                storage_key,
+                session: previous,
+                outbox,
+                renewing: false,
+                renewal_refused: false,
+                renew_after_ms: 0.0,
+                _lock: None,
+            });
+        }
         s.stale = None;
         s.session = Some(Session {
             token: created.session_token.clone(),
