@@ -21,12 +21,21 @@ fn call_format(format: js_sys::Function, value: &JsValue) -> String {
         .unwrap_or_default()
 }
 
-/// `12999` USD in `en-US` → `$129.99`; `5000` JPY in `ja-JP` → `￥5,000`.
+/// `12999` USD in `en-US` → `$129.99`; `5000` JPY in `ja-JP` → `￥5,000`; `1234567` IQD in
+/// `en-US` → `IQD 1,234.567`.
 pub fn money(amount: MinorUnits, currency: Currency, locale: &str) -> String {
     let locales = Array::of1(&JsValue::from_str(locale));
+    // ISO 4217's digits, which the amount is counted in, not CLDR's: by default `Intl` shows
+    // IQD, RSD and ALL with none (ISO: 3, 2 and 2), rounding what is charged.
+    let digits = char::from(b'0' + currency.exponent()).to_string();
     let format = Intl::NumberFormat::new(
         &locales,
-        &options(&[("style", "currency"), ("currency", currency.code())]),
+        &options(&[
+            ("style", "currency"),
+            ("currency", currency.code()),
+            ("minimumFractionDigits", &digits),
+            ("maximumFractionDigits", &digits),
+        ]),
     );
     // Display only: an f64 holds every amount up to 2^53 minor units exactly.
     let major = amount.get() as f64 / 10f64.powi(i32::from(currency.exponent()));

@@ -169,6 +169,22 @@ fn money_and_dates_follow_the_locale() {
 }
 
 #[wasm_bindgen_test]
+fn money_keeps_the_iso_4217_digits_where_cldr_has_fewer() {
+    // Chromium's default for these is no decimals at all ("IQD 1,235").
+    let cases = [
+        ("IQD", 1_234_567, "IQD\u{a0}1,234.567"),
+        ("RSD", 123_450, "RSD\u{a0}1,234.50"),
+        ("ALL", 5, "ALL\u{a0}0.05"),
+        ("KWD", 1_000, "KWD\u{a0}1.000"),
+        ("USD", 12_999, "$129.99"),
+    ];
+    for (code, minor, shown) in cases {
+        let currency = Currency::parse(code).unwrap();
+        assert_eq!(format::money(MinorUnits(minor), currency, "en-US"), shown, "{code}");
+    }
+}
+
+#[wasm_bindgen_test]
 fn offer_summary_speaks_each_catalog_locale() {
     let start = CivilDate::parse("2026-11-23").unwrap();
     let eur = Currency::parse("EUR").unwrap();
