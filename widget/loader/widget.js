@@ -246,6 +246,9 @@
         // A page that writes back the same values changes nothing on screen.
         if (!changed) return;
         if (containers) try { fitTextToAccent(containers); } catch (e) { /* keep the last fit */ }
+        // A right-to-left language lays the widget out so; else `dir=""`: the page's direction.
+        if (containers) containers.card.dir = containers.dialog.dir = /^(ar|ckb|dv|fa|he|iw|ps|sd|ug|ur|yi)(?![a-z])/i
+          .test(String(current.locale || document.documentElement.lang)) ? 'rtl' : '';
         if (card) card.update(withDefaults(current));
         if (dialog) dialog.update(withDefaults(current));
       },
