@@ -118,9 +118,10 @@
     // Reserve the height before any network: a constructed sheet applies synchronously and,
     // unlike a style attribute, is allowed by a strict style-src. `!important` because page
     // rules that match the host (a reset's `all: unset`, `div:empty { display: none }`) would
-    // otherwise win over `:host`.
+    // otherwise win over `:host`. Below 480px wide the card is taller (widget.css).
     var reserve = new CSSStyleSheet();
-    reserve.replaceSync(':host{display:flow-root!important;min-height:var(--paylater-reserved-height,176px)!important}');
+    reserve.replaceSync(':host{display:flow-root!important;min-height:var(--paylater-reserved-height,176px)!important}' +
+      '@media(max-width:479px){:host{min-height:var(--paylater-reserved-height,264px)!important}}');
     root.adoptedStyleSheets = [reserve];
     var link = document.createElement('link');
     link.rel = 'stylesheet';
