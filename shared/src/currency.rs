@@ -127,6 +127,31 @@ mod tests {
         }
     }
 
+    /// ISO 4217's minor units, where CLDR (what `Intl.NumberFormat` shows by default) has fewer
+    /// digits or changed them over time: the exponent is what every amount is counted in, so it
+    /// is what the widget must display, or an amount would be rounded on screen.
+    #[test]
+    fn exponents_follow_iso_4217_where_cldr_differs() {
+        use crate::MinorUnits;
+        let cases = [
+            ("IQD", 3, 1_234_567, "1234.567"),
+            ("RSD", 2, 123_450, "1234.50"),
+            ("ALL", 2, 5, "0.05"),
+            ("ISK", 0, 1_500, "1500"),
+            ("UGX", 0, 7_000, "7000"),
+            ("TND", 3, 1_005, "1.005"),
+        ];
+        for (code, exponent, minor, decimal) in cases {
+            let currency = Currency::parse(code).unwrap();
+            assert_eq!(currency.exponent(), exponent, "{code}");
+            assert_eq!(
+                MinorUnits(minor).to_decimal_string(currency.exponent()),
+                decimal,
+                "{code}"
+            );
+        }
+    }
+
     #[test]
     fn bad_codes_are_refused_with_their_reason() {
         let cases: &[(&str, CurrencyError)] = &[

@@ -13,20 +13,41 @@ fn options(pairs: &[(&str, &str)]) -> Object {
     object
 }
 
+/// Formats `value`; a figure written right to left (a Hebrew date, an Arabic or Hebrew amount
+/// with its marks) comes back in a first-strong isolate, so the text it sits in, whose catalog
+/// language may read left to right, shows it in its own order instead of reordering its parts.
 fn call_format(format: js_sys::Function, value: &JsValue) -> String {
-    format
+    let text = format
         .call1(&JsValue::UNDEFINED, value)
         .ok()
         .and_then(|v| v.as_string())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    // Hebrew, Arabic and their neighbours, and the right-to-left mark `Intl` writes.
+    if text
+        .chars()
+        .any(|c| ('\u{590}'..'\u{900}').contains(&c) || c == '\u{200f}')
+    {
+        format!("\u{2068}{text}\u{2069}")
+    } else {
+        text
+    }
 }
 
-/// `12999` USD in `en-US` → `$129.99`; `5000` JPY in `ja-JP` → `￥5,000`.
+/// `12999` USD in `en-US` → `$129.99`; `5000` JPY in `ja-JP` → `￥5,000`; `1234567` IQD in
+/// `en-US` → `IQD 1,234.567`.
 pub fn money(amount: MinorUnits, currency: Currency, locale: &str) -> String {
     let locales = Array::of1(&JsValue::from_str(locale));
+    // ISO 4217's digits, which the amount is counted in, not CLDR's: by default `Intl` shows
+    // IQD, RSD and ALL with none (ISO: 3, 2 and 2), rounding what is charged.
+    let digits = char::from(b'0' + currency.exponent()).to_string();
     let format = Intl::NumberFormat::new(
         &locales,
-        &options(&[("style", "currency"), ("currency", currency.code())]),
+        &options(&[
+            ("style", "currency"),
+            ("currency", currency.code()),
+            ("minimumFractionDigits", &digits),
+            ("maximumFractionDigits", &digits),
+        ]),
     );
     // Display only: an f64 holds every amount up to 2^53 minor units exactly.
     let major = amount.get() as f64 / 10f64.powi(i32::from(currency.exponent()));

@@ -169,6 +169,41 @@ fn money_and_dates_follow_the_locale() {
 }
 
 #[wasm_bindgen_test]
+fn money_keeps_the_iso_4217_digits_where_cldr_has_fewer() {
+    // Chromium's default for these is no decimals at all ("IQD 1,235").
+    let cases = [
+        ("IQD", 1_234_567, "IQD\u{a0}1,234.567"),
+        ("RSD", 123_450, "RSD\u{a0}1,234.50"),
+        ("ALL", 5, "ALL\u{a0}0.05"),
+        ("KWD", 1_000, "KWD\u{a0}1.000"),
+        ("USD", 12_999, "$129.99"),
+    ];
+    for (code, minor, shown) in cases {
+        let currency = Currency::parse(code).unwrap();
+        assert_eq!(format::money(MinorUnits(minor), currency, "en-US"), shown, "{code}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn figures_written_right_to_left_come_isolated() {
+    let usd = Currency::parse("USD").unwrap();
+    // Intl marks a Hebrew amount right to left (U+200F); the isolate keeps its parts together
+    // inside a text that reads left to right.
+    let amount = format::money(MinorUnits(3250), usd, "he-IL");
+    assert!(
+        amount.starts_with('\u{2068}') && amount.ends_with('\u{2069}'),
+        "{amount:?}"
+    );
+    assert!(amount.contains("32.50"), "{amount:?}");
+    let date = format::date(CivilDate::parse("2026-12-07").unwrap(), "he-IL");
+    assert!(date.starts_with('\u{2068}') && date.ends_with('\u{2069}'), "{date:?}");
+    assert!(format::apr(999, "ar-EG").starts_with('\u{2068}'));
+    // Left-to-right figures stay as they are.
+    assert_eq!(format::money(MinorUnits(3250), usd, "en-US"), "$32.50");
+    assert_eq!(format::apr(999, "en-US"), "9.99%");
+}
+
+#[wasm_bindgen_test]
 fn offer_summary_speaks_each_catalog_locale() {
     let start = CivilDate::parse("2026-11-23").unwrap();
     let eur = Currency::parse("EUR").unwrap();

@@ -118,9 +118,10 @@
     // Reserve the height before any network: a constructed sheet applies synchronously and,
     // unlike a style attribute, is allowed by a strict style-src. `!important` because page
     // rules that match the host (a reset's `all: unset`, `div:empty { display: none }`) would
-    // otherwise win over `:host`.
+    // otherwise win over `:host`. Below 480px wide the card is taller (widget.css).
     var reserve = new CSSStyleSheet();
-    reserve.replaceSync(':host{display:flow-root!important;min-height:var(--paylater-reserved-height,176px)!important}');
+    reserve.replaceSync(':host{display:flow-root!important;min-height:var(--paylater-reserved-height,176px)!important}' +
+      '@media(max-width:479px){:host{min-height:var(--paylater-reserved-height,264px)!important}}');
     root.adoptedStyleSheets = [reserve];
     var link = document.createElement('link');
     link.rel = 'stylesheet';
@@ -246,6 +247,9 @@
         // A page that writes back the same values changes nothing on screen.
         if (!changed) return;
         if (containers) try { fitTextToAccent(containers); } catch (e) { /* keep the last fit */ }
+        // A right-to-left language lays the widget out so; else `dir=""`: the page's direction.
+        if (containers) containers.card.dir = containers.dialog.dir = /^(ar|ckb|dv|fa|he|iw|ps|sd|ug|ur|yi)(?![a-z])/i
+          .test(String(current.locale || document.documentElement.lang)) ? 'rtl' : '';
         if (card) card.update(withDefaults(current));
         if (dialog) dialog.update(withDefaults(current));
       },
