@@ -241,9 +241,31 @@ pub struct SessionLedger {
     /// Approval attempts made in this session (distinct idempotency keys that got a decision).
     #[serde(default)]
     pub approval_attempts: u32,
+    /// The smallest `observed - ts` of the session's events: the client clock's offset from
+    /// the edge's plus the quickest delivery, so a client time maps onto the edge's clock.
+    #[serde(default)]
+    pub min_clock_offset_ms: Option<i64>,
 }
 
 impl SessionLedger {
+    /// How long the shopper took from `approval_started` to the approval at `now_ms`, on the
+    /// edge's clock. An `approval_started` that waited in the browser (a backoff, `Retry-After`)
+    /// arrives late; its own time, mapped by the session's clock offset, says when the form
+    /// opened, so a shopper whose event was held back is not timed as a bot. Never earlier than
+    /// the session began, nor later than the event arrived: a client's time can only lengthen
+    /// the measure within what the edge itself saw.
+    pub fn form_fill_ms(&self, now_ms: i64, session_start_ms: i64) -> Option<i64> {
+        let observed = self.approval_started_observed_ms?;
+        let mapped = self
+            .approval_started_ts
+            .zip(self.min_clock_offset_ms)
+            .map(|(ts, offset)| ts.saturating_add(offset));
+        let started = mapped.map_or(observed, |mapped| {
+            mapped.clamp(session_start_ms.min(observed), observed)
+        });
+        Some(now_ms.saturating_sub(started))
+    }
+
     /// Judges the valid events of one admitted request. `seen` says whether an id was accepted
     /// by an earlier request. Updates the ledger as if every `Accept` is forwarded; the caller
     /// stores the ledger only after the queue took them.
@@ -265,6 +287,8 @@ impl SessionLedger {
             .collect();
         // Funnel anchors from this request count too, whatever order the batch has.
         for event in &fresh {
+            let offset = request.observed_ms.saturating_sub(event.ts);
+            self.min_clock_offset_ms = Some(self.min_clock_offset_ms.map_or(offset, |o| o.min(offset)));
             match event.name {
                 EventName::WidgetLoaded => keep_earliest(&mut self.loaded_ts, event.ts),
                 EventName::ApprovalStarted => {
@@ -550,6 +574,50 @@ mod tests {
             false,
         );
         assert_eq!(accepted(&first_of_session_is_late)[0].0, 4);
+    }
+
+    #[test]
+    fn form_fill_counts_from_when_the_form_opened_not_when_its_event_arrived() {
+        const T: i64 = 1_795_420_800_000;
+        let ledger = |started_ts: Option<i64>, observed: Option<i64>, offset: Option<i64>| SessionLedger {
+            approval_started_ts: started_ts,
+            approval_started_observed_ms: observed,
+            min_clock_offset_ms: offset,
+            ..SessionLedger::default()
+        };
+        let session_start = T - 60_000;
+        // Sent at once (40 ms on the wire): the edge's own arrival time.
+        assert_eq!(
+            ledger(Some(T), Some(T + 40), Some(40)).form_fill_ms(T + 20_040, session_start),
+            Some(20_000)
+        );
+        // Held back 4 s by a Retry-After: still 20 s, not 16.
+        assert_eq!(
+            ledger(Some(T), Some(T + 4_040), Some(40)).form_fill_ms(T + 20_040, session_start),
+            Some(20_000)
+        );
+        // A clock running an hour fast changes nothing: the offset carries it.
+        let fast = 3_600_000;
+        assert_eq!(
+            ledger(Some(T + fast), Some(T + 40), Some(40 - fast)).form_fill_ms(T + 20_040, session_start),
+            Some(20_000)
+        );
+        // A client time claiming the form opened before the session began counts from the start.
+        assert_eq!(
+            ledger(Some(T - 3_600_000), Some(T + 40), Some(40)).form_fill_ms(T + 20_040, session_start),
+            Some(80_040)
+        );
+        // Nor can a client time make it shorter than the edge saw.
+        assert_eq!(
+            ledger(Some(T + 9_000), Some(T + 40), Some(40)).form_fill_ms(T + 20_040, session_start),
+            Some(20_000)
+        );
+        // Without a clock offset (an old ledger): arrival time; without the event: none.
+        assert_eq!(
+            ledger(Some(T), Some(T + 4_040), None).form_fill_ms(T + 20_040, session_start),
+            Some(16_000)
+        );
+        assert_eq!(ledger(None, None, None).form_fill_ms(T, session_start), None);
     }
 
     #[test]

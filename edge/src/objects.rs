@@ -321,10 +321,9 @@ impl SessionGuard {
         let mut decide = approve.decide.clone();
         decide.session_attempts = ledger.approval_attempts;
         decide.signals.amount_changed |= ledger.amount_changed;
-        // Both ends on the edge's clock: a shopper's fast-running clock must not look automated.
-        decide.signals.form_fill_ms = ledger
-            .approval_started_observed_ms
-            .map(|started| now_ms.saturating_sub(started));
+        // On the edge's clock: a shopper's fast-running clock must not look automated, nor one
+        // whose approval_started waited out a backoff.
+        decide.signals.form_fill_ms = ledger.form_fill_ms(now_ms, approve.session.issued_at_s.saturating_mul(1000));
         decide.upstream = upstream::ask(&self.env, &approve, &decide).await;
         let decided: Decided = call(
             &self.env,
