@@ -82,6 +82,45 @@ test('strict CSP on another origin: two widgets, no console errors, no CSP viola
   await page.close();
 });
 
+// An approved-looking decision in exactly the shape the checkout page sends.
+const FORGED = {
+  source: 'paylater-checkout',
+  type: 'decision',
+  answer: {
+    approval_id: 'ap_forged', decision: 'approved', reasons: [], plan_id: 'pay_in_4',
+    schedule: [{ n: 1, due_date: '2026-01-31', amount: 12999 }],
+    approval_token: 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhcF9mb3JnZWQifQ.c2ln', expires_at: '2099-01-01T00:00:00Z',
+  },
+};
+
+/** While #first's form is open: the shop's own script posts an approved decision to its window,
+ *  and a frame the shop made on the edge's origin (the edge's own checkout page, for a session
+ *  the shop asked for itself) posts one to its parent, the widget's window. The second comes
+ *  from the very origin the widget listens to; only "from the widget's own frame" refuses it.
+ *  Neither may change anything. */
+async function forgeDecisions(page) {
+  const token = await page.evaluate(async ([edge, forged]) => {
+    window.postMessage(forged, '*');
+    const response = await fetch(`${edge}/v1/sessions`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ key: 'pk_test_demo', amount: 12999, currency: 'USD' }),
+    });
+    const { session_token: sessionToken } = await response.json();
+    const frame = document.createElement('iframe');
+    frame.src = `${edge}/v1/checkout?session=${encodeURIComponent(sessionToken)}&plan=pay_in_4&locale=en-US`;
+    document.body.appendChild(frame);
+    await new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    return sessionToken;
+  }, [EDGE_URL, FORGED]);
+  const frame = page.frames().find((f) => f.url().includes(encodeURIComponent(token)));
+  assert.equal(new URL(frame.url()).origin, new URL(EDGE_URL).origin);
+  await frame.evaluate((forged) => window.parent.postMessage(forged, '*'), FORGED);
+  await page.waitForTimeout(1_000);
+  assert.equal(await page.locator('#first').getAttribute('data-paylater-state'), 'ready');
+  assert.deepEqual((await events(page)).filter((e) => e.name !== 'ready'), []);
+  assert.equal(await page.locator('#first [data-testid=dialog-title]').textContent(), 'Your details for Pay in 4');
+}
+
 test('the approval form is the edge origin\'s: the shop cannot read it, and still gets the decision', async () => {
   const page = await browser.newPage();
   const problems = await recordPage(page);
@@ -96,11 +135,13 @@ test('the approval form is the edge origin\'s: the shop cannot read it, and stil
       assert.equal(new URL(frame.url()).origin, new URL(EDGE_URL).origin);
       assert.equal(await page.locator('#first [data-testid=checkout-frame]').evaluate((f) => f.contentDocument), null,
         'a cross-origin frame: the merchant page cannot read the form');
+      await forgeDecisions(page);
     },
   });
   await waitForState(page, 'declined', '#first', 20_000);
   const declined = (await events(page)).filter((e) => e.name === 'declined');
   assert.deepEqual(declined.map((e) => [e.target, e.detail.reasons.map((r) => r.code)]), [['first', ['under_age']]]);
+  assert.deepEqual((await events(page)).filter((e) => e.name === 'approved'), [], 'no forged approval got through');
   assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
   assert.deepEqual(problems, []);
   await page.close();
@@ -114,5 +155,29 @@ test('bad attributes: error state and a console message, never an exception into
   assert.deepEqual((await events(page)).map((e) => [e.name, e.detail.code]), [['error', 'invalid_currency']]);
   assert.equal(problems.length, 1);
   assert.match(problems[0], /^paylater:error invalid_currency: data-currency/);
+  await page.close();
+});
+
+test('Paylater update with a new amount while the form is open: the flow closes and reopens on the new amount', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  await page.goto(shopUrl);
+  await waitForState(page, 'ready', '#second');
+  await page.locator('#second [data-testid=learn-more]').click();
+  await page.locator('#second [data-testid=continue]').click();
+  await page.frameLocator('#second [data-testid=checkout-frame]').locator('#email').waitFor();
+  await page.evaluate(() => window.second.update({ amount: 60000 }));
+  await waitFor(() => page.locator('#second [data-testid=dialog]').evaluate((d) => d.open), (open) => open === false);
+  await waitFor(() => page.locator('#second [data-testid=summary]').textContent(), (t) => t?.includes('150,00'));
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator('#second [data-testid=dialog]').evaluate((d) => d.open), false);
+  assert.equal(await page.locator('#second [data-testid=checkout-frame]').count(), 0);
+  await page.locator('#second [data-testid=learn-more]').click();
+  await page.locator('#second [data-testid=plan-details]').waitFor();
+  assert.equal((await page.locator('#second [data-testid=offer-summary]').allTextContents())[0],
+    '4 Raten à 150,00\u00a0€ alle 2 Wochen · eff. Jahreszins 0\u00a0% · Gesamtbetrag 600,00\u00a0€');
+  assert.deepEqual((await events(page)).filter((e) => !['ready', 'plan-selected'].includes(e.name)), []);
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
+  assert.deepEqual(problems, []);
   await page.close();
 });

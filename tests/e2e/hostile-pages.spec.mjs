@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, waitFor } from './support/browser.mjs';
-import { recordPage, events, waitForState, axeViolations } from './support/widget.mjs';
+import { recordPage, events, waitForState, axeViolations, waitForFocus } from './support/widget.mjs';
 
 const EDGE_URL = process.env.EDGE_URL;
 const ARTIFACTS = process.env.ARTIFACTS_DIR ?? mkdtempSync(join(tmpdir(), 'paylater-artifacts-'));
@@ -159,6 +159,13 @@ test('li, td, a and label targets: each ready, no page error', async () => {
   await page.locator('#t-a [data-testid=learn-more]').click();
   await waitFor(() => page.locator('#t-a [data-testid=dialog]').isVisible(), (v) => v === true);
   assert.equal(new URL(page.url()).hash, '');
+  // Focus follows into and out of the root of ours inside the link: the plans' heading, then,
+  // on Escape, the card's button again.
+  await waitForFocus(page, 'dialog:dialog-title');
+  await page.keyboard.press('Escape');
+  await waitFor(() => page.locator('#t-a [data-testid=dialog]').isVisible(), (v) => v === false);
+  await waitForFocus(page, 'card:learn-more');
+  assert.equal(await page.evaluate(() => document.activeElement.parentElement.id), 't-a');
   const ready = (await events(page)).filter((e) => e.name === 'ready').map((e) => e.target).sort();
   assert.deepEqual(ready, ['t-a', 't-label', 't-li', 't-td']);
   await page.screenshot({ path: join(ARTIFACTS, 'hostile-targets.png') });
@@ -201,9 +208,76 @@ test('a tag in <head> whose target arrives 600 ms later with the body: ready', a
   await page.close();
 });
 
+// Live timers a page keeps once its widgets are gone and their last timeouts have run out:
+// none (measured: 0 before the 50 mounts, 0 after). The runtime keeps no timer of its own:
+// wasm-bindgen's futures and Leptos's effects run on microtasks, not timers, and nothing sets an
+// interval. Each card's one timer (its midnight refresh) is cleared by destroy; the loader's idle
+// callback runs once; a dialog's telemetry timers (the 1 s "viewed" delay, the send pump) are
+// cleared with it or run out within a second, which `liveTimersSettled` waits for.
+const TIMERS_LEFT = [];
+
+/** The page's live timers once short ones (a few seconds at most) have had time to run out. */
+async function liveTimersSettled(page) {
+  const deadline = Date.now() + 5_000;
+  let live = await page.evaluate(() => window.__liveTimers());
+  while (live.length > TIMERS_LEFT.length && Date.now() < deadline) {
+    await page.waitForTimeout(100);
+    live = await page.evaluate(() => window.__liveTimers());
+  }
+  return live;
+}
+
+/** Counts the page's live timers: every setTimeout, setInterval, requestAnimationFrame and
+ *  requestIdleCallback from the moment the page starts (before widget.js runs), until it fires
+ *  (a timeout, a frame, an idle callback) or is cleared. Each live one keeps what it was made
+ *  with: its kind, delay and the first frames of the stack that made it, for the failure message. */
+function countTimers() {
+  const live = new Map();
+  const where = () => (new Error().stack ?? '').split('\n').slice(3, 6).map((l) => l.trim()).join(' < ');
+  const wrapOnce = (kind, key, fn) => (typeof fn === 'function'
+    ? function (...args) { live.delete(key()); return fn.apply(this, args); }
+    : fn);
+  const original = {
+    setTimeout: window.setTimeout, setInterval: window.setInterval, clearTimeout: window.clearTimeout,
+    clearInterval: window.clearInterval, requestAnimationFrame: window.requestAnimationFrame,
+    cancelAnimationFrame: window.cancelAnimationFrame, requestIdleCallback: window.requestIdleCallback,
+    cancelIdleCallback: window.cancelIdleCallback,
+  };
+  // Timeouts and intervals share one list of ids (HTML), so either clear removes either.
+  window.setTimeout = function (fn, ms, ...args) {
+    let id;
+    id = original.setTimeout.call(window, wrapOnce('timeout', () => `timer:${id}`, fn), ms, ...args);
+    live.set(`timer:${id}`, { kind: 'timeout', ms, at: where() });
+    return id;
+  };
+  window.setInterval = function (fn, ms, ...args) {
+    const id = original.setInterval.call(window, fn, ms, ...args);
+    live.set(`timer:${id}`, { kind: 'interval', ms, at: where() });
+    return id;
+  };
+  window.clearTimeout = function (id) { live.delete(`timer:${id}`); return original.clearTimeout.call(window, id); };
+  window.clearInterval = function (id) { live.delete(`timer:${id}`); return original.clearInterval.call(window, id); };
+  window.requestAnimationFrame = function (fn) {
+    let id;
+    id = original.requestAnimationFrame.call(window, wrapOnce('frame', () => `frame:${id}`, fn));
+    live.set(`frame:${id}`, { kind: 'frame', at: where() });
+    return id;
+  };
+  window.cancelAnimationFrame = function (id) { live.delete(`frame:${id}`); return original.cancelAnimationFrame.call(window, id); };
+  window.requestIdleCallback = function (fn, options) {
+    let id;
+    id = original.requestIdleCallback.call(window, wrapOnce('idle', () => `idle:${id}`, fn), options);
+    live.set(`idle:${id}`, { kind: 'idle', at: where() });
+    return id;
+  };
+  window.cancelIdleCallback = function (id) { live.delete(`idle:${id}`); return original.cancelIdleCallback.call(window, id); };
+  window.__liveTimers = () => [...live.values()];
+}
+
 test('a target taken out of the page is cleaned up; mounting and destroying 50 times leaves nothing', async () => {
   const page = await browser.newPage();
   const problems = await recordPage(page);
+  await page.addInitScript(countTimers);
   await page.goto(`${shopUrl}/removed`);
   await waitForState(page, 'ready');
   const removed = await page.evaluate(async () => {
@@ -223,20 +297,31 @@ test('a target taken out of the page is cleaned up; mounting and destroying 50 t
     return listeners.length + onDocument.length;
   };
   const before = await counts();
-  await page.evaluate(async () => {
+  // The first widget's own timers ended with it.
+  assert.deepEqual(await liveTimersSettled(page), TIMERS_LEFT);
+  const mounted = await page.evaluate(async () => {
     const slot = document.querySelector('#slot');
+    const whileMounted = [];
     for (let i = 0; i < 50; i += 1) {
       const target = document.createElement('div');
       target.id = `again-${i}`;
       slot.appendChild(target);
       const widget = window.Paylater.mount(target, { key: 'pk_test_demo', amount: 12999, currency: 'USD', locale: 'en-US' });
       await new Promise((resolve) => target.addEventListener('paylater:ready', resolve, { once: true }));
+      whileMounted.push(window.__liveTimers().filter((t) => t.kind === 'timeout' && t.at.includes('/paylater_card.js')).length);
       if (i % 2) widget.destroy(); else target.remove();
     }
     await new Promise((r) => setTimeout(r, 300));
+    return whileMounted;
   });
   const after = await counts();
   assert.ok(after <= before, `window and document listeners: ${before} before, ${after} after`);
+  // The count sees the wasm's own timers: each ready card waits for the shopper's next midnight
+  // (one timeout set by the card's bundle), and only the card just mounted is alive.
+  assert.deepEqual(mounted, new Array(50).fill(1));
+  // Timers: every card's midnight refresh, every dialog's telemetry and every loader's idle
+  // callback ended with its widget (see TIMERS_LEFT).
+  assert.deepEqual(await liveTimersSettled(page), TIMERS_LEFT);
   // The destroyed ones stay in the page, empty; the removed ones are gone.
   const left = await page.evaluate(() => [...document.querySelectorAll('#slot > div')].map((el) => el.shadowRoot.childElementCount));
   assert.deepEqual(left, new Array(25).fill(0));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, waitFor } from './support/browser.mjs';
 import {
-  recordPage, events, eventNames, waitForState, waitForSummary, money, dueDate, axeViolations, shootLightAndDark,
+  recordPage, events, eventNames, waitForState, waitForSummary, axeViolations, shootLightAndDark, focusPath, waitForFocus,
 } from './support/widget.mjs';
 
 const DEMO_URL = process.env.DEMO_URL;
@@ -71,55 +71,110 @@ test('terms on the card: edge data in the shadow root, no layout shift, kept ali
   const offers = await waitFor(() => accessLog().filter((e) => e.route === 'offers' && e.status === 200), (l) => l.length > 0);
   assert.equal(offers.at(-1).path, '/v1/offers');
 
+  // A widget whose handles the GC took would still show the old terms and ignore the page's
+  // changes: after a full collection the amount changes, and both the card and the dialog follow.
   await page.evaluate(() => window.gc());
   await page.waitForTimeout(200);
   assert.equal(await page.getByTestId('summary').textContent(), '$32.52 today, then 3 × $32.49 every 2 weeks · 0% APR · Total $129.99');
+  await setCart(page, { jacket: 2 });
+  await waitForSummary(page, '$57.51 today, then 3 × $57.49 every 2 weeks · 0% APR · Total $229.98');
+  await waitForState(page, 'ready');
+  assert.deepEqual((await events(page)).filter((e) => e.name === 'ready').map((e) => e.detail.plans[0].total), [12999, 22998]);
+  await page.evaluate(() => window.gc());
+  await page.getByTestId('learn-more').click();
+  await page.getByTestId('plan-details').waitFor();
+  assert.deepEqual(await page.getByTestId('offer-summary').allTextContents(), [
+    '$57.51 today, then 3 × $57.49 every 2 weeks · 0% APR · Total $229.98',
+    'Pay $229.98 in 30 days · 0% APR · Total $229.98',
+  ]);
   assert.deepEqual(problems, []);
   await page.close();
 });
 
-test('terms and due dates for several amounts, currencies and locales', async () => {
-  const { page, problems } = await openDemo();
+test('terms and due dates for several amounts, currencies and locales, on a pinned date', async (t) => {
+  // A browser of its own: Playwright's clock belongs to the whole context, and the other tests
+  // run on today's date (the edge takes a session's date only within a day of its own).
+  const pinned = await launchBrowser({ timezoneId: 'Europe/Stockholm', viewport: { width: 1100, height: 900 } });
+  t.after(() => pinned.close());
+  const page = await pinned.newPage();
+  const problems = await recordPage(page);
+  const sessions = [];
+  page.on('response', async (r) => {
+    if (new URL(r.url()).pathname === '/v1/sessions') sessions.push([r.status(), JSON.parse(r.request().postData()).start ?? null]);
+  });
+  // Noon on Saturday 31 January 2026 in the browser's zone (Europe/Stockholm, UTC+1 in winter):
+  // the month end shows the date arithmetic (+14 days crosses into February, financing clamps
+  // to 28 February). The edge computes offers for any start the page asks for.
+  await page.clock.setFixedTime(new Date('2026-01-31T12:00:00+01:00'));
+  await page.goto(DEMO_URL);
+  await waitForState(page, 'ready');
   // The cart holds a jacket and two socks: USD 129.99, EUR 122.99, GBP 108.99, SEK 1,397.00,
-  // JPY 20,200. Pay in 4 puts the remainder on the first payment; when the four differ, the
-  // summary names the first and the three others, never "4 payments of" an amount not charged.
+  // JPY 20,200. Pay in 4 puts the remainder on the first payment (122.99 = 30.77 + 3 × 30.74);
+  // when the four differ, the summary names the first and the three others, never "4 payments
+  // of" an amount not charged. Every string is written out as the locale writes it (CLDR:
+  // U+00A0 and U+202F spaces, symbols such as "US$" in Canada and "GBP" in Australia), not
+  // rebuilt with the Intl calls the widget makes.
+  const NB = '\u00a0';
+  const NNB = '\u202f';
   const cases = [
-    // [cart, locale, currency, total, [first, rest] pay-in-4 installments, summary (first, rest, total, apr)]
-    [{ currency: 'EUR', locale: 'de-DE' }, 'de-DE', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} heute, dann 3 × ${r} alle 2 Wochen · eff. Jahreszins ${a} · Gesamtbetrag ${t}`],
-    [{ currency: 'GBP', locale: 'en-GB' }, 'en-GB', 'GBP', 10899, [2727, 2724], (f, r, t, a) => `${f} today, then 3 × ${r} every 2 weeks · ${a} APR · Total ${t}`],
-    [{ currency: 'SEK', locale: 'sv-SE' }, 'sv-SE', 'SEK', 139700, [34925, 34925], (f, r, t, a) => `4 betalningar à ${r} varannan vecka · effektiv ränta ${a} · totalt ${t}`],
-    [{ currency: 'JPY', locale: 'fr-FR' }, 'fr-FR', 'JPY', 20200, [5050, 5050], (f, r, t, a) => `4 paiements de ${r} toutes les 2 semaines · TAEG ${a} · total ${t}`],
-    [{ currency: 'JPY', locale: 'ja-JP' }, 'ja-JP', 'JPY', 20200, [5050, 5050], (f, r, t, a) => `2週間ごとに${r}×4回・実質年率${a}・支払総額${t}`],
-    [{ currency: 'EUR', locale: 'es-ES' }, 'es-ES', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} hoy, después 3 × ${r} cada 2 semanas · TAE ${a} · total ${t}`],
-    [{ currency: 'EUR', locale: 'it-IT' }, 'it-IT', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} oggi, poi 3 × ${r} ogni 2 settimane · TAEG ${a} · totale ${t}`],
-    [{ currency: 'EUR', locale: 'nl-NL' }, 'nl-NL', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} vandaag, daarna 3 × ${r} elke 2 weken · JKP ${a} · totaal ${t}`],
-    [{ currency: 'EUR', locale: 'pl-PL' }, 'pl-PL', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} dziś, potem 3 × ${r} co 2 tygodnie · RRSO ${a} · łącznie ${t}`],
-    [{ currency: 'SEK', locale: 'da-DK' }, 'da-DK', 'SEK', 139700, [34925, 34925], (f, r, t, a) => `4 rater à ${r} hver 2. uge · ÅOP ${a} · i alt ${t}`],
-    [{ currency: 'SEK', locale: 'nb-NO' }, 'nb-NO', 'SEK', 139700, [34925, 34925], (f, r, t, a) => `4 avdrag à ${r} annenhver uke · effektiv rente ${a} · totalt ${t}`],
-    [{ currency: 'EUR', locale: 'fi-FI' }, 'fi-FI', 'EUR', 12299, [3077, 3074], (f, r, t, a) => `${f} tänään, sitten 3 × ${r} 2 viikon välein · todellinen vuosikorko ${a} · yhteensä ${t}`],
-    [{ currency: 'GBP', locale: 'en-AU' }, 'en-AU', 'GBP', 10899, [2727, 2724], (f, r, t, a) => `${f} today, then 3 × ${r} fortnightly · ${a} APR · Total ${t}`],
-    [{ currency: 'USD', locale: 'en-CA' }, 'en-CA', 'USD', 12999, [3252, 3249], (f, r, t, a) => `${f} today, then 3 × ${r} every 2 weeks · ${a} APR · Total ${t}`],
-    [{ currency: 'USD', locale: 'fr-CA' }, 'fr-CA', 'USD', 12999, [3252, 3249], (f, r, t, a) => `${f} aujourd’hui, puis 3 × ${r} aux 2 semaines · taux de crédit ${a} · total ${t}`],
-    [{ currency: 'USD', locale: 'en-US', tent: 1 }, 'en-US', 'USD', 47899, [11977, 11974], (f, r, t, a) => `${f} today, then 3 × ${r} every 2 weeks · ${a} APR · Total ${t}`],
+    // [cart, locale, card summary, pay-in-4 rows]
+    [{ currency: 'EUR', locale: 'de-DE' }, 'de-DE',
+      `30,77${NB}€ heute, dann 3 × 30,74${NB}€ alle 2 Wochen · eff. Jahreszins 0${NB}% · Gesamtbetrag 122,99${NB}€`,
+      [`31. Januar 2026: 30,77${NB}€`, `14. Februar 2026: 30,74${NB}€`, `28. Februar 2026: 30,74${NB}€`, `14. März 2026: 30,74${NB}€`]],
+    [{ currency: 'GBP', locale: 'en-GB' }, 'en-GB',
+      '£27.27 today, then 3 × £27.24 every 2 weeks · 0% APR · Total £108.99',
+      ['31 January 2026: £27.27', '14 February 2026: £27.24', '28 February 2026: £27.24', '14 March 2026: £27.24']],
+    [{ currency: 'SEK', locale: 'sv-SE' }, 'sv-SE',
+      `4 betalningar à 349,25${NB}kr varannan vecka · effektiv ränta 0${NB}% · totalt 1${NB}397,00${NB}kr`,
+      [`31 januari 2026: 349,25${NB}kr`, `14 februari 2026: 349,25${NB}kr`, `28 februari 2026: 349,25${NB}kr`, `14 mars 2026: 349,25${NB}kr`]],
+    [{ currency: 'JPY', locale: 'fr-FR' }, 'fr-FR',
+      `4 paiements de 5${NNB}050${NB}JPY toutes les 2 semaines · TAEG 0${NB}% · total 20${NNB}200${NB}JPY`,
+      [`31 janvier 2026 : 5${NNB}050${NB}JPY`, `14 février 2026 : 5${NNB}050${NB}JPY`, `28 février 2026 : 5${NNB}050${NB}JPY`, `14 mars 2026 : 5${NNB}050${NB}JPY`]],
+    [{ currency: 'JPY', locale: 'ja-JP' }, 'ja-JP',
+      '2週間ごとに￥5,050×4回・実質年率0%・支払総額￥20,200',
+      ['2026年1月31日：￥5,050', '2026年2月14日：￥5,050', '2026年2月28日：￥5,050', '2026年3月14日：￥5,050']],
+    [{ currency: 'EUR', locale: 'es-ES' }, 'es-ES',
+      `30,77${NB}€ hoy, después 3 × 30,74${NB}€ cada 2 semanas · TAE 0${NB}% · total 122,99${NB}€`,
+      [`31 de enero de 2026: 30,77${NB}€`, `14 de febrero de 2026: 30,74${NB}€`, `28 de febrero de 2026: 30,74${NB}€`, `14 de marzo de 2026: 30,74${NB}€`]],
+    [{ currency: 'EUR', locale: 'it-IT' }, 'it-IT',
+      `30,77${NB}€ oggi, poi 3 × 30,74${NB}€ ogni 2 settimane · TAEG 0% · totale 122,99${NB}€`,
+      [`31 gennaio 2026: 30,77${NB}€`, `14 febbraio 2026: 30,74${NB}€`, `28 febbraio 2026: 30,74${NB}€`, `14 marzo 2026: 30,74${NB}€`]],
+    [{ currency: 'EUR', locale: 'nl-NL' }, 'nl-NL',
+      `€${NB}30,77 vandaag, daarna 3 × €${NB}30,74 elke 2 weken · JKP 0% · totaal €${NB}122,99`,
+      [`31 januari 2026: €${NB}30,77`, `14 februari 2026: €${NB}30,74`, `28 februari 2026: €${NB}30,74`, `14 maart 2026: €${NB}30,74`]],
+    [{ currency: 'EUR', locale: 'pl-PL' }, 'pl-PL',
+      `30,77${NB}€ dziś, potem 3 × 30,74${NB}€ co 2 tygodnie · RRSO 0% · łącznie 122,99${NB}€`,
+      [`31 stycznia 2026: 30,77${NB}€`, `14 lutego 2026: 30,74${NB}€`, `28 lutego 2026: 30,74${NB}€`, `14 marca 2026: 30,74${NB}€`]],
+    [{ currency: 'SEK', locale: 'da-DK' }, 'da-DK',
+      `4 rater à 349,25${NB}SEK hver 2. uge · ÅOP 0${NB}% · i alt 1.397,00${NB}SEK`,
+      [`31. januar 2026: 349,25${NB}SEK`, `14. februar 2026: 349,25${NB}SEK`, `28. februar 2026: 349,25${NB}SEK`, `14. marts 2026: 349,25${NB}SEK`]],
+    [{ currency: 'SEK', locale: 'nb-NO' }, 'nb-NO',
+      `4 avdrag à 349,25${NB}SEK annenhver uke · effektiv rente 0${NB}% · totalt 1${NB}397,00${NB}SEK`,
+      [`31. januar 2026: 349,25${NB}SEK`, `14. februar 2026: 349,25${NB}SEK`, `28. februar 2026: 349,25${NB}SEK`, `14. mars 2026: 349,25${NB}SEK`]],
+    [{ currency: 'EUR', locale: 'fi-FI' }, 'fi-FI',
+      `30,77${NB}€ tänään, sitten 3 × 30,74${NB}€ 2 viikon välein · todellinen vuosikorko 0${NB}% · yhteensä 122,99${NB}€`,
+      [`31. tammikuuta 2026: 30,77${NB}€`, `14. helmikuuta 2026: 30,74${NB}€`, `28. helmikuuta 2026: 30,74${NB}€`, `14. maaliskuuta 2026: 30,74${NB}€`]],
+    [{ currency: 'GBP', locale: 'en-AU' }, 'en-AU',
+      `GBP${NB}27.27 today, then 3 × GBP${NB}27.24 fortnightly · 0% APR · Total GBP${NB}108.99`,
+      [`31 January 2026: GBP${NB}27.27`, `14 February 2026: GBP${NB}27.24`, `28 February 2026: GBP${NB}27.24`, `14 March 2026: GBP${NB}27.24`]],
+    [{ currency: 'USD', locale: 'en-CA' }, 'en-CA',
+      'US$32.52 today, then 3 × US$32.49 every 2 weeks · 0% APR · Total US$129.99',
+      ['January 31, 2026: US$32.52', 'February 14, 2026: US$32.49', 'February 28, 2026: US$32.49', 'March 14, 2026: US$32.49']],
+    [{ currency: 'USD', locale: 'fr-CA' }, 'fr-CA',
+      `32,52${NB}$${NB}US aujourd’hui, puis 3 × 32,49${NB}$${NB}US aux 2 semaines · taux de crédit 0${NB}% · total 129,99${NB}$${NB}US`,
+      [`31 janvier 2026 : 32,52${NB}$${NB}US`, `14 février 2026 : 32,49${NB}$${NB}US`, `28 février 2026 : 32,49${NB}$${NB}US`, `14 mars 2026 : 32,49${NB}$${NB}US`]],
+    [{ currency: 'USD', locale: 'en-US', tent: 1 }, 'en-US',
+      '$119.77 today, then 3 × $119.74 every 2 weeks · 0% APR · Total $478.99',
+      ['January 31, 2026: $119.77', 'February 14, 2026: $119.74', 'February 28, 2026: $119.74', 'March 14, 2026: $119.74']],
   ];
   const eu = ['de-DE', 'sv-SE', 'fr-FR', 'es-ES', 'it-IT', 'nl-NL', 'pl-PL', 'da-DK', 'nb-NO', 'fi-FI'];
-  for (const [cart, locale, currency, total, [first, rest], summary] of cases) {
+  for (const [cart, locale, summary, rows] of cases) {
+    const currency = cart.currency;
     await setCart(page, cart);
-    const [f, r, t, a] = await Promise.all([
-      money(page, locale, currency, first), money(page, locale, currency, rest), money(page, locale, currency, total),
-      page.evaluate((l) => new Intl.NumberFormat(l, { style: 'percent' }).format(0), locale),
-    ]);
-    await waitForSummary(page, summary(f, r, t, a));
+    await waitForSummary(page, summary);
     await page.getByTestId('learn-more').click();
     await page.getByTestId('plan-details').waitFor();
-    const rows = await page.getByTestId('installment').allTextContents();
-    const sep = { 'fr-FR': ' : ', 'fr-CA': ' : ', 'ja-JP': '：' }[locale] ?? ': ';
-    assert.deepEqual(rows, [
-      `${await dueDate(page, locale, 0)}${sep}${f}`,
-      `${await dueDate(page, locale, 14)}${sep}${r}`,
-      `${await dueDate(page, locale, 28)}${sep}${r}`,
-      `${await dueDate(page, locale, 42)}${sep}${r}`,
-    ], `${currency} ${locale}`);
+    assert.deepEqual(await page.getByTestId('installment').allTextContents(), rows, `${currency} ${locale}`);
     const warned = eu.includes(locale) || ['EUR', 'SEK'].includes(currency);
     assert.equal(await page.getByTestId('borrowing-warning').count(), warned ? 1 : 0, `${currency} ${locale} warning`);
     await page.keyboard.press('Escape');
@@ -138,13 +193,30 @@ test('terms and due dates for several amounts, currencies and locales', async ()
     '11 × $42.11 monthly, then a final $42.08 · 9.99% APR · Total $505.29',
     '23 × $24.38 monthly, then a final $24.29 · 19.99% APR · Total $585.03',
   ]);
+  // Pay in 30 falls due 30 days on (2 March: February has 28 days in 2026). Financing counts each
+  // month from the start, so 31 January clamps to each month's last day, never drifting.
+  await page.locator('[data-plan-id=pay_in_30] input').check();
+  assert.deepEqual(await page.getByTestId('installment').allTextContents(), ['March 2, 2026: $478.99']);
+  await page.locator('[data-plan-id=financing_6] input').check();
+  assert.deepEqual(await page.getByTestId('installment').allTextContents(), [
+    'February 28, 2026: $79.83', 'March 31, 2026: $79.83', 'April 30, 2026: $79.83', 'May 31, 2026: $79.83',
+    'June 30, 2026: $79.83', 'July 31, 2026: $79.84',
+  ]);
   await page.locator('[data-plan-id=financing_24] input').check();
-  assert.equal(await page.getByTestId('installment').count(), 24);
+  const financing24 = await page.getByTestId('installment').allTextContents();
+  assert.equal(financing24.length, 24);
+  assert.deepEqual([financing24[0], financing24[1], financing24[11], financing24[12], financing24[22], financing24[23]], [
+    'February 28, 2026: $24.38', 'March 31, 2026: $24.38', 'January 31, 2027: $24.38', 'February 28, 2027: $24.38',
+    'December 31, 2027: $24.38', 'January 31, 2028: $24.29',
+  ]);
   assert.match(await page.getByTestId('representative-example').textContent(), /^Representative example: credit of \$478\.99 over 24 months at 19\.99% APR \(fixed\)\./);
   assert.match(await page.getByTestId('apr').textContent(), /^APR: 19\.99%$/);
   await page.screenshot({ path: join(ARTIFACTS, 'dialog-financing-light.png') });
-  assert.deepEqual(problems, []);
-  await page.close();
+  // The telemetry's session carries the shopper's date, which the edge refuses this far from its
+  // own (422, "a device clock more than a day off"); the widget asks again without it. Those
+  // refusals are the console's only lines.
+  assert.deepEqual(sessions.slice(0, 2), [[422, '2026-01-31'], [201, null]]);
+  assert.deepEqual(problems.filter((p) => !/the server responded with a status of 422/.test(p)), []);
 });
 
 test('a page that changes the amount three times: the terms follow each time, without reloading', async () => {
@@ -180,32 +252,75 @@ test('a page that changes the amount three times: the terms follow each time, wi
   await page.close();
 });
 
-test('the dialog by keyboard: opens, traps focus, arrows pick a plan, Escape restores focus', async () => {
+test('the dialog by keyboard: focus on each step\'s heading, trapped inside (never on <body>), arrows pick a plan, Escape restores focus', async () => {
   const { page, problems } = await openDemo();
   await page.getByTestId('learn-more').focus();
   await page.keyboard.press('Enter');
   await waitFor(() => page.getByTestId('dialog').evaluate((d) => d.open), (open) => open === true);
   await page.getByTestId('plan-details').waitFor();
-  const focusInDialog = () => page.evaluate(() => {
-    const active = document.activeElement;
-    if (active === document.body || active === null) return 'none';
-    if (active.id !== 'paylater') return `outside:${active.tagName}`;
-    return active.shadowRoot.activeElement?.closest('dialog') ? 'dialog' : 'card';
-  });
-  assert.equal(await focusInDialog(), 'dialog');
-  for (let i = 0; i < 12; i++) {
-    await page.keyboard.press('Tab');
-    assert.ok(['dialog', 'none'].includes(await focusInDialog()), `Tab ${i + 1} left the dialog`);
-  }
+  // The plans step: focus on its heading, which the screen reader reads first.
+  await waitForFocus(page, 'dialog:dialog-title');
+  assert.equal(await page.getByTestId('dialog-title').textContent(), 'Choose how to pay');
+  /** Presses `key` `times` times and says where focus is after each press. */
+  const walk = async (key, times) => {
+    const seen = [];
+    for (let i = 0; i < times; i += 1) {
+      await page.keyboard.press(key);
+      seen.push(await focusPath(page));
+    }
+    return seen;
+  };
+  // Tab goes round the dialog's three stops and comes back to the first, twice; Shift+Tab the
+  // other way round. Focus never falls out to <body> or the merchant page.
+  const forward = await walk('Tab', 6);
+  assert.deepEqual(forward, ['dialog:close', 'dialog:radio:pay_in_4', 'dialog:continue', 'dialog:close', 'dialog:radio:pay_in_4', 'dialog:continue']);
+  const backward = await walk('Shift+Tab', 6);
+  assert.deepEqual(backward, ['dialog:radio:pay_in_4', 'dialog:close', 'dialog:continue', 'dialog:radio:pay_in_4', 'dialog:close', 'dialog:continue']);
+
   await page.locator('[data-plan-id=pay_in_4] input').focus();
   await page.keyboard.press('ArrowDown');
   await waitFor(() => eventNames(page), (n) => n.includes('plan-selected'));
   assert.deepEqual((await events(page)).filter((e) => e.name === 'plan-selected').map((e) => e.detail), [{ plan_id: 'pay_in_30' }]);
   assert.equal(await page.getByTestId('announcer').textContent(), 'Pay in 30 days selected');
   assert.equal(await page.getByTestId('continue').textContent(), 'Continue with Pay in 30 days');
+
+  // The form step: focus on the form's heading; Tab runs through the framed form (focus is then
+  // on the frame, as the page sees it) and back to the dialog's close button, never to <body>.
+  await page.getByTestId('continue').focus();
+  await page.keyboard.press('Enter');
+  await page.frameLocator('#paylater [data-testid=checkout-frame]').locator('#email').waitFor();
+  await waitForFocus(page, 'dialog:dialog-title');
+  assert.equal(await page.getByTestId('dialog-title').textContent(), 'Your details for Pay in 30 days');
+  // Inside the frame, which control of the edge's form has the focus (read by Playwright; on a
+  // real shop the frame is the edge's origin, which neither the page nor the dialog can read).
+  const form = page.frames().find((f) => f.url().includes('/v1/checkout'));
+  const walkForm = async (key, times) => {
+    const seen = [];
+    for (let i = 0; i < times; i += 1) {
+      await page.keyboard.press(key);
+      const where = await focusPath(page);
+      seen.push(where === 'dialog:checkout-frame'
+        ? `form:${await form.evaluate(() => document.activeElement?.id || document.activeElement?.localName)}`
+        : where);
+    }
+    return seen;
+  };
+  // Chromium's date field takes four stops (month, day, year, the picker's button).
+  const dob = new Array(4).fill('form:date-of-birth');
+  const formStops = ['form:email', ...dob, 'form:country', 'form:consent', 'form:submit', 'form:cancel'];
+  assert.deepEqual(await walkForm('Tab', 16), ['dialog:close', ...formStops, 'dialog:close', 'form:email', ...dob]);
+  // Backwards, the start guard can only hand focus to the frame as a whole (its document, no
+  // control yet: the edge's form is another origin's on a real shop, out of the dialog's reach);
+  // the next Shift+Tab is on the form's last control.
+  assert.deepEqual(await walkForm('Shift+Tab', 16), [
+    ...dob.slice(1), 'form:email', 'dialog:close', 'form:body', ...[...formStops].reverse(), 'dialog:close',
+  ]);
+
+  // Escape in the dialog (not in the frame) closes it; focus is back on the card's button.
+  await page.getByTestId('close').focus();
   await page.keyboard.press('Escape');
   await waitFor(() => page.getByTestId('dialog').evaluate((d) => d.open), (open) => open === false);
-  assert.equal(await page.evaluate(() => document.activeElement.shadowRoot?.activeElement?.dataset.testid), 'learn-more');
+  await waitForFocus(page, 'card:learn-more');
   assert.deepEqual(problems, []);
   await page.close();
 });

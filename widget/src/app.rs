@@ -11,6 +11,7 @@ use send_wrapper::SendWrapper;
 use web_sys::AbortController;
 
 use crate::checkout::{CheckoutFrame, DecisionView, FrameMessage};
+use crate::focus::{End, card_button_focused, focus_card_button, focus_testid, guard_focused};
 use crate::telemetry::Telemetry;
 use crate::terms::PlanPicker;
 use paylater_card::copy::{outcome_line, outcome_title, plan_name, text};
@@ -138,20 +139,40 @@ pub fn App(
     let step = RwSignal::new(Step::Closed);
     let selected = RwSignal::new(None::<String>);
     let announcement = RwSignal::new(String::new());
+    let submitting = RwSignal::new(false);
+    // Closed while the form was submitting: only the dialog closed. The form stays mounted (hidden
+    // in the closed dialog), so its request runs to the end and its decision still reaches the
+    // page as the DOM event; removing the frame would cancel the request and its answer.
+    let closed_while_submitting = RwSignal::new(false);
+    let is_open = Memo::new(move |_| step.with(|s| *s != Step::Closed) && !closed_while_submitting.get());
+    let close = move || {
+        if submitting.get_untracked() && step.with_untracked(|s| matches!(s, Step::Form { .. })) {
+            closed_while_submitting.set(true);
+        } else {
+            step.set(Step::Closed);
+        }
+    };
 
-    // A new amount, currency or locale is a new checkout: the dialog closes.
+    // A new amount, currency or locale is a new checkout: the flow ends, whatever step it was at,
+    // and only a new Continue starts another (see `start_checkout`).
     Effect::new(move |previous: Option<Option<WidgetOptions>>| {
         let current = valid.get();
         if previous.is_some_and(|p| p != current) {
+            closed_while_submitting.set(false);
             step.set(Step::Closed);
         }
         current
     });
-    // The card asked for the plans (the loader calls `open`).
+    // The card asked for the plans (the loader calls `open`); a form still submitting comes back
+    // as it is.
     Effect::new(move |previous: Option<u32>| {
         let requests = open_requests.get();
         if previous != Some(requests) && requests > 0 {
-            step.set(Step::Choosing);
+            if closed_while_submitting.get_untracked() {
+                closed_while_submitting.set(false);
+            } else {
+                step.set(Step::Choosing);
+            }
         }
         requests
     });
@@ -167,7 +188,7 @@ pub fn App(
     // Opening and closing the terms are funnel steps.
     if let Some(telemetry) = telemetry.clone() {
         Effect::new(move |was_open: Option<bool>| {
-            let open = step.with(|s| *s != Step::Closed);
+            let open = is_open.get();
             if was_open.is_some_and(|was| was != open) {
                 let name = if open {
                     EventName::TermsOpened
@@ -182,23 +203,49 @@ pub fn App(
 
     let dialog = NodeRef::<Dialog>::new();
     Effect::new(move |_| {
-        let open = step.with(|s| *s != Step::Closed);
+        let open = is_open.get();
         let Some(dialog) = dialog.get() else { return };
         if open && !dialog.open() {
-            // A modal dialog makes the page inert and keeps focus inside until it closes.
+            // A modal dialog makes the page inert; the focus guards keep Tab inside.
             let _ = dialog.show_modal();
         } else if !open && dialog.open() {
             dialog.close();
         }
     });
-    let on_close = {
-        let host = host.clone();
-        move |_| {
-            step.set(Step::Closed);
-            // Focus goes back to the card's button that opened the dialog.
-            host.focus("learn-more");
+    let on_close = move |_| {
+        close();
+        // Focus goes back to the card's button that opened the dialog.
+        if let Some(dialog) = dialog.get_untracked() {
+            focus_card_button(&dialog);
         }
     };
+    // Focus follows the flow: to each new step's heading, or to the message saying what stopped
+    // it, so a screen reader starts there. Making a session is no new step (focus stays).
+    let focus_target = Memo::new(move |previous: Option<&(u8, &'static str)>| {
+        if !is_open.get() {
+            return (0, "");
+        }
+        let ready = terms.with(|t| matches!(t, Terms::Ready { .. }));
+        step.with(|s| match s {
+            Step::StartingSession => previous.copied().unwrap_or((1, "dialog-title")),
+            Step::Failed => (1, "start-failed"),
+            _ if !ready => (s.page(), "dialog-status"),
+            _ => (s.page(), "dialog-title"),
+        })
+    });
+    Effect::new(move |_| {
+        let (_, testid) = focus_target.get();
+        let Some(element) = dialog.get_untracked() else { return };
+        if testid.is_empty() {
+            return;
+        }
+        // The step's view is rendered by effects of this same turn: it is there by the next frame.
+        request_animation_frame(move || {
+            if element.open() {
+                focus_testid(&element, testid);
+            }
+        });
+    });
 
     let theme_class = move || {
         let theme = options.with(|o| o.as_ref().map(|o| o.theme.as_str()).unwrap_or("auto"));
@@ -206,7 +253,6 @@ pub fn App(
     };
     let locale = move || Locale::resolve(&valid.with(|o| o.as_ref().map(|o| o.locale.clone()).unwrap_or_default()));
 
-    let submitting = RwSignal::new(false);
     let page = Memo::new(move |_| step.with(Step::page));
     let busy = Signal::derive(move || step.with(|s| *s == Step::StartingSession));
     let failed = Signal::derive(move || step.with(|s| *s == Step::Failed));
@@ -226,8 +272,10 @@ pub fn App(
                 } else {
                     MessageId::OffersUnavailable
                 };
-                return view! { <p class="pl-muted" data-testid="dialog-status">{text(locale, message, &[])}</p> }
-                    .into_any();
+                return view! {
+                    <p class="pl-muted" data-testid="dialog-status" tabindex="-1">{text(locale, message, &[])}</p>
+                }
+                .into_any();
             }
             _ => return ().into_any(),
         };
@@ -235,7 +283,9 @@ pub fn App(
             (1, _) => {
                 let start = {
                     let (api, options, telemetry) = (api.clone(), options.clone(), telemetry.clone());
-                    move || start_checkout(api.clone(), options.clone(), telemetry.clone(), selected, step, announcement)
+                    move || {
+                        start_checkout(api.clone(), options.clone(), telemetry.clone(), selected, step, announcement, valid)
+                    }
                 };
                 (
                     text(locale, MessageId::ChoosePlan, &[]),
@@ -269,15 +319,35 @@ pub fn App(
                                 telemetry.step(EventName::ApprovalSubmitted, selected.get_untracked().as_deref());
                             }
                         }
-                        FrameMessage::Failed => submitting.set(false),
+                        FrameMessage::Failed => {
+                            submitting.set(false);
+                            // No decision, and the shopper has left: nothing more to wait for.
+                            if closed_while_submitting.get_untracked() {
+                                closed_while_submitting.set(false);
+                                step.set(Step::Closed);
+                            }
+                        }
                         FrameMessage::Decision(answer) => {
                             let (state, event) = decision_state(answer.decision);
+                            // The card redraws for the decision, its button included: a shopper
+                            // who was on that button stays on it.
+                            let element = dialog.get_untracked();
+                            let on_card_button = element.as_ref().is_some_and(card_button_focused);
                             host.set_state(state);
                             host.dispatch(event, &decision_detail(&answer, &options));
+                            if let (true, Some(element)) = (on_card_button, &element) {
+                                focus_card_button(element);
+                            }
                             announcement.set(outcome_line(&answer, &options).0);
-                            step.set(Step::Decided(answer));
+                            // Closed meanwhile: the card shows the decision; the dialog stays shut.
+                            if closed_while_submitting.get_untracked() {
+                                closed_while_submitting.set(false);
+                                step.set(Step::Closed);
+                            } else {
+                                step.set(Step::Decided(answer));
+                            }
                         }
-                        FrameMessage::Cancel => step.set(Step::Closed),
+                        FrameMessage::Cancel => close(),
                     }
                 };
                 (
@@ -306,13 +376,13 @@ pub fn App(
         };
         view! {
             <div class="pl-dialog-head">
-                <h2 id="pl-dialog-title" data-testid="dialog-title">{title}</h2>
+                <h2 id="pl-dialog-title" data-testid="dialog-title" tabindex="-1">{title}</h2>
                 <button
                     class="pl-close"
                     type="button"
                     data-testid="close"
                     aria-label=text(locale, MessageId::Close, &[])
-                    on:click=move |_| step.set(Step::Closed)
+                    on:click=move |_| close()
                 >
                     "×"
                 </button>
@@ -325,8 +395,21 @@ pub fn App(
     view! {
         <div class=theme_class>
             <dialog class="pl-dialog" data-testid="dialog" aria-labelledby="pl-dialog-title" node_ref=dialog on:close=on_close>
+                // Focus guards: Tab past the last control (the framed form's included, whose keys
+                // the dialog never sees) lands on the end guard, Shift+Tab before the first on the
+                // start guard; each sends focus round, so it never leaves for the page or <body>.
+                <span class="pl-sr-only" tabindex="0" data-focus-guard="start" on:focus=move |event| {
+                    if let Some(dialog) = dialog.get_untracked() {
+                        guard_focused(&dialog, &event, End::Last);
+                    }
+                }></span>
                 {dialog_body}
                 <p class="pl-sr-only" role="status" data-testid="announcer">{move || announcement.get()}</p>
+                <span class="pl-sr-only" tabindex="0" data-focus-guard="end" on:focus=move |event| {
+                    if let Some(dialog) = dialog.get_untracked() {
+                        guard_focused(&dialog, &event, End::First);
+                    }
+                }></span>
             </dialog>
         </div>
     }
@@ -334,8 +417,9 @@ pub fn App(
 
 /// Opens the form in the session the funnel's events go to, so the decision sees their signals
 /// (form-fill time, amount changes); a new one, bound to this page, amount and currency, if that
-/// session was made for other terms or is about to expire. `approval_started` is recorded in
-/// the session the form then uses.
+/// session was made for other terms or is about to expire, unless the flow ended meanwhile or
+/// the options (`current`) are no longer those it was made for. `approval_started` is recorded
+/// in the session the form then uses.
 fn start_checkout(
     api: EdgeApi,
     options: WidgetOptions,
@@ -343,6 +427,7 @@ fn start_checkout(
     selected: RwSignal<Option<String>>,
     step: RwSignal<Step>,
     announcement: RwSignal<String>,
+    current: Memo<Option<WidgetOptions>>,
 ) {
     let Some(plan) = selected.get_untracked() else { return };
     let open_form = {
@@ -366,6 +451,14 @@ fn start_checkout(
     announcement.set(text(locale, MessageId::Loading, &[]));
     leptos::task::spawn_local(async move {
         let created = crate::requests::create_session(&api, &options).await;
+        // An amount change closed the flow while the session was made: it stays closed, and a
+        // session for the old amount never opens a form (nor a failure the dialog), nor becomes
+        // the telemetry's.
+        let wanted = step.try_with_untracked(|s| *s == Step::StartingSession) == Some(true)
+            && current.try_with_untracked(|c| c.as_ref() == Some(&options)) == Some(true);
+        if !wanted {
+            return;
+        }
         if let (Ok(session), Some(telemetry)) = (&created, &telemetry) {
             telemetry.use_session(session, &options);
         }

@@ -10,10 +10,12 @@
 //! - [`telemetry`]: the funnel events' client around `paylater_outbox` (`widget-outbox/`).
 //! - [`locks`]: Web Locks, which say which live page owns a tab's telemetry outbox.
 //! - [`checkout`]: the framed approval form, its messages, and the decision.
+//! - [`focus`]: focus in the dialog: its guards, each step's heading, the card's button on close.
 
 pub mod app;
 pub mod checkout;
 pub mod entry;
+pub mod focus;
 pub mod locks;
 pub mod requests;
 pub mod telemetry;

@@ -98,7 +98,7 @@ pub fn PlanPicker(
             {choices}
         </fieldset>
         {details}
-        <p class="pl-alert" role="alert" data-testid="start-failed" hidden=move || !failed.get()>
+        <p class="pl-alert" role="alert" data-testid="start-failed" tabindex="-1" hidden=move || !failed.get()>
             {text(locale, MessageId::ApprovalFailed, &[])}
         </p>
         <div class="pl-actions">

@@ -21,6 +21,7 @@ export async function recordPage(page) {
     window.__paylaterEvents = [];
     window.__cspViolations = [];
     window.__layoutShift = 0;
+    window.__layoutShiftSources = [];
     for (const name of ['ready', 'plan-selected', 'approved', 'declined', 'review', 'error']) {
       document.addEventListener(`paylater:${name}`, (e) =>
         window.__paylaterEvents.push({ name, target: e.target.id, detail: e.detail }));
@@ -28,7 +29,15 @@ export async function recordPage(page) {
     document.addEventListener('securitypolicyviolation', (e) =>
       window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__layoutShift += entry.value;
+      for (const entry of list.getEntries()) {
+        if (entry.hadRecentInput) continue;
+        window.__layoutShift += entry.value;
+        // What moved (for a failure message): the node, and its rectangle before and after.
+        window.__layoutShiftSources.push(...(entry.sources ?? []).map((s) => ({
+          value: entry.value, node: s.node ? (s.node.outerHTML ?? s.node.nodeName).slice(0, 100) : null,
+          from: s.previousRect.toJSON(), to: s.currentRect.toJSON(),
+        })));
+      }
     }).observe({ type: 'layout-shift', buffered: true });
   });
   return problems;
@@ -36,6 +45,9 @@ export async function recordPage(page) {
 
 export const events = (page) => page.evaluate(() => window.__paylaterEvents);
 export const eventNames = async (page) => (await events(page)).map((e) => e.name);
+
+/** The layout shift counted so far, and what moved (for a failure message). */
+export const layoutShift = (page) => page.evaluate(() => [window.__layoutShift, JSON.stringify(window.__layoutShiftSources)]);
 
 export async function stateOf(page, selector = '#paylater') {
   return page.locator(selector).getAttribute('data-paylater-state');
@@ -50,20 +62,24 @@ export async function waitForSummary(page, text, root = '#paylater') {
   return waitFor(() => page.locator(`${root} [data-testid=summary]`).textContent(), (t) => t === text);
 }
 
-/** Formats like the shopper's browser does, to state expectations without a second formatter. */
-export function money(page, locale, currency, minor) {
-  const exponent = currency === 'JPY' ? 0 : 2;
-  return page.evaluate(([l, c, m, e]) =>
-    new Intl.NumberFormat(l, { style: 'currency', currency: c }).format(m / 10 ** e), [locale, currency, minor, exponent]);
+/** Where keyboard focus is, as `dialog:<testid>` or `card:<testid>` inside a widget's shadow
+ *  root (an element without a testid by its radio value or tag), `body` when focus fell out of
+ *  everything, or `outside:<tag>#<id>` for the merchant page's own elements. The widget's root
+ *  may be the target's own shadow root or that of the element of ours inside it. */
+export function focusPath(page) {
+  return page.evaluate(() => {
+    const active = document.activeElement;
+    if (active === null || active === document.body || active === document.documentElement) return 'body';
+    const inner = active.shadowRoot?.activeElement;
+    if (!inner) return `outside:${active.localName}#${active.id}`;
+    const name = inner.dataset.testid ?? (inner.type === 'radio' ? `radio:${inner.value}` : inner.localName);
+    return `${inner.closest('dialog') ? 'dialog' : 'card'}:${name}`;
+  });
 }
 
-/** Today + `days` in the page's time zone, as the widget shows dates. */
-export function dueDate(page, locale, days) {
-  return page.evaluate(([l, d]) => {
-    const now = new Date();
-    const utc = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate() + d);
-    return new Intl.DateTimeFormat(l, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' }).format(new Date(utc));
-  }, [locale, days]);
+/** Waits until focus is at `wanted` (see focusPath); returns it. */
+export function waitForFocus(page, wanted, timeoutMs = 5_000) {
+  return waitFor(() => focusPath(page), (where) => where === wanted, timeoutMs);
 }
 
 /** Runs axe-core (WCAG 2.x A and AA rules) over the page, open shadow roots included. */
@@ -123,5 +139,5 @@ export async function shootLightAndDark(page, dir, name) {
   }
   await page.emulateMedia({ colorScheme: 'light' });
   await page.waitForTimeout(200);
-  await page.evaluate(() => { window.__layoutShift = 0; });
+  await page.evaluate(() => { window.__layoutShift = 0; window.__layoutShiftSources = []; });
 }
