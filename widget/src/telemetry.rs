@@ -189,6 +189,9 @@ struct State {
     /// The outbox changed since it was last stored, and when that was.
     dirty: bool,
     stored_ms: f64,
+    /// An approval was decided in this tab's session: it holds its one approval, so the next
+    /// approval form needs a session of its own.
+    session_approved: bool,
     /// The furthest funnel step reached, for `session_abandoned`.
     last_step: Option<&'static str>,
     decided: bool,
@@ -780,15 +783,16 @@ fn renew_session(state: &Rc<RefCell<State>>) {
             Some(stale) => Some(crate::requests::renew_session(&api, &options.key, &stale.token).await),
             None => None,
         };
-        let (created, made_for) = match renewed {
-            Some(Ok(created)) => (Ok(created), stale.map(|stale| stale.made_for).unwrap_or_default()),
+        let (created, made_for, same_id) = match renewed {
+            Some(Ok(created)) => (Ok(created), stale.map(|stale| stale.made_for).unwrap_or_default(), true),
             Some(Err(EdgeApiError::Network)) => {
                 state.borrow_mut().stale = stale;
-                (Err(EdgeApiError::Network), String::new())
+                (Err(EdgeApiError::Network), String::new(), true)
             }
             _ => (
                 crate::requests::create_session(&api, &options).await,
                 session_terms(&options),
+                false,
             ),
         };
         let retry = {
@@ -801,6 +805,8 @@ fn renew_session(state: &Rc<RefCell<State>>) {
             match created {
                 Ok(created) => {
                     let expires_ms = expiry_ms(&created.expires_at);
+                    // A new session holds no approval yet.
+                    s.session_approved &= same_id;
                     let fresh = s.session.is_none() || s.outbox.needs_session();
                     s.session = Some(Session {
                         token: created.session_token,
@@ -1112,6 +1118,7 @@ impl Telemetry {
             destroyed: false,
             dirty: false,
             stored_ms: 0.0,
+            session_approved: false,
             last_step: None,
             decided: false,
             abandoned: false,
@@ -1201,7 +1208,7 @@ impl Telemetry {
     /// funnel's signals.
     pub fn session_for_checkout(&self, options: &WidgetOptions) -> Option<String> {
         let s = self.state.borrow();
-        let session = s.session.as_ref()?;
+        let session = s.session.as_ref().filter(|_| !s.session_approved)?;
         let lives = session.expires_ms - CHECKOUT_MIN_LIFE_MS > now_ms();
         (lives && session.made_for == session_terms(options)).then(|| session.token.clone())
     }
@@ -1233,6 +1240,7 @@ impl Telemetry {
             });
         }
         s.stale = None;
+        s.session_approved = false;
         s.session = Some(Session {
             token: created.session_token.clone(),
             expires_ms: expiry_ms(&created.expires_at),
@@ -1289,6 +1297,9 @@ impl Telemetry {
                     let mut s = state.borrow_mut();
                     if matches!(name, EventName::ApprovalApproved | EventName::ApprovalDeclined) {
                         s.decided = true;
+                    }
+                    if name == EventName::ApprovalApproved {
+                        s.session_approved = true;
                     }
                     if name == EventName::PlanSelected {
                         s.last_step = Some(name.as_str());
