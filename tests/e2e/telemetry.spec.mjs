@@ -63,6 +63,17 @@ async function browseTerms(page) {
   await page.getByTestId('close').click();
 }
 
+/** Records what the page's telemetry client queues (`paylater:telemetry`, with `data-debug`)
+ *  in `window.__queued`. */
+async function recordQueued(page) {
+  await page.addInitScript(() => {
+    window.__queued = [];
+    document.addEventListener('paylater:telemetry', (e) => {
+      if (e.detail.event === 'queued') window.__queued.push(e.detail.detail);
+    });
+  });
+}
+
 /** Turns on `data-debug` on the demo's tag before the loader reads it, and records what the
  *  client queues (`paylater:telemetry`). */
 async function debugPage() {
@@ -173,12 +184,7 @@ test('consent mode: nothing leaves before Paylater.consent(true), then everythin
   const page = await browser.newPage();
   const sent = [];
   page.on('request', (r) => { if (/\/v1\/(events|sessions)$/.test(r.url())) sent.push(r.url()); });
-  await page.addInitScript(() => {
-    window.__queued = [];
-    document.addEventListener('paylater:telemetry', (e) => {
-      if (e.detail.event === 'queued') window.__queued.push(e.detail.detail);
-    });
-  });
+  await recordQueued(page);
   await page.goto(shopUrl);
   await waitForState(page, 'ready');
   await page.getByTestId('learn-more').click();
@@ -409,12 +415,7 @@ test('consent given, withdrawn, a plan picked, given again: that pick never leav
   page.on('response', async (r) => {
     if (/\/v1\/sessions$/.test(r.url()) && r.status() === 201) sessions.add((await r.json()).session_id);
   });
-  await page.addInitScript(() => {
-    window.__queued = [];
-    document.addEventListener('paylater:telemetry', (e) => {
-      if (e.detail.event === 'queued') window.__queued.push(e.detail.detail);
-    });
-  });
+  await recordQueued(page);
   await page.goto(shopUrl);
   await waitForState(page, 'ready');
   await page.evaluate(() => window.Paylater.consent(true));
