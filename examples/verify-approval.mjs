@@ -1,5 +1,5 @@
 // Verifies a Paylater approval token as a merchant's server does, with `jose` and the edge's
-// published keys (GET /v1/keys). The README quotes this file; the integration tests run it.
+// published keys (GET /v1/keys). docs/approvals.md quotes this file; the integration tests run it.
 //
 //   node examples/verify-approval.mjs https://EDGE m_your_merchant_id TOKEN [--at=EPOCH_SECONDS]
 //

@@ -113,7 +113,7 @@ mod tests {
     use super::*;
 
     const DEMO: &str = include_str!("../../seed/merchants/pk_test_demo.json");
-    /// The demo's documented local test key (README).
+    /// The demo's documented local test key (docs/merchant-server.md).
     const DEMO_KEY: &str = "sk_test_demo.local-dev-only-4bXq9TzR7wLmN2pVc8sKd3Fh";
 
     fn demo() -> MerchantConfig {

@@ -1,6 +1,6 @@
 //! Verifies a Paylater approval token as a merchant's server does, with the `jsonwebtoken` crate
-//! and the edge's published keys (the JSON of `GET /v1/keys`, saved to a file). The README
-//! quotes this file; the integration tests run it.
+//! and the edge's published keys (the JSON of `GET /v1/keys`, saved to a file).
+//! docs/approvals.md quotes this file; the integration tests run it.
 //!
 //!     cargo run -p paylater-shared --example verify_approval -- keys.json m_your_merchant_id test TOKEN
 //!

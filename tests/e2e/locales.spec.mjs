@@ -28,7 +28,7 @@ const ALL_PLANS = { USD: '30000', EUR: '30000', GBP: '30000', SEK: '300000', JPY
 
 // A checkout laid out like the demo's: two columns on a desktop, one below 49 rem; the widget in
 // the payment column, 248 px wide at 320 px, 380 px at 1000 px, 568 px at 640 px. The reservation
-// is the embedding guide's (README, "No layout shift").
+// is the embedding guide's (docs/embedding.md, "No layout shift").
 const CHECKOUT_CSS = `
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 Georgia, serif; color: #20302a; background: #f4f1ea; }

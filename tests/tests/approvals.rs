@@ -52,7 +52,7 @@ fn verify_with_jose(edge: &Edge, token: &str, at: Option<i64>) -> Value {
         .unwrap_or_else(|_| panic!("jose said: {}", String::from_utf8_lossy(&output.stderr)))
 }
 
-/// The README's Rust example (`jsonwebtoken`): exit status and what it printed.
+/// docs/approvals.md's Rust example (`jsonwebtoken`): exit status and what it printed.
 fn verify_with_jsonwebtoken(keys: &str, token: &str) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let keys_file = dir.path().join("keys.json");

@@ -8,7 +8,7 @@ use thiserror::Error;
 
 pub const DEFAULT_EDGE_URL: &str = "http://127.0.0.1:8787";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8790";
-/// The demo merchant's documented local test key (README, docs/merchant-server.md): local only.
+/// The demo merchant's documented local test key (docs/merchant-server.md): local only.
 pub const DEFAULT_SECRET_KEY: &str = "sk_test_demo.local-dev-only-4bXq9TzR7wLmN2pVc8sKd3Fh";
 pub const DEFAULT_MERCHANT_ID: &str = "m_nordic_outdoor";
 pub const DEFAULT_ALLOWED_ORIGIN: &str = "http://127.0.0.1:8080";

@@ -18,7 +18,7 @@ use paylater_harness::{http, paths};
 use serde_json::{Value, json};
 
 pub const ORIGIN: &str = "http://127.0.0.1:8080";
-/// The demo merchant's local test keys (README).
+/// The demo merchant's local test keys (docs/merchant-server.md).
 pub const DEMO_KEY: &str = "sk_test_demo.local-dev-only-4bXq9TzR7wLmN2pVc8sKd3Fh";
 pub const DEMO_READONLY_KEY: &str = "sk_test_demo.readonly-local-only-7hGt2QmZ9xVb4nLw";
 pub const DEMO_LIVE_KEY: &str = "sk_live_demo.live-local-only-not-a-real-key-9Kd2mQx7Wp";
