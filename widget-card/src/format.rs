@@ -1,9 +1,36 @@
 //! Locale-aware display through the browser's `Intl`, so every locale's digits, separators,
 //! currency symbols and month names come out as the shopper expects.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Date, Intl, Object, Reflect};
 use paylater_shared::{CivilDate, Currency, MinorUnits};
 use wasm_bindgen::{JsCast, JsValue};
+
+thread_local! {
+    /// Each format made once per page: a new `Intl` object costs far more than a call to one,
+    /// and a card draws a dozen figures in a handful of formats.
+    static FORMATS: RefCell<Vec<(String, js_sys::Function)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Formats kept at most; a page changing locales or currencies without end starts afresh.
+const FORMATS_KEPT: usize = 16;
+
+/// The `format` function of the `Intl` object `key` names, made by `make` the first time.
+fn cached(key: String, make: impl FnOnce() -> js_sys::Function) -> js_sys::Function {
+    FORMATS.with(|formats| {
+        let mut formats = formats.borrow_mut();
+        if let Some((_, format)) = formats.iter().find(|(k, _)| *k == key) {
+            return format.clone();
+        }
+        if formats.len() >= FORMATS_KEPT {
+            formats.clear();
+        }
+        let format = make();
+        formats.push((key, format.clone()));
+        format
+    })
+}
 
 fn options(pairs: &[(&str, &str)]) -> Object {
     let object = Object::new();
@@ -36,49 +63,58 @@ fn call_format(format: js_sys::Function, value: &JsValue) -> String {
 /// `12999` USD in `en-US` → `$129.99`; `5000` JPY in `ja-JP` → `￥5,000`; `1234567` IQD in
 /// `en-US` → `IQD 1,234.567`.
 pub fn money(amount: MinorUnits, currency: Currency, locale: &str) -> String {
-    let locales = Array::of1(&JsValue::from_str(locale));
-    // ISO 4217's digits, which the amount is counted in, not CLDR's: by default `Intl` shows
-    // IQD, RSD and ALL with none (ISO: 3, 2 and 2), rounding what is charged.
-    let digits = char::from(b'0' + currency.exponent()).to_string();
-    let format = Intl::NumberFormat::new(
-        &locales,
-        &options(&[
-            ("style", "currency"),
-            ("currency", currency.code()),
-            ("minimumFractionDigits", &digits),
-            ("maximumFractionDigits", &digits),
-        ]),
-    );
+    let format = cached(format!("money:{locale}:{}", currency.code()), || {
+        let locales = Array::of1(&JsValue::from_str(locale));
+        // ISO 4217's digits, which the amount is counted in, not CLDR's: by default `Intl`
+        // shows IQD, RSD and ALL with none (ISO: 3, 2 and 2), rounding what is charged.
+        let digits = char::from(b'0' + currency.exponent()).to_string();
+        Intl::NumberFormat::new(
+            &locales,
+            &options(&[
+                ("style", "currency"),
+                ("currency", currency.code()),
+                ("minimumFractionDigits", &digits),
+                ("maximumFractionDigits", &digits),
+            ]),
+        )
+        .format()
+    });
     // Display only: an f64 holds every amount up to 2^53 minor units exactly.
     let major = amount.get() as f64 / 10f64.powi(i32::from(currency.exponent()));
-    call_format(format.format(), &JsValue::from_f64(major))
+    call_format(format, &JsValue::from_f64(major))
 }
 
 /// A due date in the locale's long form (`December 7, 2026`), read as a calendar date: formatted
 /// in UTC from a UTC midnight so no time zone can move it a day.
 pub fn date(date: CivilDate, locale: &str) -> String {
-    let locales = Array::of1(&JsValue::from_str(locale));
-    let format = Intl::DateTimeFormat::new(
-        &locales,
-        &options(&[
-            ("year", "numeric"),
-            ("month", "long"),
-            ("day", "numeric"),
-            ("timeZone", "UTC"),
-        ]),
-    );
+    let format = cached(format!("date:{locale}"), || {
+        let locales = Array::of1(&JsValue::from_str(locale));
+        Intl::DateTimeFormat::new(
+            &locales,
+            &options(&[
+                ("year", "numeric"),
+                ("month", "long"),
+                ("day", "numeric"),
+                ("timeZone", "UTC"),
+            ]),
+        )
+        .format()
+    });
     let millis = date.days_since_epoch() as f64 * 86_400_000.0;
-    call_format(format.format(), Date::new(&JsValue::from_f64(millis)).unchecked_ref())
+    call_format(format, Date::new(&JsValue::from_f64(millis)).unchecked_ref())
 }
 
 /// Percent with up to two decimals: `999` bps → `9.99%`, `0` → `0%`.
 pub fn apr(apr_bps: u32, locale: &str) -> String {
-    let locales = Array::of1(&JsValue::from_str(locale));
-    let format = Intl::NumberFormat::new(
-        &locales,
-        &options(&[("style", "percent"), ("maximumFractionDigits", "2")]),
-    );
-    call_format(format.format(), &JsValue::from_f64(f64::from(apr_bps) / 10_000.0))
+    let format = cached(format!("apr:{locale}"), || {
+        let locales = Array::of1(&JsValue::from_str(locale));
+        Intl::NumberFormat::new(
+            &locales,
+            &options(&[("style", "percent"), ("maximumFractionDigits", "2")]),
+        )
+        .format()
+    });
+    call_format(format, &JsValue::from_f64(f64::from(apr_bps) / 10_000.0))
 }
 
 /// Milliseconds from now to a second past the shopper's next local midnight (a day change,

@@ -169,6 +169,37 @@ fn money_and_dates_follow_the_locale() {
 }
 
 #[wasm_bindgen_test]
+fn formats_kept_for_reuse_stay_apart_by_locale_and_currency() {
+    let usd = Currency::parse("USD").unwrap();
+    let eur = Currency::parse("EUR").unwrap();
+    let date = CivilDate::parse("2026-12-07").unwrap();
+    // Taking turns, twice: a format kept for one pair must never answer for another.
+    for _ in 0..2 {
+        assert_eq!(format::money(MinorUnits(12_999), usd, "en-US"), "$129.99");
+        assert_eq!(format::money(MinorUnits(12_999), eur, "de-DE"), "129,99\u{a0}€");
+        assert_eq!(format::money(MinorUnits(12_999), eur, "en-US"), "€129.99");
+        assert_eq!(format::money(MinorUnits(12_999), usd, "de-DE"), "129,99\u{a0}$");
+        assert_eq!(format::date(date, "en-US"), "December 7, 2026");
+        assert_eq!(format::date(date, "de-DE"), "7. Dezember 2026");
+        assert_eq!(format::apr(999, "en-US"), "9.99%");
+        assert_eq!(format::apr(999, "de-DE"), "9,99\u{a0}%");
+    }
+    // More pairs than are kept: the oldest go, and each comes back the same after they went.
+    let codes = [
+        "SEK", "NOK", "DKK", "PLN", "JPY", "GBP", "CAD", "AUD", "CHF", "CZK", "HUF", "RON", "THB", "ISK", "MXN", "BRL",
+        "INR",
+    ];
+    let shown = |code| format::money(MinorUnits(100), Currency::parse(code).unwrap(), "en-US");
+    let first: Vec<String> = codes.iter().map(|code| shown(*code)).collect();
+    let again: Vec<String> = codes.iter().map(|code| shown(*code)).collect();
+    assert_eq!(first, again);
+    assert_eq!(first[4], "¥100");
+    assert_eq!(first[5], "£1.00");
+    assert_eq!(first[0], "SEK\u{a0}1.00");
+    assert_eq!(format::money(MinorUnits(12_999), usd, "en-US"), "$129.99");
+}
+
+#[wasm_bindgen_test]
 fn money_keeps_the_iso_4217_digits_where_cldr_has_fewer() {
     // Chromium's default for these is no decimals at all ("IQD 1,235").
     let cases = [
