@@ -31,7 +31,9 @@ impl EdgeApiError {
     }
 }
 
-/// The terms' two requests as the loader sent them, before the card's bundle was ready.
+/// The terms' two requests as the loader sent them, before the card's bundle was ready. Each
+/// promise gives the answer's `{status, text}`: the loader reads the bodies as they arrive, so
+/// a card mounting after them finds them read instead of waiting a task per body.
 pub struct Prefetched {
     pub config_url: String,
     pub offers_url: String,
@@ -141,16 +143,45 @@ impl EdgeApi {
             init.set_method("GET");
             init
         };
-        let (config, offers) = match prefetched {
-            Some(sent) if sent.config_url == config_url && sent.offers_url == offers_url => {
-                (Some(JsFuture::from(sent.config)), Some(JsFuture::from(sent.offers)))
-            }
-            _ => (
-                start_fetch(&config_url, get(), signal),
-                start_fetch(&offers_url, get(), signal),
+        match prefetched {
+            Some(sent) if sent.config_url == config_url && sent.offers_url == offers_url => (
+                read_reply(sent.config).await.and_then(|reply| reply.decode()),
+                read_reply(sent.offers).await.and_then(|reply| reply.decode()),
             ),
-        };
-        (read_json(config).await, read_json(offers).await)
+            _ => {
+                let (config, offers) = (
+                    start_fetch(&config_url, get(), signal),
+                    start_fetch(&offers_url, get(), signal),
+                );
+                (
+                    read_response(config).await.and_then(|reply| reply.decode()),
+                    read_response(offers).await.and_then(|reply| reply.decode()),
+                )
+            }
+        }
+    }
+}
+
+/// An answer's status and body, read.
+struct Reply {
+    status: u16,
+    text: String,
+}
+
+impl Reply {
+    /// The body as `T` for a success, else the edge's typed refusal.
+    fn decode<T: FromJs>(self) -> Result<T, EdgeApiError> {
+        if (200..300).contains(&self.status) {
+            return parse(&self.text).ok_or(EdgeApiError::BadResponse);
+        }
+        match parse::<ApiErrorBody>(&self.text) {
+            Some(body) => Err(EdgeApiError::Refused {
+                status: self.status,
+                code: body.error.code,
+                message: body.error.message,
+            }),
+            None => Err(EdgeApiError::BadResponse),
+        }
     }
 }
 
@@ -164,7 +195,7 @@ fn start_fetch(url: &str, init: RequestInit, signal: Option<&AbortSignal>) -> Op
     Some(JsFuture::from(window.fetch_with_str_and_init(url, &init)))
 }
 
-async fn read_json<T: FromJs>(request: Option<JsFuture>) -> Result<T, EdgeApiError> {
+async fn read_response(request: Option<JsFuture>) -> Result<Reply, EdgeApiError> {
     let response: Response = request
         .ok_or(EdgeApiError::Network)?
         .await
@@ -176,15 +207,25 @@ async fn read_json<T: FromJs>(request: Option<JsFuture>) -> Result<T, EdgeApiErr
         .map_err(|_| EdgeApiError::Network)?
         .as_string()
         .ok_or(EdgeApiError::BadResponse)?;
-    if response.ok() {
-        return parse(&text).ok_or(EdgeApiError::BadResponse);
-    }
-    match parse::<ApiErrorBody>(&text) {
-        Some(body) => Err(EdgeApiError::Refused {
-            status: response.status(),
-            code: body.error.code,
-            message: body.error.message,
-        }),
-        None => Err(EdgeApiError::BadResponse),
-    }
+    Ok(Reply {
+        status: response.status(),
+        text,
+    })
+}
+
+/// A `{status, text}` the loader read; a rejection is a request that never got an answer.
+async fn read_reply(promise: js_sys::Promise) -> Result<Reply, EdgeApiError> {
+    let reply = JsFuture::from(promise).await.map_err(|_| EdgeApiError::Network)?;
+    let field = |name: &str| js_sys::Reflect::get(&reply, &name.into()).ok();
+    let status = field("status")
+        .and_then(|v| v.as_f64())
+        .filter(|s| (100.0..600.0).contains(s))
+        .ok_or(EdgeApiError::BadResponse)?;
+    let text = field("text")
+        .and_then(|v| v.as_string())
+        .ok_or(EdgeApiError::BadResponse)?;
+    Ok(Reply {
+        status: status as u16,
+        text,
+    })
 }

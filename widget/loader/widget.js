@@ -126,13 +126,20 @@
     var link = document.createElement('link');
     link.rel = 'stylesheet';
     link.href = new URL('widget.css', assets).href;
+    // A stylesheet in a shadow root does not hold back the page's rendering: a card drawn
+    // before it applies would be drawn twice, moving what is below. Settled either way (a
+    // failed sheet leaves the card plain, not missing).
+    var styled = new Promise(function (resolve) {
+      link.addEventListener('load', resolve);
+      link.addEventListener('error', resolve);
+    });
     root.appendChild(link);
     var card = document.createElement('div');
     var dialog = document.createElement('div');
     card.className = dialog.className = 'pl-mount';
     root.appendChild(card);
     root.appendChild(dialog);
-    return { card: card, dialog: dialog };
+    return { card: card, dialog: dialog, styled: styled };
   }
 
   // Text on a merchant's accent (`--paylater-accent` on the target) must stay readable: black or
@@ -161,6 +168,28 @@
     var text = onWhite >= onBlack ? '#ffffff' : '#000000';
     containers.card.style.setProperty('--pl-merchant-on-accent', text);
     containers.dialog.style.setProperty('--pl-merchant-on-accent', text);
+  }
+
+  // The accent's text colour and the direction, from the current options.
+  function dress(containers, locale) {
+    try { fitTextToAccent(containers); } catch (e) { /* the stylesheet's colours stay */ }
+    // A right-to-left language lays the widget out so; else `dir=""`: the page's direction.
+    containers.card.dir = containers.dialog.dir = /^(ar|ckb|dv|fa|he|iw|ps|sd|ug|ur|yi)(?![a-z])/i
+      .test(String(locale || document.documentElement.lang)) ? 'rtl' : '';
+  }
+
+  // A browser's first `Intl` format of a page loads the locale's data, tens of milliseconds in
+  // a fresh renderer. Done here, while the terms and the bundle are on the network, the card's
+  // own formats find it loaded instead of paying for it between the bytes and the paint.
+  function warmFormats(opts) {
+    setTimeout(function () {
+      try {
+        var locale = opts.locale || opts.fallbackLocale || 'en-US';
+        new Intl.NumberFormat(locale, { style: 'currency', currency: String(opts.currency) }).format(1);
+        new Intl.NumberFormat(locale, { style: 'percent' }).format(0);
+        new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'long', day: 'numeric', timeZone: 'UTC' }).format(0);
+      } catch (e) { /* a bad locale or currency: the card reports it */ }
+    }, 0);
   }
 
   var OPTION_NAMES = ['key', 'amount', 'currency', 'locale', 'theme', 'edge', 'debug'];
@@ -230,6 +259,17 @@
     function noteError(event) {
       var code = event.detail && typeof event.detail.code === 'string' ? event.detail.code : 'unknown';
       note('widget_error', { code: code });
+      if (event.target === element) fetchDialogWhenIdle();
+    }
+    // The dialog's bundle (and the telemetry with it) is fetched once the card has settled and
+    // the page is idle: before that, its download and compile would compete with the terms.
+    var dialogWanted = false;
+    function fetchDialogWhenIdle() {
+      if (dialogWanted) return;
+      dialogWanted = true;
+      (window.requestIdleCallback || setTimeout)(function () {
+        if (!destroyed) dialogReady().catch(function () {});
+      });
     }
     var api = {
       consent: function (given) {
@@ -246,10 +286,7 @@
         }
         // A page that writes back the same values changes nothing on screen.
         if (!changed) return;
-        if (containers) try { fitTextToAccent(containers); } catch (e) { /* keep the last fit */ }
-        // A right-to-left language lays the widget out so; else `dir=""`: the page's direction.
-        if (containers) containers.card.dir = containers.dialog.dir = /^(ar|ckb|dv|fa|he|iw|ps|sd|ug|ur|yi)(?![a-z])/i
-          .test(String(current.locale || document.documentElement.lang)) ? 'rtl' : '';
+        if (containers) dress(containers, current.locale);
         if (card) card.update(withDefaults(current));
         if (dialog) dialog.update(withDefaults(current));
       },
@@ -341,7 +378,18 @@
     mounted.set(element, api);
     watchRemovals();
     element.setAttribute('data-paylater-state', 'loading');
+    api.update(options);
+    // The network first: the terms' requests and the card's bundle go out before anything here
+    // touches the DOM, and the locale's formats load while they travel.
+    // The bundle first: it is the larger download, and it is compiled as it arrives, while the
+    // edge still computes the terms.
+    var cardLoad = load('paylater_card');
+    // Reported below; until then, not the page's unhandled rejection.
+    cardLoad.catch(function () {});
+    var prefetched = prefetch(withDefaults(current));
+    warmFormats(withDefaults(current));
     containers = shadowFor(element);
+    dress(containers, current.locale);
     element.addEventListener('paylater:error', noteError);
     function onReady(event) {
       // This widget's own card, once: not a nested widget's event bubbling up, nor the page's.
@@ -354,26 +402,23 @@
       });
       viewed = watchViewed(element, function () { note('widget_viewed', { visible_ms: VIEWED_AFTER_MS }); }) ||
         { stop: function () {} };
+      fetchDialogWhenIdle();
     }
     element.addEventListener('paylater:ready', onReady);
-    api.update(options);
     watch(watched, api);
-    try { fitTextToAccent(containers); } catch (e) { /* the stylesheet's colours stay */ }
-    var prefetched = prefetch(withDefaults(current));
-    // Read from a copy, made before the card reads the body (this handler runs first).
     if (prefetched) {
-      prefetched.config.then(function (response) { return response.ok ? response.clone().json() : null; })
-        .then(function (config) { if (config && typeof config.telemetry === 'string') mode = config.telemetry; })
-        .catch(function () { /* the card reports what went wrong */ });
+      prefetched.config.then(function (reply) {
+        var config = reply.status === 200 ? JSON.parse(reply.text) : null;
+        if (config && typeof config.telemetry === 'string') mode = config.telemetry;
+      }).catch(function () { /* the card reports what went wrong */ });
     }
-    load('paylater_card').then(function (glue) {
+    Promise.all([cardLoad, containers.styled]).then(function (loaded) {
+      var glue = loaded[0];
       if (destroyed) return;
       var opts = withDefaults(current);
       opts.onOpen = open;
       opts.prefetched = prefetched;
       card = glue.mount_card(element, containers.card, opts);
-      // The dialog's bundle is fetched once the page is idle, so opening it is quick.
-      (window.requestIdleCallback || setTimeout)(function () { dialogReady().catch(function () {}); });
     }, function (error) {
       fail(element, 'load_failed', 'the widget could not load: ' + (error && error.message));
     });
@@ -443,7 +488,13 @@
           '&locale=' + q(locale) + '&start=' + start
       ];
       var init = { mode: 'cors', credentials: 'omit' };
-      var sent = { config_url: urls[0], offers_url: urls[1], config: fetch(urls[0], init), offers: fetch(urls[1], init) };
+      // Each body is read as it arrives, while the bundle may still be on its way.
+      var read = function (url) {
+        return fetch(url, init).then(function (response) {
+          return response.text().then(function (text) { return { status: response.status, text: text }; });
+        });
+      };
+      var sent = { config_url: urls[0], offers_url: urls[1], config: read(urls[0]), offers: read(urls[1]) };
       // The card reports a failure if it uses them; unused, they must not reach the page's
       // unhandled-rejection monitor.
       sent.config.catch(function () {});
