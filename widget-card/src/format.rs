@@ -3,32 +3,59 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Date, Intl, Object, Reflect};
+use js_sys::{Array, Date, Function, Object, Reflect};
 use paylater_shared::{CivilDate, Currency, MinorUnits};
 use wasm_bindgen::{JsCast, JsValue};
 
 thread_local! {
     /// Each format made once per page: a new `Intl` object costs far more than a call to one,
     /// and a card draws a dozen figures in a handful of formats.
-    static FORMATS: RefCell<Vec<(String, js_sys::Function)>> = const { RefCell::new(Vec::new()) };
+    static FORMATS: RefCell<Vec<(String, Function)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Formats kept at most; a page changing locales or currencies without end starts afresh.
 const FORMATS_KEPT: usize = 16;
 
-/// The `format` function of the `Intl` object `key` names, made by `make` the first time.
-fn cached(key: String, make: impl FnOnce() -> js_sys::Function) -> js_sys::Function {
+/// The `format` function `key` names, made by `make` the first time. No borrow of the cache is
+/// held while `make` runs, so nothing it does can leave the cache unusable for other widgets.
+fn cached(key: String, make: impl FnOnce() -> Option<Function>) -> Option<Function> {
+    let known = FORMATS.with(|formats| {
+        formats
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, format)| format.clone())
+    });
+    if known.is_some() {
+        return known;
+    }
+    let format = make()?;
     FORMATS.with(|formats| {
         let mut formats = formats.borrow_mut();
-        if let Some((_, format)) = formats.iter().find(|(k, _)| *k == key) {
-            return format.clone();
-        }
         if formats.len() >= FORMATS_KEPT {
             formats.clear();
         }
-        let format = make();
         formats.push((key, format.clone()));
-        format
+    });
+    Some(format)
+}
+
+/// `new Intl[constructor](locale, options).format`. A tag our syntax check lets through but
+/// `Intl` refuses (`en-a`) gets the format in `en-US` rather than a `RangeError` thrown
+/// through the wasm; `None` only where `Intl` itself is missing or broken.
+fn make(constructor: &str, locale: &str, options: &Object) -> Option<Function> {
+    let intl = Reflect::get(&js_sys::global(), &JsValue::from_str("Intl")).ok()?;
+    let constructor: Function = Reflect::get(&intl, &JsValue::from_str(constructor))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    [locale, "en-US"].into_iter().find_map(|locale| {
+        let arguments = Array::of2(&Array::of1(&JsValue::from_str(locale)), options);
+        let format = Reflect::construct(&constructor, &arguments).ok()?;
+        Reflect::get(&format, &JsValue::from_str("format"))
+            .ok()?
+            .dyn_into()
+            .ok()
     })
 }
 
@@ -43,78 +70,73 @@ fn options(pairs: &[(&str, &str)]) -> Object {
 /// Formats `value`; a figure written right to left (a Hebrew date, an Arabic or Hebrew amount
 /// with its marks) comes back in a first-strong isolate, so the text it sits in, whose catalog
 /// language may read left to right, shows it in its own order instead of reordering its parts.
-fn call_format(format: js_sys::Function, value: &JsValue) -> String {
-    let text = format
-        .call1(&JsValue::UNDEFINED, value)
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default();
+/// `None` when the format could not be made or failed.
+fn call_format(format: Option<Function>, value: &JsValue) -> Option<String> {
+    let text = format?.call1(&JsValue::UNDEFINED, value).ok()?.as_string()?;
     // Hebrew, Arabic and their neighbours, and the right-to-left mark `Intl` writes.
     if text
         .chars()
         .any(|c| ('\u{590}'..'\u{900}').contains(&c) || c == '\u{200f}')
     {
-        format!("\u{2068}{text}\u{2069}")
+        Some(format!("\u{2068}{text}\u{2069}"))
     } else {
-        text
+        Some(text)
     }
 }
 
 /// `12999` USD in `en-US` → `$129.99`; `5000` JPY in `ja-JP` → `￥5,000`; `1234567` IQD in
 /// `en-US` → `IQD 1,234.567`.
 pub fn money(amount: MinorUnits, currency: Currency, locale: &str) -> String {
+    // ISO 4217's digits, which the amount is counted in, not CLDR's: by default `Intl` shows
+    // IQD, RSD and ALL with none (ISO: 3, 2 and 2), rounding what is charged.
+    let digits = char::from(b'0' + currency.exponent()).to_string();
     let format = cached(format!("money:{locale}:{}", currency.code()), || {
-        let locales = Array::of1(&JsValue::from_str(locale));
-        // ISO 4217's digits, which the amount is counted in, not CLDR's: by default `Intl`
-        // shows IQD, RSD and ALL with none (ISO: 3, 2 and 2), rounding what is charged.
-        let digits = char::from(b'0' + currency.exponent()).to_string();
-        Intl::NumberFormat::new(
-            &locales,
-            &options(&[
-                ("style", "currency"),
-                ("currency", currency.code()),
-                ("minimumFractionDigits", &digits),
-                ("maximumFractionDigits", &digits),
-            ]),
-        )
-        .format()
+        let options = options(&[
+            ("style", "currency"),
+            ("currency", currency.code()),
+            ("minimumFractionDigits", &digits),
+            ("maximumFractionDigits", &digits),
+        ]);
+        make("NumberFormat", locale, &options)
     });
     // Display only: an f64 holds every amount up to 2^53 minor units exactly.
     let major = amount.get() as f64 / 10f64.powi(i32::from(currency.exponent()));
-    call_format(format, &JsValue::from_f64(major))
+    call_format(format, &JsValue::from_f64(major)).unwrap_or_else(|| {
+        format!(
+            "{major:.prec$} {}",
+            currency.code(),
+            prec = usize::from(currency.exponent())
+        )
+    })
 }
 
 /// A due date in the locale's long form (`December 7, 2026`), read as a calendar date: formatted
 /// in UTC from a UTC midnight so no time zone can move it a day.
 pub fn date(date: CivilDate, locale: &str) -> String {
     let format = cached(format!("date:{locale}"), || {
-        let locales = Array::of1(&JsValue::from_str(locale));
-        Intl::DateTimeFormat::new(
-            &locales,
-            &options(&[
-                ("year", "numeric"),
-                ("month", "long"),
-                ("day", "numeric"),
-                ("timeZone", "UTC"),
-            ]),
-        )
-        .format()
+        let options = options(&[
+            ("year", "numeric"),
+            ("month", "long"),
+            ("day", "numeric"),
+            ("timeZone", "UTC"),
+        ]);
+        make("DateTimeFormat", locale, &options)
     });
     let millis = date.days_since_epoch() as f64 * 86_400_000.0;
-    call_format(format, Date::new(&JsValue::from_f64(millis)).unchecked_ref())
+    call_format(format, Date::new(&JsValue::from_f64(millis)).unchecked_ref()).unwrap_or_else(|| date.to_string())
 }
 
 /// Percent with up to two decimals: `999` bps → `9.99%`, `0` → `0%`.
 pub fn apr(apr_bps: u32, locale: &str) -> String {
     let format = cached(format!("apr:{locale}"), || {
-        let locales = Array::of1(&JsValue::from_str(locale));
-        Intl::NumberFormat::new(
-            &locales,
+        make(
+            "NumberFormat",
+            locale,
             &options(&[("style", "percent"), ("maximumFractionDigits", "2")]),
         )
-        .format()
     });
     call_format(format, &JsValue::from_f64(f64::from(apr_bps) / 10_000.0))
+        .unwrap_or_else(|| format!("{}%", f64::from(apr_bps) / 100.0))
 }
 
 /// Milliseconds from now to a second past the shopper's next local midnight (a day change,

@@ -169,6 +169,20 @@ fn money_and_dates_follow_the_locale() {
 }
 
 #[wasm_bindgen_test]
+fn a_locale_intl_refuses_falls_back_and_breaks_nothing_else() {
+    let usd = Currency::parse("USD").unwrap();
+    let date = CivilDate::parse("2026-12-07").unwrap();
+    // Well-formed enough for our checks, refused by Intl (a RangeError from its constructor).
+    for refused in ["en-a", "de-1996-1996"] {
+        assert_eq!(format::money(MinorUnits(12_999), usd, refused), "$129.99", "{refused}");
+        assert_eq!(format::date(date, refused), "December 7, 2026", "{refused}");
+        assert_eq!(format::apr(999, refused), "9.99%", "{refused}");
+    }
+    // Every other widget's formats still work.
+    assert_eq!(format::money(MinorUnits(12_999), usd, "de-DE"), "129,99\u{a0}$");
+}
+
+#[wasm_bindgen_test]
 fn formats_kept_for_reuse_stay_apart_by_locale_and_currency() {
     let usd = Currency::parse("USD").unwrap();
     let eur = Currency::parse("EUR").unwrap();
