@@ -205,6 +205,20 @@ test('a slow stylesheet: the card is first drawn styled, and the dialog\'s bundl
   await page.close();
 });
 
+test('a stylesheet that never arrives: the card is still drawn, and says its terms', async () => {
+  const page = await browser.newPage();
+  const problems = await recordPage(page);
+  // A stalled connection: the request is never answered, so the link fires neither load nor error.
+  await page.route('**/v1/widget/widget.css', () => {});
+  const started = Date.now();
+  await page.goto(`${shopUrl}/reset`, { waitUntil: 'commit' });
+  await waitForState(page, 'ready');
+  assert.ok(Date.now() - started < 10_000, 'ready within the stylesheet wait, not never');
+  assert.equal(await page.locator('#paylater [data-testid=summary]').textContent(), SUMMARY);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the tag three times (two copies of widget.js): one widget, one ready, each bundle fetched once', async () => {
   const page = await browser.newPage();
   const problems = await recordPage(page);

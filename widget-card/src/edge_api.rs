@@ -42,9 +42,9 @@ pub struct Prefetched {
 }
 
 impl Prefetched {
-    /// Reads the loader's `prefetched` option; `None` if absent or malformed.
+    /// Reads the loader's `prefetchedReplies` option; `None` if absent or malformed.
     pub fn from_options(options: &wasm_bindgen::JsValue) -> Option<Self> {
-        let sent = js_sys::Reflect::get(options, &"prefetched".into()).ok()?;
+        let sent = js_sys::Reflect::get(options, &"prefetchedReplies".into()).ok()?;
         let field = |name: &str| js_sys::Reflect::get(&sent, &name.into()).ok();
         Some(Self {
             config_url: field("config_url")?.as_string()?,

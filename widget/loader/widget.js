@@ -112,6 +112,9 @@
     if (!control && host.closest('a[href]')) event.preventDefault();
   }
 
+  // The longest the card waits for its stylesheet before it is drawn anyway.
+  var STYLESHEET_WAIT_MS = 1500;
+
   function shadowFor(target) {
     var root = hostFor(target);
     root.textContent = '';
@@ -128,10 +131,12 @@
     link.href = new URL('widget.css', assets).href;
     // A stylesheet in a shadow root does not hold back the page's rendering: a card drawn
     // before it applies would be drawn twice, moving what is below. Settled either way (a
-    // failed sheet leaves the card plain, not missing).
+    // failed sheet leaves the card plain, not missing), and after a while in any case: a link
+    // the page removes, or a stalled connection, fires neither event.
     var styled = new Promise(function (resolve) {
       link.addEventListener('load', resolve);
       link.addEventListener('error', resolve);
+      setTimeout(resolve, STYLESHEET_WAIT_MS);
     });
     root.appendChild(link);
     var card = document.createElement('div');
@@ -267,9 +272,10 @@
     function fetchDialogWhenIdle() {
       if (dialogWanted) return;
       dialogWanted = true;
+      // Within a few seconds even on a page that is never idle (an endless animation).
       (window.requestIdleCallback || setTimeout)(function () {
         if (!destroyed) dialogReady().catch(function () {});
-      });
+      }, { timeout: 3000 });
     }
     var api = {
       consent: function (given) {
@@ -302,7 +308,11 @@
           element.removeEventListener('paylater:ready', onReady);
         }
         if (api.observer) { api.observer.disconnect(); api.observer = null; }
-        [card, dialog].forEach(function (handle) { if (handle) { handle.destroy(); handle.free(); } });
+        if (prefetched && prefetched.abort) prefetched.abort.abort();
+        [card, dialog].forEach(function (handle) {
+          // A bundle that failed inside must not throw into the page's own unmount.
+          try { if (handle) { handle.destroy(); handle.free(); } } catch (e) { /* its view goes with the root below */ }
+        });
         card = dialog = null;
         if (element && mounted.get(element) === api) mounted.delete(element);
         if (containers) {
@@ -417,10 +427,12 @@
       if (destroyed) return;
       var opts = withDefaults(current);
       opts.onOpen = open;
-      opts.prefetched = prefetched;
+      // Named for this shape ({status, text}): a card of another release ignores it and asks
+      // for the terms itself.
+      opts.prefetchedReplies = prefetched;
       card = glue.mount_card(element, containers.card, opts);
-    }, function (error) {
-      fail(element, 'load_failed', 'the widget could not load: ' + (error && error.message));
+    }).catch(function (error) {
+      if (!destroyed) fail(element, 'load_failed', 'the widget could not load: ' + (error && error.message));
     });
     return api;
   }
@@ -487,14 +499,16 @@
         base + '/v1/offers?key=' + q(opts.key) + '&amount=' + q(opts.amount) + '&currency=' + q(opts.currency) +
           '&locale=' + q(locale) + '&start=' + start
       ];
-      var init = { mode: 'cors', credentials: 'omit' };
+      // Aborted when the widget is destroyed before the card used them.
+      var abort = typeof AbortController === 'function' ? new AbortController() : null;
+      var init = { mode: 'cors', credentials: 'omit', signal: abort ? abort.signal : undefined };
       // Each body is read as it arrives, while the bundle may still be on its way.
       var read = function (url) {
         return fetch(url, init).then(function (response) {
           return response.text().then(function (text) { return { status: response.status, text: text }; });
         });
       };
-      var sent = { config_url: urls[0], offers_url: urls[1], config: read(urls[0]), offers: read(urls[1]) };
+      var sent = { config_url: urls[0], offers_url: urls[1], config: read(urls[0]), offers: read(urls[1]), abort: abort };
       // The card reports a failure if it uses them; unused, they must not reach the page's
       // unhandled-rejection monitor.
       sent.config.catch(function () {});
