@@ -17,6 +17,7 @@ use crate::bindings::{ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LO
 use crate::forward::{
     SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key, retry_delay_seconds,
 };
+use crate::insights;
 use crate::reconciliation::{self, SqlValue};
 use crate::{DEFAULT_RETRY_BASE_SECONDS, queues};
 use paylater_shared::order::ChangeKind;
@@ -138,12 +139,17 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
     }
 }
 
-/// Writes the batch's approvals and order changes to the D1 ledger in one transaction. Each
-/// change is inserted once by its id and each order's totals are summed from its changes, so a
-/// redelivered batch changes nothing.
+/// Writes the batch's approvals and order changes to the D1 ledger, and every record's part of
+/// the merchant insights' counters, in one transaction. Each change is inserted once by its id,
+/// each order's totals are summed from its changes, and each record is counted once by its id,
+/// so a redelivered batch or a replayed dead letter changes nothing.
 async fn write_ledger(env: &Env, deliveries: &[Delivery]) -> Result<(), String> {
     let changes: Vec<_> = deliveries.iter().filter_map(|d| d.queued.ledger_row()).collect();
-    if changes.is_empty() {
+    let counted: Vec<insights::Statement> = deliveries
+        .iter()
+        .flat_map(|d| insights::statements(&d.queued))
+        .collect();
+    if changes.is_empty() && counted.is_empty() {
         return Ok(());
     }
     let db = env.d1(LEDGER_DB).map_err(|e| e.to_string())?;
@@ -177,6 +183,9 @@ async fn write_ledger(env: &Env, deliveries: &[Delivery]) -> Result<(), String> 
             reconciliation::SUM_ORDER,
             vec![SqlValue::Text(change.order_id.clone())],
         )?);
+    }
+    for counter in counted {
+        statements.push(statement(counter.sql, counter.values)?);
     }
     db.batch(statements).await.map_err(|e| e.to_string())?;
     Ok(())

@@ -24,6 +24,7 @@ use crate::forward::DEAD_LETTER_PREFIX;
 use crate::handlers;
 use crate::headers::{DENY_FRAMING, SECURITY_HEADERS, cors_for_checked_origin, preflight};
 use crate::ingest::UaClass;
+use crate::insights::{self, CountRow, FunnelQuery};
 use crate::json_body;
 use crate::ledger;
 use crate::log_record::customer_id_hash;
@@ -345,6 +346,31 @@ async fn reconciliation(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
         });
     }
     Answer::json(&report, vec![no_store])
+}
+
+/// `GET /v1/insights/funnel`: the merchant's funnel in the key's mode over the days asked for,
+/// summed from the counters the queue consumer keeps in D1.
+async fn insights_funnel(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::InsightsRead).await?;
+    let query = FunnelQuery::parse(&query_pairs(&req.inner().url()))?;
+    let (first, last) = query.hours();
+    let db = env.d1(LEDGER_DB).map_err(internal("D1 binding"))?;
+    let rows: Vec<CountRow> = db
+        .prepare(insights::SELECT_COUNTS)
+        .bind(&[
+            JsValue::from_str(&holder.merchant_id),
+            JsValue::from_f64(f64::from(u8::from(holder.livemode))),
+            JsValue::from_str(&first),
+            JsValue::from_str(&last),
+        ])
+        .map_err(internal("D1 bind"))?
+        .all()
+        .await
+        .map_err(internal("D1 query"))?
+        .results()
+        .map_err(internal("D1 rows"))?;
+    let funnel = insights::funnel(&query, holder.livemode, &rows)?;
+    Answer::json(&funnel, vec![("Cache-Control", "no-store".to_owned())])
 }
 
 /// `POST /v1/admin/customers/holds` `{ email, livemode }` (admin token): what a customer's
@@ -727,6 +753,7 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
         Route::Order { order_id } => get_order(req, env, order_id).await,
         Route::OrderChange { order_id, action } => change_order(req, env, order_id, *action).await,
         Route::Reconciliation => reconciliation(req, env).await,
+        Route::InsightsFunnel => insights_funnel(req, env).await,
         Route::CustomerHolds => customer_holds(req, env).await,
         Route::Checkout => checkout_page(req, env),
         Route::Keys => Answer::json(

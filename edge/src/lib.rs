@@ -45,6 +45,7 @@ pub mod forward;
 pub mod handlers;
 pub mod headers;
 pub mod ingest;
+pub mod insights;
 pub mod json_body;
 pub mod ledger;
 pub mod log_record;

@@ -62,6 +62,7 @@ mod tests {
             "order_refund",
             "order_void",
             "reconciliation",
+            "insights_funnel",
             "customer_holds",
         ];
         routed.sort_unstable();

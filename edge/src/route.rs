@@ -35,6 +35,8 @@ pub enum Route {
     },
     /// `GET /v1/reconciliation`.
     Reconciliation,
+    /// `GET /v1/insights/funnel` (secret key with `insights:read`).
+    InsightsFunnel,
     /// `POST /v1/admin/customers/holds` (admin token): a customer's holds, for support.
     CustomerHolds,
 }
@@ -84,6 +86,7 @@ impl Route {
                 (Self::OrderChange { order_id, action }, "POST")
             }
             ["v1", "reconciliation"] => (Self::Reconciliation, "GET"),
+            ["v1", "insights", "funnel"] => (Self::InsightsFunnel, "GET"),
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
         };
         match method {
@@ -126,6 +129,7 @@ impl Route {
                 ..
             } => "order_void",
             Self::Reconciliation => "reconciliation",
+            Self::InsightsFunnel => "insights_funnel",
             Self::CustomerHolds => "customer_holds",
         }
     }
@@ -187,6 +191,9 @@ mod tests {
             })
         );
         assert_eq!(Route::resolve("GET", "/v1/reconciliation"), Ok(Route::Reconciliation));
+        assert_eq!(Route::resolve("GET", "/v1/insights/funnel"), Ok(Route::InsightsFunnel));
+        assert!(Route::resolve("POST", "/v1/insights/funnel").is_err());
+        assert!(Route::resolve("GET", "/v1/insights").is_err());
     }
 
     #[test]

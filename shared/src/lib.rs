@@ -31,6 +31,7 @@ pub mod catalog;
 pub mod currency;
 pub mod date;
 pub mod disclosure;
+pub mod insights;
 pub mod merchant;
 pub mod money;
 pub mod offer;

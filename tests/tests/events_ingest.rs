@@ -44,8 +44,9 @@ fn viewed(id: &str, seq: u32) -> Value {
     json!({ "id": id, "name": "widget_viewed", "ts": now_ms() - 500, "seq": seq, "props": { "visible_ms": 1000 } })
 }
 
-/// The path prefixes of the merchant server API, whose conformance `orders.rs` checks.
-const MERCHANT_SERVER_ROUTES: &str = "/v1/orders,/v1/reconciliation,/v1/admin/customers";
+/// The path prefixes of the merchant server API, whose conformance `orders.rs` and `insights.rs`
+/// check.
+const MERCHANT_SERVER_ROUTES: &str = "/v1/orders,/v1/reconciliation,/v1/insights,/v1/admin/customers";
 
 /// Every request made, for the OpenAPI conformance check.
 #[derive(Default)]

@@ -60,6 +60,7 @@ fn operation_of(method: &str, path: &str) -> &'static str {
         ("POST", ["orders", _, "void"]) => "voidOrder",
         (_, ["orders", ..]) => "getOrder",
         (_, ["reconciliation"]) => "reconciliation",
+        (_, ["insights", "funnel"]) => "insightsFunnel",
         _ => "customerHolds",
     }
 }
