@@ -28,6 +28,7 @@ use crate::insights::{self, CountRow, FunnelQuery};
 use crate::json_body;
 use crate::ledger;
 use crate::log_record::customer_id_hash;
+use crate::logs::LogsQuery;
 use crate::merchant::{MerchantConfig, Scope};
 use crate::objects;
 use crate::openapi::OPENAPI_JSON;
@@ -68,7 +69,11 @@ struct Answer {
     /// Whether other pages may frame it (only the checkout page, whose CSP names who may);
     /// everything else is sent with `X-Frame-Options: DENY`.
     framable: bool,
+    /// A body sent as it is read (`GET /v1/logs`), instead of `body`.
+    stream: Option<BodyStream>,
 }
+
+type BodyStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = worker::Result<Vec<u8>>>>>;
 
 impl Answer {
     fn json<T: serde::Serialize>(value: &T, headers: Vec<(&'static str, String)>) -> Result<Self, EdgeError> {
@@ -80,6 +85,7 @@ impl Answer {
             body,
             headers,
             framable: false,
+            stream: None,
         })
     }
 }
@@ -343,6 +349,7 @@ async fn reconciliation(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
                 ),
             ],
             framable: false,
+            stream: None,
         });
     }
     Answer::json(&report, vec![no_store])
@@ -356,7 +363,7 @@ async fn insights_funnel(req: &Request, env: &Env) -> Result<Answer, EdgeError> 
     let (first, last) = query.hours();
     let db = env.d1(LEDGER_DB).map_err(internal("D1 binding"))?;
     let rows: Vec<CountRow> = db
-        .prepare(insights::SELECT_COUNTS)
+        .prepare(query.select())
         .bind(&[
             JsValue::from_str(&holder.merchant_id),
             JsValue::from_f64(f64::from(u8::from(holder.livemode))),
@@ -371,6 +378,55 @@ async fn insights_funnel(req: &Request, env: &Env) -> Result<Answer, EdgeError> 
         .map_err(internal("D1 rows"))?;
     let funnel = insights::funnel(&query, holder.livemode, &rows)?;
     Answer::json(&funnel, vec![("Cache-Control", "no-store".to_owned())])
+}
+
+/// `GET /v1/logs`: the merchant's archived records of the key's mode over the days asked for,
+/// as NDJSON streamed object by object. The objects are listed first, so a range too busy for
+/// one answer is refused before anything is sent rather than cut short.
+async fn logs(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::LogsRead).await?;
+    let query = LogsQuery::parse(&query_pairs(&req.inner().url()))?;
+    let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
+    let mut keys = Vec::new();
+    for prefix in query.prefixes(&holder.merchant_id, holder.livemode) {
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut list = bucket.list().prefix(prefix.clone());
+            if let Some(after) = cursor.take() {
+                list = list.cursor(after);
+            }
+            let page = list.execute().await.map_err(internal("R2 list"))?;
+            keys.extend(page.objects().iter().map(|object| object.key()));
+            crate::logs::check_object_count(keys.len())?;
+            match page.cursor() {
+                Some(next) if page.truncated() => cursor = Some(next),
+                _ => break,
+            }
+        }
+    }
+    let stream = futures_util::stream::unfold((bucket, keys.into_iter()), |(bucket, mut keys)| async move {
+        let key = keys.next()?;
+        let body = match bucket.get(&key).execute().await {
+            // Removed since it was listed: nothing of it to send.
+            Ok(None) => Ok(Vec::new()),
+            Ok(Some(object)) => match object.body() {
+                Some(body) => body.bytes().await,
+                None => Ok(Vec::new()),
+            },
+            Err(e) => Err(e),
+        };
+        Some((body, (bucket, keys)))
+    });
+    Ok(Answer {
+        status: 200,
+        body: String::new(),
+        headers: vec![
+            ("Content-Type", "application/x-ndjson; charset=utf-8".to_owned()),
+            ("Cache-Control", "no-store".to_owned()),
+        ],
+        framable: false,
+        stream: Some(Box::pin(stream)),
+    })
 }
 
 /// `POST /v1/admin/customers/holds` `{ email, livemode }` (admin token): what a customer's
@@ -420,6 +476,7 @@ fn checkout_page(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
         body: checkout::page(&query, &claims, today),
         headers: checkout::headers(&claims.org),
         framable: true,
+        stream: None,
     })
 }
 
@@ -591,8 +648,10 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
     sessions::check_content_type(req.headers().get("Content-Type").ok().flatten().as_deref())?;
     let body = read_body(req).await?;
     let now_ms = Date::now().as_millis() as i64;
-    let authorized = events::authorize_batch(&body, &session_keyring(env)?, origin, now_ms)?;
+    let mut authorized = events::authorize_batch(&body, &session_keyring(env)?, origin, now_ms)?;
     let merchant = session_merchant(env, &authorized.claims).await?;
+    let plan_ids: Vec<String> = merchant.all_terms().iter().map(|(terms, _)| terms.id()).collect();
+    events::refuse_unknown_plans(&mut authorized, &plan_ids)?;
     let limits = merchant.rate_limits;
     let client_ip = req.headers().get("CF-Connecting-IP").ok().flatten();
     let ip_answer: LimitAnswer = call_object(
@@ -717,6 +776,7 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
             body: String::new(),
             headers: preflight(origin),
             framable: false,
+            stream: None,
         }),
         Route::MerchantConfig { key } => {
             let merchant = load_merchant(env, key).await?;
@@ -746,6 +806,7 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
                 ("Cache-Control", "public, max-age=300".into()),
             ],
             framable: false,
+            stream: None,
         }),
         Route::ReplayDeadLetters => replay_dead_letters(req, env).await,
         Route::Approvals => approve(req, env, origin).await,
@@ -754,6 +815,7 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
         Route::OrderChange { order_id, action } => change_order(req, env, order_id, *action).await,
         Route::Reconciliation => reconciliation(req, env).await,
         Route::InsightsFunnel => insights_funnel(req, env).await,
+        Route::Logs => logs(req, env).await,
         Route::CustomerHolds => customer_holds(req, env).await,
         Route::Checkout => checkout_page(req, env),
         Route::Keys => Answer::json(
@@ -803,7 +865,9 @@ fn respond(answer: Answer, request_id: &str) -> worker::Result<Response> {
         headers.set(name, value)?;
     }
     headers.set("X-Request-Id", request_id)?;
-    let response = if answer.body.is_empty() {
+    let response = if let Some(stream) = answer.stream {
+        Response::from_stream(stream)?
+    } else if answer.body.is_empty() {
         Response::empty()?
     } else {
         Response::ok(answer.body)?
@@ -849,6 +913,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
                     body: error.body(),
                     headers,
                     framable: false,
+                    stream: None,
                 },
                 detail,
             )

@@ -43,6 +43,35 @@ pub fn authorize_batch(
     Ok(AuthorizedBatch { claims, batch })
 }
 
+/// Refuses, one by one, events whose `plan_id` is not one of the merchant's plans: a plan id
+/// becomes a row of the merchant's funnel (its plan mix), so a stranger holding only the
+/// publishable key must not be able to invent them. A batch left with nothing is refused as a
+/// whole, as [`authorize_batch`] does.
+pub fn refuse_unknown_plans(authorized: &mut AuthorizedBatch, plan_ids: &[String]) -> Result<(), EdgeError> {
+    let batch = &mut authorized.batch;
+    let (known, unknown): (Vec<_>, Vec<_>) = std::mem::take(&mut batch.accepted).into_iter().partition(|(_, event)| {
+        event
+            .props
+            .get("plan_id")
+            .and_then(|plan| plan.as_str())
+            .is_none_or(|plan| plan_ids.iter().any(|id| id == plan))
+    });
+    batch.accepted = known;
+    batch.rejected.extend(unknown.into_iter().map(|(index, _)| Rejection {
+        index,
+        code: "invalid_props".into(),
+        message: "props.plan_id is not a plan of this merchant".into(),
+    }));
+    batch.rejected.sort_by_key(|rejection| rejection.index);
+    if batch.accepted.is_empty() {
+        let first = batch.rejected.first().cloned().ok_or_else(|| EdgeError::Internal {
+            detail: "a non-empty batch with neither accepted nor rejected events".into(),
+        })?;
+        return Err(EdgeError::NoEventAccepted { first });
+    }
+    Ok(())
+}
+
 /// What the edge records about the client, from the runtime's view of the request.
 pub fn request_facts(
     client_ip: Option<&str>,
@@ -186,6 +215,35 @@ mod tests {
         assert_eq!(authorized.batch.rejected[0].index, 1);
         assert_eq!(session_facts(&authorized.claims).amount_minor, 12_999);
         assert_eq!(session_facts(&authorized.claims).currency, "USD");
+    }
+
+    #[test]
+    fn events_naming_a_plan_the_merchant_lacks_are_refused() {
+        let token = keyring().sign(&claims(NOW_MS / 1000 + 600));
+        let selected = |id: &str, plan: &str| json!({ "id": id, "name": "plan_selected", "ts": NOW_MS - 1000, "seq": 2, "props": { "plan_id": plan } });
+        let events = json!([
+            viewed("0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e10"),
+            selected("0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e11", "pay_in_4"),
+            selected("0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e12", "free_money_<script>"),
+        ]);
+        let plans = ["pay_in_4".to_owned(), "pay_in_30".to_owned()];
+        let mut authorized = authorize_batch(&body(&token, events), &keyring(), Some(ORIGIN), NOW_MS).unwrap();
+        refuse_unknown_plans(&mut authorized, &plans).unwrap();
+        let kept: Vec<usize> = authorized.batch.accepted.iter().map(|(index, _)| *index).collect();
+        assert_eq!(kept, [0, 1]);
+        assert_eq!(
+            authorized.batch.rejected,
+            [Rejection {
+                index: 2,
+                code: "invalid_props".into(),
+                message: "props.plan_id is not a plan of this merchant".into(),
+            }]
+        );
+        // Nothing left: the whole batch is refused with that reason.
+        let only = json!([selected("0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e13", "nope")]);
+        let mut authorized = authorize_batch(&body(&token, only), &keyring(), Some(ORIGIN), NOW_MS).unwrap();
+        let error = refuse_unknown_plans(&mut authorized, &plans).unwrap_err();
+        assert_eq!((error.code(), error.status()), ("invalid_props", 422));
     }
 
     #[test]

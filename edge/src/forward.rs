@@ -34,10 +34,18 @@ pub fn batch_id(message_ids: &[&str]) -> String {
 /// the mode (`test-…`, `live-…`), so either mode's archive is listed by name alone.
 pub fn archive_key(merchant_id: &str, livemode: bool, observed: CivilDate, batch_id: &str) -> String {
     format!(
-        "logs/v1/{merchant_id}/{:04}/{:02}/{:02}/{}-{batch_id}.ndjson",
-        observed.year(),
-        observed.month(),
-        observed.day(),
+        "{}{batch_id}.ndjson",
+        archive_day_prefix(merchant_id, livemode, observed)
+    )
+}
+
+/// What every archive key of a merchant's mode and day starts with.
+pub fn archive_day_prefix(merchant_id: &str, livemode: bool, day: CivilDate) -> String {
+    format!(
+        "logs/v1/{merchant_id}/{:04}/{:02}/{:02}/{}-",
+        day.year(),
+        day.month(),
+        day.day(),
         mode_name(livemode),
     )
 }

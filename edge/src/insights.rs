@@ -44,6 +44,15 @@ pub const MARK_RECORD: &str = "INSERT OR IGNORE INTO insight_records (record_id,
 pub const SELECT_COUNTS: &str = "SELECT hour, metric, dimension, count, sum FROM insight_counts \
     WHERE merchant_id = ?1 AND livemode = ?2 AND hour >= ?3 AND hour <= ?4 ORDER BY hour, metric, dimension";
 
+/// The same summed per day (`hour` then holds the day): a 24th of the rows for long ranges.
+pub const SELECT_DAILY_COUNTS: &str = "SELECT substr(hour, 1, 10) AS hour, metric, dimension, \
+    SUM(count) AS count, SUM(sum) AS sum FROM insight_counts \
+    WHERE merchant_id = ?1 AND livemode = ?2 AND hour >= ?3 AND hour <= ?4 \
+    GROUP BY substr(hour, 1, 10), metric, dimension ORDER BY 1, 2, 3";
+
+/// The longest range asked for by the hour.
+pub const MAX_HOURLY_DAYS: i64 = 7;
+
 /// One statement of the consumer's batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
@@ -78,7 +87,11 @@ pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
             e.session.livemode,
             &e.session.session_id,
             e.request.observed_ms,
-            format!("event:{}", e.event.id),
+            // Scoped to the session: an id another session (or merchant) sent can't pre-empt it.
+            format!(
+                "event:{}:{}:{}",
+                e.session.merchant_id, e.session.session_id, e.event.id
+            ),
         ),
         QueuedRecord::Decision(d) => (
             &d.session.merchant_id,
@@ -137,7 +150,8 @@ pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
             if d.outcome == Outcome::Approved {
                 step("approved");
             }
-            counts.push(("decision", d.outcome.as_str().to_owned(), d.session.amount_minor));
+            // No sum: the amount is the page's, and nothing reads a sum of decisions.
+            counts.push(("decision", d.outcome.as_str().to_owned(), 0));
             if d.outcome != Outcome::Approved {
                 for reason in &d.reasons {
                     counts.push(("reason", format!("{}:{}", d.outcome.as_str(), reason.as_str()), 0));
@@ -151,7 +165,8 @@ pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
             counts.push(("order", format!("{}:{}", c.kind.as_str(), c.currency), c.amount));
         }
     }
-    if counts.is_empty() && out.is_empty() {
+    // A record that only moves sessions to steps needs no mark: its steps are marked already.
+    if counts.is_empty() {
         return out;
     }
     for (metric, dimension, sum) in counts {
@@ -209,7 +224,21 @@ impl FunnelQuery {
                 });
             }
         };
+        if granularity == Granularity::Hour && to.days_since_epoch() - from.days_since_epoch() >= MAX_HOURLY_DAYS {
+            return Err(EdgeError::InvalidRange {
+                field: "to",
+                problem: "by the hour, a funnel covers at most 7 days; ask by the day or for fewer days",
+            });
+        }
         Ok(Self { from, to, granularity })
+    }
+
+    /// The statement that reads this query's counters.
+    pub fn select(&self) -> &'static str {
+        match self.granularity {
+            Granularity::Day => SELECT_DAILY_COUNTS,
+            Granularity::Hour => SELECT_COUNTS,
+        }
     }
 
     /// The first and last hour of the range, as [`SELECT_COUNTS`] binds them.
@@ -231,6 +260,7 @@ pub struct CountRow {
 /// The funnel from the range's counters. Rows this version cannot read are an internal error,
 /// never silently skipped.
 pub fn funnel(query: &FunnelQuery, livemode: bool, rows: &[CountRow]) -> Result<Funnel, EdgeError> {
+    let add = |total: &mut u64, more: u64| *total = total.saturating_add(more);
     let bad = |row: &CountRow| EdgeError::Internal {
         detail: format!("unreadable insight row {row:?}"),
     };
@@ -245,33 +275,34 @@ pub fn funnel(query: &FunnelQuery, livemode: bool, rows: &[CountRow]) -> Result<
         let sum = u64::try_from(row.sum).map_err(|_| bad(row))?;
         match row.metric.as_str() {
             "step" => {
-                let index = FUNNEL_STEPS
-                    .iter()
-                    .position(|s| *s == row.dimension)
-                    .ok_or_else(|| bad(row))?;
+                // A step a later version counts: not this version's to show.
+                let Some(index) = FUNNEL_STEPS.iter().position(|s| *s == row.dimension) else {
+                    continue;
+                };
                 let period = match query.granularity {
                     Granularity::Day => row.hour.get(..10).ok_or_else(|| bad(row))?.to_owned(),
                     Granularity::Hour => row.hour.clone(),
                 };
-                totals[index] += count;
-                periods.entry(period).or_default()[index] += count;
+                add(&mut totals[index], count);
+                add(&mut periods.entry(period).or_default()[index], count);
             }
-            "plan" => *plans.entry(row.dimension.clone()).or_default() += count,
-            "decision" => *outcomes.entry(row.dimension.clone()).or_default() += count,
+            "plan" => add(plans.entry(row.dimension.clone()).or_default(), count),
+            "decision" => add(outcomes.entry(row.dimension.clone()).or_default(), count),
             "reason" => {
                 let (outcome, code) = row.dimension.split_once(':').ok_or_else(|| bad(row))?;
-                *reasons.entry((outcome.to_owned(), code.to_owned())).or_default() += count;
+                add(reasons.entry((outcome.to_owned(), code.to_owned())).or_default(), count);
             }
             "order" => {
                 let (kind, currency) = row.dimension.split_once(':').ok_or_else(|| bad(row))?;
                 if kind == ChangeKind::OrderCreated.as_str() {
                     let currency = Currency::parse(currency).map_err(|_| bad(row))?;
                     let entry = orders.entry(currency).or_default();
-                    entry.0 += count;
-                    entry.1 += sum;
+                    add(&mut entry.0, count);
+                    add(&mut entry.1, sum);
                 }
             }
-            _ => return Err(bad(row)),
+            // A metric a later version counts.
+            _ => {}
         }
     }
     let steps = FUNNEL_STEPS
@@ -303,7 +334,7 @@ pub fn funnel(query: &FunnelQuery, livemode: bool, rows: &[CountRow]) -> Result<
             .cmp(&a.count)
             .then_with(|| (&a.outcome, &a.code).cmp(&(&b.outcome, &b.code)))
     });
-    let selections: u64 = plans.values().sum();
+    let selections = plans.values().fold(0u64, |all, n| all.saturating_add(*n));
     let mut plans: Vec<PlanShare> = plans
         .into_iter()
         .map(|(plan_id, count)| PlanShare {
@@ -330,7 +361,7 @@ pub fn funnel(query: &FunnelQuery, livemode: bool, rows: &[CountRow]) -> Result<
             approved,
             declined,
             review,
-            approval_rate: ratio(approved, approved + declined + review),
+            approval_rate: ratio(approved, approved.saturating_add(declined).saturating_add(review)),
         },
         reasons,
         plans,
@@ -340,7 +371,7 @@ pub fn funnel(query: &FunnelQuery, livemode: bool, rows: &[CountRow]) -> Result<
                 currency,
                 orders: count,
                 amount,
-                average: (amount + count / 2) / count.max(1),
+                average: amount.saturating_add(count / 2) / count.max(1),
             })
             .collect(),
     })
@@ -433,7 +464,7 @@ mod tests {
             written[1].values,
             [text("m_demo"), SqlValue::Int(0), text("s1"), text("plan_selected")]
         );
-        let record_id = text("event:0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e11");
+        let record_id = text("event:m_demo:s1:0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e11");
         assert_eq!(
             written[2].values,
             [
@@ -464,9 +495,9 @@ mod tests {
         }
         assert_eq!(
             sqls(&event("widget_viewed", serde_json::json!({}))),
-            [COUNT_STEP, MARK_STEP, MARK_RECORD]
+            [COUNT_STEP, MARK_STEP]
         );
-        // An approval is a step and a decision; its amount is summed.
+        // An approval is a step and a decision.
         let approved = statements(&decision(Outcome::Approved, vec![]));
         assert_eq!(
             approved.iter().map(|s| s.sql).collect::<Vec<_>>(),
@@ -475,7 +506,7 @@ mod tests {
         assert_eq!(approved[0].values[3], text("approved"));
         assert_eq!(
             approved[2].values[3..6],
-            [text("decision"), text("approved"), SqlValue::Int(12_999)]
+            [text("decision"), text("approved"), SqlValue::Int(0)]
         );
         // A decline: the decision and each reason, no step.
         let declined = statements(&decision(
@@ -530,12 +561,12 @@ mod tests {
     fn queries_are_strict() {
         let ok = FunnelQuery::parse(&pairs(&[
             ("from", "2026-11-01"),
-            ("to", "2026-11-30"),
+            ("to", "2026-11-07"),
             ("granularity", "hour"),
         ]))
         .unwrap();
-        assert_eq!(ok.granularity, Granularity::Hour);
-        assert_eq!(ok.hours(), ("2026-11-01T00".into(), "2026-11-30T23".into()));
+        assert_eq!((ok.granularity, ok.select()), (Granularity::Hour, SELECT_COUNTS));
+        assert_eq!(ok.hours(), ("2026-11-01T00".into(), "2026-11-07T23".into()));
         assert_eq!(
             FunnelQuery::parse(&pairs(&[("from", "2026-11-01"), ("to", "2026-11-01")]))
                 .unwrap()
@@ -547,12 +578,17 @@ mod tests {
             "90 days"
         );
         type Query<'a> = &'a [(&'a str, &'a str)];
-        let cases: [(Query, &str, &str); 7] = [
+        let cases: [(Query, &str, &str); 8] = [
             (&[("to", "2026-11-30")], "missing_parameter", "from"),
             (&[("from", "2026-11-30")], "missing_parameter", "to"),
             (&[("from", "2026-11-31"), ("to", "2026-12-01")], "invalid_date", "from"),
             (&[("from", "2026-11-02"), ("to", "2026-11-01")], "invalid_range", "to"),
             (&[("from", "2026-01-01"), ("to", "2026-04-01")], "invalid_range", "to"),
+            (
+                &[("from", "2026-11-01"), ("to", "2026-11-08"), ("granularity", "hour")],
+                "invalid_range",
+                "to",
+            ),
             (
                 &[("from", "2026-11-01"), ("to", "2026-11-02"), ("granularity", "week")],
                 "invalid_type",
@@ -707,9 +743,13 @@ mod tests {
                 .all(|s| s.sessions == 0 && s.from_previous.is_none() && s.from_first.is_none())
         );
         assert_eq!((empty.decisions.approval_rate, empty.periods.len()), (None, 0));
-        for bad in [
+        // What a later version counts is left out, not an error.
+        let later = [
             row("2026-11-30T10", "step", "checkout_done", 1, 0),
             row("2026-11-30T10", "weather", "sunny", 1, 0),
+        ];
+        assert_eq!(funnel(&query, false, &later).unwrap().steps, empty.steps);
+        for bad in [
             row("2026-11-30T10", "reason", "no-colon", 1, 0),
             row("2026-11-30T10", "order", "order_created:XXXX", 1, 5),
             row("2026-11-30T10", "decision", "approved", -1, 0),

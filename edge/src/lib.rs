@@ -49,6 +49,7 @@ pub mod insights;
 pub mod json_body;
 pub mod ledger;
 pub mod log_record;
+pub mod logs;
 pub mod merchant;
 pub mod orders;
 pub mod query;

@@ -63,6 +63,7 @@ mod tests {
             "order_void",
             "reconciliation",
             "insights_funnel",
+            "logs",
             "customer_holds",
         ];
         routed.sort_unstable();

@@ -37,6 +37,8 @@ pub enum Route {
     Reconciliation,
     /// `GET /v1/insights/funnel` (secret key with `insights:read`).
     InsightsFunnel,
+    /// `GET /v1/logs` (secret key with `logs:read`).
+    Logs,
     /// `POST /v1/admin/customers/holds` (admin token): a customer's holds, for support.
     CustomerHolds,
 }
@@ -87,6 +89,7 @@ impl Route {
             }
             ["v1", "reconciliation"] => (Self::Reconciliation, "GET"),
             ["v1", "insights", "funnel"] => (Self::InsightsFunnel, "GET"),
+            ["v1", "logs"] => (Self::Logs, "GET"),
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
         };
         match method {
@@ -130,6 +133,7 @@ impl Route {
             } => "order_void",
             Self::Reconciliation => "reconciliation",
             Self::InsightsFunnel => "insights_funnel",
+            Self::Logs => "logs",
             Self::CustomerHolds => "customer_holds",
         }
     }
@@ -194,6 +198,7 @@ mod tests {
         assert_eq!(Route::resolve("GET", "/v1/insights/funnel"), Ok(Route::InsightsFunnel));
         assert!(Route::resolve("POST", "/v1/insights/funnel").is_err());
         assert!(Route::resolve("GET", "/v1/insights").is_err());
+        assert_eq!(Route::resolve("GET", "/v1/logs"), Ok(Route::Logs));
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn viewed(id: &str, seq: u32) -> Value {
 
 /// The path prefixes of the merchant server API, whose conformance `orders.rs` and `insights.rs`
 /// check.
-const MERCHANT_SERVER_ROUTES: &str = "/v1/orders,/v1/reconciliation,/v1/insights,/v1/admin/customers";
+const MERCHANT_SERVER_ROUTES: &str = "/v1/orders,/v1/reconciliation,/v1/insights,/v1/logs,/v1/admin/customers";
 
 /// Every request made, for the OpenAPI conformance check.
 #[derive(Default)]

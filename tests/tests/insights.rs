@@ -88,6 +88,20 @@ fn funnel(edge: &Edge, key: &str, query: &str) -> http::Reply {
     reply
 }
 
+/// `GET /v1/logs?{query}`, recorded for the OpenAPI check.
+fn logs(edge: &Edge, key: &str, query: &str) -> http::Reply {
+    let path = format!("/v1/logs?{query}");
+    let reply = http::request(
+        "GET",
+        &format!("{}{path}", edge.url),
+        &[("Authorization", &format!("Bearer {key}"))],
+        None,
+    )
+    .unwrap();
+    record("GET", &path, &reply);
+    reply
+}
+
 /// The parts of a funnel answer the test compares: sessions per step, decisions, reasons,
 /// plans, orders per currency.
 type Figures = (
@@ -505,6 +519,43 @@ fn the_funnel_answers_its_own_merchant_and_mode_only() {
             "{query}"
         );
     }
+
+    // The archived records, for those allowed to read them: the merchant's own, of the key's
+    // mode, exactly the archive's.
+    let own: BTreeSet<String> = archived_records(&edge)
+        .iter()
+        .filter(|r| {
+            attribute(r, "merchant.id").as_deref() == Some("m_nordic_outdoor")
+                && attribute(r, "paylater.mode").as_deref() == Some("test")
+        })
+        .filter_map(|r| attribute(r, "event.id"))
+        .collect();
+    assert!(own.contains(&event_id(900, 1)), "{own:?}");
+    let reply = logs(&edge, DEMO_KEY, &range);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/x-ndjson; charset=utf-8")
+    );
+    let lines: Vec<Value> = reply.body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let streamed: BTreeSet<String> = lines.iter().filter_map(|r| attribute(r, "event.id")).collect();
+    assert_eq!(streamed, own);
+    assert!(
+        lines
+            .iter()
+            .all(|r| attribute(r, "merchant.id").as_deref() == Some("m_nordic_outdoor"))
+    );
+    // Another merchant's key reads its own archive (nothing), never the demo's.
+    let other = logs(&edge, SHORTLIFE_KEY, &range);
+    assert_eq!((other.status, other.body.as_str()), (200, ""));
+    assert_eq!(
+        code(logs(&edge, DEMO_READONLY_KEY, &range)),
+        (403, "insufficient_scope".into())
+    );
+    assert_eq!(code(logs(&edge, revoked, &range)), (401, "invalid_key".into()));
+    let long = logs(&edge, DEMO_KEY, "from=2026-01-01&to=2026-03-01");
+    assert_eq!(code(long), (422, "invalid_range".into()));
+
     // Every answer above, against the OpenAPI document.
-    check_conformance(work.path(), "/v1/insights");
+    check_conformance(work.path(), "/v1/insights,/v1/logs");
 }

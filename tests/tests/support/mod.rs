@@ -61,6 +61,7 @@ fn operation_of(method: &str, path: &str) -> &'static str {
         (_, ["orders", ..]) => "getOrder",
         (_, ["reconciliation"]) => "reconciliation",
         (_, ["insights", "funnel"]) => "insightsFunnel",
+        (_, ["logs"]) => "logs",
         _ => "customerHolds",
     }
 }
