@@ -107,6 +107,8 @@ pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
             c.at_ms,
             format!("change:{}", c.change_id),
         ),
+        // Not part of the funnel.
+        QueuedRecord::KeyUse(_) => return Vec::new(),
     };
     let hour = utc_hour(at_ms);
     let key = || {
@@ -164,6 +166,7 @@ pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
             }
             counts.push(("order", format!("{}:{}", c.kind.as_str(), c.currency), c.amount));
         }
+        QueuedRecord::KeyUse(_) => {}
     }
     // A record that only moves sessions to steps needs no mark: its steps are marked already.
     if counts.is_empty() {

@@ -11,12 +11,14 @@ use crate::forward::mode_name;
 use crate::ingest::QueuedEvent;
 use crate::log_record::{AnyValue, KeyValue, KeyValueList, LogRecord, RecordContext, SEVERITY_INFO, SEVERITY_WARN};
 use crate::orders::QueuedChange;
+use crate::secret_keys::QueuedKeyUse;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueuedRecord {
     Decision(Box<QueuedDecision>),
     Event(Box<QueuedEvent>),
     Change(Box<QueuedChange>),
+    KeyUse(Box<QueuedKeyUse>),
 }
 
 impl QueuedRecord {
@@ -28,6 +30,7 @@ impl QueuedRecord {
             Err(not_an_event) => serde_json::from_str::<QueuedDecision>(text)
                 .map(|decision| Self::Decision(Box::new(decision)))
                 .or_else(|_| serde_json::from_str::<QueuedChange>(text).map(|change| Self::Change(Box::new(change))))
+                .or_else(|_| serde_json::from_str::<QueuedKeyUse>(text).map(|used| Self::KeyUse(Box::new(used))))
                 .map_err(|_| not_an_event),
         }
     }
@@ -37,6 +40,7 @@ impl QueuedRecord {
             Self::Decision(decision) => &decision.session.merchant_id,
             Self::Event(event) => &event.session.merchant_id,
             Self::Change(change) => &change.merchant_id,
+            Self::KeyUse(used) => &used.merchant_id,
         }
     }
 
@@ -46,6 +50,7 @@ impl QueuedRecord {
             Self::Decision(decision) => decision.session.livemode,
             Self::Event(event) => event.session.livemode,
             Self::Change(change) => change.livemode,
+            Self::KeyUse(used) => used.livemode,
         }
     }
 
@@ -55,6 +60,7 @@ impl QueuedRecord {
             Self::Decision(decision) => decision.request.observed_ms,
             Self::Event(event) => event.request.observed_ms,
             Self::Change(change) => change.at_ms,
+            Self::KeyUse(used) => used.at_ms,
         }
     }
 
@@ -64,6 +70,7 @@ impl QueuedRecord {
             Self::Decision(decision) => LogRecord::from_decision(decision),
             Self::Event(event) => LogRecord::from_queued(event),
             Self::Change(change) => change_log_record(change),
+            Self::KeyUse(used) => key_use_log_record(used),
         };
         record
             .attributes
@@ -94,6 +101,31 @@ impl QueuedRecord {
             _ => None,
         }
     }
+}
+
+/// The record of a secret key's use (`key_used`): the key's id, the scope and the route.
+fn key_use_log_record(used: &QueuedKeyUse) -> LogRecord {
+    let context = RecordContext {
+        event_id: used.key_use_id.clone(),
+        event_name: "key_used".to_owned(),
+        merchant_id: used.merchant_id.clone(),
+        session_id: String::new(),
+        seq: 0,
+        amount_minor: None,
+        currency: None,
+        plan_id: None,
+        risk_flags: Vec::new(),
+        customer_id_hash: None,
+    };
+    let mut record = LogRecord::new(&context, used.at_ms, used.at_ms, SEVERITY_INFO);
+    let summary = vec![
+        KeyValue::string("key.id", &used.key_id),
+        KeyValue::string("key.scope", &used.scope),
+        KeyValue::string("http.route", &used.route),
+    ];
+    record.attributes.extend(summary.iter().cloned());
+    record.body = AnyValue::KvList(KeyValueList { values: summary });
+    record
 }
 
 /// The record of one change (CONTRACT §5): `event.name` the change's name, amounts and
@@ -168,6 +200,43 @@ mod tests {
             upstream: None,
             form_fill_ms: Some(24_500),
         }
+    }
+
+    #[test]
+    fn a_key_use_reads_back_and_names_the_key_never_its_secret() {
+        let used = QueuedKeyUse {
+            key_use_id: "0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e12".into(),
+            merchant_id: "m_demo".into(),
+            livemode: true,
+            key_id: "key_ops".into(),
+            scope: "insights:read".into(),
+            route: "insights_funnel".into(),
+            at_ms: 1_795_420_800_000,
+        };
+        let text = serde_json::to_string(&used).unwrap();
+        let parsed = QueuedRecord::from_json(&text).unwrap();
+        assert_eq!(parsed, QueuedRecord::KeyUse(Box::new(used)));
+        assert_eq!(
+            (parsed.merchant_id(), parsed.livemode(), parsed.observed_ms()),
+            ("m_demo", true, 1_795_420_800_000)
+        );
+        assert_eq!(parsed.ledger_row(), None);
+        let record = parsed.log_record();
+        assert_eq!(record.event_name, "key_used");
+        for expected in [
+            KeyValue::string("key.id", "key_ops"),
+            KeyValue::string("key.scope", "insights:read"),
+            KeyValue::string("http.route", "insights_funnel"),
+            KeyValue::string("paylater.mode", "live"),
+        ] {
+            assert!(record.attributes.contains(&expected), "{expected:?}");
+        }
+        // A decision is not mistaken for a key use, nor the other way round.
+        let decision = serde_json::to_string(&decision()).unwrap();
+        assert!(matches!(
+            QueuedRecord::from_json(&decision),
+            Ok(QueuedRecord::Decision(_))
+        ));
     }
 
     #[test]

@@ -108,6 +108,34 @@ pub fn authenticate(presented: &PresentedKey, config: Option<&MerchantConfig>) -
     })
 }
 
+/// A use of a secret key, as the queue carries it to the archive and the sink: which key, for
+/// which scope and route, never the key itself. `key_use_id` names the request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QueuedKeyUse {
+    pub key_use_id: String,
+    pub merchant_id: String,
+    pub livemode: bool,
+    pub key_id: String,
+    pub scope: String,
+    pub route: String,
+    pub at_ms: i64,
+}
+
+impl KeyHolder {
+    /// The record of this holder using its key for `scope` on `route`.
+    pub fn used(&self, key_use_id: String, scope: Scope, route: &str, at_ms: i64) -> QueuedKeyUse {
+        QueuedKeyUse {
+            key_use_id,
+            merchant_id: self.merchant_id.clone(),
+            livemode: self.livemode,
+            key_id: self.key_id.clone(),
+            scope: scope.as_str().to_owned(),
+            route: route.to_owned(),
+            at_ms,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -520,13 +520,54 @@ fn the_funnel_answers_its_own_merchant_and_mode_only() {
         );
     }
 
+    // Every use of a key above is a log record of its own: the key's id, scope and route, never
+    // the key. Refused keys used nothing.
+    let uses = |records: &[Value]| -> BTreeSet<(String, String, String, String)> {
+        records
+            .iter()
+            .filter(|r| r["eventName"] == "key_used")
+            .map(|r| {
+                let text = |key| attribute(r, key).unwrap_or_default();
+                (
+                    text("merchant.id"),
+                    text("key.id"),
+                    text("key.scope"),
+                    text("http.route"),
+                )
+            })
+            .collect()
+    };
+    wait_until("the key uses in the archive", Duration::from_secs(60), || {
+        uses(&archived_records(&edge))
+            == BTreeSet::from([
+                (
+                    "m_nordic_outdoor".to_owned(),
+                    "key_demo_server".to_owned(),
+                    "insights:read".to_owned(),
+                    "insights_funnel".to_owned(),
+                ),
+                (
+                    "m_short_windows".to_owned(),
+                    "key_shortlife_server".to_owned(),
+                    "insights:read".to_owned(),
+                    "insights_funnel".to_owned(),
+                ),
+            ])
+    });
+    let archived = archived_records(&edge);
+    assert!(
+        !archived.iter().any(|r| r.to_string().contains("local-dev-only")),
+        "a key in a record"
+    );
+
     // The archived records, for those allowed to read them: the merchant's own, of the key's
-    // mode, exactly the archive's.
-    let own: BTreeSet<String> = archived_records(&edge)
+    // mode, exactly the archive's (its key uses, which go on arriving, aside).
+    let own: BTreeSet<String> = archived
         .iter()
         .filter(|r| {
             attribute(r, "merchant.id").as_deref() == Some("m_nordic_outdoor")
                 && attribute(r, "paylater.mode").as_deref() == Some("test")
+                && r["eventName"] != "key_used"
         })
         .filter_map(|r| attribute(r, "event.id"))
         .collect();
@@ -538,7 +579,11 @@ fn the_funnel_answers_its_own_merchant_and_mode_only() {
         Some("application/x-ndjson; charset=utf-8")
     );
     let lines: Vec<Value> = reply.body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let streamed: BTreeSet<String> = lines.iter().filter_map(|r| attribute(r, "event.id")).collect();
+    let streamed: BTreeSet<String> = lines
+        .iter()
+        .filter(|r| r["eventName"] != "key_used")
+        .filter_map(|r| attribute(r, "event.id"))
+        .collect();
     assert_eq!(streamed, own);
     assert!(
         lines
@@ -546,8 +591,18 @@ fn the_funnel_answers_its_own_merchant_and_mode_only() {
             .all(|r| attribute(r, "merchant.id").as_deref() == Some("m_nordic_outdoor"))
     );
     // Another merchant's key reads its own archive (nothing), never the demo's.
+    // (Its own records are its key's uses.)
     let other = logs(&edge, SHORTLIFE_KEY, &range);
-    assert_eq!((other.status, other.body.as_str()), (200, ""));
+    assert_eq!(other.status, 200, "{}", other.body);
+    let theirs: Vec<Value> = other.body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(!theirs.is_empty());
+    assert!(
+        theirs
+            .iter()
+            .all(|r| attribute(r, "merchant.id").as_deref() == Some("m_short_windows") && r["eventName"] == "key_used"),
+        "{}",
+        other.body
+    );
     assert_eq!(
         code(logs(&edge, DEMO_READONLY_KEY, &range)),
         (403, "insufficient_scope".into())
