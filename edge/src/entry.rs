@@ -199,7 +199,7 @@ async fn key_holder(req: &Request, env: &Env, scope: Scope) -> Result<KeyHolder,
     holder.require(scope)?;
     // Every use of a secret key is a log record of its own (`key_used`), before anything is
     // done with it: a use that cannot be recorded is not made.
-    let route = Route::resolve(&req.method().to_string(), &req.path()).map_or("unknown", |r| r.name());
+    let route = Route::resolve(req.method().as_ref(), &req.path()).map_or("unknown", |r| r.name());
     let used = holder.used(random_uuid(), scope, route, Date::now().as_millis() as i64);
     let text = serde_json::to_string(&used).map_err(|e| EdgeError::Internal {
         detail: format!("serialize key use: {e}"),
