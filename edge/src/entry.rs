@@ -697,6 +697,7 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
         request: facts,
         limit_per_minute: limits.per_session_per_minute,
         expires_at_s: authorized.claims.exp,
+        sent_at: authorized.batch.sent_at,
         events: authorized.batch.accepted.into_iter().map(|(_, event)| event).collect(),
     };
     let answer: AdmitAnswer = call_object(

@@ -71,6 +71,8 @@ pub enum BatchError {
     TooManyEvents,
     #[error("dropped must be a count of events the client had to discard")]
     InvalidDropped,
+    #[error("sent_at must be the client's clock, in epoch ms, when it sent the request")]
+    InvalidSentAt,
     #[error("unknown field {0}")]
     UnknownField(String),
 }
@@ -80,7 +82,7 @@ impl BatchError {
         match self {
             Self::BodyTooLarge => "body_too_large",
             Self::MalformedJson(_) => "invalid_json",
-            Self::NotAnObject | Self::UnknownField(_) | Self::InvalidDropped => "invalid_body",
+            Self::NotAnObject | Self::UnknownField(_) | Self::InvalidDropped | Self::InvalidSentAt => "invalid_body",
             Self::MissingSessionToken => "missing_session_token",
             Self::EventsNotAnArray => "invalid_events",
             Self::TooManyEvents => "too_many_events",
@@ -93,6 +95,7 @@ impl BatchError {
             Self::MissingSessionToken => Some("session_token"),
             Self::EventsNotAnArray | Self::TooManyEvents => Some("events"),
             Self::InvalidDropped => Some("dropped"),
+            Self::InvalidSentAt => Some("sent_at"),
             Self::UnknownField(name) => Some(name),
             Self::BodyTooLarge | Self::MalformedJson(_) | Self::NotAnObject => None,
         }
@@ -113,6 +116,8 @@ pub struct ValidatedBatch {
     pub session_token: String,
     /// Events the client says it had to drop from its own queue (reported, not stored).
     pub dropped: u32,
+    /// The client's clock when it sent the request, if it says.
+    pub sent_at: Option<i64>,
     /// Accepted events with their index in the request.
     pub accepted: Vec<(usize, Event)>,
     pub rejected: Vec<Rejection>,
@@ -129,7 +134,7 @@ pub fn validate_batch(body: &[u8], now_ms: i64) -> Result<ValidatedBatch, BatchE
     };
     if let Some(unknown) = object
         .keys()
-        .find(|k| !matches!(k.as_str(), "session_token" | "events" | "dropped"))
+        .find(|k| !matches!(k.as_str(), "session_token" | "events" | "dropped" | "sent_at"))
     {
         return Err(BatchError::UnknownField(unknown.clone()));
     }
@@ -142,6 +147,17 @@ pub fn validate_batch(body: &[u8], now_ms: i64) -> Result<ValidatedBatch, BatchE
         Some(value) => crate::json_body::whole_number(&value)
             .and_then(|n| u32::try_from(n).ok())
             .ok_or(BatchError::InvalidDropped)?,
+    };
+    // When the client sent the request, on its clock: with the edge's arrival time it gives the
+    // client clock's offset without the time events waited in the browser (a backoff).
+    let sent_at = match object.remove("sent_at") {
+        None => None,
+        Some(value) => Some(
+            crate::json_body::whole_number(&value)
+                .and_then(|n| i64::try_from(n).ok())
+                .filter(|at| *at >= now_ms - MAX_EVENT_AGE_MS && *at <= now_ms + MAX_CLOCK_AHEAD_MS)
+                .ok_or(BatchError::InvalidSentAt)?,
+        ),
     };
     let Some(Value::Array(events)) = object.remove("events") else {
         return Err(BatchError::EventsNotAnArray);
@@ -174,6 +190,7 @@ pub fn validate_batch(body: &[u8], now_ms: i64) -> Result<ValidatedBatch, BatchE
     Ok(ValidatedBatch {
         session_token,
         dropped,
+        sent_at,
         accepted,
         rejected,
     })
@@ -583,6 +600,18 @@ mod tests {
             ),
             (
                 br#"{"session_token":"t","events":[{}],"who":"me"}"#.to_vec(),
+                "invalid_body",
+            ),
+            (
+                br#"{"session_token":"t","events":[{}],"sent_at":"now"}"#.to_vec(),
+                "invalid_body",
+            ),
+            (
+                format!(
+                    r#"{{"session_token":"t","events":[{{}}],"sent_at":{}}}"#,
+                    NOW + MAX_CLOCK_AHEAD_MS + 1
+                )
+                .into_bytes(),
                 "invalid_body",
             ),
             (too_many, "too_many_events"),

@@ -113,6 +113,9 @@ pub struct AdmitRequest {
     /// When the session's token expires: its state can go some time after.
     pub expires_at_s: i64,
     pub events: Vec<Event>,
+    /// The client's clock when it sent the request (`sent_at`), if it said.
+    #[serde(default)]
+    pub sent_at: Option<i64>,
 }
 
 /// The session's Durable Object → worker.

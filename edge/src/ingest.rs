@@ -241,8 +241,9 @@ pub struct SessionLedger {
     /// Approval attempts made in this session (distinct idempotency keys that got a decision).
     #[serde(default)]
     pub approval_attempts: u32,
-    /// The smallest `observed - ts` of the session's events: the client clock's offset from
-    /// the edge's plus the quickest delivery, so a client time maps onto the edge's clock.
+    /// The smallest `observed - ts` of the session's events, or `observed - sent_at` of its
+    /// requests: the client clock's offset from the edge's plus the quickest delivery, so a
+    /// client time maps onto the edge's clock.
     #[serde(default)]
     pub min_clock_offset_ms: Option<i64>,
 }
@@ -264,6 +265,17 @@ impl SessionLedger {
             mapped.clamp(session_start_ms.min(observed), observed)
         });
         Some(now_ms.saturating_sub(started))
+    }
+
+    /// A request's `sent_at` (the client's clock as it sent it) is the truest offset there is:
+    /// unlike an event's `ts`, it leaves out the time the events waited in the browser. A
+    /// session whose every event was held back by a `Retry-After` would otherwise map its
+    /// `approval_started` as late as it arrived, and time an honest shopper as a bot.
+    pub fn note_sent_at(&mut self, observed_ms: i64, sent_at_ms: Option<i64>) {
+        if let Some(sent) = sent_at_ms {
+            let offset = observed_ms.saturating_sub(sent);
+            self.min_clock_offset_ms = Some(self.min_clock_offset_ms.map_or(offset, |o| o.min(offset)));
+        }
     }
 
     /// Judges the valid events of one admitted request. `seen` says whether an id was accepted
@@ -574,6 +586,39 @@ mod tests {
             false,
         );
         assert_eq!(accepted(&first_of_session_is_late)[0].0, 4);
+    }
+
+    #[test]
+    fn a_session_held_back_from_its_start_is_timed_by_when_its_requests_were_sent() {
+        // Every event of the session waited 4 s in the browser (a Retry-After on its first
+        // request): loaded at NOW-5400, the form opened at NOW-4000, both arrived at NOW.
+        let batch = [
+            event(1, EventName::WidgetLoaded, NOW - 5_400, 1, json!({})),
+            event(
+                2,
+                EventName::ApprovalStarted,
+                NOW - 4_000,
+                2,
+                json!({ "plan_id": "pay_in_4" }),
+            ),
+        ];
+        let session_start = NOW - 60_000;
+        // The approval comes 5 s after the form opened, 1 s after the events arrived.
+        let approval_at = NOW + 1_000;
+        let mut by_ts = SessionLedger::default();
+        by_ts.judge(&batch, &|_| false, &session(), &request("n", None), false);
+        // By the events' own times alone, the form seems to have opened when they arrived:
+        // 1 s, a bot's speed.
+        assert_eq!(by_ts.form_fill_ms(approval_at, session_start), Some(1_000));
+        let mut by_send = SessionLedger::default();
+        by_send.note_sent_at(NOW, Some(NOW - 30));
+        by_send.judge(&batch, &|_| false, &session(), &request("n", None), false);
+        assert_eq!(by_send.min_clock_offset_ms, Some(30));
+        assert_eq!(by_send.form_fill_ms(approval_at, session_start), Some(4_970));
+        // No `sent_at` (an older widget): nothing changes.
+        let mut older = SessionLedger::default();
+        older.note_sent_at(NOW, None);
+        assert_eq!(older.min_clock_offset_ms, None);
     }
 
     #[test]

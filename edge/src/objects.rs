@@ -175,6 +175,7 @@ impl SessionGuard {
         let found = storage.get_multiple(keys).await?;
         let seen = |id: &str| found.has(&JsValue::from_str(&event_key(id)));
         let session_velocity = is_high_velocity(in_window, admit.limit_per_minute);
+        ledger.note_sent_at(admit.request.observed_ms, admit.sent_at);
         let verdicts = ledger.judge(&admit.events, &seen, &admit.session, &admit.request, session_velocity);
         let mut messages = Vec::new();
         let mut new_keys = Vec::new();

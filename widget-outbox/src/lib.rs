@@ -437,11 +437,11 @@ impl Outbox {
     /// flight, when nothing waits, or when not even the oldest event fits (a smaller
     /// `max_body_bytes` for a keepalive request, say). Timing, backoff and a refused session are
     /// [`Outbox::should_send`]'s call; this trusts the token it is given.
-    pub fn next_batch(&mut self, session_token: &str, max_body_bytes: usize) -> Option<Batch> {
+    pub fn next_batch(&mut self, session_token: &str, max_body_bytes: usize, now_ms: i64) -> Option<Batch> {
         if self.in_flight.is_some() {
             return None;
         }
-        let envelope = Envelope::new(session_token, self.dropped);
+        let envelope = Envelope::new(session_token, self.dropped, now_ms);
         let limit = max_body_bytes.min(BATCH_BODY_LIMIT);
         let (count, _) = fitting_run(self.held.iter(), envelope.overhead(), limit, self.max_events);
         if count == 0 {
@@ -527,9 +527,9 @@ impl Outbox {
     /// bodies of keepalive requests already under way); what does not fit is left for the next
     /// page view. Nothing is removed (see the module doc) and the bodies leave out `dropped`,
     /// which is reported by a body that gets an answer. Also valid as `text/plain` beacons.
-    pub fn exit_chunks(&self, session_token: &str, inflight_keepalive_bytes: usize) -> Vec<Batch> {
+    pub fn exit_chunks(&self, session_token: &str, inflight_keepalive_bytes: usize, now_ms: i64) -> Vec<Batch> {
         let budget = KEEPALIVE_QUOTA_BYTES.saturating_sub(inflight_keepalive_bytes);
-        let envelope = Envelope::new(session_token, 0);
+        let envelope = Envelope::new(session_token, 0, now_ms);
         let mut chunks = Vec::new();
         let (mut start, mut used) = (0, 0);
         while start < self.held.len() {
@@ -694,15 +694,16 @@ struct Envelope {
 }
 
 impl Envelope {
-    /// `{"session_token":…,"events":[` … `],"dropped":n}`; `dropped` left out when 0, which the
-    /// edge reads as 0.
-    fn new(session_token: &str, dropped: u32) -> Self {
+    /// `{"session_token":…,"events":[` … `],"dropped":n,"sent_at":ms}`; `dropped` left out
+    /// when 0, which the edge reads as 0. `sent_at` (this clock, now) lets the edge tell the
+    /// client's clock from the time events waited here.
+    fn new(session_token: &str, dropped: u32, sent_at_ms: i64) -> Self {
         // `Value`'s Display escapes the string as JSON and cannot fail.
         let token = Value::from(session_token);
         let tail = if dropped > 0 {
-            format!("],\"dropped\":{dropped}}}")
+            format!("],\"dropped\":{dropped},\"sent_at\":{sent_at_ms}}}")
         } else {
-            "]}".to_owned()
+            format!("],\"sent_at\":{sent_at_ms}}}")
         };
         Self {
             head: format!("{{\"session_token\":{token},\"events\":["),
@@ -836,7 +837,7 @@ mod tests {
         assert_eq!(outbox.next_send_in_ms(NOW), Some(2_000));
         outbox.hurry();
         assert_eq!(outbox.next_send_in_ms(NOW), Some(0));
-        let batch = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        let batch = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         assert_eq!(batch.ids.len(), 1);
         // One at a time still holds while it is in flight.
         assert_eq!(outbox.next_send_in_ms(NOW), None);
@@ -846,7 +847,7 @@ mod tests {
         assert_eq!(outbox.next_send_in_ms(NOW), Some(2_000));
         // A backoff holds a hurried step back too.
         outbox.hurry();
-        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         outbox.on_response(Outcome::from_status(429, Some(5_000)), NOW, 0.5);
         outbox.hurry();
         assert_eq!(outbox.next_send_in_ms(NOW), Some(5_000));
@@ -960,7 +961,7 @@ mod tests {
         for (outcome, count, want) in cases {
             let label = format!("{outcome:?} with {count} events");
             let mut outbox = outbox_with(count);
-            let batch = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+            let batch = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
             assert_eq!(batch.ids, range_ids(0..count), "{label}");
             let resolution = outbox.on_response(outcome.clone(), NOW, 0.5);
             assert!(!outbox.in_flight(), "{label}");
@@ -984,7 +985,7 @@ mod tests {
                 }
                 Want::Split(max_events) => {
                     assert_eq!(resolution, Resolution::Split { max_events }, "{label}");
-                    let next = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+                    let next = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
                     assert_eq!(next.ids, range_ids(0..max_events as u64), "{label}");
                 }
                 Want::Dropped { renew_session } => {
@@ -1037,7 +1038,7 @@ mod tests {
         for (outcome, before, after) in cases {
             let mut outbox = Outbox::new();
             outbox.push(event(0, NOW - 60_000, 0));
-            assert!(outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).is_some());
+            assert!(outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).is_some());
             outbox.on_response(outcome.clone(), NOW, 1.0);
             assert_eq!(outbox.next_send_in_ms(NOW), Some(before), "{outcome:?}");
             outbox.network_restored();
@@ -1064,7 +1065,7 @@ mod tests {
         outbox.push(event(0, NOW - 60_000, 0));
         let mut now = NOW;
         for (attempt, delay) in [(1, 1_000), (2, 2_000), (3, 4_000), (4, 8_000)] {
-            assert!(outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).is_some());
+            assert!(outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).is_some());
             let resolution = outbox.on_response(Outcome::network(), now, 1.0);
             assert_eq!(
                 resolution,
@@ -1078,10 +1079,10 @@ mod tests {
             assert_eq!(outbox.backoff_remaining_ms(now + delay), None);
             now += delay;
         }
-        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         outbox.on_response(Outcome::Accepted { rejected: vec![] }, now, 1.0);
         outbox.push(event(9, now, 0));
-        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         let again = outbox.on_response(Outcome::from_status(500, None), now, 1.0);
         assert_eq!(
             again,
@@ -1116,13 +1117,13 @@ mod tests {
 
         // One request at a time, whatever else is due.
         let mut busy = outbox_with(30);
-        busy.next_batch(TOKEN, 5_000).unwrap();
+        busy.next_batch(TOKEN, 5_000, NOW).unwrap();
         assert!(!busy.should_send(NOW + 60_000));
         assert_eq!(busy.next_send_in_ms(NOW), None);
 
         // Backing off holds even ten waiting events.
         let mut backing_off = outbox_with(10);
-        backing_off.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        backing_off.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         backing_off.on_response(Outcome::from_status(429, Some(30_000)), NOW, 0.0);
         assert!(!backing_off.should_send(NOW + 29_999));
         assert!(backing_off.should_send(NOW + 30_000));
@@ -1133,9 +1134,9 @@ mod tests {
         let mut hidden = Outbox::new();
         hidden.set_page_hidden(true);
         let mut busy = outbox_with(10);
-        busy.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        busy.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         let mut backing_off = outbox_with(1);
-        backing_off.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        backing_off.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         backing_off.on_response(Outcome::network(), NOW, 1.0);
         // (outbox, at, events about to be pushed, due)
         let cases: [(&Outbox, i64, usize, bool); 10] = [
@@ -1164,7 +1165,7 @@ mod tests {
         for _ in 0..3 {
             outbox.next_seq();
         }
-        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         outbox.push(event(3, NOW, 0));
         let resolution = outbox.on_response(Outcome::from_status(401, None), NOW, 0.0);
         assert!(matches!(
@@ -1196,9 +1197,9 @@ mod tests {
         assert_eq!(pushed[101..], [queued(1), queued(1)]);
         assert_eq!((ids(&outbox), outbox.dropped()), (range_ids(2..103), 2));
 
-        let batch = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        let batch = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         assert_eq!(batch.ids, range_ids(2..102));
-        assert!(batch.body.ends_with(r#"],"dropped":2}"#));
+        assert!(batch.body.ends_with(&format!(r#"],"dropped":2,"sent_at":{NOW}}}"#)));
         assert_eq!(validate_batch(batch.body.as_bytes(), NOW).unwrap().dropped, 2);
 
         // The batch in flight is never evicted (the edge may have it already): the oldest
@@ -1210,7 +1211,7 @@ mod tests {
         // Only what the accepted body reported is settled.
         outbox.on_response(Outcome::Accepted { rejected: vec![] }, NOW, 0.0);
         assert_eq!(outbox.dropped(), 1);
-        let next = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        let next = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         assert_eq!(validate_batch(next.body.as_bytes(), NOW).unwrap().dropped, 1);
         outbox.on_response(Outcome::Accepted { rejected: vec![] }, NOW, 0.0);
         assert_eq!(outbox.dropped(), 0);
@@ -1218,7 +1219,7 @@ mod tests {
         outbox.push(event(104, NOW, 0));
         assert!(
             !outbox
-                .next_batch(TOKEN, BATCH_BODY_LIMIT)
+                .next_batch(TOKEN, BATCH_BODY_LIMIT, NOW)
                 .unwrap()
                 .body
                 .contains("dropped")
@@ -1242,7 +1243,7 @@ mod tests {
         plan.props = Map::from_iter([("plan_id".to_owned(), json!("pay_in_4"))]);
         outbox.push(plan.clone());
         let token = r#"v1.k1."quoted"\and\u2028"#;
-        let batch = outbox.next_batch(token, BATCH_BODY_LIMIT).unwrap();
+        let batch = outbox.next_batch(token, BATCH_BODY_LIMIT, NOW).unwrap();
         let parsed = validate_batch(batch.body.as_bytes(), NOW).unwrap();
         assert_eq!(parsed.session_token, token);
         assert_eq!(
@@ -1255,9 +1256,11 @@ mod tests {
         );
         assert_eq!(parsed.accepted[1].1, plan);
         assert_eq!(parsed.rejected, []);
+        // When it was sent, on this clock: the edge tells the clock's offset by it.
+        assert_eq!(parsed.sent_at, Some(NOW));
         assert_eq!(
             serde_json::from_str::<Value>(&batch.body).unwrap(),
-            json!({ "session_token": token, "events": [event(0, NOW - 3_000, 0), plan] })
+            json!({ "session_token": token, "events": [event(0, NOW - 3_000, 0), plan], "sent_at": NOW })
         );
     }
 
@@ -1269,7 +1272,7 @@ mod tests {
             outbox.push(event(n, NOW, 1_000));
         }
         let each = json_len(&event(0, NOW, 1_000));
-        let batch = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        let batch = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         let count = batch.ids.len();
         assert_eq!(batch.ids, range_ids(0..count as u64));
         assert!(batch.body.len() < BATCH_BODY_LIMIT);
@@ -1279,29 +1282,32 @@ mod tests {
         );
         assert_eq!(
             count,
-            (BATCH_BODY_LIMIT - 1 - Envelope::new(TOKEN, 0).overhead() + 1) / (each + 1)
+            (BATCH_BODY_LIMIT - 1 - Envelope::new(TOKEN, 0, NOW).overhead() + 1) / (each + 1)
         );
         outbox.on_response(Outcome::Accepted { rejected: vec![] }, NOW, 0.0);
 
         // The caller's limit (a keepalive request's share of the quota) applies when smaller.
-        let small = outbox.next_batch(TOKEN, 5_000).unwrap();
+        let small = outbox.next_batch(TOKEN, 5_000, NOW).unwrap();
         assert!(small.body.len() < 5_000 && small.body.len() + 1 + each >= 5_000);
         outbox.on_response(Outcome::network(), NOW, 0.0);
         // Not even one event fits: nothing goes in flight.
-        assert_eq!(outbox.next_batch(TOKEN, 1_000), None);
+        assert_eq!(outbox.next_batch(TOKEN, 1_000, NOW), None);
         assert!(!outbox.in_flight());
 
         // "Shorter than" is exact: a body of exactly the limit does not go.
         let mut one = outbox_with(1);
-        let exact = Envelope::new(TOKEN, 0).overhead() + json_len(&event(0, NOW, 0));
-        assert_eq!(one.next_batch(TOKEN, exact), None);
-        assert_eq!(one.next_batch(TOKEN, exact + 1).unwrap().body.len(), exact);
+        let exact = Envelope::new(TOKEN, 0, NOW).overhead() + json_len(&event(0, NOW, 0));
+        assert_eq!(one.next_batch(TOKEN, exact, NOW), None);
+        assert_eq!(one.next_batch(TOKEN, exact + 1, NOW).unwrap().body.len(), exact);
 
         // Small events: the count limit binds.
         let mut many = outbox_with(150);
-        assert_eq!(many.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap().ids, range_ids(0..100));
+        assert_eq!(
+            many.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap().ids,
+            range_ids(0..100)
+        );
         // And a second request waits for the first one's answer.
-        assert_eq!(many.next_batch(TOKEN, BATCH_BODY_LIMIT), None);
+        assert_eq!(many.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW), None);
     }
 
     #[test]
@@ -1316,7 +1322,7 @@ mod tests {
         ]
         .into_iter()
         .map(|outcome| {
-            let sent = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap().ids.len();
+            let sent = outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap().ids.len();
             outbox.on_response(outcome, NOW, 0.0);
             sent
         })
@@ -1329,7 +1335,7 @@ mod tests {
     #[test]
     fn an_acceptance_drops_rejected_events_for_good() {
         let mut outbox = outbox_with(4);
-        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         let resolution = outbox.on_response(
             Outcome::Accepted {
                 rejected: vec![3, 1, 7, 1],
@@ -1353,7 +1359,7 @@ mod tests {
         let mut outbox = outbox_with(3);
         let before = outbox.clone();
         assert_eq!(outbox.on_response(Outcome::network(), NOW, 0.5), Resolution::NoRequest);
-        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         outbox.on_response(Outcome::Accepted { rejected: vec![] }, NOW, 0.0);
         let after = outbox.clone();
         let late = outbox.on_response(Outcome::from_status(400, None), NOW, 0.0);
@@ -1368,9 +1374,9 @@ mod tests {
             outbox.push(event(n, NOW, 1_000));
         }
         outbox.count_dropped(5);
-        let in_flight = outbox.next_batch(TOKEN, 20_000).unwrap();
+        let in_flight = outbox.next_batch(TOKEN, 20_000, NOW).unwrap();
         for inflight_bytes in [0, in_flight.body.len(), 30_000, 65_000] {
-            let chunks = outbox.exit_chunks(TOKEN, inflight_bytes);
+            let chunks = outbox.exit_chunks(TOKEN, inflight_bytes, NOW);
             let total: usize = chunks.iter().map(|c| c.body.len()).sum();
             assert!(
                 total < KEEPALIVE_QUOTA_BYTES - inflight_bytes,
@@ -1380,7 +1386,7 @@ mod tests {
             // From the in-flight batch's first event on, in order; the rest waits for next time.
             assert_eq!(sent, range_ids(0..sent.len() as u64), "{inflight_bytes}");
             let each = json_len(&event(0, NOW, 1_000)) + 1;
-            assert!(total + each + Envelope::new(TOKEN, 0).overhead() >= KEEPALIVE_QUOTA_BYTES - inflight_bytes);
+            assert!(total + each + Envelope::new(TOKEN, 0, NOW).overhead() >= KEEPALIVE_QUOTA_BYTES - inflight_bytes);
             for chunk in &chunks {
                 assert!(chunk.body.len() < BATCH_BODY_LIMIT);
                 let parsed = validate_batch(chunk.body.as_bytes(), NOW).unwrap();
@@ -1391,15 +1397,15 @@ mod tests {
                 );
             }
         }
-        assert_eq!(outbox.exit_chunks(TOKEN, 0).len(), 2);
-        assert_eq!(outbox.exit_chunks(TOKEN, KEEPALIVE_QUOTA_BYTES), []);
-        assert_eq!(outbox.exit_chunks(TOKEN, 100_000), []);
+        assert_eq!(outbox.exit_chunks(TOKEN, 0, NOW).len(), 2);
+        assert_eq!(outbox.exit_chunks(TOKEN, KEEPALIVE_QUOTA_BYTES, NOW), []);
+        assert_eq!(outbox.exit_chunks(TOKEN, 100_000, NOW), []);
         // Nothing is removed: the next page view sends it again and the edge dedups.
         assert_eq!(outbox.len(), 200);
         assert!(outbox.in_flight());
 
         let small = outbox_with(3);
-        let chunks = small.exit_chunks(TOKEN, 0);
+        let chunks = small.exit_chunks(TOKEN, 0, NOW);
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].ids, range_ids(0..3));
     }
@@ -1412,7 +1418,7 @@ mod tests {
             assert_eq!(seq, n as u32);
             outbox.push(event(n, NOW, 0));
         }
-        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        outbox.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         outbox.on_response(Outcome::from_status(429, Some(30_000)), NOW, 0.0);
         let text = outbox.to_storage();
         assert!(
@@ -1427,13 +1433,13 @@ mod tests {
 
         // A request in flight is stored as waiting: its answer never reaches the next page.
         let mut busy = outbox_with(3);
-        busy.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        busy.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         busy.set_page_hidden(true);
         let mut reloaded = Outbox::from_storage(&busy.to_storage()).unwrap();
         assert_eq!(reloaded, without_page_state(&busy));
         assert!(!reloaded.in_flight());
         assert_eq!(
-            reloaded.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap().ids,
+            reloaded.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap().ids,
             range_ids(0..3)
         );
         assert_eq!(
@@ -1510,7 +1516,7 @@ mod tests {
             old.push(event(n, NOW - 10_000, 0));
         }
         old.count_dropped(4);
-        old.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        old.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         old.on_response(Outcome::network(), NOW - 9_000, 1.0);
         let stored = Outbox::from_storage(&old.to_storage()).unwrap();
 
@@ -1529,7 +1535,7 @@ mod tests {
         // A request in flight stays first.
         let mut busy = Outbox::new();
         busy.push(event(10, NOW, 0));
-        busy.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        busy.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         busy.push(event(11, NOW, 0));
         busy.merge(stored.clone());
         assert_eq!(ids(&busy), [id(10), id(1), id(2), id(3), id(11)]);
@@ -1581,14 +1587,14 @@ mod tests {
             closed_tab.push(event(n, NOW - 60_000, 0));
         }
         closed_tab.count_dropped(2);
-        closed_tab.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        closed_tab.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         closed_tab.on_response(Outcome::network(), NOW - 59_000, 1.0);
         let stored = Outbox::from_storage(&closed_tab.to_storage()).unwrap();
 
         let mut this_tab = Outbox::new();
         assert_eq!(this_tab.next_seq(), 0);
         this_tab.push(event(10, NOW, 0));
-        this_tab.next_batch(TOKEN, BATCH_BODY_LIMIT).unwrap();
+        this_tab.next_batch(TOKEN, BATCH_BODY_LIMIT, NOW).unwrap();
         // Event 3 is held here already: the same event, kept once.
         this_tab.push(event(3, NOW - 60_000, 0));
         this_tab.take_over(stored);
@@ -1825,11 +1831,11 @@ mod tests {
             let dropped = outbox.dropped();
             let max_events = outbox.max_events;
             let held = ids(outbox);
-            let Some(batch) = outbox.next_batch(TOKEN, max_body_bytes) else {
+            let Some(batch) = outbox.next_batch(TOKEN, max_body_bytes, NOW) else {
                 if !was_in_flight && !held.is_empty() {
                     // Not even the oldest event fits this limit.
                     let first = &outbox.held[0];
-                    let alone = Envelope::new(TOKEN, dropped).overhead() + first.json.len();
+                    let alone = Envelope::new(TOKEN, dropped, NOW).overhead() + first.json.len();
                     prop_assert!(alone >= max_body_bytes.min(BATCH_BODY_LIMIT));
                 }
                 return Ok(());
@@ -1854,7 +1860,7 @@ mod tests {
     }
 
     fn check_exit(outbox: &Outbox, model: &Model, inflight: usize) -> Result<(), TestCaseError> {
-        let chunks = outbox.exit_chunks(TOKEN, inflight);
+        let chunks = outbox.exit_chunks(TOKEN, inflight, NOW);
         let total: usize = chunks.iter().map(|c| c.body.len()).sum();
         if inflight >= KEEPALIVE_QUOTA_BYTES {
             prop_assert!(chunks.is_empty());

@@ -380,7 +380,7 @@ impl State {
         let now = now as i64;
         for adopted in &mut self.adopted {
             if adopted.outbox.should_send(now)
-                && let Some(batch) = adopted.outbox.next_batch(&adopted.session.token, BATCH_BODY_LIMIT)
+                && let Some(batch) = adopted.outbox.next_batch(&adopted.session.token, BATCH_BODY_LIMIT, now)
             {
                 return Some((Source::Adopted(adopted.storage_key.clone()), batch));
             }
@@ -389,7 +389,7 @@ impl State {
         if !self.outbox.should_send(now) {
             return None;
         }
-        let batch = self.outbox.next_batch(&token, BATCH_BODY_LIMIT)?;
+        let batch = self.outbox.next_batch(&token, BATCH_BODY_LIMIT, now)?;
         Some((Source::Own, batch))
     }
 
@@ -870,7 +870,7 @@ fn page_exit(state: &Rc<RefCell<State>>, leaving: bool) {
         .chain(adopted)
         .filter(|(_, outbox)| outbox.backoff_remaining_ms(now).is_none() && !outbox.needs_session());
     for (token, outbox) in sendable {
-        for chunk in outbox.exit_chunks(token, sent_bytes) {
+        for chunk in outbox.exit_chunks(token, sent_bytes, now) {
             sent_bytes += chunk.body.len();
             send_on_exit(&url, &chunk.body);
         }
