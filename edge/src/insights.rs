@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::error::EdgeError;
 use crate::forward::utc_day;
-use crate::query::named_values;
+use crate::query::{day_range, named_values};
 use crate::reconciliation::SqlValue;
 use crate::records::QueuedRecord;
 
@@ -200,23 +200,12 @@ pub struct FunnelQuery {
 impl FunnelQuery {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
         let [from, to, granularity] = named_values(pairs, &["from", "to", "granularity"])?;
-        let date = |value: Option<&str>, field: &'static str| {
-            let text = value.ok_or(EdgeError::Missing { field })?;
-            CivilDate::parse(text).map_err(|source| EdgeError::InvalidDate { field, source })
-        };
-        let (from, to) = (date(from, "from")?, date(to, "to")?);
-        if to < from {
-            return Err(EdgeError::InvalidRange {
-                field: "to",
-                problem: "must not be before from",
-            });
-        }
-        if to.days_since_epoch() - from.days_since_epoch() >= MAX_DAYS {
-            return Err(EdgeError::InvalidRange {
-                field: "to",
-                problem: "a funnel covers at most 90 days; ask for longer periods in parts",
-            });
-        }
+        let (from, to) = day_range(
+            from,
+            to,
+            MAX_DAYS,
+            "a funnel covers at most 90 days; ask for longer periods in parts",
+        )?;
         let granularity = match granularity {
             None | Some("day") => Granularity::Day,
             Some("hour") => Granularity::Hour,

@@ -6,7 +6,7 @@ use paylater_shared::CivilDate;
 
 use crate::error::EdgeError;
 use crate::forward::archive_day_prefix;
-use crate::query::named_values;
+use crate::query::{day_range, named_values};
 
 /// The most days one request may ask for.
 pub const MAX_DAYS: i64 = 31;
@@ -24,23 +24,12 @@ pub struct LogsQuery {
 impl LogsQuery {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
         let [from, to] = named_values(pairs, &["from", "to"])?;
-        let date = |value: Option<&str>, field: &'static str| {
-            let text = value.ok_or(EdgeError::Missing { field })?;
-            CivilDate::parse(text).map_err(|source| EdgeError::InvalidDate { field, source })
-        };
-        let (from, to) = (date(from, "from")?, date(to, "to")?);
-        if to < from {
-            return Err(EdgeError::InvalidRange {
-                field: "to",
-                problem: "must not be before from",
-            });
-        }
-        if to.days_since_epoch() - from.days_since_epoch() >= MAX_DAYS {
-            return Err(EdgeError::InvalidRange {
-                field: "to",
-                problem: "logs cover at most 31 days a request; ask for longer periods in parts",
-            });
-        }
+        let (from, to) = day_range(
+            from,
+            to,
+            MAX_DAYS,
+            "logs cover at most 31 days a request; ask for longer periods in parts",
+        )?;
         Ok(Self { from, to })
     }
 

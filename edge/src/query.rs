@@ -33,6 +33,34 @@ pub fn query_pairs(url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `from` and `to` as UTC days, both required, `to` not before `from` and the range at most
+/// `max_days` long (`too_long` says so when it is not), as every merchant report reads them.
+pub fn day_range(
+    from: Option<&str>,
+    to: Option<&str>,
+    max_days: i64,
+    too_long: &'static str,
+) -> Result<(CivilDate, CivilDate), EdgeError> {
+    let date = |value: Option<&str>, field: &'static str| {
+        let text = value.ok_or(EdgeError::Missing { field })?;
+        CivilDate::parse(text).map_err(|source| EdgeError::InvalidDate { field, source })
+    };
+    let (from, to) = (date(from, "from")?, date(to, "to")?);
+    if to < from {
+        return Err(EdgeError::InvalidRange {
+            field: "to",
+            problem: "must not be before from",
+        });
+    }
+    if to.days_since_epoch() - from.days_since_epoch() >= max_days {
+        return Err(EdgeError::InvalidRange {
+            field: "to",
+            problem: too_long,
+        });
+    }
+    Ok((from, to))
+}
+
 /// The value of each of `names`, in their order, from already percent-decoded pairs. Strict:
 /// a parameter not in `names`, or one given twice, is an error.
 pub fn named_values<'a, const N: usize>(

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::error::EdgeError;
 use crate::forward::utc_day;
 use crate::orders::{QueuedChange, rfc3339_millis};
-use crate::query::named_values;
+use crate::query::{day_range, named_values};
 
 /// The longest report one request may ask for.
 pub const MAX_DAYS: i64 = 92;
@@ -92,23 +92,12 @@ pub struct ReconciliationQuery {
 impl ReconciliationQuery {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
         let [from, to] = named_values(pairs, &["from", "to"])?;
-        let date = |value: Option<&str>, field: &'static str| {
-            let text = value.ok_or(EdgeError::Missing { field })?;
-            CivilDate::parse(text).map_err(|source| EdgeError::InvalidDate { field, source })
-        };
-        let (from, to) = (date(from, "from")?, date(to, "to")?);
-        if to < from {
-            return Err(EdgeError::InvalidRange {
-                field: "to",
-                problem: "must not be before from",
-            });
-        }
-        if to.days_since_epoch() - from.days_since_epoch() >= MAX_DAYS {
-            return Err(EdgeError::InvalidRange {
-                field: "to",
-                problem: "a report covers at most 92 days; ask for longer periods in parts",
-            });
-        }
+        let (from, to) = day_range(
+            from,
+            to,
+            MAX_DAYS,
+            "a report covers at most 92 days; ask for longer periods in parts",
+        )?;
         Ok(Self { from, to })
     }
 }

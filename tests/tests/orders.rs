@@ -373,7 +373,7 @@ fn an_order_lives_and_the_ledger_follows_it() {
         "plan_id": "pay_in_4",
         "at_ms": resend["observedTimeUnixNano"].as_str().unwrap().parse::<i64>().unwrap() / 1_000_000,
     });
-    redeliver(&edge, work.path(), &message.to_string());
+    redeliver(&edge, work.path(), "redelivered", &message.to_string());
     wait_until("the redelivered record in the archive", Duration::from_secs(60), || {
         archived_records(&edge)
             .iter()
@@ -390,33 +390,6 @@ fn an_order_lives_and_the_ledger_follows_it() {
 }
 
 const MERCHANT_SERVER_ROUTES: &str = "/v1/orders,/v1/reconciliation,/v1/admin/customers";
-
-/// Sends a message's text through the events queue again: parked as a dead letter in the local
-/// R2, then replayed by the admin route, as an operator would.
-fn redeliver(edge: &Edge, work: &std::path::Path, text: &str) {
-    let file = work.join("redelivered.json");
-    std::fs::write(&file, text).unwrap();
-    paylater_harness::edge::put_r2_object(
-        &edge.state_dir,
-        work,
-        "paylater-archive/dead-letter/events/redelivered",
-        &file,
-    )
-    .unwrap();
-    let reply = http::request(
-        "POST",
-        &format!("{}/v1/admin/dead-letters/replay", edge.url),
-        &[("Authorization", &format!("Bearer {ADMIN_TOKEN}"))],
-        None,
-    )
-    .unwrap();
-    assert_eq!(
-        (reply.status, reply.json()["replayed"].clone()),
-        (200, json!(1)),
-        "{}",
-        reply.body
-    );
-}
 
 /// With a 4 s token life and a 6 s capture window: an approval with no order is released by the
 /// customer's alarm, no request arriving; an order left uncaptured expires by its own alarm.

@@ -329,3 +329,30 @@ pub fn archive(edge: &Edge) -> HashMap<String, Vec<Value>> {
 pub fn archived_records(edge: &Edge) -> Vec<Value> {
     archive(edge).into_values().flatten().collect()
 }
+
+/// Sends a message's text through the events queue again: parked as a dead letter in the local
+/// R2, then replayed by the admin route, as an operator would.
+pub fn redeliver(edge: &Edge, work: &std::path::Path, name: &str, text: &str) {
+    let file = work.join(format!("{name}.json"));
+    std::fs::write(&file, text).unwrap();
+    paylater_harness::edge::put_r2_object(
+        &edge.state_dir,
+        work,
+        &format!("paylater-archive/dead-letter/events/{name}"),
+        &file,
+    )
+    .unwrap();
+    let reply = http::request(
+        "POST",
+        &format!("{}/v1/admin/dead-letters/replay", edge.url),
+        &[("Authorization", &format!("Bearer {ADMIN_TOKEN}"))],
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        (reply.status, reply.json()["replayed"].clone()),
+        (200, json!(1)),
+        "{}",
+        reply.body
+    );
+}
