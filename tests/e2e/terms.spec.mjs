@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchBrowser, waitFor } from './support/browser.mjs';
 import {
-  recordPage, events, eventNames, waitForState, waitForSummary, axeViolations, shootLightAndDark, focusPath, waitForFocus,
+  recordPage, events, eventNames, waitForState, waitForSummary, axeViolations, shootLightAndDark, focusPath, waitForFocus, layoutShift,
 } from './support/widget.mjs';
 
 const DEMO_URL = process.env.DEMO_URL;
@@ -65,7 +65,8 @@ test('terms on the card: edge data in the shadow root, no layout shift, kept ali
     ['pay_in_30', 'pay_in_30', 1, 12999, 12999, 0],
   ]);
   // The reserved height held: the content below the widget never moved.
-  assert.equal(await page.evaluate(() => window.__layoutShift), 0);
+  const [shift, moved] = await layoutShift(page);
+  assert.equal(shift, 0, `what moved: ${moved}`);
 
   // The edge logged the offers request the widget made.
   const offers = await waitFor(() => accessLog().filter((e) => e.route === 'offers' && e.status === 200), (l) => l.length > 0);

@@ -112,8 +112,10 @@
     if (!control && host.closest('a[href]')) event.preventDefault();
   }
 
-  // The longest the card waits for its stylesheet before it is drawn anyway.
-  var STYLESHEET_WAIT_MS = 1500;
+  // The longest the card waits for its stylesheet before it is drawn anyway: long enough for a
+  // cold edge behind a proxy (1.5 s was not: a card drawn unstyled widened the demo's grid and
+  // moved its cart), short enough that a sheet that never comes costs a few seconds, not the card.
+  var STYLESHEET_WAIT_MS = 4000;
 
   function shadowFor(target) {
     var root = hostFor(target);
@@ -389,10 +391,8 @@
     watchRemovals();
     element.setAttribute('data-paylater-state', 'loading');
     api.update(options);
-    // The network first: the terms' requests and the card's bundle go out before anything here
-    // touches the DOM, and the locale's formats load while they travel.
-    // The bundle first: it is the larger download, and it is compiled as it arrives, while the
-    // edge still computes the terms.
+    // The network first: the card's bundle (the larger download) and the terms' requests go out
+    // before anything here touches the DOM, and the locale's formats load while they travel.
     var cardLoad = load('paylater_card');
     // Reported below; until then, not the page's unhandled rejection.
     cardLoad.catch(function () {});
