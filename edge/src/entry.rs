@@ -319,27 +319,41 @@ async fn change_order(req: &mut Request, env: &Env, order_id: &str, action: Orde
     order_answer(answer, status, status)
 }
 
-/// `GET /v1/reconciliation`: the merchant's changes in the key's mode over the days asked for,
-/// summed per day and currency, as JSON or (`Accept: text/csv`) CSV.
-async fn reconciliation(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
-    let holder = key_holder(req, env, Scope::OrdersRead).await?;
-    let query = ReconciliationQuery::parse(&query_pairs(&req.inner().url()))?;
-    let db = env.d1(LEDGER_DB).map_err(internal("D1 binding"))?;
-    let rows: Vec<LedgerRow> = db
-        .prepare(reconciliation::SELECT_CHANGES)
-        .bind(&[
-            JsValue::from_str(&holder.merchant_id),
-            JsValue::from_f64(f64::from(u8::from(holder.livemode))),
-            JsValue::from_str(&query.from.to_string()),
-            JsValue::from_str(&query.to.to_string()),
-            JsValue::from_f64((reconciliation::MAX_ITEMS + 1) as f64),
-        ])
+/// The rows of one statement on the D1 ledger, read as `T`.
+async fn select_rows<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    sql: &str,
+    values: &[JsValue],
+) -> Result<Vec<T>, EdgeError> {
+    env.d1(LEDGER_DB)
+        .map_err(internal("D1 binding"))?
+        .prepare(sql)
+        .bind(values)
         .map_err(internal("D1 bind"))?
         .all()
         .await
         .map_err(internal("D1 query"))?
         .results()
-        .map_err(internal("D1 rows"))?;
+        .map_err(internal("D1 rows"))
+}
+
+/// `GET /v1/reconciliation`: the merchant's changes in the key's mode over the days asked for,
+/// summed per day and currency, as JSON or (`Accept: text/csv`) CSV.
+async fn reconciliation(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::OrdersRead).await?;
+    let query = ReconciliationQuery::parse(&query_pairs(&req.inner().url()))?;
+    let rows: Vec<LedgerRow> = select_rows(
+        env,
+        reconciliation::SELECT_CHANGES,
+        &[
+            JsValue::from_str(&holder.merchant_id),
+            JsValue::from_f64(f64::from(u8::from(holder.livemode))),
+            JsValue::from_str(&query.from.to_string()),
+            JsValue::from_str(&query.to.to_string()),
+            JsValue::from_f64((reconciliation::MAX_ITEMS + 1) as f64),
+        ],
+    )
+    .await?;
     let report = reconciliation::report(&query, holder.livemode, &rows)?;
     let accept = req.headers().get("Accept").ok().flatten();
     let no_store = ("Cache-Control", "no-store".to_owned());
@@ -373,21 +387,17 @@ async fn insights_funnel(req: &Request, env: &Env) -> Result<Answer, EdgeError> 
     let holder = key_holder(req, env, Scope::InsightsRead).await?;
     let query = FunnelQuery::parse(&query_pairs(&req.inner().url()))?;
     let (first, last) = query.hours();
-    let db = env.d1(LEDGER_DB).map_err(internal("D1 binding"))?;
-    let rows: Vec<CountRow> = db
-        .prepare(query.select())
-        .bind(&[
+    let rows: Vec<CountRow> = select_rows(
+        env,
+        query.select(),
+        &[
             JsValue::from_str(&holder.merchant_id),
             JsValue::from_f64(f64::from(u8::from(holder.livemode))),
             JsValue::from_str(&first),
             JsValue::from_str(&last),
-        ])
-        .map_err(internal("D1 bind"))?
-        .all()
-        .await
-        .map_err(internal("D1 query"))?
-        .results()
-        .map_err(internal("D1 rows"))?;
+        ],
+    )
+    .await?;
     let funnel = insights::funnel(&query, holder.livemode, &rows)?;
     Answer::json(&funnel, vec![("Cache-Control", "no-store".to_owned())])
 }

@@ -177,14 +177,6 @@ fn strings_attribute(record: &Value, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn int_attribute(record: &Value, key: &str) -> Option<u64> {
-    record["attributes"]
-        .as_array()?
-        .iter()
-        .find(|kv| kv["key"] == key)
-        .and_then(|kv| kv["value"]["intValue"].as_str()?.parse().ok())
-}
-
 /// The same figures recounted from the archive alone: each `event.id` once, sessions once per
 /// step, of one merchant and mode.
 fn recount(records: &[Value], merchant: &str) -> Figures {

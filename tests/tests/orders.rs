@@ -15,14 +15,6 @@ use paylater_shared::CivilDate;
 use serde_json::{Value, json};
 use support::*;
 
-fn int_attribute(record: &Value, key: &str) -> Option<u64> {
-    record["attributes"]
-        .as_array()?
-        .iter()
-        .find(|kv| kv["key"] == key)
-        .and_then(|kv| kv["value"]["intValue"].as_str()?.parse().ok())
-}
-
 type Sums = BTreeMap<(String, String, String), (u64, u64)>;
 
 /// `(day, currency, kind) → (count, sum)` from the archive alone: approved decisions and order

@@ -356,3 +356,12 @@ pub fn redeliver(edge: &Edge, work: &std::path::Path, name: &str, text: &str) {
         reply.body
     );
 }
+
+/// An integer attribute of a LogRecord (OTLP JSON writes them as strings).
+pub fn int_attribute(record: &Value, key: &str) -> Option<u64> {
+    record["attributes"]
+        .as_array()?
+        .iter()
+        .find(|kv| kv["key"] == key)
+        .and_then(|kv| kv["value"]["intValue"].as_str()?.parse().ok())
+}
