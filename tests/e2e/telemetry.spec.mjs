@@ -293,13 +293,14 @@ test('interest without a decision, then the page closes: session_abandoned arriv
   await waitForState(page, 'ready');
   await page.getByTestId('learn-more').click();
   const opened = await waitFor(() => page.evaluate(() => window.__queued.find((e) => e.name === 'terms_opened')), (e) => e !== undefined);
+  // The page has its telemetry session once an event of it has arrived. Closed before that, its
+  // events could not be sent (no session token yet) and would wait in storage for the next
+  // page view instead.
+  const [arrivedOpened] = await arrivalsOf([opened.id], 20_000);
   await page.close({ runBeforeUnload: true });
-  const abandoned = await waitFor(async () => {
-    const events = await sinkEvents();
-    // The event of this page's session, after its terms_opened.
-    const session = events.find((e) => e.id === opened.id)?.session;
-    return events.find((e) => e.session === session && e.name === 'session_abandoned' && e.seq > opened.seq);
-  }, (e) => e !== undefined, 20_000);
+  const abandoned = await waitFor(async () => (await sinkEvents()).find((e) =>
+    e.session === arrivedOpened.session && e.name === 'session_abandoned' && e.seq > opened.seq),
+  (e) => e !== undefined, 20_000);
   assert.equal(abandoned.props.last_step?.stringValue, 'terms_opened');
   assert.ok(Number(abandoned.props.dwell_ms?.intValue) > 0);
 });

@@ -46,71 +46,82 @@ fn step(name: &str, timings: &mut Vec<(String, f64)>, f: impl FnOnce() -> Result
 pub fn run() -> Result<(), String> {
     let mut timings = Vec::new();
     let total = Instant::now();
-    let mut tools = None;
-    step("bootstrap", &mut timings, || {
-        tools::bootstrap().map(|t| tools = Some(t))
-    })?;
-    let tools = tools.ok_or("bootstrap returned no tools")?;
-    step("cargo fmt --check", &mut timings, || {
-        cmd::run(cargo().args(["fmt", "--all", "--check"]))
-    })?;
-    step("clippy (native)", &mut timings, || {
-        cmd::run(cargo().args([
-            "clippy",
-            "--workspace",
-            "--exclude",
-            "paylater-widget",
-            "--exclude",
-            "paylater-widget-card",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    })?;
-    step("clippy (wasm32)", &mut timings, || {
-        let wasm_clippy = ["clippy", "--target", "wasm32-unknown-unknown"];
-        // These crates' tests use proptest, which has no entropy source on wasm32: their tests
-        // run natively.
-        cmd::run(cargo().args(wasm_clippy).args([
-            "-p",
-            "paylater-shared",
-            "-p",
-            "paylater-widget-outbox",
-            "-p",
-            "paylater-edge",
-            "--lib",
-            "--",
-            "-D",
-            "warnings",
-        ]))?;
-        cmd::run(cargo().args(wasm_clippy).args([
-            "-p",
-            "paylater-widget-card",
-            "-p",
-            "paylater-widget",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    })?;
-    step(NATIVE_TESTS, &mut timings, || {
-        run_counted(
-            NATIVE_TESTS,
-            Runner::Cargo,
-            cargo().args([
-                "test",
+    // The checks and native tests need only cargo and the wasm target: the rest of the toolchain
+    // (cold, minutes of `cargo install`, apt and npm) installs meanwhile, on a thread of its own.
+    step("wasm target", &mut timings, tools::ensure_wasm_target)?;
+    let installing = std::thread::spawn(tools::bootstrap);
+    let checked = (|| {
+        step("cargo fmt --check", &mut timings, || {
+            cmd::run(cargo().args(["fmt", "--all", "--check"]))
+        })?;
+        step("clippy (native)", &mut timings, || {
+            cmd::run(cargo().args([
+                "clippy",
                 "--workspace",
                 "--exclude",
                 "paylater-widget",
                 "--exclude",
                 "paylater-widget-card",
-                "--exclude",
-                "paylater-tests",
-            ]),
-        )
-    })?;
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        })?;
+        step("clippy (wasm32)", &mut timings, || {
+            let wasm_clippy = ["clippy", "--target", "wasm32-unknown-unknown"];
+            // These crates' tests use proptest, which has no entropy source on wasm32: their tests
+            // run natively.
+            cmd::run(cargo().args(wasm_clippy).args([
+                "-p",
+                "paylater-shared",
+                "-p",
+                "paylater-widget-outbox",
+                "-p",
+                "paylater-edge",
+                "--lib",
+                "--",
+                "-D",
+                "warnings",
+            ]))?;
+            cmd::run(cargo().args(wasm_clippy).args([
+                "-p",
+                "paylater-widget-card",
+                "-p",
+                "paylater-widget",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        })?;
+        step(NATIVE_TESTS, &mut timings, || {
+            run_counted(
+                NATIVE_TESTS,
+                Runner::Cargo,
+                cargo().args([
+                    "test",
+                    "--workspace",
+                    "--exclude",
+                    "paylater-widget",
+                    "--exclude",
+                    "paylater-widget-card",
+                    "--exclude",
+                    "paylater-tests",
+                ]),
+            )
+        })?;
+        Ok::<(), String>(())
+    })();
+    // Even after a failed check: a process that exits leaves its `cargo install`s running.
+    let mut tools = None;
+    let bootstrapped = step("bootstrap (what was left of it)", &mut timings, || {
+        let installed = installing.join().map_err(|_| "the bootstrap thread panicked".to_owned())?;
+        installed.map(|t| tools = Some(t))
+    });
+    checked?;
+    bootstrapped?;
+    let tools = tools.ok_or("bootstrap returned no tools")?;
     // wasm-bindgen-test-runner prints libtest's `test result:` lines, so cargo's counting holds.
     step(WASM_TESTS, &mut timings, || {
         run_counted(

@@ -35,7 +35,7 @@ pub struct Tools {
 /// Installs whatever is missing and returns the tools' paths.
 pub fn bootstrap() -> Result<Tools, String> {
     let root = paths::workspace_root();
-    ensure_wasm_target(&root)?;
+    ensure_wasm_target()?;
     ensure_debian_packages()?;
     ensure_node_modules(&root)?;
     ensure_python_venv(&root)?;
@@ -90,10 +90,11 @@ pub fn locked_version(lock: &str, name: &str) -> Result<String, String> {
 
 /// rustup installs a toolchain file's targets only when it installs the toolchain itself; an
 /// already-present 1.95.0 without wasm32 needs the target added.
-fn ensure_wasm_target(root: &Path) -> Result<(), String> {
+pub fn ensure_wasm_target() -> Result<(), String> {
+    let root = paths::workspace_root();
     let installed = cmd::output(
         Command::new("rustup")
-            .current_dir(root)
+            .current_dir(&root)
             .args(["target", "list", "--installed"]),
     )
     .unwrap_or_default();
@@ -102,7 +103,7 @@ fn ensure_wasm_target(root: &Path) -> Result<(), String> {
     }
     cmd::run(
         Command::new("rustup")
-            .current_dir(root)
+            .current_dir(&root)
             .args(["target", "add", "wasm32-unknown-unknown"]),
     )
 }
