@@ -20,6 +20,24 @@ pub fn check_key_format(key: &str) -> Result<(), EdgeError> {
     }
 }
 
+/// The publishable key a refused session token claims to be for (its payload, unverified), so
+/// anomaly detection can tell that merchant someone is forging its tokens. Never trusted for
+/// anything else; the caller also checks that the key names a merchant.
+pub fn claimed_publishable_key(token: &str) -> Option<String> {
+    use base64::Engine;
+    #[derive(serde::Deserialize)]
+    struct Claimed {
+        key: String,
+    }
+    if token.len() > 4096 {
+        return None;
+    }
+    let payload = token.split('.').nth(2)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claimed: Claimed = serde_json::from_slice(&bytes).ok()?;
+    is_publishable_key(&claimed.key).then_some(claimed.key)
+}
+
 /// Turns what KV held for a key into a merchant, or the right error.
 pub fn merchant_from_store(stored: Option<String>) -> Result<MerchantConfig, EdgeError> {
     let text = stored.ok_or(EdgeError::UnknownKey)?;
@@ -62,6 +80,31 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_refused_tokens_claimed_key_is_read_only_when_it_is_a_key() {
+        use base64::Engine;
+        let encode = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+        let token = |payload: &str| format!("v1.k1.{payload}.forged-tag");
+        assert_eq!(
+            claimed_publishable_key(&token(&encode(r#"{"key":"pk_test_demo","sid":"x"}"#))),
+            Some("pk_test_demo".to_owned())
+        );
+        for bad in [
+            token(&encode(r#"{"key":"../../etc"}"#)),
+            token(&encode(r#"{"sid":"x"}"#)),
+            token("not base64!"),
+            "v1.k1".to_owned(),
+            String::new(),
+            token(&encode(&format!(
+                r#"{{"key":"pk_test_demo","pad":"{}"}}"#,
+                "x".repeat(5000)
+            ))),
+        ] {
+            assert_eq!(claimed_publishable_key(&bad), None, "{bad:.40}");
+        }
+    }
+
     use super::*;
 
     const DEMO: &str = include_str!("../../seed/merchants/pk_test_demo.json");

@@ -2,6 +2,7 @@
 //! sink, retried with backoff, refused records to the dead-letter queue) and the dead-letter
 //! queue's consumer (parks each message in R2 until `POST /v1/admin/dead-letters/replay`).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::log_record::{ExportLogsServiceRequest, LogRecord};
@@ -13,11 +14,16 @@ use worker::{
     console_log, event,
 };
 
-use crate::bindings::{ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LOG_SINK_URL, RETRY_BASE_SECONDS};
+use crate::anomaly;
+use crate::anomaly_watch::{ObserveAnswer, ObserveRequest, paths as anomaly_paths, watch_name};
+use crate::bindings::{
+    ANOMALY_WATCH, ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LOG_SINK_URL, RETRY_BASE_SECONDS,
+};
 use crate::forward::{
     SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key, retry_delay_seconds,
 };
 use crate::insights;
+use crate::objects;
 use crate::reconciliation::{self, SqlValue};
 use crate::{DEFAULT_RETRY_BASE_SECONDS, queues};
 use paylater_shared::order::ChangeKind;
@@ -97,6 +103,7 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         deliveries.iter().for_each(|d| retry_later(&d.message, base));
         return;
     }
+    watch_for_anomalies(env, &deliveries).await;
     let records: Vec<LogRecord> = deliveries.iter().map(|d| d.queued.log_record()).collect();
     // One structured line per record for Workers Logs (no personal data by construction).
     let setting = env.var(CONSOLE_RECORDS).ok().map(|v| v.to_string());
@@ -189,6 +196,45 @@ async fn write_ledger(env: &Env, deliveries: &[Delivery]) -> Result<(), String> 
     }
     db.batch(statements).await.map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// Reports the batch's decisions and events to their merchants' `AnomalyWatch`es, one call per
+/// merchant and mode. Each object counts a record once, so a redelivered batch changes nothing;
+/// a failed call is logged and not retried: detection may miss a record, the archive never does.
+async fn watch_for_anomalies(env: &Env, deliveries: &[Delivery]) {
+    let mut reports: BTreeMap<(String, bool), ObserveRequest> = BTreeMap::new();
+    for delivery in deliveries {
+        let observations = anomaly::observe_record(&delivery.queued);
+        if observations.is_empty() {
+            continue;
+        }
+        let session = match &delivery.queued {
+            QueuedRecord::Event(event) => &event.session,
+            QueuedRecord::Decision(decision) => &decision.session,
+            _ => continue,
+        };
+        reports
+            .entry((session.merchant_id.clone(), session.livemode))
+            .or_insert_with(|| ObserveRequest {
+                merchant_id: session.merchant_id.clone(),
+                livemode: session.livemode,
+                publishable_key: session.publishable_key.clone(),
+                observations: Vec::new(),
+            })
+            .observations
+            .extend(observations);
+    }
+    for ((merchant_id, livemode), report) in reports {
+        let name = watch_name(&merchant_id, livemode);
+        let answer: worker::Result<ObserveAnswer> =
+            objects::call(env, ANOMALY_WATCH, &name, anomaly_paths::OBSERVE, &report).await;
+        if let Err(error) = answer {
+            console_error!(
+                "{}",
+                serde_json::json!({ "kind": "anomaly_watch_failed", "watch": name, "error": error.to_string() })
+            );
+        }
+    }
 }
 
 fn sink_url(env: &Env) -> Option<String> {
@@ -294,7 +340,7 @@ async fn park_dead_letters(env: &Env, messages: Vec<RawMessage>) {
             .body()
             .as_string()
             .unwrap_or_else(|| format!("{:?}", message.body()));
-        let key = dead_letter_key(&message.id());
+        let key = dead_letter_key(&message.id(), &text);
         match bucket.put(&key, text).execute().await {
             Ok(_) => {
                 console_log!("{}", serde_json::json!({ "kind": "dead_letter_parked", "key": key }));

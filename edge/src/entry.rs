@@ -9,18 +9,20 @@ use paylater_shared::token::{ApprovalSigner, SessionClaims, SessionKeyring, Toke
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Context, Date, Env, Headers, MessageBuilder, QueueContentType, Request, Response, console_log, event};
 
+use crate::anomaly::{Anomaly, AnomalyQuery, Metric, RefusalTally};
+use crate::anomaly_watch::{ListRequest, ObserveAnswer, ObserveRequest, paths as anomaly_paths, watch_name};
 use crate::approvals::{self, ApproveOutcome, ApproveRequest, AttemptLimit, DecideRequest};
 use crate::auth::{admin_token_matches, check_key_format, check_origin, merchant_from_store, merchant_kv_key};
 use crate::bindings::{
     ADMIN_TOKEN, APPROVAL_SIGNING_KEYS, ARCHIVE, CLIENT_LIMITER, CUSTOMER_HASH_KEY, CUSTOMER_LEDGER, EVENTS_QUEUE,
     MERCHANTS_KV, SESSION_GUARD, SESSION_KEYS,
 };
-use crate::bindings::{LEDGER_DB, ORDER_BOOK};
+use crate::bindings::{ANOMALY_WATCH, LEDGER_DB, ORDER_BOOK};
 use crate::checkout::{self, CheckoutQuery};
 use crate::decision::SessionSignals;
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
-use crate::forward::DEAD_LETTER_PREFIX;
+use crate::forward::dead_letter_prefix;
 use crate::handlers;
 use crate::headers::{DENY_FRAMING, SECURITY_HEADERS, cors_for_checked_origin, preflight};
 use crate::ingest::UaClass;
@@ -51,6 +53,8 @@ const REPLAY_PAGE: u32 = 100;
 
 thread_local! {
     static MERCHANT_CACHE: RefCell<HashMap<String, (i64, MerchantConfig)>> = RefCell::new(HashMap::new());
+    /// Refusals waiting to be reported, per claimed key (see [`report_refusals`]).
+    static REFUSALS: RefCell<RefusalTally> = RefCell::new(RefusalTally::default());
 }
 
 #[wasm_bindgen]
@@ -156,6 +160,52 @@ async fn call_object<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
     objects::call(env, namespace, name, path, message)
         .await
         .map_err(internal("Durable Object call"))
+}
+
+/// The publishable key of the merchant a request acts for, as far as it is known (or, for a
+/// refused session token, claimed): a refusal is reported to that merchant's anomaly watch.
+#[derive(Default)]
+struct Watched(RefCell<Option<String>>);
+
+impl Watched {
+    fn note(&self, publishable_key: Option<String>) {
+        if let Some(key) = publishable_key {
+            *self.0.borrow_mut() = Some(key);
+        }
+    }
+}
+
+/// How long refusals wait in an isolate's tally before one report takes them all.
+const REFUSAL_REPORT_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reports the refused tokens and 429s this isolate counted for `publishable_key`, a second
+/// after the first of them, to the merchant's anomaly watch (after the answer was sent). A
+/// claimed key that names no merchant counts nowhere (only the access log has it).
+async fn report_refusals(env: Env, publishable_key: String) {
+    worker::Delay::from(REFUSAL_REPORT_DELAY).await;
+    let observations = REFUSALS.with(|tally| tally.borrow_mut().take(&publishable_key));
+    if observations.is_empty() {
+        return;
+    }
+    let Ok(merchant) = load_merchant(&env, &publishable_key).await else {
+        return;
+    };
+    let livemode = merchant.livemode();
+    let report = ObserveRequest {
+        merchant_id: merchant.merchant_id.clone(),
+        livemode,
+        publishable_key,
+        observations,
+    };
+    let name = watch_name(&merchant.merchant_id, livemode);
+    let answer: Result<ObserveAnswer, EdgeError> =
+        call_object(&env, ANOMALY_WATCH, &name, anomaly_paths::OBSERVE, &report).await;
+    if let Err(error) = answer {
+        console_log!(
+            "{}",
+            serde_json::json!({ "kind": "anomaly_watch_failed", "watch": name, "error": error.to_string() })
+        );
+    }
 }
 
 fn client_object_name(merchant_id: &str, client_ip: Option<&str>) -> String {
@@ -402,6 +452,26 @@ async fn insights_funnel(req: &Request, env: &Env) -> Result<Answer, EdgeError> 
     Answer::json(&funnel, vec![("Cache-Control", "no-store".to_owned())])
 }
 
+/// `GET /v1/insights/anomalies`: the windows the merchant's anomaly watch (the key's mode)
+/// judged anomalous over the days asked for.
+async fn insights_anomalies(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::InsightsRead).await?;
+    let query = AnomalyQuery::parse(&query_pairs(&req.inner().url()))?;
+    let (from_ms, to_ms) = query.millis();
+    let found: Vec<Anomaly> = call_object(
+        env,
+        ANOMALY_WATCH,
+        &watch_name(&holder.merchant_id, holder.livemode),
+        anomaly_paths::LIST,
+        &ListRequest { from_ms, to_ms },
+    )
+    .await?;
+    Answer::json(
+        &query.answer(holder.livemode, &found),
+        vec![("Cache-Control", "no-store".to_owned())],
+    )
+}
+
 /// `GET /v1/logs`: the merchant's archived records of the key's mode over the days asked for,
 /// as NDJSON streamed object by object. The objects are listed first, so a range too busy for
 /// one answer is refused before anything is sent rather than cut short.
@@ -505,7 +575,7 @@ fn checkout_page(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
 /// `POST /v1/approvals`: validate, authorize, count the IP's attempt, then let the session's
 /// object (idempotency, the upstream service if one is configured) and the customer's object
 /// (exposure, one decision at a time) decide.
-async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<Answer, EdgeError> {
+async fn approve(req: &mut Request, env: &Env, origin: Option<&str>, watched: &Watched) -> Result<Answer, EdgeError> {
     let headers = req.headers().clone();
     let header = |name: &str| headers.get(name).ok().flatten();
     approvals::check_json_content_type(header("Content-Type").as_deref())?;
@@ -525,7 +595,9 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<A
         origin,
         &own_origin(req),
         now_ms.div_euclid(1000),
-    )?;
+    )
+    .inspect_err(|_| watched.note(crate::auth::claimed_publishable_key(&request.session_token)))?;
+    watched.note(Some(claims.key.clone()));
     let merchant = session_merchant(env, &claims).await?;
     let (terms, plan_range) = approvals::find_plan(&merchant, &request.plan_id, claims.cur)?;
     // The schedule counts from the shopper's local date the session carries, so the dates
@@ -666,11 +738,21 @@ async fn check_session_rate(req: &Request, env: &Env, merchant: &MerchantConfig)
 
 /// `POST /v1/events`: authorize, rate-limit by IP, then let the session's object dedup and
 /// enqueue. Everything else happens in the queue consumer.
-async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Result<Answer, EdgeError> {
+async fn ingest_events(
+    req: &mut Request,
+    env: &Env,
+    origin: Option<&str>,
+    watched: &Watched,
+) -> Result<Answer, EdgeError> {
     sessions::check_content_type(req.headers().get("Content-Type").ok().flatten().as_deref())?;
     let body = read_body(req).await?;
     let now_ms = Date::now().as_millis() as i64;
-    let mut authorized = events::authorize_batch(&body, &session_keyring(env)?, origin, now_ms)?;
+    let mut authorized = events::authorize_batch(&body, &session_keyring(env)?, origin, now_ms).inspect_err(|e| {
+        if matches!(e, EdgeError::InvalidToken(_)) {
+            watched.note(events::claimed_key_of_batch(&body));
+        }
+    })?;
+    watched.note(Some(authorized.claims.key.clone()));
     let merchant = session_merchant(env, &authorized.claims).await?;
     let plan_ids: Vec<String> = merchant.all_terms().iter().map(|(terms, _)| terms.id()).collect();
     events::refuse_unknown_plans(&mut authorized, &plan_ids)?;
@@ -728,16 +810,12 @@ async fn ingest_events(req: &mut Request, env: &Env, origin: Option<&str>) -> Re
 /// `POST /v1/admin/dead-letters/replay`: re-sends parked dead letters, byte for byte, to the
 /// events queue, deleting each only after the queue took it.
 async fn replay_dead_letters(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
-    let expected = env.secret(ADMIN_TOKEN).map(|s| s.to_string()).ok();
-    let given = req.headers().get("Authorization").ok().flatten();
-    if !admin_token_matches(given.as_deref(), expected.as_deref()) {
-        return Err(EdgeError::Unauthorized);
-    }
+    let holder = key_holder(req, env, Scope::LogsReplay).await?;
     let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
     let queue = env.queue(EVENTS_QUEUE).map_err(internal("queue binding"))?;
     let listed = bucket
         .list()
-        .prefix(DEAD_LETTER_PREFIX)
+        .prefix(dead_letter_prefix(&holder.merchant_id, holder.livemode))
         .limit(REPLAY_PAGE)
         .execute()
         .await
@@ -791,7 +869,13 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, EdgeError> {
     Ok(body)
 }
 
-async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str>) -> Result<Answer, EdgeError> {
+async fn answer(
+    route: &Route,
+    req: &mut Request,
+    env: &Env,
+    origin: Option<&str>,
+    watched: &Watched,
+) -> Result<Answer, EdgeError> {
     match route {
         Route::Health => Answer::json(&handlers::health(), vec![("Cache-Control", "no-store".into())]),
         Route::Preflight => Ok(Answer {
@@ -820,7 +904,7 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
             headers.push(("Cache-Control", "private, max-age=60".into()));
             Answer::json(&handlers::offers(&merchant, &query, today)?, headers)
         }
-        Route::Events => ingest_events(req, env, origin).await,
+        Route::Events => ingest_events(req, env, origin, watched).await,
         Route::OpenApi => Ok(Answer {
             status: 200,
             body: OPENAPI_JSON.to_owned(),
@@ -832,15 +916,23 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
             stream: None,
         }),
         Route::ReplayDeadLetters => replay_dead_letters(req, env).await,
-        Route::Approvals => approve(req, env, origin).await,
+        Route::Approvals => approve(req, env, origin, watched).await,
         Route::CreateOrder => create_order(req, env).await,
         Route::Order { order_id } => get_order(req, env, order_id).await,
         Route::OrderChange { order_id, action } => change_order(req, env, order_id, *action).await,
         Route::Reconciliation => reconciliation(req, env).await,
         Route::InsightsFunnel => insights_funnel(req, env).await,
+        Route::InsightsAnomalies => insights_anomalies(req, env).await,
         Route::Logs => logs(req, env).await,
         Route::CustomerHolds => customer_holds(req, env).await,
         Route::Checkout => checkout_page(req, env),
+        Route::Dashboard => Ok(Answer {
+            status: 200,
+            body: crate::dashboard::PAGE.to_owned(),
+            headers: crate::dashboard::headers(),
+            framable: false,
+            stream: None,
+        }),
         Route::Keys => Answer::json(
             &approvals::jwks(&approval_signers(env)?),
             vec![
@@ -854,6 +946,7 @@ async fn answer(route: &Route, req: &mut Request, env: &Env, origin: Option<&str
             let body = read_body(req).await?;
             let ask = sessions::parse_session_ask(&body)?;
             let merchant = load_merchant(env, ask.key()).await?;
+            watched.note(Some(merchant.publishable_key.clone()));
             check_session_rate(req, env, &merchant).await?;
             let keyring = session_keyring(env)?;
             let now_s = (Date::now().as_millis() / 1000) as i64;
@@ -899,17 +992,29 @@ fn respond(answer: Answer, request_id: &str) -> worker::Result<Response> {
 }
 
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(mut req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let started = Date::now().as_millis();
     let request_id = random_uuid();
     let method = req.method().to_string();
     let path = req.path();
     let origin = req.headers().get("Origin").ok().flatten();
     let route = Route::resolve(&method, &path);
+    let watched = Watched::default();
     let outcome = match &route {
-        Ok(route) => answer(route, &mut req, &env, origin.as_deref()).await,
+        Ok(route) => answer(route, &mut req, &env, origin.as_deref(), &watched).await,
         Err(error) => Err(error.clone()),
     };
+    let refusal = match &outcome {
+        Err(EdgeError::InvalidToken(_)) => Some(Metric::RefusedTokens),
+        Err(EdgeError::RateLimited { .. }) => Some(Metric::RateLimited),
+        _ => None,
+    };
+    if let (Some(metric), Some(key)) = (refusal, watched.0.take()) {
+        let at_ms = Date::now().as_millis() as i64;
+        if REFUSALS.with(|tally| tally.borrow_mut().count(&key, metric, at_ms)) {
+            ctx.wait_until(report_refusals(env.clone(), key));
+        }
+    }
     let (answer, error_detail) = match outcome {
         Ok(answer) => (answer, None),
         Err(error) => {

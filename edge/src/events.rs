@@ -43,6 +43,17 @@ pub fn authorize_batch(
     Ok(AuthorizedBatch { claims, batch })
 }
 
+/// The publishable key the session token of a refused batch claims (see
+/// [`crate::auth::claimed_publishable_key`]).
+pub fn claimed_key_of_batch(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct TokenOnly {
+        session_token: String,
+    }
+    let batch: TokenOnly = serde_json::from_slice(body).ok()?;
+    crate::auth::claimed_publishable_key(&batch.session_token)
+}
+
 /// Refuses, one by one, events whose `plan_id` is not one of the merchant's plans: a plan id
 /// becomes a row of the merchant's funnel (its plan mix), so a stranger holding only the
 /// publishable key must not be able to invent them. A batch left with nothing is refused as a
@@ -101,6 +112,7 @@ pub fn session_facts(claims: &SessionClaims) -> SessionFacts {
         currency: claims.cur.to_string(),
         issued_at_s: claims.iat,
         livemode: claims.key.starts_with("pk_live_"),
+        publishable_key: claims.key.clone(),
     }
 }
 

@@ -118,13 +118,27 @@ pub fn retry_delay_seconds(age_seconds: u32, base_seconds: u32, message_id: &str
     age_seconds.clamp(base, MAX_RETRY_DELAY_SECONDS) + jitter
 }
 
-/// The R2 key of a parked dead letter.
-pub fn dead_letter_key(message_id: &str) -> String {
-    let safe: String = message_id
-        .chars()
+/// Keeps `A-Z a-z 0-9 - _` of a name that becomes part of an R2 key.
+fn key_safe(name: &str) -> String {
+    name.chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    format!("{DEAD_LETTER_PREFIX}{safe}")
+        .collect()
+}
+
+/// Where a merchant's parked dead letters of one mode are: what its `logs:replay` key replays.
+pub fn dead_letter_prefix(merchant_id: &str, livemode: bool) -> String {
+    format!("{DEAD_LETTER_PREFIX}{}/{}/", key_safe(merchant_id), mode_name(livemode))
+}
+
+/// The R2 key of a parked dead letter: under its merchant and mode when its text is a record this
+/// consumer reads, else under `unreadable/`, which no merchant's key replays (an operator looks
+/// at those in R2).
+pub fn dead_letter_key(message_id: &str, text: &str) -> String {
+    let id = key_safe(message_id);
+    match crate::records::QueuedRecord::from_json(text) {
+        Ok(record) => format!("{}{id}", dead_letter_prefix(record.merchant_id(), record.livemode())),
+        Err(_) => format!("{DEAD_LETTER_PREFIX}unreadable/{id}"),
+    }
 }
 
 /// Whether the consumer prints each record as a console line, from the `CONSOLE_RECORDS` var.
@@ -159,6 +173,7 @@ mod tests {
                 currency: "USD".into(),
                 issued_at_s: 0,
                 livemode,
+                publishable_key: "pk_test_demo".into(),
             },
             request: RequestFacts {
                 observed_ms,
@@ -254,7 +269,24 @@ mod tests {
             .map(|i| retry_delay_seconds(0, 10, &format!("msg-{i}")))
             .collect();
         assert!(spread.len() > 3, "{spread:?}");
-        assert_eq!(dead_letter_key("ab/../c-1"), "dead-letter/events/abc-1");
+        assert_eq!(
+            dead_letter_key("ab/../c-1", "not json"),
+            "dead-letter/events/unreadable/abc-1"
+        );
+        let used = crate::secret_keys::QueuedKeyUse {
+            key_use_id: "u1".into(),
+            merchant_id: "m_demo/../x".into(),
+            livemode: true,
+            key_id: "key_1".into(),
+            scope: "orders:read".into(),
+            route: "order".into(),
+            at_ms: 0,
+        };
+        assert_eq!(
+            dead_letter_key("m-1", &serde_json::to_string(&used).unwrap()),
+            "dead-letter/events/m_demox/live/m-1"
+        );
+        assert_eq!(dead_letter_prefix("m_demo", false), "dead-letter/events/m_demo/test/");
     }
 
     #[test]

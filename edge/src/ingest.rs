@@ -196,6 +196,10 @@ pub struct SessionFacts {
     /// Made with a live publishable key. Messages queued before modes existed were test ones.
     #[serde(default)]
     pub livemode: bool,
+    /// The key the session was made with: names the merchant's config (anomaly thresholds).
+    /// Empty in messages queued before it was carried.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub publishable_key: String,
 }
 
 /// One accepted event with everything the consumer needs to make its log record: the message
@@ -435,6 +439,7 @@ mod tests {
             currency: "USD".into(),
             issued_at_s: NOW / 1000 - 600,
             livemode: false,
+            publishable_key: "pk_test_demo".into(),
         }
     }
 

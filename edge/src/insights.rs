@@ -81,34 +81,25 @@ fn event_step(name: EventName) -> Option<&'static str> {
 /// What one record adds to the counters: the statements, in order, ending with the record's
 /// mark. Empty for a record that counts nowhere.
 pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
-    let (merchant, livemode, session, at_ms, record_id) = match record {
+    let Some(record_id) = record.record_id() else {
+        // Not part of the funnel.
+        return Vec::new();
+    };
+    let (merchant, livemode, session, at_ms) = match record {
         QueuedRecord::Event(e) => (
             &e.session.merchant_id,
             e.session.livemode,
             &e.session.session_id,
             e.request.observed_ms,
-            // Scoped to the session: an id another session (or merchant) sent can't pre-empt it.
-            format!(
-                "event:{}:{}:{}",
-                e.session.merchant_id, e.session.session_id, e.event.id
-            ),
         ),
         QueuedRecord::Decision(d) => (
             &d.session.merchant_id,
             d.session.livemode,
             &d.session.session_id,
             d.request.observed_ms,
-            format!("decision:{}", d.approval_id),
         ),
-        QueuedRecord::Change(c) => (
-            &c.merchant_id,
-            c.livemode,
-            &c.session_id,
-            c.at_ms,
-            format!("change:{}", c.change_id),
-        ),
-        // Not part of the funnel.
-        QueuedRecord::KeyUse(_) => return Vec::new(),
+        QueuedRecord::Change(c) => (&c.merchant_id, c.livemode, &c.session_id, c.at_ms),
+        QueuedRecord::KeyUse(_) | QueuedRecord::Anomaly(_) => return Vec::new(),
     };
     let hour = utc_hour(at_ms);
     let key = || {
@@ -166,7 +157,7 @@ pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
             }
             counts.push(("order", format!("{}:{}", c.kind.as_str(), c.currency), c.amount));
         }
-        QueuedRecord::KeyUse(_) => {}
+        QueuedRecord::KeyUse(_) | QueuedRecord::Anomaly(_) => {}
     }
     // A record that only moves sessions to steps needs no mark: its steps are marked already.
     if counts.is_empty() {
@@ -389,6 +380,7 @@ mod tests {
             currency: "USD".into(),
             issued_at_s: AT / 1000 - 60,
             livemode: false,
+            publishable_key: "pk_test_demo".into(),
         }
     }
 

@@ -23,20 +23,25 @@
 //! - [`approvals`]: `POST /v1/approvals`: body, idempotency, the decision's messages, signing keys.
 //! - [`checkout`]: `GET /v1/checkout`: the approval form page the widget frames (query, session,
 //!   HTML, its CSP).
+//! - [`dashboard`]: `GET /dashboard`: the merchant dashboard's page and its CSP.
 //! - [`forward`]: the queue consumer's decisions: archive files, sink outcomes, backoff.
 //! - [`records`]: what the events queue carries (events, decisions, order changes), read back.
 //! - [`secret_keys`]: the merchant server's `Authorization: Bearer sk_…`, its scopes and mode.
 //! - [`orders`]: `/v1/orders`: bodies, an order's state and changes, the `OrderBook` messages.
 //! - [`ledger`]: a customer's ledger: history, approvals not yet orders, when to wake up.
+//! - [`anomaly`]: anomaly detection's windows, baselines and thresholds (`AnomalyWatch` keeps them).
 //! - [`reconciliation`]: `GET /v1/reconciliation`, the D1 ledger's statements, the report.
 //! - `entry` (wasm32 only): `#[event(fetch)]`, bindings, access log.
 //! - `objects` (wasm32 only): the Durable Objects (per session, per client IP).
+//! - `anomaly_watch` (wasm32 only): the `AnomalyWatch` Durable Object (per merchant and mode).
 //! - `consumer` (wasm32 only): `#[event(queue)]`: archive, sink, dead letters.
 
+pub mod anomaly;
 pub mod approval_records;
 pub mod approvals;
 pub mod auth;
 pub mod checkout;
+pub mod dashboard;
 pub mod decision;
 pub mod error;
 pub mod event_batch;
@@ -61,6 +66,8 @@ pub mod sessions;
 
 pub mod openapi;
 
+#[cfg(target_arch = "wasm32")]
+mod anomaly_watch;
 #[cfg(target_arch = "wasm32")]
 mod consumer;
 #[cfg(target_arch = "wasm32")]
@@ -111,6 +118,12 @@ pub mod bindings {
     pub const ORDER_BOOK: &str = "ORDER_BOOK";
     /// D1 database: the reconciliation ledger and every order.
     pub const LEDGER_DB: &str = "LEDGER";
+    /// Durable Object namespace: one object per merchant and mode (anomaly detection).
+    pub const ANOMALY_WATCH: &str = "ANOMALY_WATCH";
+    /// Var: anomaly detection's window in seconds (default 300).
+    pub const ANOMALY_WINDOW_SECONDS: &str = "ANOMALY_WINDOW_SECONDS";
+    /// Var: how long a window waits for late records after it ends, in seconds (default 60).
+    pub const ANOMALY_GRACE_SECONDS: &str = "ANOMALY_GRACE_SECONDS";
 }
 
 /// Queue names, as declared in `wrangler.toml`.

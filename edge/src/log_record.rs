@@ -100,6 +100,14 @@ impl KeyValue {
         }
     }
 
+    /// A finite double; NaN or infinity (which JSON cannot carry) becomes 0.
+    pub fn double(key: &str, value: f64) -> Self {
+        Self {
+            key: key.to_owned(),
+            value: AnyValue::Double(if value.is_finite() { value } else { 0.0 }),
+        }
+    }
+
     pub fn strings(key: &str, values: &[String]) -> Self {
         let values = values.iter().cloned().map(AnyValue::String).collect();
         Self {
@@ -461,6 +469,7 @@ mod tests {
                 currency: "SEK".into(),
                 issued_at_s: 1_795_420_000,
                 livemode: false,
+                publishable_key: "pk_test_demo".into(),
             },
             request: RequestFacts {
                 observed_ms: 1_795_420_800_500,

@@ -3,6 +3,7 @@
 //! order policy). The plans and the public part are shared with the widget
 //! (`paylater_shared::merchant`).
 
+use crate::anomaly::Thresholds;
 use std::collections::BTreeMap;
 
 use paylater_shared::currency::Currency;
@@ -46,6 +47,9 @@ pub struct MerchantConfig {
     /// How long approvals and orders hold the shopper's credit.
     #[serde(default)]
     pub orders: OrderPolicy,
+    /// When a window of this merchant's traffic is an anomaly (`GET /v1/insights/anomalies`).
+    #[serde(default)]
+    pub anomalies: Thresholds,
 }
 
 /// What a secret key may do (CONTRACT §5).
@@ -177,6 +181,8 @@ pub enum MerchantConfigError {
         "orders: the token life must be 1 s to 1 day, the capture window 1 s to 180 days, the retention 1 to 3650 days"
     )]
     BadOrderPolicy,
+    #[error("{0}")]
+    BadAnomalyThresholds(&'static str),
     #[error("{problem}")]
     BadScorecard {
         /// The offending field's path, e.g. `scorecard.weights.near_limit`.
@@ -256,6 +262,9 @@ impl MerchantConfig {
             || !(1..=3650).contains(&policy.customer_retention_days)
         {
             return Err(MerchantConfigError::BadOrderPolicy);
+        }
+        if let Some(problem) = self.anomalies.problem() {
+            return Err(MerchantConfigError::BadAnomalyThresholds(problem));
         }
         let mut seen = Vec::new();
         for plan in &self.plans {

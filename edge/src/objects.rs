@@ -37,13 +37,13 @@ fn event_key(id: &str) -> String {
     format!("e:{id}")
 }
 
-async fn read_json<T: serde::de::DeserializeOwned>(mut req: Request) -> Result<T> {
+pub(crate) async fn read_json<T: serde::de::DeserializeOwned>(mut req: Request) -> Result<T> {
     let text = req.text().await?;
     serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("object request: {e}")))
 }
 
 /// JSON text of a value the object stores or sends; `what` names it in the error.
-fn json_text<T: serde::Serialize>(value: &T, what: &str) -> Result<String> {
+pub(crate) fn json_text<T: serde::Serialize>(value: &T, what: &str) -> Result<String> {
     serde_json::to_string(value).map_err(|e| worker::Error::RustError(format!("{what}: {e}")))
 }
 
@@ -65,7 +65,7 @@ async fn load_cached<T: serde::de::DeserializeOwned + Default + Clone>(
 
 /// Sets the object's alarm for `at_ms` (epoch ms). The `worker` crate reads a bare number as an
 /// offset from now, not as a time: this turns the time into that offset.
-async fn set_alarm_at(storage: &Storage, at_ms: i64) -> Result<()> {
+pub(crate) async fn set_alarm_at(storage: &Storage, at_ms: i64) -> Result<()> {
     let now_ms = Date::now().as_millis() as i64;
     storage.set_alarm(at_ms.saturating_sub(now_ms).max(0)).await
 }

@@ -63,6 +63,8 @@ mod tests {
             "order_void",
             "reconciliation",
             "insights_funnel",
+            "insights_anomalies",
+            "dashboard",
             "logs",
             "customer_holds",
         ];

@@ -6,6 +6,7 @@
 use paylater_shared::approval::Outcome;
 use paylater_shared::order::ChangeKind;
 
+use crate::anomaly::Anomaly;
 use crate::approval_records::QueuedDecision;
 use crate::forward::mode_name;
 use crate::ingest::QueuedEvent;
@@ -19,6 +20,18 @@ pub enum QueuedRecord {
     Event(Box<QueuedEvent>),
     Change(Box<QueuedChange>),
     KeyUse(Box<QueuedKeyUse>),
+    Anomaly(Box<QueuedAnomaly>),
+}
+
+/// A window anomaly detection judged anomalous, as the queue carries it (`anomaly_detected`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueuedAnomaly {
+    pub merchant_id: String,
+    pub livemode: bool,
+    /// When the window was closed and judged, epoch ms.
+    pub detected_at_ms: i64,
+    pub anomaly: Anomaly,
 }
 
 impl QueuedRecord {
@@ -31,6 +44,7 @@ impl QueuedRecord {
                 .map(|decision| Self::Decision(Box::new(decision)))
                 .or_else(|_| serde_json::from_str::<QueuedChange>(text).map(|change| Self::Change(Box::new(change))))
                 .or_else(|_| serde_json::from_str::<QueuedKeyUse>(text).map(|used| Self::KeyUse(Box::new(used))))
+                .or_else(|_| serde_json::from_str::<QueuedAnomaly>(text).map(|found| Self::Anomaly(Box::new(found))))
                 .map_err(|_| not_an_event),
         }
     }
@@ -41,6 +55,7 @@ impl QueuedRecord {
             Self::Event(event) => &event.session.merchant_id,
             Self::Change(change) => &change.merchant_id,
             Self::KeyUse(used) => &used.merchant_id,
+            Self::Anomaly(found) => &found.merchant_id,
         }
     }
 
@@ -51,6 +66,7 @@ impl QueuedRecord {
             Self::Event(event) => event.session.livemode,
             Self::Change(change) => change.livemode,
             Self::KeyUse(used) => used.livemode,
+            Self::Anomaly(found) => found.livemode,
         }
     }
 
@@ -61,6 +77,22 @@ impl QueuedRecord {
             Self::Event(event) => event.request.observed_ms,
             Self::Change(change) => change.at_ms,
             Self::KeyUse(used) => used.at_ms,
+            Self::Anomaly(found) => found.detected_at_ms,
+        }
+    }
+
+    /// The id that names this record wherever it is counted once (insights, anomaly windows):
+    /// events scoped to their session, so an id another session (or merchant) sent cannot
+    /// pre-empt it. `None` for records counted nowhere.
+    pub fn record_id(&self) -> Option<String> {
+        match self {
+            Self::Event(e) => Some(format!(
+                "event:{}:{}:{}",
+                e.session.merchant_id, e.session.session_id, e.event.id
+            )),
+            Self::Decision(d) => Some(format!("decision:{}", d.approval_id)),
+            Self::Change(c) => Some(format!("change:{}", c.change_id)),
+            Self::KeyUse(_) | Self::Anomaly(_) => None,
         }
     }
 
@@ -71,6 +103,7 @@ impl QueuedRecord {
             Self::Event(event) => LogRecord::from_queued(event),
             Self::Change(change) => change_log_record(change),
             Self::KeyUse(used) => key_use_log_record(used),
+            Self::Anomaly(found) => anomaly_log_record(found),
         };
         record
             .attributes
@@ -122,6 +155,42 @@ fn key_use_log_record(used: &QueuedKeyUse) -> LogRecord {
         KeyValue::string("key.id", &used.key_id),
         KeyValue::string("key.scope", &used.scope),
         KeyValue::string("http.route", &used.route),
+    ];
+    record.attributes.extend(summary.iter().cloned());
+    record.body = AnyValue::KvList(KeyValueList { values: summary });
+    record
+}
+
+/// The record of an anomalous window (`anomaly_detected`, WARN): the metric, the window, what
+/// the baseline expected, what was observed, and how many deviations apart.
+fn anomaly_log_record(found: &QueuedAnomaly) -> LogRecord {
+    let anomaly = &found.anomaly;
+    let context = RecordContext {
+        event_id: format!(
+            "anomaly:{}:{}:{}",
+            found.merchant_id,
+            mode_name(found.livemode),
+            anomaly.id()
+        ),
+        event_name: "anomaly_detected".to_owned(),
+        merchant_id: found.merchant_id.clone(),
+        session_id: String::new(),
+        seq: 0,
+        amount_minor: None,
+        currency: None,
+        plan_id: None,
+        risk_flags: Vec::new(),
+        customer_id_hash: None,
+    };
+    let mut record = LogRecord::new(&context, anomaly.window_end_ms, found.detected_at_ms, SEVERITY_WARN);
+    let summary = vec![
+        KeyValue::string("anomaly.metric", anomaly.metric.as_str()),
+        KeyValue::int("anomaly.window_start_ms", anomaly.window_start_ms),
+        KeyValue::int("anomaly.window_end_ms", anomaly.window_end_ms),
+        KeyValue::double("anomaly.expected", anomaly.expected),
+        KeyValue::double("anomaly.observed", anomaly.observed),
+        KeyValue::double("anomaly.score", anomaly.score),
+        KeyValue::int("anomaly.volume", i64::try_from(anomaly.volume).unwrap_or(i64::MAX)),
     ];
     record.attributes.extend(summary.iter().cloned());
     record.body = AnyValue::KvList(KeyValueList { values: summary });
@@ -183,6 +252,7 @@ mod tests {
                 currency: "USD".into(),
                 issued_at_s: 1_795_420_000,
                 livemode: false,
+                publishable_key: "pk_test_demo".into(),
             },
             request: RequestFacts {
                 observed_ms: 1_795_420_800_000,

@@ -17,6 +17,8 @@ pub enum Route {
     Keys,
     /// The approval form page the widget frames (`GET /v1/checkout?session=…`).
     Checkout,
+    /// `GET /dashboard`: the merchant dashboard's page (its assets are static, under `/dashboard/`).
+    Dashboard,
     OpenApi,
     /// Re-sends parked dead letters to the events queue (admin token).
     ReplayDeadLetters,
@@ -37,6 +39,8 @@ pub enum Route {
     Reconciliation,
     /// `GET /v1/insights/funnel` (secret key with `insights:read`).
     InsightsFunnel,
+    /// `GET /v1/insights/anomalies` (secret key with `insights:read`).
+    InsightsAnomalies,
     /// `GET /v1/logs` (secret key with `logs:read`).
     Logs,
     /// `POST /v1/admin/customers/holds` (admin token): a customer's holds, for support.
@@ -67,6 +71,7 @@ impl Route {
             ["v1", "approvals"] => (Self::Approvals, "POST"),
             ["v1", "keys"] => (Self::Keys, "GET"),
             ["v1", "checkout"] => (Self::Checkout, "GET"),
+            ["dashboard"] => (Self::Dashboard, "GET"),
             ["v1", "openapi.json"] => (Self::OpenApi, "GET"),
             ["v1", "admin", "dead-letters", "replay"] => (Self::ReplayDeadLetters, "POST"),
             ["v1", "admin", "customers", "holds"] => (Self::CustomerHolds, "POST"),
@@ -89,6 +94,7 @@ impl Route {
             }
             ["v1", "reconciliation"] => (Self::Reconciliation, "GET"),
             ["v1", "insights", "funnel"] => (Self::InsightsFunnel, "GET"),
+            ["v1", "insights", "anomalies"] => (Self::InsightsAnomalies, "GET"),
             ["v1", "logs"] => (Self::Logs, "GET"),
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
         };
@@ -114,6 +120,7 @@ impl Route {
             Self::Approvals => "approvals",
             Self::Keys => "keys",
             Self::Checkout => "checkout",
+            Self::Dashboard => "dashboard",
             Self::OpenApi => "openapi",
             Self::ReplayDeadLetters => "replay_dead_letters",
             Self::Preflight => "preflight",
@@ -133,6 +140,7 @@ impl Route {
             } => "order_void",
             Self::Reconciliation => "reconciliation",
             Self::InsightsFunnel => "insights_funnel",
+            Self::InsightsAnomalies => "insights_anomalies",
             Self::Logs => "logs",
             Self::CustomerHolds => "customer_holds",
         }
@@ -172,6 +180,8 @@ mod tests {
         assert_eq!(Route::resolve("GET", "/v1/openapi.json"), Ok(Route::OpenApi));
         assert_eq!(Route::resolve("GET", "/v1/checkout"), Ok(Route::Checkout));
         assert_eq!(Route::resolve("HEAD", "/v1/checkout"), Ok(Route::Checkout));
+        assert_eq!(Route::resolve("GET", "/dashboard"), Ok(Route::Dashboard));
+        assert!(Route::resolve("POST", "/dashboard").is_err());
         assert_eq!(
             Route::resolve("POST", "/v1/admin/dead-letters/replay"),
             Ok(Route::ReplayDeadLetters)
@@ -197,6 +207,11 @@ mod tests {
         assert_eq!(Route::resolve("GET", "/v1/reconciliation"), Ok(Route::Reconciliation));
         assert_eq!(Route::resolve("GET", "/v1/insights/funnel"), Ok(Route::InsightsFunnel));
         assert!(Route::resolve("POST", "/v1/insights/funnel").is_err());
+        assert_eq!(
+            Route::resolve("GET", "/v1/insights/anomalies"),
+            Ok(Route::InsightsAnomalies)
+        );
+        assert!(Route::resolve("POST", "/v1/insights/anomalies").is_err());
         assert!(Route::resolve("GET", "/v1/insights").is_err());
         assert_eq!(Route::resolve("GET", "/v1/logs"), Ok(Route::Logs));
     }

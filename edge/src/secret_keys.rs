@@ -162,8 +162,11 @@ mod tests {
         );
         assert_eq!(holder.require(Scope::OrdersWrite), Ok(()));
         assert_eq!(holder.require(Scope::OrdersRead), Ok(()));
+        assert_eq!(holder.require(Scope::LogsReplay), Ok(()));
+        let readonly = parse_bearer(Some("Bearer sk_test_demo.readonly-local-only-7hGt2QmZ9xVb4nLw")).unwrap();
+        let readonly = authenticate(&readonly, Some(&demo())).unwrap();
         assert_eq!(
-            holder.require(Scope::LogsReplay).unwrap_err().code(),
+            readonly.require(Scope::LogsReplay).unwrap_err().code(),
             "insufficient_scope"
         );
     }

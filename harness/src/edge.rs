@@ -136,6 +136,29 @@ pub fn put_r2_object(state: &Path, work_dir: &Path, bucket_and_key: &str, file: 
     checked(&output, "wrangler r2 object put")
 }
 
+/// Puts many files into the local R2 bucket `bucket` in one `wrangler r2 bulk put`: each
+/// `(key, file)`.
+pub fn put_r2_objects(
+    state: &Path,
+    work_dir: &Path,
+    bucket: &str,
+    entries: &[(String, std::path::PathBuf)],
+) -> Result<(), HarnessError> {
+    let manifest: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|(key, file)| serde_json::json!({ "key": key, "file": file }))
+        .collect();
+    let path = work_dir.join("r2-bulk.json");
+    std::fs::write(&path, serde_json::Value::Array(manifest).to_string())?;
+    let output = wrangler(work_dir)
+        .args(["r2", "bulk", "put", bucket, "--local", "--persist-to"])
+        .arg(state)
+        .arg("--filename")
+        .arg(&path)
+        .output()?;
+    checked(&output, "wrangler r2 bulk put")
+}
+
 impl Edge {
     /// Seeds KV, applies the D1 migrations, starts `wrangler dev`, and waits until `/health` answers as only our worker does.
     pub fn start(options: EdgeOptions) -> Result<Self, HarnessError> {

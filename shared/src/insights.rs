@@ -1,5 +1,6 @@
 //! `GET /v1/insights/funnel` (CONTRACT §5): a merchant's funnel over a range of UTC days, exact
-//! and unsampled. The edge answers with it; the dashboard and merchants' servers read it.
+//! and unsampled; `GET /v1/insights/anomalies`: the windows judged anomalous. The edge answers
+//! with them; the dashboard and merchants' servers read them.
 
 use serde::{Deserialize, Serialize};
 
@@ -104,4 +105,32 @@ pub struct OrderValue {
 /// `part / whole` rounded to 4 decimals; none when `whole` is 0.
 pub fn ratio(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
+}
+
+/// `GET /v1/insights/anomalies`: the windows anomaly detection judged anomalous, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyList {
+    /// The UTC days asked for (`YYYY-MM-DD`, inclusive).
+    pub from: String,
+    pub to: String,
+    pub livemode: bool,
+    pub anomalies: Vec<AnomalyEntry>,
+}
+
+/// One anomalous window of one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnomalyEntry {
+    /// `decline_rate`, `review_rate`, `widget_error_rate`, `refused_tokens`, `rate_limited`,
+    /// `velocity_flags`, `token_reused`, `automated_agent` or `attempts_per_customer`.
+    pub metric: String,
+    /// The window, RFC 3339 UTC.
+    pub window_start: String,
+    pub window_end: String,
+    /// What the baseline expected: a rate (0 to 1) or a count per window.
+    pub expected: f64,
+    pub observed: f64,
+    /// Standard deviations above `expected`.
+    pub score: f64,
+    /// Trials behind a rate (decisions, widget loads); the count itself for a count.
+    pub volume: u64,
 }

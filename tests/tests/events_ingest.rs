@@ -17,7 +17,9 @@ use support::{archive, python, wait_until};
 
 const ORIGIN: &str = "http://127.0.0.1:8080";
 /// `.dev.vars`: local only.
-const ADMIN_TOKEN: &str = "dev-admin-token-local-only-0001";
+/// The demo merchant's key with `logs:replay` (its dead letters), and one without.
+const REPLAY_KEY: &str = support::DEMO_KEY;
+const READONLY_KEY: &str = support::DEMO_READONLY_KEY;
 
 fn start(work: &tempfile::TempDir, sink: &OtlpSink) -> Edge {
     Edge::start(EdgeOptions {
@@ -108,9 +110,15 @@ impl Client<'_> {
 }
 
 fn archived_ids(edge: &Edge) -> Vec<String> {
-    archive(edge)
-        .values()
-        .flatten()
+    event_ids_of(archive(edge).values().flatten())
+}
+
+/// The ids of telemetry events and decisions among `records`: not the `key_used` records of the
+/// secret keys' uses (the replay's), which the test checks on their own.
+fn event_ids_of<'a>(records: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    records
+        .into_iter()
+        .filter(|r| attribute(r, "event.name").as_deref() != Some("key_used"))
         .filter_map(|r| attribute(r, "event.id"))
         .collect()
 }
@@ -199,10 +207,21 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
         "replayDeadLetters",
         "POST",
         "/v1/admin/dead-letters/replay",
-        &[("Authorization", &format!("Bearer {ADMIN_TOKEN}"))],
+        &[("Authorization", &format!("Bearer {REPLAY_KEY}"))],
         None,
     );
     assert_eq!(replay.json(), json!({ "replayed": 0, "more": false }));
+    let refused = client.call(
+        "replayDeadLetters",
+        "POST",
+        "/v1/admin/dead-letters/replay",
+        &[("Authorization", &format!("Bearer {READONLY_KEY}"))],
+        None,
+    );
+    assert_eq!(
+        (refused.status, refused.json()["error"]["code"].clone()),
+        (403, json!("insufficient_scope"))
+    );
 
     // Bad inputs: each with its status and code.
     let expired_token = {
@@ -484,14 +503,25 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
             405,
             "method_not_allowed",
         ),
-        ("replay without token", "POST", vec![], None, 401, "unauthorized"),
+        ("replay without a key", "POST", vec![], None, 401, "unauthenticated"),
         (
-            "replay with a wrong token",
+            "replay with the old admin token",
             "POST",
-            vec![("Authorization", "Bearer not-the-admin-token")],
+            vec![("Authorization", "Bearer dev-admin-token-local-only-0001")],
             None,
             401,
-            "unauthorized",
+            "unauthenticated",
+        ),
+        (
+            "replay with a revoked key",
+            "POST",
+            vec![(
+                "Authorization",
+                "Bearer sk_test_demo.revoked-local-only-0000000000000000",
+            )],
+            None,
+            401,
+            "invalid_key",
         ),
         (
             "session with an unknown key",
@@ -593,13 +623,25 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
         .chain((0..2).map(|n| event_id(4, n)))
         .collect();
     wait_until("every accepted event at the sink", Duration::from_secs(60), || {
-        sink.event_ids().into_iter().collect::<BTreeSet<_>>() == expected
+        event_ids_of(&sink.records()).into_iter().collect::<BTreeSet<_>>() == expected
     });
     assert_eq!(
-        sink.event_ids().len(),
+        event_ids_of(&sink.records()).len(),
         expected.len(),
         "each exactly once when nothing failed"
     );
+    // The replay with a secret key is on record: which key, for which scope, never the key.
+    let used: Vec<(Option<String>, Option<String>)> = sink
+        .records()
+        .iter()
+        .filter(|r| attribute(r, "event.name").as_deref() == Some("key_used"))
+        .map(|r| (attribute(r, "key.id"), attribute(r, "key.scope")))
+        .collect();
+    assert_eq!(
+        used,
+        [(Some("key_demo_server".to_owned()), Some("logs:replay".to_owned()))]
+    );
+    assert!(!sink.bodies().join("").contains(REPLAY_KEY));
     wait_until("every accepted event in the archive", Duration::from_secs(30), || {
         archived_ids(&edge).into_iter().collect::<BTreeSet<_>>() == expected
     });
@@ -671,7 +713,17 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
             .iter()
             .map(|v| v.as_str().unwrap().to_owned())
             .collect::<BTreeSet<_>>(),
+        // The events, and the replay's `key_used` record.
         expected
+            .iter()
+            .cloned()
+            .chain(
+                sink.records()
+                    .iter()
+                    .filter(|r| attribute(r, "event.name").as_deref() == Some("key_used"))
+                    .filter_map(|r| attribute(r, "event.id"))
+            )
+            .collect::<BTreeSet<_>>()
     );
     assert!(
         parsed["service_names"]
@@ -725,6 +777,16 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
     assert_eq!(page.status, 200, "{}", page.body);
     let refused = client.call("checkoutPage", "GET", "/v1/checkout?plan=pay_in_4", &[], None);
     assert_eq!(refused.status, 400, "{}", refused.body);
+
+    // The merchant dashboard's page: strict CSP, never framed, its own assets only.
+    let dashboard = client.call("dashboardPage", "GET", "/dashboard", &[], None);
+    assert_eq!(dashboard.status, 200);
+    assert_eq!(
+        dashboard.header("content-security-policy"),
+        Some(paylater_edge::dashboard::CONTENT_SECURITY_POLICY)
+    );
+    assert_eq!(dashboard.header("x-frame-options"), Some("DENY"));
+    assert!(dashboard.body.contains(r#"src="/dashboard/boot.js""#));
 
     // Real responses against the OpenAPI document.
     let exchanges_path = work.path().join("exchanges.json");
@@ -838,7 +900,12 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
     assert_eq!(serde_json::to_value(&queued.event).unwrap(), sent_event);
 
     sink.accept_all_ids();
-    let replayed = admin::replay_dead_letters(&edge.url, ADMIN_TOKEN).unwrap();
+    // Another merchant's key replays its own dead letters: none.
+    assert_eq!(
+        admin::replay_dead_letters(&edge.url, support::SHORTLIFE_KEY).unwrap(),
+        0
+    );
+    let replayed = admin::replay_dead_letters(&edge.url, REPLAY_KEY).unwrap();
     assert_eq!(replayed, 1);
     wait_until("the replayed record at the sink", Duration::from_secs(30), || {
         sink.event_ids().contains(&poison)
@@ -853,7 +920,7 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
         tricky
     );
     assert_eq!(
-        admin::replay_dead_letters(&edge.url, ADMIN_TOKEN).unwrap(),
+        admin::replay_dead_letters(&edge.url, REPLAY_KEY).unwrap(),
         0,
         "nothing left parked"
     );

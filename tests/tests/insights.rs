@@ -577,5 +577,5 @@ fn the_funnel_answers_its_own_merchant_and_mode_only() {
     assert_eq!(code(long), (422, "invalid_range".into()));
 
     // Every answer above, against the OpenAPI document.
-    check_conformance(work.path(), "/v1/insights,/v1/logs");
+    check_conformance(work.path(), "/v1/insights/funnel,/v1/logs");
 }

@@ -135,7 +135,8 @@ fn operation_count(doc: &Value) -> u64 {
 }
 
 /// Fixed values for what the fuzzer cannot make up, and what counts as a legitimate refusal
-/// of a schema-valid request. The admin routes take the admin token instead of a secret key.
+/// of a schema-valid request. The customer holds lookup takes the admin token instead of a
+/// secret key.
 fn fuzzer_config(session_token: &str, order_id: &str, approval_token: &str) -> String {
     format!(
         r#"
@@ -154,7 +155,7 @@ expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
 "body.approval_token" = "{approval_token}"
 
 [[operations]]
-include-path-regex = "^/v1/admin/"
+include-path-regex = "^/v1/admin/customers/"
 headers = {{ Authorization = "Bearer {ADMIN_TOKEN}" }}
 "#
     )

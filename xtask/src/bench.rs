@@ -124,6 +124,12 @@ pub fn run() -> Result<(), String> {
                 ]),
         )?;
     }
+    println!("\nanomaly detection (edge/benches/anomalies.rs)");
+    crate::cmd::run(
+        paylater_harness::paths::offline(&mut Command::new("cargo"))
+            .current_dir(&root)
+            .args(["bench", "-p", "paylater-edge", "--bench", "anomalies"]),
+    )?;
     crate::load::run()
 }
 

@@ -13,19 +13,22 @@ use crate::tools::Tools;
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
-/// The widget's two wasm bundles: the card painted first, and the dialog loaded on demand.
+/// The widget's two wasm bundles: the card painted first, and the dialog loaded on demand; and
+/// the merchant dashboard's, served only to its own page (`GET /dashboard`).
 const WIDGET_BUNDLES: [(&str, &str); 2] = [
     ("paylater-widget-card", "paylater_card"),
     ("paylater-widget", "paylater_widget"),
 ];
+const DASHBOARD_BUNDLE: (&str, &str) = ("paylater-dashboard", "paylater_dashboard");
 
-/// Builds `edge/assets/v1/widget.js` (the loader) and `edge/assets/v1/widget/*` (each bundle's
-/// glue and wasm, and the css).
+/// Builds `edge/assets/v1/widget.js` (the loader), `edge/assets/v1/widget/*` (each bundle's
+/// glue and wasm, and the css) and `edge/assets/dashboard/*` (the dashboard's glue, wasm, boot
+/// script and css). One cargo build for the three crates: they share leptos and web-sys builds.
 pub fn widget(tools: &Tools) -> Result<(), String> {
     let root = paths::workspace_root();
     let mut build = Command::new("cargo");
     offline(build.current_dir(&root)).args(["build", "--release", "--target", WASM_TARGET]);
-    for (package, _) in WIDGET_BUNDLES {
+    for (package, _) in WIDGET_BUNDLES.iter().chain([&DASHBOARD_BUNDLE]) {
         build.args(["-p", package]);
     }
     cmd::run(&mut build)?;
@@ -33,7 +36,13 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     let staging = target_dir.join("widget-bundle");
     let out = root.join("edge/assets/v1/widget");
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
-    for (_, name) in WIDGET_BUNDLES {
+    let dashboard_out = root.join("edge/assets/dashboard");
+    std::fs::create_dir_all(&dashboard_out).map_err(|e| format!("creating {}: {e}", dashboard_out.display()))?;
+    let bundles = WIDGET_BUNDLES
+        .iter()
+        .map(|(_, name)| (*name, &out))
+        .chain([(DASHBOARD_BUNDLE.1, &dashboard_out)]);
+    for (name, out) in bundles {
         let raw_wasm = target_dir.join(WASM_TARGET).join(format!("release/{name}.wasm"));
         cmd::run(
             offline(&mut Command::new(&tools.wasm_bindgen))
@@ -56,6 +65,17 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
         )?;
     }
     minify(tools, &root.join("widget/style/widget.css"), &out.join("widget.css"))?;
+    minify(
+        tools,
+        &root.join("dashboard/web/dashboard.css"),
+        &dashboard_out.join("dashboard.css"),
+    )?;
+    minify(
+        tools,
+        &root.join("dashboard/web/boot.js"),
+        &dashboard_out.join("boot.js"),
+    )?;
+    copy(&root.join("dashboard/web/icon.svg"), &dashboard_out.join("icon.svg"))?;
     minify(
         tools,
         &root.join("widget/loader/widget.js"),

@@ -34,6 +34,11 @@ pub fn run() -> Result<(), String> {
         vars: Vec::new(),
     })
     .map_err(|e| e.to_string())?;
+    // A week of traffic for the dashboard, replayed while the rest starts.
+    let seeding = {
+        let (url, state, work) = (edge.url.clone(), edge.state_dir.clone(), work_dir.join("edge"));
+        std::thread::spawn(move || crate::demo_traffic::seed(&url, &state, &work))
+    };
     let mut shop_server = MerchantServer::start(MerchantServerOptions {
         edge_url: edge.url.clone(),
         port: Some(merchant_server::DEMO_PORT),
@@ -57,6 +62,19 @@ pub fn run() -> Result<(), String> {
         shop_server.url
     );
     println!("  edge API            {}/health  ({}/v1/widget.js)", edge.url, edge.url);
+    println!(
+        "  merchant dashboard  {}/dashboard  (sign in with {})",
+        edge.url,
+        crate::demo_traffic::REPLAY_KEY
+    );
+    match seeding.join() {
+        Ok(Ok(seeded)) => println!(
+            "  seeded              {} to {}: {} sessions, {} decisions, {} orders (counted within a minute)",
+            seeded.from, seeded.to, seeded.sessions, seeded.decisions, seeded.orders
+        ),
+        Ok(Err(error)) => println!("  seeding the demo week failed: {error}"),
+        Err(_) => println!("  seeding the demo week failed"),
+    }
     println!("  logs                {}", work_dir.display());
     println!("Press Ctrl-C to stop all three.");
     while !interrupt::interrupted() {

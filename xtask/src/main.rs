@@ -14,6 +14,7 @@ mod bench;
 mod build;
 mod cmd;
 mod demo;
+mod demo_traffic;
 mod interrupt;
 mod load;
 mod test;
@@ -36,14 +37,14 @@ tasks:
   bench load     only the events load, on the bundles already built
   bench widget   only the widget: sizes and time from script tag to terms painted (Chromium)
   replay-dead-letters EDGE_URL
-                 send every parked dead letter back to the events queue; needs
-                 PAYLATER_ADMIN_TOKEN (the edge's ADMIN_TOKEN secret)";
+                 send a merchant's parked dead letters back to the events queue;
+                 needs PAYLATER_SECRET_KEY (a key of that merchant with logs:replay)";
 
 fn replay_dead_letters(edge_url: Option<&str>) -> Result<(), String> {
     let edge_url = edge_url.ok_or("give the edge's URL, e.g. https://paylater-edge.example.workers.dev")?;
-    let token =
-        std::env::var("PAYLATER_ADMIN_TOKEN").map_err(|_| "set PAYLATER_ADMIN_TOKEN to the edge's ADMIN_TOKEN")?;
-    let replayed = paylater_harness::admin::replay_dead_letters(edge_url, &token).map_err(|e| e.to_string())?;
+    let key = std::env::var("PAYLATER_SECRET_KEY")
+        .map_err(|_| "set PAYLATER_SECRET_KEY to a secret key of the merchant with the logs:replay scope")?;
+    let replayed = paylater_harness::admin::replay_dead_letters(edge_url, &key).map_err(|e| e.to_string())?;
     println!("replayed {replayed} dead letters into the events queue");
     Ok(())
 }

@@ -89,6 +89,8 @@ pub fn run() -> Result<(), String> {
                 "paylater-widget-card",
                 "-p",
                 "paylater-widget",
+                "-p",
+                "paylater-dashboard",
                 "--all-targets",
                 "--",
                 "-D",
@@ -116,7 +118,9 @@ pub fn run() -> Result<(), String> {
     // Even after a failed check: a process that exits leaves its `cargo install`s running.
     let mut tools = None;
     let bootstrapped = step("bootstrap (what was left of it)", &mut timings, || {
-        let installed = installing.join().map_err(|_| "the bootstrap thread panicked".to_owned())?;
+        let installed = installing
+            .join()
+            .map_err(|_| "the bootstrap thread panicked".to_owned())?;
         installed.map(|t| tools = Some(t))
     });
     checked?;
@@ -224,6 +228,12 @@ fn end_to_end(specs: &[String]) -> Result<(), String> {
         vars: vec![("LOG_SINK_URL".into(), sink.url.clone())],
     })
     .map_err(|e| e.to_string())?;
+    // The demo's week of traffic, for the dashboard's spec (its figures in SEEDED_WEEK).
+    let seeded = crate::demo_traffic::seed(&edge.url, &edge.state_dir, &work.join("edge"))?;
+    crate::demo_traffic::wait_until_counted(&edge.url, &seeded, std::time::Duration::from_secs(240))?;
+    let seeded_file = work.join("seeded-week.json");
+    std::fs::write(&seeded_file, serde_json::to_string(&seeded).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
     // The page's port first: the merchant server answers browser calls from that origin only,
     // and the page learns the merchant server's URL.
     let page_port = ports::free_port().map_err(|e| e.to_string())?;
@@ -258,6 +268,7 @@ fn end_to_end(specs: &[String]) -> Result<(), String> {
             .env("EDGE_LOG", edge.log_path())
             .env("MERCHANT_SERVER_URL", &merchant.url)
             .env("SINK_URL", sink.records_url())
+            .env("SEEDED_WEEK", &seeded_file)
             .env("ARTIFACTS_DIR", &artifacts),
     );
     if result.is_err() {

@@ -61,6 +61,7 @@ fn operation_of(method: &str, path: &str) -> &'static str {
         (_, ["orders", ..]) => "getOrder",
         (_, ["reconciliation"]) => "reconciliation",
         (_, ["insights", "funnel"]) => "insightsFunnel",
+        (_, ["insights", "anomalies"]) => "insightsAnomalies",
         (_, ["logs"]) => "logs",
         _ => "customerHolds",
     }
@@ -331,21 +332,17 @@ pub fn archived_records(edge: &Edge) -> Vec<Value> {
 }
 
 /// Sends a message's text through the events queue again: parked as a dead letter in the local
-/// R2, then replayed by the admin route, as an operator would.
+/// R2 where the consumer parks it, then replayed with the demo merchant's `logs:replay` key (the
+/// record must be one of that merchant's test-mode records).
 pub fn redeliver(edge: &Edge, work: &std::path::Path, name: &str, text: &str) {
     let file = work.join(format!("{name}.json"));
     std::fs::write(&file, text).unwrap();
-    paylater_harness::edge::put_r2_object(
-        &edge.state_dir,
-        work,
-        &format!("paylater-archive/dead-letter/events/{name}"),
-        &file,
-    )
-    .unwrap();
+    let key = paylater_edge::forward::dead_letter_key(name, text);
+    paylater_harness::edge::put_r2_object(&edge.state_dir, work, &format!("paylater-archive/{key}"), &file).unwrap();
     let reply = http::request(
         "POST",
         &format!("{}/v1/admin/dead-letters/replay", edge.url),
-        &[("Authorization", &format!("Bearer {ADMIN_TOKEN}"))],
+        &[("Authorization", &format!("Bearer {DEMO_KEY}"))],
         None,
     )
     .unwrap();
