@@ -5,10 +5,12 @@
 //!
 //! The baseline is an exponentially weighted mean and variance per metric. A window is anomalous
 //! when its value lies `score` standard deviations or more above the mean, after a warm-up, with
-//! enough volume to mean something: for rates the deviation is that of a binomial proportion at
-//! the window's volume (or the baseline's own spread, if wider); for counts, Poisson's (at least
-//! one). The value that updates the baseline is clipped at the threshold, so an attack that lasts
-//! does not become the new normal within a few windows.
+//! enough volume to mean something. For rates the score is exact: the binomial probability of at
+//! least the window's hits at the baseline's rate, as the z-score that leaves that probability in
+//! a normal tail (rare outcomes, like reviews at 4%, have heavier tails than a normal
+//! approximation gives them), or the baseline's own spread, if wider. For counts the deviation
+//! is Poisson's (at least one). The value that updates the baseline is clipped at the threshold,
+//! so an attack that lasts does not become the new normal within a few windows.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -346,6 +348,93 @@ impl WindowTally {
     }
 }
 
+/// The z-score that leaves the upper-tail probability `e^ln_tail` above it in a standard normal
+/// distribution (Acklam's rational approximation of the normal quantile, relative error below
+/// 1.2e-9), computed from the logarithm so that tails too small for an `f64` still have one.
+pub fn z_of_upper_tail(ln_tail: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    const LOW: f64 = 0.02425;
+    let tail_tip = |ln_p: f64| {
+        // The quantile of a small lower-tail probability p, from ln p.
+        let q = (-2.0 * ln_p).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if ln_tail.is_nan() {
+        return 0.0;
+    }
+    let ln_tail = ln_tail.min(0.0);
+    let tail = ln_tail.exp();
+    // The normal's upper tail at z is its lower tail at -z.
+    if tail < LOW {
+        -tail_tip(ln_tail)
+    } else if tail <= 1.0 - LOW {
+        let q = tail - 0.5;
+        let r = q * q;
+        -((((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q)
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        tail_tip((-tail).ln_1p())
+    }
+}
+
+/// ln P(X ≥ hits) for X ~ Binomial(trials, p), 0 < p < 1, summed in log space so that no
+/// volume underflows; terms past where they stop mattering are not summed.
+pub fn binomial_upper_tail_ln(hits: u64, trials: u64, p: f64) -> f64 {
+    if hits == 0 {
+        return 0.0;
+    }
+    if hits > trials {
+        return f64::NEG_INFINITY;
+    }
+    let (ln_p, ln_q) = (p.ln(), (-p).ln_1p());
+    // ln C(trials, hits) + hits ln p + (trials - hits) ln(1 - p)
+    let ln_choose: f64 = (1..=hits).map(|i| (((trials - hits + i) as f64) / i as f64).ln()).sum();
+    let mut term = ln_choose + hits as f64 * ln_p + (trials - hits) as f64 * ln_q;
+    let (mut largest, mut sum) = (term, 1.0);
+    for k in hits..trials {
+        term += (((trials - k) as f64) / ((k + 1) as f64)).ln() + ln_p - ln_q;
+        if term > largest {
+            sum = sum * (largest - term).exp() + 1.0;
+            largest = term;
+        } else {
+            sum += (term - largest).exp();
+            if term < largest - 40.0 {
+                break;
+            }
+        }
+    }
+    largest + sum.ln()
+}
+
 /// A metric's exponentially weighted mean and variance.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
@@ -520,7 +609,20 @@ impl Watch {
             let kind = metric.kind();
             let deviation = baseline.deviation(kind, volume);
             let expected = baseline.mean;
-            let score = (observed - expected) / deviation;
+            let score = match kind {
+                Kind::Rate => {
+                    let p = expected.clamp(0.001, 0.999);
+                    let hits = (observed * volume as f64).round() as u64;
+                    let exact = z_of_upper_tail(binomial_upper_tail_ln(hits, volume, p));
+                    // A rate that moves more than chance alone would is judged by its own spread.
+                    if baseline.variance > p * (1.0 - p) / volume.max(1) as f64 {
+                        exact.min((observed - expected) / baseline.variance.sqrt())
+                    } else {
+                        exact
+                    }
+                }
+                Kind::Count => (observed - expected) / deviation,
+            };
             let big_enough = match kind {
                 Kind::Rate => observed - expected >= MIN_RATE_CHANGE,
                 Kind::Count => volume >= u64::from(thresholds.min_count),
@@ -690,8 +792,9 @@ mod tests {
         assert!((anomaly.expected - 0.2).abs() < 1e-9, "{anomaly:?}");
         assert_eq!(anomaly.observed, 0.75);
         assert_eq!(anomaly.volume, 40);
-        // (0.75 - 0.2) / sqrt(0.2 * 0.8 / 40)
-        assert!((anomaly.score - 0.55 / (0.16f64 / 40.0).sqrt()).abs() < 1e-9);
+        // P(X >= 30) for X ~ B(40, 0.2), as a normal tail.
+        let exact = z_of_upper_tail(binomial_upper_tail_ln(30, 40, 0.2));
+        assert!((anomaly.score - exact).abs() < 1e-9 && exact > 6.0, "{anomaly:?}");
         assert_eq!(watch.unsent, vec![format!("decline_rate:{}", 12 * W)]);
         assert_eq!(watch.between(0, 13 * W), found);
     }
@@ -709,6 +812,50 @@ mod tests {
         // 19 decisions, all declined: below the 20 a rate needs.
         decisions(&mut watch, 4 * W, 19, 19);
         assert_eq!(watch.close_due(5 * W + 60_000, 60_000, &strict()).1, []);
+    }
+
+    #[test]
+    fn tail_probabilities_become_the_z_scores_of_a_normal() {
+        // Φ(-z) for z = 0, 1, 2, 4, 8, and one too small for an f64.
+        for (tail, z) in [
+            (0.5f64, 0.0),
+            (0.158_655_253_931_457_05, 1.0),
+            (0.022_750_131_948_179_2, 2.0),
+            (3.167_124_183_311_992e-5, 4.0),
+            (6.220_960_574_271_785e-16, 8.0),
+        ] {
+            assert!(
+                (z_of_upper_tail(tail.ln()) - z).abs() < 1e-6,
+                "{tail} → {}",
+                z_of_upper_tail(tail.ln())
+            );
+        }
+        assert!((z_of_upper_tail(0.977_249_868_051_820_8f64.ln()) + 2.0).abs() < 1e-6);
+        assert!(z_of_upper_tail(-2_000.0) > 60.0, "a tail far below f64's range");
+        assert_eq!(z_of_upper_tail(f64::NAN), 0.0);
+    }
+
+    #[test]
+    fn binomial_tails_are_exact_at_any_volume() {
+        // P(X >= 8) for B(10, 1/2) = (45 + 10 + 1) / 1024.
+        assert!((binomial_upper_tail_ln(8, 10, 0.5).exp() - 56.0 / 1024.0).abs() < 1e-12);
+        assert_eq!(binomial_upper_tail_ln(0, 10, 0.3), 0.0);
+        assert_eq!(binomial_upper_tail_ln(11, 10, 0.3), f64::NEG_INFINITY);
+        // P(X >= 10) for B(10, 0.3) = 0.3^10.
+        assert!((binomial_upper_tail_ln(10, 10, 0.3) - 10.0 * 0.3f64.ln()).abs() < 1e-9);
+        // A million trials: no underflow, and more hits is always less likely.
+        let a = binomial_upper_tail_ln(60_000, 1_000_000, 0.05);
+        let b = binomial_upper_tail_ln(61_000, 1_000_000, 0.05);
+        assert!(a.is_finite() && b < a && a < -500.0, "{a} {b}");
+    }
+
+    #[test]
+    fn a_rare_outcome_is_judged_by_its_exact_tail_not_a_normal_one() {
+        // Reviews at 3%: 6 of 40 is 4.4 normal deviations away, but happens about once in
+        // 1000 windows, which is not an anomaly.
+        let exact = z_of_upper_tail(binomial_upper_tail_ln(6, 40, 0.03));
+        let normal = (6.0 / 40.0 - 0.03) / (0.03f64 * 0.97 / 40.0).sqrt();
+        assert!(normal > 4.0 && exact < 3.5, "normal {normal}, exact {exact}");
     }
 
     #[test]
