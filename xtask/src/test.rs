@@ -141,13 +141,7 @@ pub fn run() -> Result<(), String> {
     step("release bundles (widget + edge, wasm-opt)", &mut timings, || {
         build::widget(&tools).and_then(|()| build::edge(&tools))
     })?;
-    step(EDGE_TESTS, &mut timings, || {
-        run_counted(
-            EDGE_TESTS,
-            Runner::Cargo,
-            cargo().args(["test", "-p", "paylater-tests"]),
-        )
-    })?;
+    step(EDGE_TESTS, &mut timings, edge_tests)?;
     step(END_TO_END_TESTS, &mut timings, || end_to_end(&[]))?;
     eprintln!("\n=== timings");
     for (name, seconds) in &timings {
@@ -155,6 +149,93 @@ pub fn run() -> Result<(), String> {
     }
     eprintln!("{:8.1} s  total", total.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Integration test binaries run at once: each mostly waits on its own `wrangler dev`, its queue
+/// and its sleeps, so two share the two cores well.
+const PARALLEL_BINARIES: usize = 2;
+
+/// The edge's integration tests (`tests/tests/*.rs`), built as cargo would, then run
+/// [`PARALLEL_BINARIES`] binaries at a time, each binary's output printed whole when it ends.
+fn edge_tests() -> Result<(), String> {
+    cmd::run(cargo().args(["test", "-p", "paylater-tests", "--no-run"]))?;
+    let listing = cargo()
+        .args(["test", "-p", "paylater-tests", "--no-run", "--message-format=json"])
+        .output()
+        .map_err(|e| format!("listing the integration tests: {e}"))?;
+    let binaries = test_binaries(&String::from_utf8_lossy(&listing.stdout));
+    if binaries.is_empty() {
+        return Err("no integration test binaries were built".into());
+    }
+    let tests_dir = paths::workspace_root().join("tests");
+    let queue = std::sync::Mutex::new(binaries.into_iter());
+    let finished = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_BINARIES {
+            scope.spawn(|| {
+                while let Some(binary) = queue.lock().ok().and_then(|mut q| q.next()) {
+                    let started = Instant::now();
+                    let output = Command::new(&binary).current_dir(&tests_dir).output();
+                    let took = started.elapsed().as_secs_f64();
+                    // Printed as each ends, so a slow binary's neighbours are seen at once.
+                    let name = binary
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    match &output {
+                        Ok(out) => eprintln!(
+                            "--- {name} ({took:.1} s)\n{}{}",
+                            String::from_utf8_lossy(&out.stdout),
+                            String::from_utf8_lossy(&out.stderr)
+                        ),
+                        Err(e) => eprintln!("--- {name}: could not start: {e}"),
+                    }
+                    if let Ok(mut all) = finished.lock() {
+                        all.push((name, output));
+                    }
+                }
+            });
+        }
+    });
+    let mut counter = Counter::new(Runner::Cargo);
+    let mut failed = Vec::new();
+    for (name, output) in finished.into_inner().map_err(|_| "a test runner thread panicked")? {
+        match output {
+            Ok(out) => {
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .for_each(|line| counter.line(line));
+                if !out.status.success() {
+                    failed.push(name);
+                }
+            }
+            Err(_) => failed.push(name),
+        }
+    }
+    let counts = counter.counts();
+    eprintln!("{EDGE_TESTS}: {} tests ran", counts.ran());
+    if !failed.is_empty() {
+        return Err(format!("failed: {}", failed.join(", ")));
+    }
+    if counts.ran() == 0 {
+        return Err("no tests ran: a test layer that runs nothing fails".into());
+    }
+    Ok(())
+}
+
+/// The test executables in `cargo test --no-run --message-format=json` output (integration
+/// test targets only: the library's own unit tests are none here).
+fn test_binaries(json_lines: &str) -> Vec<std::path::PathBuf> {
+    json_lines
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact"
+                && message["profile"]["test"] == true
+                && message["target"]["kind"][0] == "test"
+        })
+        .filter_map(|message| message["executable"].as_str().map(std::path::PathBuf::from))
+        .collect()
 }
 
 /// `cargo xtask e2e [SPEC…]`: the bundles, then the end-to-end step alone, for all specs or
@@ -285,4 +366,30 @@ fn end_to_end(specs: &[String]) -> Result<(), String> {
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_integration_test_executables_are_run() {
+        let lines = [
+            r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"paylater_tests"},"profile":{"test":false},"executable":null}"#,
+            r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"paylater_tests"},"profile":{"test":true},"executable":"/t/deps/paylater_tests-1"}"#,
+            r#"{"reason":"compiler-artifact","target":{"kind":["test"],"name":"orders"},"profile":{"test":true},"executable":"/t/deps/orders-2"}"#,
+            r#"{"reason":"compiler-message","message":{"rendered":"warning"}}"#,
+            "not json",
+            r#"{"reason":"compiler-artifact","target":{"kind":["test"],"name":"insights"},"profile":{"test":true},"executable":"/t/deps/insights-3"}"#,
+            r#"{"reason":"build-finished","success":true}"#,
+        ]
+        .join("\n");
+        assert_eq!(
+            test_binaries(&lines),
+            [
+                std::path::PathBuf::from("/t/deps/orders-2"),
+                std::path::PathBuf::from("/t/deps/insights-3")
+            ]
+        );
+    }
 }
