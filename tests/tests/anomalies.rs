@@ -245,6 +245,14 @@ fn a_steady_stretch_is_quiet_and_a_spike_of_declines_or_forged_tokens_is_flagged
         error_code(&anomalies(&edge, ORDERS_ONLY_KEY, &range)),
         (403, "insufficient_scope".into())
     );
+    assert_eq!(
+        error_code(&anomalies(
+            &edge,
+            "sk_test_watch.revoked-local-only-000000000000000",
+            &range
+        )),
+        (401, "invalid_key".into())
+    );
     let other = anomalies(&edge, DEMO_KEY, &range);
     assert_eq!(other.status, 200, "{}", other.body);
     assert_eq!(
