@@ -195,26 +195,8 @@ fn Insights(key: String, today: CivilDate, on_key_refused: Callback<String>) -> 
 
     view! {
         <form class="range card" data-testid="range" on:submit=apply>
-            <div class="field">
-                <label for="from">"First day (UTC)"</label>
-                <input
-                    id="from"
-                    type="date"
-                    data-testid="from"
-                    prop:value=move || from_text.get()
-                    on:input=move |event| from_text.set(event_target_value(&event))
-                />
-            </div>
-            <div class="field">
-                <label for="to">"Last day (UTC)"</label>
-                <input
-                    id="to"
-                    type="date"
-                    data-testid="to"
-                    prop:value=move || to_text.get()
-                    on:input=move |event| to_text.set(event_target_value(&event))
-                />
-            </div>
+            <DateField id="from" label="First day (UTC)" value=from_text/>
+            <DateField id="to" label="Last day (UTC)" value=to_text/>
             <button type="submit" data-testid="show">"Show"</button>
             <button type="button" class="quiet" on:click=move |_| show(Range::last_days(today, 7))>
                 "Last 7 days"
@@ -247,6 +229,23 @@ fn Insights(key: String, today: CivilDate, on_key_refused: Callback<String>) -> 
                 view! { <Timeline marks range=range.get_untracked()/> }.into_any()
             }
         }}
+    }
+}
+
+/// A labelled date input bound to `value` (`YYYY-MM-DD`); `id` is also its test id.
+#[component]
+fn DateField(id: &'static str, label: &'static str, value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                type="date"
+                data-testid=id
+                prop:value=move || value.get()
+                on:input=move |event| value.set(event_target_value(&event))
+            />
+        </div>
     }
 }
 

@@ -174,7 +174,18 @@ impl AnomalyWatch {
         }
         let text: Option<String> = self.state.storage().get(STATE_KEY).await?;
         let window_ms = self.window_ms();
-        let mut stored: Stored = text.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+        let mut stored: Stored = match text.map(|t| serde_json::from_str(&t)) {
+            Some(Ok(stored)) => stored,
+            Some(Err(error)) => {
+                // A state no version of this object can read: said, then learned afresh.
+                console_error!(
+                    "{}",
+                    serde_json::json!({ "kind": "anomaly_watch_state_unreadable", "error": error.to_string() })
+                );
+                Stored::default()
+            }
+            None => Stored::default(),
+        };
         // A new object, or one whose window length was changed: start learning afresh.
         if stored.watch.window_ms != window_ms {
             stored.watch = Watch::new(window_ms);

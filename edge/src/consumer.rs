@@ -20,7 +20,8 @@ use crate::bindings::{
     ANOMALY_WATCH, ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LOG_SINK_URL, RETRY_BASE_SECONDS,
 };
 use crate::forward::{
-    SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key, retry_delay_seconds,
+    SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key, retry_base_seconds,
+    retry_delay_seconds,
 };
 use crate::insights;
 use crate::objects;
@@ -50,10 +51,11 @@ struct Delivery {
 }
 
 fn retry_base(env: &Env) -> u32 {
-    env.var(RETRY_BASE_SECONDS)
-        .ok()
-        .and_then(|v| v.to_string().parse().ok())
-        .unwrap_or(DEFAULT_RETRY_BASE_SECONDS)
+    let setting = env.var(RETRY_BASE_SECONDS).ok().map(|v| v.to_string());
+    retry_base_seconds(setting.as_deref(), DEFAULT_RETRY_BASE_SECONDS).unwrap_or_else(|problem| {
+        console_error!("{}", serde_json::json!({ "kind": "config_error", "error": problem }));
+        DEFAULT_RETRY_BASE_SECONDS
+    })
 }
 
 fn retry_later(message: &RawMessage, base: u32) {
@@ -224,7 +226,8 @@ async fn watch_for_anomalies(env: &Env, deliveries: &[Delivery]) {
             .observations
             .extend(observations);
     }
-    for ((merchant_id, livemode), report) in reports {
+    // The merchants' watches at once: one slow object delays the batch once, not per merchant.
+    let calls = reports.into_iter().map(|((merchant_id, livemode), report)| async move {
         let name = watch_name(&merchant_id, livemode);
         let answer: worker::Result<ObserveAnswer> =
             objects::call(env, ANOMALY_WATCH, &name, anomaly_paths::OBSERVE, &report).await;
@@ -234,7 +237,8 @@ async fn watch_for_anomalies(env: &Env, deliveries: &[Delivery]) {
                 serde_json::json!({ "kind": "anomaly_watch_failed", "watch": name, "error": error.to_string() })
             );
         }
-    }
+    });
+    futures_util::future::join_all(calls).await;
 }
 
 fn sink_url(env: &Env) -> Option<String> {

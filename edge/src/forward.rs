@@ -113,9 +113,25 @@ pub fn classify_sink_status(status: u16) -> SinkOutcome {
 /// has already waited since it was first sent (so waits double), at least `base_seconds`, plus
 /// up to `base_seconds` of jitter from its id so retried messages spread out.
 pub fn retry_delay_seconds(age_seconds: u32, base_seconds: u32, message_id: &str) -> u32 {
-    let base = base_seconds.max(1);
+    // A base above the longest wait once panicked here (`clamp` with min > max).
+    let base = base_seconds.clamp(1, MAX_RETRY_DELAY_SECONDS);
     let jitter = Sha256::digest(message_id.as_bytes())[0] as u32 % base;
     age_seconds.clamp(base, MAX_RETRY_DELAY_SECONDS) + jitter
+}
+
+/// `RETRY_BASE_SECONDS` read: unset means `default`; a whole number of seconds from 1 to
+/// [`MAX_RETRY_DELAY_SECONDS`] is taken; anything else is a configuration error, named, and the
+/// caller goes on with `default` (a message is never lost to a typo).
+pub fn retry_base_seconds(setting: Option<&str>, default: u32) -> Result<u32, String> {
+    let Some(setting) = setting else {
+        return Ok(default);
+    };
+    match setting.trim().parse::<u32>() {
+        Ok(seconds) if (1..=MAX_RETRY_DELAY_SECONDS).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "RETRY_BASE_SECONDS must be a whole number of seconds from 1 to {MAX_RETRY_DELAY_SECONDS}, not {setting:?}; using {default}"
+        )),
+    }
 }
 
 /// Keeps `A-Z a-z 0-9 - _` of a name that becomes part of an R2 key.
@@ -265,6 +281,15 @@ mod tests {
             delays,
             [2, 2, 5, 11, 23, 47, MAX_RETRY_DELAY_SECONDS].map(|d| d + jitter)
         );
+        // A base beyond the longest wait is held to it, never a panic.
+        assert!(retry_delay_seconds(0, 5_000, "msg-1") < 2 * MAX_RETRY_DELAY_SECONDS);
+        assert!(retry_delay_seconds(u32::MAX, u32::MAX, "msg-1") < 2 * MAX_RETRY_DELAY_SECONDS);
+        assert_eq!(retry_base_seconds(None, 5), Ok(5));
+        assert_eq!(retry_base_seconds(Some(" 30 "), 5), Ok(30));
+        for bad in ["0", "901", "-3", "1.5", "soon", ""] {
+            let error = retry_base_seconds(Some(bad), 5).unwrap_err();
+            assert!(error.contains("from 1 to 900"), "{bad}: {error}");
+        }
         let spread: std::collections::HashSet<u32> = (0..50)
             .map(|i| retry_delay_seconds(0, 10, &format!("msg-{i}")))
             .collect();

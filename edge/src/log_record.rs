@@ -152,6 +152,22 @@ pub struct RecordContext {
 }
 
 impl RecordContext {
+    /// The context of a record about the merchant as a whole (no session, amount or plan).
+    pub fn of_merchant(event_id: String, event_name: &str, merchant_id: &str) -> Self {
+        Self {
+            event_id,
+            event_name: event_name.to_owned(),
+            merchant_id: merchant_id.to_owned(),
+            session_id: String::new(),
+            seq: 0,
+            amount_minor: None,
+            currency: None,
+            plan_id: None,
+            risk_flags: Vec::new(),
+            customer_id_hash: None,
+        }
+    }
+
     /// The context of an accepted telemetry event; checkout details (amount, currency) come
     /// from the session, which the caller adds.
     pub fn for_event(event: &paylater_shared::telemetry::Event, merchant_id: &str, session_id: &str) -> Self {

@@ -138,18 +138,7 @@ impl QueuedRecord {
 
 /// The record of a secret key's use (`key_used`): the key's id, the scope and the route.
 fn key_use_log_record(used: &QueuedKeyUse) -> LogRecord {
-    let context = RecordContext {
-        event_id: used.key_use_id.clone(),
-        event_name: "key_used".to_owned(),
-        merchant_id: used.merchant_id.clone(),
-        session_id: String::new(),
-        seq: 0,
-        amount_minor: None,
-        currency: None,
-        plan_id: None,
-        risk_flags: Vec::new(),
-        customer_id_hash: None,
-    };
+    let context = RecordContext::of_merchant(used.key_use_id.clone(), "key_used", &used.merchant_id);
     let mut record = LogRecord::new(&context, used.at_ms, used.at_ms, SEVERITY_INFO);
     let summary = vec![
         KeyValue::string("key.id", &used.key_id),
@@ -165,23 +154,13 @@ fn key_use_log_record(used: &QueuedKeyUse) -> LogRecord {
 /// the baseline expected, what was observed, and how many deviations apart.
 fn anomaly_log_record(found: &QueuedAnomaly) -> LogRecord {
     let anomaly = &found.anomaly;
-    let context = RecordContext {
-        event_id: format!(
-            "anomaly:{}:{}:{}",
-            found.merchant_id,
-            mode_name(found.livemode),
-            anomaly.id()
-        ),
-        event_name: "anomaly_detected".to_owned(),
-        merchant_id: found.merchant_id.clone(),
-        session_id: String::new(),
-        seq: 0,
-        amount_minor: None,
-        currency: None,
-        plan_id: None,
-        risk_flags: Vec::new(),
-        customer_id_hash: None,
-    };
+    let id = format!(
+        "anomaly:{}:{}:{}",
+        found.merchant_id,
+        mode_name(found.livemode),
+        anomaly.id()
+    );
+    let context = RecordContext::of_merchant(id, "anomaly_detected", &found.merchant_id);
     let mut record = LogRecord::new(&context, anomaly.window_end_ms, found.detected_at_ms, SEVERITY_WARN);
     let summary = vec![
         KeyValue::string("anomaly.metric", anomaly.metric.as_str()),

@@ -89,17 +89,16 @@ fn anomaly_records(sink: &OtlpSink) -> Vec<Value> {
         .collect()
 }
 
+/// `GET /v1/insights/anomalies?{query}`, recorded for the OpenAPI check.
 fn anomalies(edge: &Edge, key: &str, query: &str) -> http::Reply {
-    let path = format!("/v1/insights/anomalies?{query}");
-    let reply = http::request(
+    server(
+        edge,
         "GET",
-        &format!("{}{path}", edge.url),
-        &[("Authorization", &format!("Bearer {key}"))],
+        &format!("/v1/insights/anomalies?{query}"),
+        Some(key),
+        None,
         None,
     )
-    .unwrap();
-    record("GET", &path, &reply);
-    reply
 }
 
 /// A batch of one `widget_error` event with `token`, from `ip`.

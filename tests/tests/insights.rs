@@ -76,30 +76,19 @@ fn post_events(edge: &Edge, token: &str, ip: &str, events: &[Value]) {
 
 /// `GET /v1/insights/funnel?{query}`, recorded for the OpenAPI check.
 fn funnel(edge: &Edge, key: &str, query: &str) -> http::Reply {
-    let path = format!("/v1/insights/funnel?{query}");
-    let reply = http::request(
+    server(
+        edge,
         "GET",
-        &format!("{}{path}", edge.url),
-        &[("Authorization", &format!("Bearer {key}"))],
+        &format!("/v1/insights/funnel?{query}"),
+        Some(key),
+        None,
         None,
     )
-    .unwrap();
-    record("GET", &path, &reply);
-    reply
 }
 
 /// `GET /v1/logs?{query}`, recorded for the OpenAPI check.
 fn logs(edge: &Edge, key: &str, query: &str) -> http::Reply {
-    let path = format!("/v1/logs?{query}");
-    let reply = http::request(
-        "GET",
-        &format!("{}{path}", edge.url),
-        &[("Authorization", &format!("Bearer {key}"))],
-        None,
-    )
-    .unwrap();
-    record("GET", &path, &reply);
-    reply
+    server(edge, "GET", &format!("/v1/logs?{query}"), Some(key), None, None)
 }
 
 /// The parts of a funnel answer the test compares: sessions per step, decisions, reasons,

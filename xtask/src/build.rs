@@ -38,11 +38,12 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     let dashboard_out = root.join("edge/assets/dashboard");
     std::fs::create_dir_all(&dashboard_out).map_err(|e| format!("creating {}: {e}", dashboard_out.display()))?;
-    let bundles = WIDGET_BUNDLES
+    let bundles: Vec<(&str, &Path)> = WIDGET_BUNDLES
         .iter()
-        .map(|(_, name)| (*name, &out))
-        .chain([(DASHBOARD_BUNDLE.1, &dashboard_out)]);
-    for (name, out) in bundles {
+        .map(|(_, name)| (*name, out.as_path()))
+        .chain([(DASHBOARD_BUNDLE.1, dashboard_out.as_path())])
+        .collect();
+    for (name, out) in &bundles {
         let raw_wasm = target_dir.join(WASM_TARGET).join(format!("release/{name}.wasm"));
         cmd::run(
             offline(&mut Command::new(&tools.wasm_bindgen))
@@ -50,20 +51,35 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
                 .arg(&staging)
                 .arg(&raw_wasm),
         )?;
-        cmd::run(
-            offline(&mut Command::new(&tools.wasm_opt))
-                .arg("-Oz")
-                .args(WASM_FEATURES)
-                .arg(staging.join(format!("{name}_bg.wasm")))
-                .arg("-o")
-                .arg(out.join(format!("{name}_bg.wasm"))),
-        )?;
         minify(
             tools,
             &staging.join(format!("{name}.js")),
             &out.join(format!("{name}.js")),
         )?;
     }
+    // wasm-opt (binaryen's, on Node) works one thread a file: the bundles side by side.
+    let staging = staging.as_path();
+    let optimized: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = bundles
+            .iter()
+            .map(|(name, out)| {
+                scope.spawn(move || {
+                    cmd::run(
+                        offline(&mut Command::new(&tools.wasm_opt))
+                            .arg("-Oz")
+                            .args(WASM_FEATURES)
+                            .arg(staging.join(format!("{name}_bg.wasm")))
+                            .arg("-o")
+                            .arg(out.join(format!("{name}_bg.wasm"))),
+                    )
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().unwrap_or_else(|_| Err("a wasm-opt thread panicked".into())))
+            .collect()
+    });
+    optimized.into_iter().collect::<Result<Vec<()>, String>>()?;
     minify(tools, &root.join("widget/style/widget.css"), &out.join("widget.css"))?;
     minify(
         tools,
