@@ -141,6 +141,11 @@ pub fn run() -> Result<(), String> {
     step("release bundles (widget + edge, wasm-opt)", &mut timings, || {
         build::widget(&tools).and_then(|()| build::edge(&tools))
     })?;
+    step(
+        "size budget (widget first paint)",
+        &mut timings,
+        crate::bench::check_first_paint_budget,
+    )?;
     step(EDGE_TESTS, &mut timings, edge_tests)?;
     step(END_TO_END_TESTS, &mut timings, || end_to_end(&[]))?;
     eprintln!("\n=== timings");
