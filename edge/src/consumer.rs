@@ -18,10 +18,11 @@ use crate::anomaly;
 use crate::anomaly_watch::{ObserveAnswer, ObserveRequest, paths as anomaly_paths, watch_name};
 use crate::bindings::{
     ANOMALY_WATCH, ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LOG_SINK_URL, RETRY_BASE_SECONDS,
+    RETRY_MAX_SECONDS,
 };
 use crate::forward::{
-    SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key, retry_base_seconds,
-    retry_delay_seconds,
+    RetrySchedule, SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key,
+    refused_letter_key, retry_delay_seconds,
 };
 use crate::insights;
 use crate::objects;
@@ -50,22 +51,29 @@ struct Delivery {
     queued: QueuedRecord,
 }
 
-fn retry_base(env: &Env) -> u32 {
-    let setting = env.var(RETRY_BASE_SECONDS).ok().map(|v| v.to_string());
-    retry_base_seconds(setting.as_deref(), DEFAULT_RETRY_BASE_SECONDS).unwrap_or_else(|problem| {
+/// The retry schedule from `RETRY_BASE_SECONDS` and `RETRY_MAX_SECONDS`; a value out of range is
+/// said in a `config_error` line and its default used.
+fn retry_schedule(env: &Env) -> RetrySchedule {
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    let (schedule, problems) = RetrySchedule::from_vars(
+        var(RETRY_BASE_SECONDS).as_deref(),
+        var(RETRY_MAX_SECONDS).as_deref(),
+        DEFAULT_RETRY_BASE_SECONDS,
+    );
+    for problem in problems {
         console_error!("{}", serde_json::json!({ "kind": "config_error", "error": problem }));
-        DEFAULT_RETRY_BASE_SECONDS
-    })
+    }
+    schedule
 }
 
-fn retry_later(message: &RawMessage, base: u32) {
+fn retry_later(message: &RawMessage, base: RetrySchedule) {
     let age_ms = (Date::now().as_millis()).saturating_sub(message.timestamp().as_millis());
     let delay = retry_delay_seconds((age_ms / 1000) as u32, base, &message.id());
     message.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build());
 }
 
 async fn deliver(env: &Env, messages: Vec<RawMessage>) {
-    let base = retry_base(env);
+    let base = retry_schedule(env);
     let mut deliveries = Vec::new();
     for message in messages {
         let text = message.body().as_string();
@@ -107,19 +115,26 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
     }
     watch_for_anomalies(env, &deliveries).await;
     let records: Vec<LogRecord> = deliveries.iter().map(|d| d.queued.log_record()).collect();
-    // One structured line per record for Workers Logs (no personal data by construction).
+    // One structured line per record for Workers Logs (no personal data by construction), when
+    // the record is done with (delivered, or archived with no sink): once per record, not once
+    // per attempt of a sink that keeps failing.
     let setting = env.var(CONSOLE_RECORDS).ok().map(|v| v.to_string());
-    if console_records_enabled(setting.as_deref()) {
-        for record in &records {
+    let console = console_records_enabled(setting.as_deref());
+    let done = |record: &LogRecord| {
+        if console {
             console_log!("{}", serde_json::json!({ "kind": "log_record", "record": record }));
         }
-    }
+    };
     let Some(sink) = sink_url(env) else {
+        records.iter().for_each(done);
         deliveries.iter().for_each(|d| d.message.ack());
         return;
     };
     match post_to_sink(&sink, records.clone()).await {
-        SinkOutcome::Delivered => deliveries.iter().for_each(|d| d.message.ack()),
+        SinkOutcome::Delivered => {
+            records.iter().for_each(done);
+            deliveries.iter().for_each(|d| d.message.ack());
+        }
         SinkOutcome::Retryable(why) => {
             console_log!(
                 "{}",
@@ -133,14 +148,17 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
                 let outcome = if deliveries.len() == 1 {
                     SinkOutcome::Rejected(status)
                 } else {
-                    post_to_sink(&sink, vec![record]).await
+                    post_to_sink(&sink, vec![record.clone()]).await
                 };
                 match outcome {
-                    SinkOutcome::Delivered => delivery.message.ack(),
+                    SinkOutcome::Delivered => {
+                        done(&record);
+                        delivery.message.ack();
+                    }
                     SinkOutcome::Retryable(_) => retry_later(&delivery.message, base),
                     SinkOutcome::Rejected(status) => {
                         let reason = format!("sink refused the record with {status}");
-                        dead_letter(env, &delivery.message, &delivery.text, &reason, base).await;
+                        park_refused(env, &delivery.message, &delivery.text, &reason, base).await;
                     }
                 }
             }
@@ -241,7 +259,7 @@ async fn watch_for_anomalies(env: &Env, deliveries: &[Delivery]) {
     futures_util::future::join_all(calls).await;
 }
 
-fn sink_url(env: &Env) -> Option<String> {
+pub(crate) fn sink_url(env: &Env) -> Option<String> {
     env.var(LOG_SINK_URL)
         .ok()
         .map(|v| v.to_string())
@@ -265,7 +283,7 @@ async fn archive(env: &Env, items: &[(&str, &QueuedRecord)]) -> Result<(), Strin
     Ok(())
 }
 
-async fn post_to_sink(url: &str, records: Vec<LogRecord>) -> SinkOutcome {
+pub(crate) async fn post_to_sink(url: &str, records: Vec<LogRecord>) -> SinkOutcome {
     let body = match serde_json::to_string(&ExportLogsServiceRequest::new(records)) {
         Ok(body) => body,
         Err(e) => return SinkOutcome::Retryable(format!("serialize: {e}")),
@@ -297,9 +315,38 @@ async fn post_to_sink(url: &str, records: Vec<LogRecord>) -> SinkOutcome {
     }
 }
 
+/// Parks a record the sink refused for good straight in R2, byte for byte, beside its merchant's
+/// other dead letters but marked so the cron probe leaves it (`forward::refused_letter_key`);
+/// acks only once it is stored, else retries (so it is never lost).
+async fn park_refused(env: &Env, message: &RawMessage, text: &str, reason: &str, base: RetrySchedule) {
+    let key = refused_letter_key(&message.id(), text);
+    let stored = match env.bucket(ARCHIVE) {
+        Ok(bucket) => bucket
+            .put(&key, text.to_owned())
+            .execute()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match stored {
+        Ok(()) => {
+            console_log!(
+                "{}",
+                serde_json::json!({ "kind": "dead_letter_parked", "key": key, "reason": reason })
+            );
+            message.ack();
+        }
+        Err(error) => {
+            console_error!("{}", serde_json::json!({ "kind": "park_failed", "error": error }));
+            retry_later(message, base);
+        }
+    }
+}
+
 /// Sends a message's exact text to the dead-letter queue and acks it; if even that fails, the
 /// message is retried instead (so it is never lost).
-async fn dead_letter(env: &Env, message: &RawMessage, text: &str, reason: &str, base: u32) {
+async fn dead_letter(env: &Env, message: &RawMessage, text: &str, reason: &str, base: RetrySchedule) {
     let sent = match env.queue(DEAD_LETTER_QUEUE) {
         Ok(queue) => queue
             .send_raw(RawMessageBuilder::new(text.into()).build_with_content_type(QueueContentType::Text))
@@ -327,7 +374,7 @@ async fn dead_letter(env: &Env, message: &RawMessage, text: &str, reason: &str, 
 
 /// Parks each dead letter in R2, byte for byte, under its message id.
 async fn park_dead_letters(env: &Env, messages: Vec<RawMessage>) {
-    let base = retry_base(env);
+    let base = retry_schedule(env);
     let bucket = match env.bucket(ARCHIVE) {
         Ok(bucket) => bucket,
         Err(e) => {

@@ -19,6 +19,7 @@ use crate::bindings::{
 };
 use crate::bindings::{ANOMALY_WATCH, LEDGER_DB, ORDER_BOOK};
 use crate::checkout::{self, CheckoutQuery};
+use crate::dead_letters::{self, ReplayError};
 use crate::decision::SessionSignals;
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
@@ -811,34 +812,17 @@ async fn ingest_events(
 /// events queue, deleting each only after the queue took it.
 async fn replay_dead_letters(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
     let holder = key_holder(req, env, Scope::LogsReplay).await?;
-    let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
-    let queue = env.queue(EVENTS_QUEUE).map_err(internal("queue binding"))?;
-    let listed = bucket
-        .list()
-        .prefix(dead_letter_prefix(&holder.merchant_id, holder.livemode))
-        .limit(REPLAY_PAGE)
-        .execute()
+    let prefix = dead_letter_prefix(&holder.merchant_id, holder.livemode);
+    let (replayed, next) = dead_letters::replay(env, &prefix, REPLAY_PAGE, None, dead_letters::Taking::All)
         .await
-        .map_err(internal("R2 list"))?;
-    let mut replayed = 0u32;
-    for object in listed.objects() {
-        let key = object.key();
-        let Some(stored) = bucket.get(&key).execute().await.map_err(internal("R2 get"))? else {
-            continue;
-        };
-        let text = match stored.body() {
-            Some(body) => body.text().await.map_err(internal("R2 body"))?,
-            None => continue,
-        };
-        queue
-            .send(MessageBuilder::new(text).content_type(QueueContentType::Text).build())
-            .await
-            .map_err(|e| EdgeError::EnqueueFailed { detail: e.to_string() })?;
-        bucket.delete(&key).await.map_err(internal("R2 delete"))?;
-        replayed += 1;
-    }
+        .map_err(|error| match error {
+            ReplayError::Enqueue(detail) => EdgeError::EnqueueFailed { detail },
+            other => EdgeError::Internal {
+                detail: format!("dead-letter replay: {other}"),
+            },
+        })?;
     let mut answer = Answer::json(
-        &serde_json::json!({ "replayed": replayed, "more": listed.truncated() }),
+        &serde_json::json!({ "replayed": replayed, "more": next.is_some() }),
         Vec::new(),
     )?;
     answer.headers.push(("Cache-Control", "no-store".into()));

@@ -10,8 +10,11 @@ use sha2::{Digest, Sha256};
 
 /// Where the dead-letter consumer parks messages until they are replayed.
 pub const DEAD_LETTER_PREFIX: &str = "dead-letter/events/";
-/// Longest wait between two deliveries of a message.
-pub const MAX_RETRY_DELAY_SECONDS: u32 = 900;
+/// Longest wait between two deliveries of a message when `RETRY_MAX_SECONDS` is not set: an hour,
+/// so the 40 deliveries `wrangler.toml` allows span more than a day of sink outage.
+pub const DEFAULT_RETRY_MAX_SECONDS: u32 = 3_600;
+/// The longest delay Queues takes for a retry (12 hours).
+pub const QUEUES_MAX_DELAY_SECONDS: u32 = 43_200;
 
 /// One NDJSON object for the archive bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,25 +115,56 @@ pub fn classify_sink_status(status: u16) -> SinkOutcome {
 /// Exponential backoff without an attempt counter: a message waits about as long again as it
 /// has already waited since it was first sent (so waits double), at least `base_seconds`, plus
 /// up to `base_seconds` of jitter from its id so retried messages spread out.
-pub fn retry_delay_seconds(age_seconds: u32, base_seconds: u32, message_id: &str) -> u32 {
+pub fn retry_delay_seconds(age_seconds: u32, schedule: RetrySchedule, message_id: &str) -> u32 {
     // A base above the longest wait once panicked here (`clamp` with min > max).
-    let base = base_seconds.clamp(1, MAX_RETRY_DELAY_SECONDS);
+    let longest = schedule.max_seconds.clamp(1, QUEUES_MAX_DELAY_SECONDS);
+    let base = schedule.base_seconds.clamp(1, longest);
     let jitter = Sha256::digest(message_id.as_bytes())[0] as u32 % base;
-    age_seconds.clamp(base, MAX_RETRY_DELAY_SECONDS) + jitter
+    (age_seconds.clamp(base, longest) + jitter).min(QUEUES_MAX_DELAY_SECONDS)
 }
 
-/// `RETRY_BASE_SECONDS` read: unset means `default`; a whole number of seconds from 1 to
-/// [`MAX_RETRY_DELAY_SECONDS`] is taken; anything else is a configuration error, named, and the
-/// caller goes on with `default` (a message is never lost to a typo).
-pub fn retry_base_seconds(setting: Option<&str>, default: u32) -> Result<u32, String> {
-    let Some(setting) = setting else {
-        return Ok(default);
-    };
-    match setting.trim().parse::<u32>() {
-        Ok(seconds) if (1..=MAX_RETRY_DELAY_SECONDS).contains(&seconds) => Ok(seconds),
-        _ => Err(format!(
-            "RETRY_BASE_SECONDS must be a whole number of seconds from 1 to {MAX_RETRY_DELAY_SECONDS}, not {setting:?}; using {default}"
-        )),
+/// How the consumer spaces the deliveries of a message the sink did not take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySchedule {
+    /// The first wait (`RETRY_BASE_SECONDS`).
+    pub base_seconds: u32,
+    /// The longest wait (`RETRY_MAX_SECONDS`).
+    pub max_seconds: u32,
+}
+
+impl RetrySchedule {
+    /// The schedule from the two vars: unset means the defaults; a longest wait must be a whole
+    /// number of seconds from 1 to Queues' 12 hours, a first wait from 1 to the longest. A value
+    /// out of range is a configuration error, named, and the default stands in for it (a message
+    /// is never lost to a typo).
+    pub fn from_vars(base: Option<&str>, max: Option<&str>, default_base: u32) -> (Self, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut read = |name: &str, setting: Option<&str>, limit: u32, default: u32| match setting {
+            None => default,
+            Some(text) => match text.trim().parse::<u32>() {
+                Ok(seconds) if (1..=limit).contains(&seconds) => seconds,
+                _ => {
+                    problems.push(format!(
+                        "{name} must be a whole number of seconds from 1 to {limit}, not {text:?}; using {default}"
+                    ));
+                    default
+                }
+            },
+        };
+        let max_seconds = read(
+            "RETRY_MAX_SECONDS",
+            max,
+            QUEUES_MAX_DELAY_SECONDS,
+            DEFAULT_RETRY_MAX_SECONDS,
+        );
+        let base_seconds = read("RETRY_BASE_SECONDS", base, max_seconds, default_base.min(max_seconds));
+        (
+            Self {
+                base_seconds,
+                max_seconds,
+            },
+            problems,
+        )
     }
 }
 
@@ -155,6 +189,27 @@ pub fn dead_letter_key(message_id: &str, text: &str) -> String {
         Ok(record) => format!("{}{id}", dead_letter_prefix(record.merchant_id(), record.livemode())),
         Err(_) => format!("{DEAD_LETTER_PREFIX}unreadable/{id}"),
     }
+}
+
+/// Where a record the sink refused for good is parked: beside its merchant's other dead letters
+/// (its `logs:replay` key replays it, once the sink's side is fixed), its name marked so the cron
+/// probe never sends it back by itself, which would loop: refused, parked, replayed, refused.
+pub fn refused_letter_key(message_id: &str, text: &str) -> String {
+    let key = dead_letter_key(message_id, text);
+    match key.rsplit_once('/') {
+        Some((folder, name)) => format!("{folder}/{REFUSED_MARK}{name}"),
+        None => key,
+    }
+}
+
+/// The name prefix of a refused record's dead letter ([`refused_letter_key`]).
+pub const REFUSED_MARK: &str = "refused-";
+
+/// Whether the cron probe may send a parked letter back by itself: not a refused record's, not
+/// one no consumer can read.
+pub fn auto_replayable(key: &str) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    !name.starts_with(REFUSED_MARK) && !key.starts_with(&format!("{DEAD_LETTER_PREFIX}unreadable/"))
 }
 
 /// Whether the consumer prints each record as a console line, from the `CONSOLE_RECORDS` var.
@@ -271,27 +326,44 @@ mod tests {
 
     #[test]
     fn retries_back_off_and_spread() {
+        let schedule = |base, max| RetrySchedule {
+            base_seconds: base,
+            max_seconds: max,
+        };
         let delays: Vec<u32> = [0, 2, 5, 11, 23, 47, 5_000]
             .iter()
-            .map(|age| retry_delay_seconds(*age, 2, "msg-1"))
+            .map(|age| retry_delay_seconds(*age, schedule(2, 900), "msg-1"))
             .collect();
         let jitter = delays[0] - 2;
         assert!(jitter < 2);
-        assert_eq!(
-            delays,
-            [2, 2, 5, 11, 23, 47, MAX_RETRY_DELAY_SECONDS].map(|d| d + jitter)
-        );
-        // A base beyond the longest wait is held to it, never a panic.
-        assert!(retry_delay_seconds(0, 5_000, "msg-1") < 2 * MAX_RETRY_DELAY_SECONDS);
-        assert!(retry_delay_seconds(u32::MAX, u32::MAX, "msg-1") < 2 * MAX_RETRY_DELAY_SECONDS);
-        assert_eq!(retry_base_seconds(None, 5), Ok(5));
-        assert_eq!(retry_base_seconds(Some(" 30 "), 5), Ok(30));
-        for bad in ["0", "901", "-3", "1.5", "soon", ""] {
-            let error = retry_base_seconds(Some(bad), 5).unwrap_err();
-            assert!(error.contains("from 1 to 900"), "{bad}: {error}");
+        assert_eq!(delays, [2, 2, 5, 11, 23, 47, 900].map(|d| d + jitter));
+        // The default schedule reaches an hour; Queues' 12 hours bound everything.
+        assert!(retry_delay_seconds(50_000, schedule(5, DEFAULT_RETRY_MAX_SECONDS), "m") < 3_600 + 5);
+        assert!(retry_delay_seconds(u32::MAX, schedule(u32::MAX, u32::MAX), "m") <= QUEUES_MAX_DELAY_SECONDS);
+        // A base beyond the longest wait is held to it, never a panic (it once was one).
+        assert!(retry_delay_seconds(0, schedule(5_000, 900), "msg-1") < 2 * 900);
+        let (read, problems) = RetrySchedule::from_vars(None, None, 5);
+        assert_eq!((read, problems.len()), (schedule(5, DEFAULT_RETRY_MAX_SECONDS), 0));
+        let (read, problems) = RetrySchedule::from_vars(Some(" 1 "), Some("4"), 5);
+        assert_eq!((read, problems.len()), (schedule(1, 4), 0));
+        for (base, max) in [
+            ("0", "60"),
+            ("901", "900"),
+            ("-3", "60"),
+            ("1.5", "60"),
+            ("5", "43201"),
+            ("5", "soon"),
+        ] {
+            let (read, problems) = RetrySchedule::from_vars(Some(base), Some(max), 5);
+            assert_eq!(problems.len(), 1, "{base} {max}: {problems:?}");
+            assert!(
+                problems[0].contains("whole number of seconds from 1 to"),
+                "{problems:?}"
+            );
+            assert!(read.base_seconds >= 1 && read.base_seconds <= read.max_seconds);
         }
         let spread: std::collections::HashSet<u32> = (0..50)
-            .map(|i| retry_delay_seconds(0, 10, &format!("msg-{i}")))
+            .map(|i| retry_delay_seconds(0, schedule(10, 900), &format!("msg-{i}")))
             .collect();
         assert!(spread.len() > 3, "{spread:?}");
         assert_eq!(
@@ -312,6 +384,15 @@ mod tests {
             "dead-letter/events/m_demox/live/m-1"
         );
         assert_eq!(dead_letter_prefix("m_demo", false), "dead-letter/events/m_demo/test/");
+        let refused = refused_letter_key("m-1", &serde_json::to_string(&used).unwrap());
+        assert_eq!(refused, "dead-letter/events/m_demox/live/refused-m-1");
+        assert!(
+            refused.starts_with(&dead_letter_prefix("m_demox", true)),
+            "its merchant's key replays it"
+        );
+        assert!(!auto_replayable(&refused));
+        assert!(!auto_replayable("dead-letter/events/unreadable/abc-1"));
+        assert!(auto_replayable("dead-letter/events/m_demo/test/abc-1"));
     }
 
     #[test]

@@ -35,6 +35,8 @@
 //! - `objects` (wasm32 only): the Durable Objects (per session, per client IP).
 //! - `anomaly_watch` (wasm32 only): the `AnomalyWatch` Durable Object (per merchant and mode).
 //! - `consumer` (wasm32 only): `#[event(queue)]`: archive, sink, dead letters.
+//! - `dead_letters` (wasm32 only): parked dead letters sent back to the events queue.
+//! - `probe` (wasm32 only): `#[event(scheduled)]`: once the sink answers, the parked letters go back.
 
 pub mod anomaly;
 pub mod approval_records;
@@ -71,9 +73,13 @@ mod anomaly_watch;
 #[cfg(target_arch = "wasm32")]
 mod consumer;
 #[cfg(target_arch = "wasm32")]
+mod dead_letters;
+#[cfg(target_arch = "wasm32")]
 mod entry;
 #[cfg(target_arch = "wasm32")]
 mod objects;
+#[cfg(target_arch = "wasm32")]
+mod probe;
 #[cfg(target_arch = "wasm32")]
 mod upstream;
 
@@ -97,6 +103,8 @@ pub mod bindings {
     pub const LOG_SINK_URL: &str = "LOG_SINK_URL";
     /// Var: first retry delay in seconds (default [`super::DEFAULT_RETRY_BASE_SECONDS`]).
     pub const RETRY_BASE_SECONDS: &str = "RETRY_BASE_SECONDS";
+    /// Var: longest retry delay in seconds (default an hour; at most Queues' 12 hours).
+    pub const RETRY_MAX_SECONDS: &str = "RETRY_MAX_SECONDS";
     /// Var: `"off"` stops the per-record console copy (Workers Logs); anything else keeps it.
     pub const CONSOLE_RECORDS: &str = "CONSOLE_RECORDS";
     /// Durable Object namespace: one object per customer (keyed hash of the e-mail): exposure,

@@ -233,6 +233,8 @@ impl Edge {
                 "--log-level",
                 "log",
                 "--show-interactive-dev-session=false",
+                // `/__scheduled` runs the cron handler when a test asks.
+                "--test-scheduled",
             ])
             .arg("--persist-to")
             .arg(state);
