@@ -144,6 +144,16 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         }
         // The sink refused the batch: find the records it refuses one by one, deliver the rest.
         SinkOutcome::Rejected(status) => {
+            // A sink that refuses even an empty export refuses everyone (a token expired, a path
+            // moved): not these records' fault, so they wait and retry like any outage.
+            if post_to_sink(&sink, Vec::new()).await != SinkOutcome::Delivered {
+                console_log!(
+                    "{}",
+                    serde_json::json!({ "kind": "sink_retry", "reason": format!("sink refuses every export ({status})"), "messages": deliveries.len() })
+                );
+                deliveries.iter().for_each(|d| retry_later(&d.message, base));
+                return;
+            }
             for (delivery, record) in deliveries.iter().zip(records) {
                 let outcome = if deliveries.len() == 1 {
                     SinkOutcome::Rejected(status)
@@ -158,7 +168,10 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
                     SinkOutcome::Retryable(_) => retry_later(&delivery.message, base),
                     SinkOutcome::Rejected(status) => {
                         let reason = format!("sink refused the record with {status}");
-                        park_refused(env, &delivery.message, &delivery.text, &reason, base).await;
+                        // Never delivered: its console copy is its only other trace.
+                        if park_refused(env, &delivery.message, &delivery.text, &reason, base).await {
+                            done(&record);
+                        }
                     }
                 }
             }
@@ -316,9 +329,9 @@ pub(crate) async fn post_to_sink(url: &str, records: Vec<LogRecord>) -> SinkOutc
 }
 
 /// Parks a record the sink refused for good straight in R2, byte for byte, beside its merchant's
-/// other dead letters but marked so the cron probe leaves it (`forward::refused_letter_key`);
-/// acks only once it is stored, else retries (so it is never lost).
-async fn park_refused(env: &Env, message: &RawMessage, text: &str, reason: &str, base: RetrySchedule) {
+/// refused records (`forward::refused_letter_key`), where the cron probe never looks; acks only
+/// once it is stored, else retries (so it is never lost). Whether it was stored.
+async fn park_refused(env: &Env, message: &RawMessage, text: &str, reason: &str, base: RetrySchedule) -> bool {
     let key = refused_letter_key(&message.id(), text);
     let stored = match env.bucket(ARCHIVE) {
         Ok(bucket) => bucket
@@ -336,10 +349,12 @@ async fn park_refused(env: &Env, message: &RawMessage, text: &str, reason: &str,
                 serde_json::json!({ "kind": "dead_letter_parked", "key": key, "reason": reason })
             );
             message.ack();
+            true
         }
         Err(error) => {
             console_error!("{}", serde_json::json!({ "kind": "park_failed", "error": error }));
             retry_later(message, base);
+            false
         }
     }
 }

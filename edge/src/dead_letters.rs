@@ -1,31 +1,21 @@
 //! Parked dead letters sent back to the events queue, byte for byte, each deleted from R2 only
 //! after the queue took it: by a merchant's `logs:replay` key (`POST
-//! /v1/admin/dead-letters/replay`, its own prefix) and by the cron probe once the sink answers
-//! again (`probe`, every merchant's, but never a record the sink refused for good: that would
-//! loop). Letters under `unreadable/` are left for an operator.
+//! /v1/admin/dead-letters/replay`: its letters, then its refused records) and by the cron probe
+//! once the sink answers again (`probe`: every merchant's letters under `dead-letter/events/`,
+//! never a refused record, which would loop). Unreadable messages are left for an operator.
 
-use worker::{Env, MessageBuilder, QueueContentType};
+use worker::{Bucket, Env, MessageBuilder, QueueContentType, console_error};
 
 use crate::bindings::{ARCHIVE, EVENTS_QUEUE};
-use crate::forward::{DEAD_LETTER_PREFIX, auto_replayable};
-
-/// Which letters a replay takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Taking {
-    /// A merchant's own replay: every readable letter under its prefix.
-    All,
-    /// The probe's: not a record the sink refused ([`auto_replayable`]).
-    Automatic,
-}
 
 /// Sends back up to `limit` letters under `prefix`, starting after `cursor` (an R2 list cursor),
-/// and returns how many, and the cursor to go on from if more are listed.
+/// and returns how many, and the cursor to go on from if more are listed. A letter that cannot
+/// be read is logged and left for the next run; a queue that refuses ends the call.
 pub async fn replay(
     env: &Env,
     prefix: &str,
     limit: u32,
     cursor: Option<String>,
-    taking: Taking,
 ) -> Result<(u32, Option<String>), ReplayError> {
     let bucket = env.bucket(ARCHIVE).map_err(|e| ReplayError::Binding(e.to_string()))?;
     let queue = env
@@ -42,22 +32,17 @@ pub async fn replay(
     let mut replayed = 0;
     for object in listed.objects() {
         let key = object.key();
-        let readable = !key.starts_with(&format!("{DEAD_LETTER_PREFIX}unreadable/"));
-        if !readable || (taking == Taking::Automatic && !auto_replayable(&key)) {
-            continue;
-        }
-        let Some(stored) = bucket
-            .get(&key)
-            .execute()
-            .await
-            .map_err(|e| ReplayError::Storage(e.to_string()))?
-        else {
-            continue;
+        let text = match read(&bucket, &key).await {
+            Ok(Some(text)) => text,
+            Ok(None) => continue,
+            Err(error) => {
+                console_error!(
+                    "{}",
+                    serde_json::json!({ "kind": "dead_letter_unreadable", "key": key, "error": error })
+                );
+                continue;
+            }
         };
-        let Some(body) = stored.body() else {
-            continue;
-        };
-        let text = body.text().await.map_err(|e| ReplayError::Storage(e.to_string()))?;
         queue
             .send(MessageBuilder::new(text).content_type(QueueContentType::Text).build())
             .await
@@ -70,6 +55,17 @@ pub async fn replay(
     }
     let next = if listed.truncated() { listed.cursor() } else { None };
     Ok((replayed, next))
+}
+
+/// A parked letter's text; `None` when it is gone (another replay took it).
+async fn read(bucket: &Bucket, key: &str) -> Result<Option<String>, String> {
+    let Some(stored) = bucket.get(key).execute().await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    match stored.body() {
+        Some(body) => body.text().await.map(Some).map_err(|e| e.to_string()),
+        None => Ok(None),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

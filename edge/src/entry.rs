@@ -23,7 +23,7 @@ use crate::dead_letters::{self, ReplayError};
 use crate::decision::SessionSignals;
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
-use crate::forward::dead_letter_prefix;
+use crate::forward::{dead_letter_prefix, refused_prefix};
 use crate::handlers;
 use crate::headers::{DENY_FRAMING, SECURITY_HEADERS, cors_for_checked_origin, preflight};
 use crate::ingest::UaClass;
@@ -812,19 +812,26 @@ async fn ingest_events(
 /// events queue, deleting each only after the queue took it.
 async fn replay_dead_letters(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
     let holder = key_holder(req, env, Scope::LogsReplay).await?;
-    let prefix = dead_letter_prefix(&holder.merchant_id, holder.livemode);
-    let (replayed, next) = dead_letters::replay(env, &prefix, REPLAY_PAGE, None, dead_letters::Taking::All)
-        .await
-        .map_err(|error| match error {
-            ReplayError::Enqueue(detail) => EdgeError::EnqueueFailed { detail },
-            other => EdgeError::Internal {
-                detail: format!("dead-letter replay: {other}"),
-            },
-        })?;
-    let mut answer = Answer::json(
-        &serde_json::json!({ "replayed": replayed, "more": next.is_some() }),
-        Vec::new(),
-    )?;
+    let failed = |error: ReplayError| match error {
+        ReplayError::Enqueue(detail) => EdgeError::EnqueueFailed { detail },
+        other => EdgeError::Internal {
+            detail: format!("dead-letter replay: {other}"),
+        },
+    };
+    // The letters whose retries ran out, then the records the sink refused: a page of each.
+    let mut replayed = 0;
+    let mut more = false;
+    for prefix in [
+        dead_letter_prefix(&holder.merchant_id, holder.livemode),
+        refused_prefix(&holder.merchant_id, holder.livemode),
+    ] {
+        let (count, next) = dead_letters::replay(env, &prefix, REPLAY_PAGE, None)
+            .await
+            .map_err(failed)?;
+        replayed += count;
+        more |= next.is_some();
+    }
+    let mut answer = Answer::json(&serde_json::json!({ "replayed": replayed, "more": more }), Vec::new())?;
     answer.headers.push(("Cache-Control", "no-store".into()));
     Ok(answer)
 }

@@ -10,9 +10,17 @@ use sha2::{Digest, Sha256};
 
 /// Where the dead-letter consumer parks messages until they are replayed.
 pub const DEAD_LETTER_PREFIX: &str = "dead-letter/events/";
+/// Records the sink refused for good, per merchant and mode: replayed by the merchant's key only.
+pub const REFUSED_PREFIX: &str = "dead-letter/refused/";
+/// Messages no version of the consumer can read: for an operator, never replayed.
+pub const UNREADABLE_PREFIX: &str = "dead-letter/unreadable/";
 /// Longest wait between two deliveries of a message when `RETRY_MAX_SECONDS` is not set: an hour,
-/// so the 40 deliveries `wrangler.toml` allows span more than a day of sink outage.
+/// so the 41 deliveries `wrangler.toml` allows (`max_retries = 40`) span about 30 hours of sink
+/// outage.
 pub const DEFAULT_RETRY_MAX_SECONDS: u32 = 3_600;
+/// The longest `RETRY_MAX_SECONDS` taken: 41 deliveries then span about 60 hours, inside the
+/// 4 days Queues keeps a message (a longer wait would let Queues delete messages still waiting).
+pub const RETRY_MAX_SECONDS_LIMIT: u32 = 7_200;
 /// The longest delay Queues takes for a retry (12 hours).
 pub const QUEUES_MAX_DELAY_SECONDS: u32 = 43_200;
 
@@ -113,8 +121,8 @@ pub fn classify_sink_status(status: u16) -> SinkOutcome {
 }
 
 /// Exponential backoff without an attempt counter: a message waits about as long again as it
-/// has already waited since it was first sent (so waits double), at least `base_seconds`, plus
-/// up to `base_seconds` of jitter from its id so retried messages spread out.
+/// has already waited since it was first sent (so waits double), at least the schedule's base,
+/// plus up to the base (at most 255 s) of jitter from its id so retried messages spread out.
 pub fn retry_delay_seconds(age_seconds: u32, schedule: RetrySchedule, message_id: &str) -> u32 {
     // A base above the longest wait once panicked here (`clamp` with min > max).
     let longest = schedule.max_seconds.clamp(1, QUEUES_MAX_DELAY_SECONDS);
@@ -134,7 +142,8 @@ pub struct RetrySchedule {
 
 impl RetrySchedule {
     /// The schedule from the two vars: unset means the defaults; a longest wait must be a whole
-    /// number of seconds from 1 to Queues' 12 hours, a first wait from 1 to the longest. A value
+    /// number of seconds from 1 to [`RETRY_MAX_SECONDS_LIMIT`], a first wait from 1 to the
+    /// longest. A value
     /// out of range is a configuration error, named, and the default stands in for it (a message
     /// is never lost to a typo).
     pub fn from_vars(base: Option<&str>, max: Option<&str>, default_base: u32) -> (Self, Vec<String>) {
@@ -154,7 +163,7 @@ impl RetrySchedule {
         let max_seconds = read(
             "RETRY_MAX_SECONDS",
             max,
-            QUEUES_MAX_DELAY_SECONDS,
+            RETRY_MAX_SECONDS_LIMIT,
             DEFAULT_RETRY_MAX_SECONDS,
         );
         let base_seconds = read("RETRY_BASE_SECONDS", base, max_seconds, default_base.min(max_seconds));
@@ -175,41 +184,36 @@ fn key_safe(name: &str) -> String {
         .collect()
 }
 
-/// Where a merchant's parked dead letters of one mode are: what its `logs:replay` key replays.
+/// Where a merchant's parked dead letters of one mode are (what the cron probe replays, and its
+/// `logs:replay` key too).
 pub fn dead_letter_prefix(merchant_id: &str, livemode: bool) -> String {
     format!("{DEAD_LETTER_PREFIX}{}/{}/", key_safe(merchant_id), mode_name(livemode))
 }
 
-/// The R2 key of a parked dead letter: under its merchant and mode when its text is a record this
-/// consumer reads, else under `unreadable/`, which no merchant's key replays (an operator looks
-/// at those in R2).
+/// Where a merchant's records the sink refused for good are, of one mode: its `logs:replay` key
+/// replays them once the sink's side is fixed; the probe never does (it would loop: refused,
+/// parked, replayed, refused). A prefix of their own, so the probe never even lists them.
+pub fn refused_prefix(merchant_id: &str, livemode: bool) -> String {
+    format!("{REFUSED_PREFIX}{}/{}/", key_safe(merchant_id), mode_name(livemode))
+}
+
+/// The R2 key of a dead letter whose retries ran out: under its merchant and mode when its text
+/// is a record this consumer reads, else under [`UNREADABLE_PREFIX`].
 pub fn dead_letter_key(message_id: &str, text: &str) -> String {
     let id = key_safe(message_id);
     match crate::records::QueuedRecord::from_json(text) {
         Ok(record) => format!("{}{id}", dead_letter_prefix(record.merchant_id(), record.livemode())),
-        Err(_) => format!("{DEAD_LETTER_PREFIX}unreadable/{id}"),
+        Err(_) => format!("{UNREADABLE_PREFIX}{id}"),
     }
 }
 
-/// Where a record the sink refused for good is parked: beside its merchant's other dead letters
-/// (its `logs:replay` key replays it, once the sink's side is fixed), its name marked so the cron
-/// probe never sends it back by itself, which would loop: refused, parked, replayed, refused.
+/// The R2 key of a record the sink refused for good ([`refused_prefix`]).
 pub fn refused_letter_key(message_id: &str, text: &str) -> String {
-    let key = dead_letter_key(message_id, text);
-    match key.rsplit_once('/') {
-        Some((folder, name)) => format!("{folder}/{REFUSED_MARK}{name}"),
-        None => key,
+    let id = key_safe(message_id);
+    match crate::records::QueuedRecord::from_json(text) {
+        Ok(record) => format!("{}{id}", refused_prefix(record.merchant_id(), record.livemode())),
+        Err(_) => format!("{UNREADABLE_PREFIX}{id}"),
     }
-}
-
-/// The name prefix of a refused record's dead letter ([`refused_letter_key`]).
-pub const REFUSED_MARK: &str = "refused-";
-
-/// Whether the cron probe may send a parked letter back by itself: not a refused record's, not
-/// one no consumer can read.
-pub fn auto_replayable(key: &str) -> bool {
-    let name = key.rsplit('/').next().unwrap_or(key);
-    !name.starts_with(REFUSED_MARK) && !key.starts_with(&format!("{DEAD_LETTER_PREFIX}unreadable/"))
 }
 
 /// Whether the consumer prints each record as a console line, from the `CONSOLE_RECORDS` var.
@@ -351,7 +355,7 @@ mod tests {
             ("901", "900"),
             ("-3", "60"),
             ("1.5", "60"),
-            ("5", "43201"),
+            ("5", "7201"),
             ("5", "soon"),
         ] {
             let (read, problems) = RetrySchedule::from_vars(Some(base), Some(max), 5);
@@ -366,10 +370,7 @@ mod tests {
             .map(|i| retry_delay_seconds(0, schedule(10, 900), &format!("msg-{i}")))
             .collect();
         assert!(spread.len() > 3, "{spread:?}");
-        assert_eq!(
-            dead_letter_key("ab/../c-1", "not json"),
-            "dead-letter/events/unreadable/abc-1"
-        );
+        assert_eq!(dead_letter_key("ab/../c-1", "not json"), "dead-letter/unreadable/abc-1");
         let used = crate::secret_keys::QueuedKeyUse {
             key_use_id: "u1".into(),
             merchant_id: "m_demo/../x".into(),
@@ -385,14 +386,10 @@ mod tests {
         );
         assert_eq!(dead_letter_prefix("m_demo", false), "dead-letter/events/m_demo/test/");
         let refused = refused_letter_key("m-1", &serde_json::to_string(&used).unwrap());
-        assert_eq!(refused, "dead-letter/events/m_demox/live/refused-m-1");
-        assert!(
-            refused.starts_with(&dead_letter_prefix("m_demox", true)),
-            "its merchant's key replays it"
-        );
-        assert!(!auto_replayable(&refused));
-        assert!(!auto_replayable("dead-letter/events/unreadable/abc-1"));
-        assert!(auto_replayable("dead-letter/events/m_demo/test/abc-1"));
+        assert_eq!(refused, "dead-letter/refused/m_demox/live/m-1");
+        assert!(refused.starts_with(&refused_prefix("m_demox", true)));
+        assert!(!refused.starts_with(DEAD_LETTER_PREFIX), "the probe never lists it");
+        assert!(!dead_letter_key("x", "not json").starts_with(DEAD_LETTER_PREFIX));
     }
 
     #[test]

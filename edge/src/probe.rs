@@ -6,7 +6,7 @@
 use worker::{Env, ScheduleContext, ScheduledEvent, console_error, console_log, event};
 
 use crate::consumer::{post_to_sink, sink_url};
-use crate::dead_letters::{self, Taking};
+use crate::dead_letters;
 use crate::forward::{DEAD_LETTER_PREFIX, SinkOutcome};
 
 /// Letters one run lists at most: the next run (minutes later) goes on.
@@ -31,7 +31,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let mut cursor = None;
     let mut replayed = 0;
     for _ in 0..PAGES_PER_RUN {
-        match dead_letters::replay(&env, DEAD_LETTER_PREFIX, PAGE, cursor.take(), Taking::Automatic).await {
+        match dead_letters::replay(&env, DEAD_LETTER_PREFIX, PAGE, cursor.take()).await {
             Ok((count, next)) => {
                 replayed += count;
                 match next {

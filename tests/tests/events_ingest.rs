@@ -877,8 +877,9 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
     });
     assert!(!sink.event_ids().contains(&poison));
 
-    // Byte for byte: the parked text crossed two queues (events, dead letters) and is exactly the
-    // JSON the session object wrote, carrying exactly the event the client sent.
+    // Byte for byte: the parked text (a refused record, parked by the consumer under its merchant's
+    // refused records) is exactly the JSON the session object wrote, carrying exactly the event
+    // the client sent.
     let parked = python(
         "read_local_r2.py",
         &[&edge.state_dir, Path::new("paylater-archive")],
@@ -888,7 +889,7 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
         .as_object()
         .unwrap()
         .iter()
-        .find(|(key, _)| key.starts_with("dead-letter/events/"))
+        .find(|(key, _)| key.starts_with("dead-letter/refused/m_nordic_outdoor/test/"))
         .expect("a parked dead letter");
     let text = text.as_str().unwrap();
     let queued: QueuedEvent = serde_json::from_str(text).unwrap();

@@ -76,27 +76,8 @@ fn an_outage_ends_with_every_event_delivered_and_no_one_replaying() {
     );
     assert_eq!(console_copies(&edge, &event_id(0)), 0, "not printed while undelivered");
 
-    sink.recover();
-    let expected: Vec<String> = (0..20).map(event_id).collect();
-    wait_until(
-        "every event at the sink after recovery",
-        Duration::from_secs(30),
-        || {
-            let at_sink = sink.event_ids();
-            expected.iter().all(|id| at_sink.contains(id))
-        },
-    );
-    for id in &expected {
-        assert_eq!(
-            console_copies(&edge, id),
-            1,
-            "{id}: one console copy, not one per attempt"
-        );
-    }
-
     // A letter parked after its retries ran out (as the dead-letter consumer parks it), and a
-    // record the sink refused for good (as the consumer parks those): the probe, finding the
-    // sink answering, sends back the first and leaves the second.
+    // record the sink refused for good (as the consumer parks those).
     let parked = |n: usize, key_of: fn(&str, &str) -> String| {
         let event =
             json!({ "id": event_id(n), "name": "widget_viewed", "ts": now_ms() - 50, "seq": n + 1, "props": {} });
@@ -116,33 +97,98 @@ fn an_outage_ends_with_every_event_delivered_and_no_one_replaying() {
         put_r2_object(&edge.state_dir, work.path(), &format!("paylater-archive/{key}"), &file).unwrap();
         key
     };
-    parked(100, paylater_edge::forward::dead_letter_key);
+    let exhausted_key = parked(100, paylater_edge::forward::dead_letter_key);
     let refused_key = parked(101, paylater_edge::forward::refused_letter_key);
-    let probe = http::get(&format!("{}/__scheduled?cron=*/5+*+*+*+*", edge.url)).unwrap();
-    assert_eq!(probe.status, 200, "{}", probe.body);
+    let stored_keys = || -> Vec<String> {
+        let archive = python(
+            "read_local_r2.py",
+            &[&edge.state_dir, std::path::Path::new("paylater-archive")],
+            None,
+        );
+        archive.as_object().unwrap().keys().cloned().collect()
+    };
+    let run_probe = || {
+        let probe = http::get(&format!("{}/__scheduled?cron=*/5+*+*+*+*", edge.url)).unwrap();
+        assert_eq!(probe.status, 200, "{}", probe.body);
+    };
+
+    // The probe while the sink is still down: it asks, gets no answer, sends nothing back.
+    run_probe();
+    wait_until("the probe's report while down", Duration::from_secs(10), || {
+        !probe_reports(&edge).is_empty()
+    });
+    assert_eq!(probe_reports(&edge)[0]["answered"], false);
+    assert!(
+        stored_keys().contains(&exhausted_key),
+        "still parked while the sink is down"
+    );
+
+    sink.recover();
+    let expected: Vec<String> = (0..20).map(event_id).collect();
+    wait_until(
+        "every event at the sink after recovery",
+        Duration::from_secs(30),
+        || {
+            let at_sink = sink.event_ids();
+            expected.iter().all(|id| at_sink.contains(id))
+        },
+    );
+    // One console copy each, printed once delivered, and still one a while later.
+    wait_until("a console copy of every event", Duration::from_secs(10), || {
+        expected.iter().all(|id| console_copies(&edge, id) >= 1)
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    for id in &expected {
+        assert_eq!(
+            console_copies(&edge, id),
+            1,
+            "{id}: one console copy, not one per attempt"
+        );
+    }
+
+    // The sink answers again: the probe sends back the letter whose retries ran out, by itself,
+    // and never lists the refused record.
+    run_probe();
     wait_until(
         "the parked letter at the sink, sent back by the probe",
         Duration::from_secs(30),
         || sink.event_ids().contains(&event_id(100)),
     );
-    wait_until("the probe's report", Duration::from_secs(10), || {
-        edge.log_text().contains("\"kind\":\"sink_probe\"")
+    wait_until("the probe's second report", Duration::from_secs(10), || {
+        probe_reports(&edge).len() >= 2
     });
-    assert!(edge.log_text().contains("\"replayed\":1"), "only the exhausted letter");
+    let report = &probe_reports(&edge)[1];
+    assert_eq!(
+        (report["answered"].clone(), report["replayed"].clone()),
+        (json!(true), json!(1)),
+        "{report}"
+    );
     assert!(
         !sink.event_ids().contains(&event_id(101)),
         "a refused record stays parked"
     );
-    let archive = python(
-        "read_local_r2.py",
-        &[&edge.state_dir, std::path::Path::new("paylater-archive")],
-        None,
+    let stored = stored_keys();
+    assert!(stored.contains(&refused_key), "{refused_key} still parked");
+    assert!(
+        !stored.contains(&exhausted_key),
+        "{exhausted_key} deleted once the queue took it"
     );
-    assert!(archive.get(&refused_key).is_some(), "{refused_key} still parked");
     let delivered = sink
         .records()
         .into_iter()
         .filter(|r| attribute(r, "event.id").as_deref() == Some(event_id(100).as_str()))
         .count();
     assert_eq!(delivered, 1);
+}
+
+/// The cron probe's reports (`"kind":"sink_probe"` log lines), in order.
+fn probe_reports(edge: &Edge) -> Vec<Value> {
+    edge.log_text()
+        .lines()
+        .filter(|line| line.contains("\"kind\":\"sink_probe\""))
+        .filter_map(|line| {
+            line.find('{')
+                .and_then(|start| serde_json::from_str(&line[start..]).ok())
+        })
+        .collect()
 }

@@ -132,8 +132,11 @@ pub fn apr(apr_bps: u32, locale: &str) -> String {
             &options(&[("style", "percent"), ("maximumFractionDigits", "2")]),
         )
     });
-    call_format(format, &JsValue::from_f64(f64::from(apr_bps) / 10_000.0))
-        .unwrap_or_else(|| format!("{}%", MinorUnits(u64::from(apr_bps)).to_decimal_string(2)))
+    call_format(format, &JsValue::from_f64(f64::from(apr_bps) / 10_000.0)).unwrap_or_else(|| {
+        // `999` → `9.99%`, `1050` → `10.5%`, `0` → `0%`, as `Intl` would write them.
+        let decimal = MinorUnits(u64::from(apr_bps)).to_decimal_string(2);
+        format!("{}%", decimal.trim_end_matches('0').trim_end_matches('.'))
+    })
 }
 
 /// Milliseconds from now to a second past the shopper's next local midnight (a day change,
