@@ -4,9 +4,10 @@
 //! once the sink answers again (`probe`: every merchant's letters under `dead-letter/events/`,
 //! never a refused record, which would loop). Unreadable messages are left for an operator.
 
-use worker::{Bucket, Env, MessageBuilder, QueueContentType, console_error};
+use worker::{BatchMessageBuilder, Bucket, Env, MessageBuilder, QueueContentType, console_error};
 
 use crate::bindings::{ARCHIVE, EVENTS_QUEUE};
+use crate::forward::send_batches;
 
 /// Sends back up to `limit` letters under `prefix`, starting after `cursor` (an R2 list cursor),
 /// and returns how many, and the cursor to go on from if more are listed. A letter that cannot
@@ -29,29 +30,42 @@ pub async fn replay(
         .execute()
         .await
         .map_err(|e| ReplayError::Storage(e.to_string()))?;
-    let mut replayed = 0;
+    let mut letters = Vec::new();
     for object in listed.objects() {
         let key = object.key();
-        let text = match read(&bucket, &key).await {
-            Ok(Some(text)) => text,
-            Ok(None) => continue,
-            Err(error) => {
-                console_error!(
-                    "{}",
-                    serde_json::json!({ "kind": "dead_letter_unreadable", "key": key, "error": error })
-                );
-                continue;
-            }
-        };
+        match read(&bucket, &key).await {
+            Ok(Some(text)) => letters.push((key, text)),
+            Ok(None) => {}
+            Err(error) => console_error!(
+                "{}",
+                serde_json::json!({ "kind": "dead_letter_unreadable", "key": key, "error": error })
+            ),
+        }
+    }
+    // A few `sendBatch`es and deletes, not two calls a letter: a page stays far inside a run's
+    // subrequests. Each batch's letters are deleted only once the queue took them.
+    let sizes: Vec<usize> = letters.iter().map(|(_, text)| text.len()).collect();
+    let mut replayed = 0;
+    for run in send_batches(&sizes) {
+        let batch = &letters[run];
+        let messages = batch
+            .iter()
+            .map(|(_, text)| {
+                MessageBuilder::new(text.clone())
+                    .content_type(QueueContentType::Text)
+                    .build()
+            })
+            .collect::<Vec<_>>();
         queue
-            .send(MessageBuilder::new(text).content_type(QueueContentType::Text).build())
+            .send_batch(BatchMessageBuilder::new().messages(messages).build())
             .await
             .map_err(|e| ReplayError::Enqueue(e.to_string()))?;
+        let keys: Vec<&str> = batch.iter().map(|(key, _)| key.as_str()).collect();
         bucket
-            .delete(&key)
+            .delete_multiple(keys)
             .await
             .map_err(|e| ReplayError::Storage(e.to_string()))?;
-        replayed += 1;
+        replayed += batch.len() as u32;
     }
     let next = if listed.truncated() { listed.cursor() } else { None };
     Ok((replayed, next))

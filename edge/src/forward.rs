@@ -216,6 +216,29 @@ pub fn refused_letter_key(message_id: &str, text: &str) -> String {
     }
 }
 
+/// Messages and bytes one `sendBatch` takes at most (Queues' limits are 100 and 256 KB).
+pub const SEND_BATCH_MESSAGES: usize = 100;
+pub const SEND_BATCH_BYTES: usize = 200_000;
+
+/// Splits messages of these sizes, in order, into runs one `sendBatch` takes: at most
+/// [`SEND_BATCH_MESSAGES`] and [`SEND_BATCH_BYTES`] each, a message larger than that alone.
+pub fn send_batches(sizes: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, size) in sizes.iter().enumerate() {
+        let full = i - start == SEND_BATCH_MESSAGES || (i > start && bytes + size > SEND_BATCH_BYTES);
+        if full {
+            runs.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < sizes.len() {
+        runs.push(start..sizes.len());
+    }
+    runs
+}
+
 /// Whether the consumer prints each record as a console line, from the `CONSOLE_RECORDS` var.
 /// Only an explicit `off` stops it: a typo keeps the copy rather than silently losing it.
 pub fn console_records_enabled(setting: Option<&str>) -> bool {
@@ -390,6 +413,22 @@ mod tests {
         assert!(refused.starts_with(&refused_prefix("m_demox", true)));
         assert!(!refused.starts_with(DEAD_LETTER_PREFIX), "the probe never lists it");
         assert!(!dead_letter_key("x", "not json").starts_with(DEAD_LETTER_PREFIX));
+    }
+
+    #[test]
+    fn letters_go_back_in_batches_queues_takes() {
+        assert_eq!(send_batches(&[]), Vec::<std::ops::Range<usize>>::new());
+        assert_eq!(send_batches(&[10; 250]), [0..100, 100..200, 200..250]);
+        assert_eq!(send_batches(&[90_000, 90_000, 90_000, 10]), [0..2, 2..4]);
+        // One larger than a batch goes alone (the queue says whether it takes it).
+        assert_eq!(send_batches(&[10, 300_000, 10]), [0..1, 1..2, 2..3]);
+        let sizes: Vec<usize> = (0..1_000).map(|i| (i * 7_919) % 5_000).collect();
+        let runs = send_batches(&sizes);
+        assert_eq!(runs.iter().map(|r| r.len()).sum::<usize>(), 1_000);
+        for run in runs {
+            assert!(run.len() <= SEND_BATCH_MESSAGES);
+            assert!(run.len() == 1 || sizes[run].iter().sum::<usize>() <= SEND_BATCH_BYTES);
+        }
     }
 
     #[test]
