@@ -27,7 +27,7 @@ use worker::{
 
 use crate::anomaly::{Anomaly, DEFAULT_GRACE_MS, DEFAULT_WINDOW_MS, Observation, Thresholds, Watch};
 use crate::auth::merchant_kv_key;
-use crate::bindings::{ANOMALY_GRACE_SECONDS, ANOMALY_WINDOW_SECONDS, EVENTS_QUEUE, MERCHANTS_KV};
+use crate::bindings::{ANOMALY_GRACE_SECONDS, ANOMALY_WATCH, ANOMALY_WINDOW_SECONDS, EVENTS_QUEUE, MERCHANTS_KV};
 use crate::merchant::MerchantConfig;
 use crate::objects::{json_text, read_json, set_alarm_at};
 use crate::records::QueuedAnomaly;
@@ -62,6 +62,19 @@ pub struct ListRequest {
 /// The object's name for a merchant and mode.
 pub fn watch_name(merchant_id: &str, livemode: bool) -> String {
     format!("{merchant_id}:{}", crate::forward::mode_name(livemode))
+}
+
+/// Sends `report` to its merchant's watch; a failure is logged, not returned: detection may
+/// miss what it reports, the archive never does.
+pub async fn report(env: &Env, report: &ObserveRequest) {
+    let name = watch_name(&report.merchant_id, report.livemode);
+    let answer: Result<ObserveAnswer> = crate::objects::call(env, ANOMALY_WATCH, &name, paths::OBSERVE, report).await;
+    if let Err(error) = answer {
+        console_error!(
+            "{}",
+            serde_json::json!({ "kind": "anomaly_watch_failed", "watch": name, "error": error.to_string() })
+        );
+    }
 }
 
 /// What the object keeps besides the record ids.

@@ -15,17 +15,15 @@ use worker::{
 };
 
 use crate::anomaly;
-use crate::anomaly_watch::{ObserveAnswer, ObserveRequest, paths as anomaly_paths, watch_name};
+use crate::anomaly_watch::{self, ObserveRequest};
 use crate::bindings::{
-    ANOMALY_WATCH, ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LOG_SINK_URL, RETRY_BASE_SECONDS,
-    RETRY_MAX_SECONDS,
+    ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LOG_SINK_URL, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS,
 };
 use crate::forward::{
     RetrySchedule, SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key,
     refused_letter_key, retry_delay_seconds,
 };
 use crate::insights;
-use crate::objects;
 use crate::reconciliation::{self, SqlValue};
 use crate::{DEFAULT_RETRY_BASE_SECONDS, queues};
 use paylater_shared::order::ChangeKind;
@@ -258,17 +256,7 @@ async fn watch_for_anomalies(env: &Env, deliveries: &[Delivery]) {
             .extend(observations);
     }
     // The merchants' watches at once: one slow object delays the batch once, not per merchant.
-    let calls = reports.into_iter().map(|((merchant_id, livemode), report)| async move {
-        let name = watch_name(&merchant_id, livemode);
-        let answer: worker::Result<ObserveAnswer> =
-            objects::call(env, ANOMALY_WATCH, &name, anomaly_paths::OBSERVE, &report).await;
-        if let Err(error) = answer {
-            console_error!(
-                "{}",
-                serde_json::json!({ "kind": "anomaly_watch_failed", "watch": name, "error": error.to_string() })
-            );
-        }
-    });
+    let calls = reports.values().map(|report| anomaly_watch::report(env, report));
     futures_util::future::join_all(calls).await;
 }
 

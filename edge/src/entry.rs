@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{Context, Date, Env, Headers, MessageBuilder, QueueContentType, Request, Response, console_log, event};
 
 use crate::anomaly::{Anomaly, AnomalyQuery, Metric, RefusalTally};
-use crate::anomaly_watch::{ListRequest, ObserveAnswer, ObserveRequest, paths as anomaly_paths, watch_name};
+use crate::anomaly_watch::{self, ListRequest, ObserveRequest, paths as anomaly_paths, watch_name};
 use crate::approvals::{self, ApproveOutcome, ApproveRequest, AttemptLimit, DecideRequest};
 use crate::auth::{admin_token_matches, check_key_format, check_origin, merchant_from_store, merchant_kv_key};
 use crate::bindings::{
@@ -191,22 +191,13 @@ async fn report_refusals(env: Env, publishable_key: String) {
     let Ok(merchant) = load_merchant(&env, &publishable_key).await else {
         return;
     };
-    let livemode = merchant.livemode();
     let report = ObserveRequest {
-        merchant_id: merchant.merchant_id.clone(),
-        livemode,
+        livemode: merchant.livemode(),
+        merchant_id: merchant.merchant_id,
         publishable_key,
         observations,
     };
-    let name = watch_name(&merchant.merchant_id, livemode);
-    let answer: Result<ObserveAnswer, EdgeError> =
-        call_object(&env, ANOMALY_WATCH, &name, anomaly_paths::OBSERVE, &report).await;
-    if let Err(error) = answer {
-        console_log!(
-            "{}",
-            serde_json::json!({ "kind": "anomaly_watch_failed", "watch": name, "error": error.to_string() })
-        );
-    }
+    anomaly_watch::report(&env, &report).await;
 }
 
 fn client_object_name(merchant_id: &str, client_ip: Option<&str>) -> String {

@@ -200,18 +200,20 @@ pub fn refused_prefix(merchant_id: &str, livemode: bool) -> String {
 /// The R2 key of a dead letter whose retries ran out: under its merchant and mode when its text
 /// is a record this consumer reads, else under [`UNREADABLE_PREFIX`].
 pub fn dead_letter_key(message_id: &str, text: &str) -> String {
-    let id = key_safe(message_id);
-    match crate::records::QueuedRecord::from_json(text) {
-        Ok(record) => format!("{}{id}", dead_letter_prefix(record.merchant_id(), record.livemode())),
-        Err(_) => format!("{UNREADABLE_PREFIX}{id}"),
-    }
+    parked_key(message_id, text, dead_letter_prefix)
 }
 
 /// The R2 key of a record the sink refused for good ([`refused_prefix`]).
 pub fn refused_letter_key(message_id: &str, text: &str) -> String {
+    parked_key(message_id, text, refused_prefix)
+}
+
+/// `message_id` in the `folder` of the merchant and mode its text names, or with the
+/// unreadable ones.
+fn parked_key(message_id: &str, text: &str, folder: fn(&str, bool) -> String) -> String {
     let id = key_safe(message_id);
     match crate::records::QueuedRecord::from_json(text) {
-        Ok(record) => format!("{}{id}", refused_prefix(record.merchant_id(), record.livemode())),
+        Ok(record) => format!("{}{id}", folder(record.merchant_id(), record.livemode())),
         Err(_) => format!("{UNREADABLE_PREFIX}{id}"),
     }
 }
