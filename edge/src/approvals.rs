@@ -408,10 +408,20 @@ pub fn parse_upstream_answer(status: u16, body: &str) -> UpstreamVerdict {
 /// Parses `APPROVAL_SIGNING_KEYS`: `kid:base64url-of-a-32-byte-seed`, comma-separated, newest
 /// first (it signs; all verify, so tokens outlive a rotation).
 pub fn signers_from_secret(secret: &str) -> Result<Vec<ApprovalSigner>, EdgeError> {
+    let seeds = seeds_from_secret("APPROVAL_SIGNING_KEYS", secret)?;
+    Ok(seeds
+        .iter()
+        .map(|(kid, seed)| ApprovalSigner::from_seed(kid, seed))
+        .collect())
+}
+
+/// An Ed25519 keyring secret (`APPROVAL_SIGNING_KEYS`, `DIGEST_SIGNING_KEYS`):
+/// `kid:base64url-of-a-32-byte-seed`, comma-separated, newest first; at least one.
+pub fn seeds_from_secret(name: &str, secret: &str) -> Result<Vec<(String, [u8; 32])>, EdgeError> {
     let bad = |why: &str| EdgeError::Internal {
-        detail: format!("APPROVAL_SIGNING_KEYS: {why}"),
+        detail: format!("{name}: {why}"),
     };
-    let signers = secret
+    let seeds = secret
         .split(',')
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
@@ -422,13 +432,13 @@ pub fn signers_from_secret(secret: &str) -> Result<Vec<ApprovalSigner>, EdgeErro
                 .ok()
                 .and_then(|bytes| bytes.try_into().ok())
                 .ok_or_else(|| bad("a seed is 32 bytes, base64url without padding"))?;
-            Ok(ApprovalSigner::from_seed(kid, &seed))
+            Ok((kid.to_owned(), seed))
         })
         .collect::<Result<Vec<_>, EdgeError>>()?;
-    if signers.is_empty() {
+    if seeds.is_empty() {
         return Err(bad("no key"));
     }
-    Ok(signers)
+    Ok(seeds)
 }
 
 /// The JWKS of `GET /v1/keys`: every configured key.

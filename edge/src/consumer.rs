@@ -9,23 +9,27 @@ use crate::log_record::{ExportLogsServiceRequest, LogRecord};
 use crate::records::QueuedRecord;
 use futures_util::future::{Either, select};
 use worker::{
-    AbortController, Context, Date, Delay, Env, Fetch, Headers, HttpMetadata, MessageBatch, MessageExt, Method,
-    QueueContentType, QueueRetryOptionsBuilder, RawMessage, RawMessageBuilder, Request, RequestInit, console_error,
-    console_log, event,
+    AbortController, Conditional, Context, Date, Delay, Env, Fetch, Headers, HttpMetadata, MessageBatch, MessageExt,
+    Method, QueueContentType, QueueRetryOptionsBuilder, RawMessage, RawMessageBuilder, Request, RequestInit,
+    console_error, console_log, event,
 };
 
 use crate::anomaly;
 use crate::anomaly_watch::{self, ObserveRequest};
+use crate::audit;
 use crate::bindings::{
-    ARCHIVE, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, LEDGER_DB, LOG_SINK_URL, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS,
+    ARCHIVE, ARCHIVE_KEYS, CONSOLE_RECORDS, DEAD_LETTER_QUEUE, DIGEST_PERIOD_SECONDS, DIGEST_SETTLE_SECONDS, LEDGER_DB,
+    LOG_SINK_URL, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS,
 };
 use crate::forward::{
-    RetrySchedule, SinkOutcome, archive_files, classify_sink_status, console_records_enabled, dead_letter_key,
-    refused_letter_key, retry_delay_seconds,
+    RetrySchedule, SinkOutcome, archive_object, classify_sink_status, console_records_enabled, dead_letter_key,
+    mode_name, refused_letter_key, retry_delay_seconds,
 };
 use crate::insights;
 use crate::reconciliation::{self, SqlValue};
 use crate::{DEFAULT_RETRY_BASE_SECONDS, queues};
+use paylater_shared::archive::{ArchiveKeyring, NONCE_LEN, Scope};
+use paylater_shared::audit::sha256_hex;
 use paylater_shared::order::ChangeKind;
 use wasm_bindgen::JsValue;
 
@@ -91,22 +95,19 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
     if deliveries.is_empty() {
         return;
     }
-    let ids: Vec<String> = deliveries.iter().map(|d| d.message.id()).collect();
-    let items: Vec<(&str, &QueuedRecord)> = ids
-        .iter()
-        .map(String::as_str)
-        .zip(deliveries.iter().map(|d| &d.queued))
-        .collect();
-    // Archive, then the reconciliation ledger: if either fails, the whole batch comes again
-    // (both writes are idempotent).
-    let stored = match archive(env, &items).await {
-        Ok(()) => write_ledger(env, &deliveries).await.map_err(|e| ("ledger_failed", e)),
+    // Archive each record once (sealed, stored only where nothing is), then index the objects
+    // and write the reconciliation ledger in one D1 batch: if anything fails, the whole batch
+    // comes again, and every step is idempotent.
+    let stored = match archive(env, &deliveries).await {
+        Ok(archived) => write_ledger(env, &deliveries, &archived)
+            .await
+            .map_err(|e| ("ledger_failed", e)),
         Err(e) => Err(("archive_failed", e)),
     };
     if let Err((kind, error)) = stored {
         console_error!(
             "{}",
-            serde_json::json!({ "kind": kind, "error": error, "messages": ids.len() })
+            serde_json::json!({ "kind": kind, "error": error, "messages": deliveries.len() })
         );
         deliveries.iter().for_each(|d| retry_later(&d.message, base));
         return;
@@ -181,15 +182,13 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
 /// the merchant insights' counters, in one transaction. Each change is inserted once by its id,
 /// each order's totals are summed from its changes, and each record is counted once by its id,
 /// so a redelivered batch or a replayed dead letter changes nothing.
-async fn write_ledger(env: &Env, deliveries: &[Delivery]) -> Result<(), String> {
+async fn write_ledger(env: &Env, deliveries: &[Delivery], archived: &[Archived]) -> Result<(), String> {
     let changes: Vec<_> = deliveries.iter().filter_map(|d| d.queued.ledger_row()).collect();
     let counted: Vec<insights::Statement> = deliveries
         .iter()
         .flat_map(|d| insights::statements(&d.queued))
         .collect();
-    if changes.is_empty() && counted.is_empty() {
-        return Ok(());
-    }
+    let period = digest_timing(env).0;
     let db = env.d1(LEDGER_DB).map_err(|e| e.to_string())?;
     let statement = |sql: &str, values: Vec<SqlValue>| {
         let values: Vec<JsValue> = values
@@ -225,8 +224,51 @@ async fn write_ledger(env: &Env, deliveries: &[Delivery]) -> Result<(), String> 
     for counter in counted {
         statements.push(statement(counter.sql, counter.values)?);
     }
+    // The audit index: each merchant and mode's chain starts with its first object.
+    let mut chains = std::collections::BTreeSet::new();
+    for object in archived {
+        let mode = mode_name(object.livemode);
+        if chains.insert((object.merchant_id.as_str(), mode)) {
+            statements.push(statement(
+                audit::START_CHAIN,
+                vec![
+                    SqlValue::Text(object.merchant_id.clone()),
+                    SqlValue::Text(mode.to_owned()),
+                    SqlValue::Int(period),
+                ],
+            )?);
+        }
+        statements.push(statement(
+            audit::INDEX_OBJECT,
+            vec![
+                SqlValue::Text(object.key.clone()),
+                SqlValue::Text(object.merchant_id.clone()),
+                SqlValue::Text(mode.to_owned()),
+                SqlValue::Int(period),
+                SqlValue::Int(object.size as i64),
+                SqlValue::Text(object.sha256.clone()),
+            ],
+        )?);
+    }
+    if statements.is_empty() {
+        return Ok(());
+    }
     db.batch(statements).await.map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// `DIGEST_PERIOD_SECONDS` and `DIGEST_SETTLE_SECONDS`; a value out of range is said in a
+/// `config_error` line and its default used.
+pub(crate) fn digest_timing(env: &Env) -> (i64, i64) {
+    let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
+    let (timing, problems) = audit::timing_from_vars(
+        var(DIGEST_PERIOD_SECONDS).as_deref(),
+        var(DIGEST_SETTLE_SECONDS).as_deref(),
+    );
+    for problem in problems {
+        console_error!("{}", serde_json::json!({ "kind": "config_error", "error": problem }));
+    }
+    timing
 }
 
 /// Reports the batch's decisions and events to their merchants' `AnomalyWatch`es, one call per
@@ -267,21 +309,98 @@ pub(crate) fn sink_url(env: &Env) -> Option<String> {
         .filter(|url| !url.trim().is_empty())
 }
 
-async fn archive(env: &Env, items: &[(&str, &QueuedRecord)]) -> Result<(), String> {
+/// An archive object as stored: what the audit index lists.
+struct Archived {
+    key: String,
+    merchant_id: String,
+    livemode: bool,
+    size: u64,
+    sha256: String,
+}
+
+/// Seals and stores each record's archive object unless one is already stored under its key
+/// (a redelivery, a replay, a batch that failed after archiving): a record is archived once,
+/// and what is stored is never rewritten. Returns what is stored under each key.
+async fn archive(env: &Env, deliveries: &[Delivery]) -> Result<Vec<Archived>, String> {
     let bucket = env.bucket(ARCHIVE).map_err(|e| e.to_string())?;
-    let files = archive_files(items).map_err(|e| e.to_string())?;
-    for file in files {
-        bucket
-            .put(&file.key, file.body)
+    let keyring = archive_keyring(env)?;
+    let mut archived = Vec::with_capacity(deliveries.len());
+    for delivery in deliveries {
+        let object = archive_object(&delivery.queued, &delivery.text).map_err(|e| e.to_string())?;
+        let scope = Scope::Merchant {
+            merchant_id: delivery.queued.merchant_id(),
+            livemode: delivery.queued.livemode(),
+        };
+        let sealed = keyring.seal(scope, &object.key, object.plain.as_bytes(), random_nonce());
+        let sha256 = sha256_hex(&sealed);
+        let size = sealed.len() as u64;
+        let mut metadata = std::collections::HashMap::new();
+        metadata.insert("sha256".to_owned(), sha256.clone());
+        let put = bucket
+            .put(&object.key, sealed)
+            .custom_metadata(metadata)
             .http_metadata(HttpMetadata {
-                content_type: Some("application/x-ndjson".into()),
+                content_type: Some("application/octet-stream".into()),
                 ..HttpMetadata::default()
+            })
+            .only_if(Conditional {
+                etag_does_not_match: Some("*".into()),
+                ..Conditional::default()
             })
             .execute()
             .await
-            .map_err(|e| format!("{}: {e}", file.key))?;
+            .map_err(|e| format!("{}: {e}", object.key))?;
+        let (size, sha256) = match put {
+            Some(_) => (size, sha256),
+            // Stored before: index what is there (the first attempt may have ended before D1).
+            None => stored_facts(&bucket, &object.key).await?,
+        };
+        archived.push(Archived {
+            key: object.key,
+            merchant_id: delivery.queued.merchant_id().to_owned(),
+            livemode: delivery.queued.livemode(),
+            size,
+            sha256,
+        });
     }
-    Ok(())
+    Ok(archived)
+}
+
+/// The size and SHA-256 of an object already stored, from its bytes (not its metadata, which
+/// says only what the writer meant to store).
+async fn stored_facts(bucket: &worker::Bucket, key: &str) -> Result<(u64, String), String> {
+    let object = bucket
+        .get(key)
+        .execute()
+        .await
+        .map_err(|e| format!("{key}: {e}"))?
+        .ok_or_else(|| format!("{key}: stored, then gone"))?;
+    let bytes = match object.body() {
+        Some(body) => body.bytes().await.map_err(|e| format!("{key}: {e}"))?,
+        None => Vec::new(),
+    };
+    Ok((bytes.len() as u64, sha256_hex(&bytes)))
+}
+
+pub(crate) fn archive_keyring(env: &Env) -> Result<ArchiveKeyring, String> {
+    let secret = env
+        .secret(ARCHIVE_KEYS)
+        .map(|s| s.to_string())
+        .map_err(|_| "ARCHIVE_KEYS is not set".to_owned())?;
+    ArchiveKeyring::parse(&secret).map_err(|e| e.to_string())
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buffer: &mut [u8]);
+}
+
+/// A fresh AES-GCM nonce from the runtime's CSPRNG.
+fn random_nonce() -> [u8; NONCE_LEN] {
+    let mut nonce = [0u8; NONCE_LEN];
+    get_random_values(&mut nonce);
+    nonce
 }
 
 pub(crate) async fn post_to_sink(url: &str, records: Vec<LogRecord>) -> SinkOutcome {

@@ -12,6 +12,7 @@ use worker::{Context, Date, Env, Headers, MessageBuilder, QueueContentType, Requ
 use crate::anomaly::{Anomaly, AnomalyQuery, Metric, RefusalTally};
 use crate::anomaly_watch::{self, ListRequest, ObserveRequest, paths as anomaly_paths, watch_name};
 use crate::approvals::{self, ApproveOutcome, ApproveRequest, AttemptLimit, DecideRequest};
+use crate::audit::{self, AuditQuery, DigestList, Listed, ObjectList};
 use crate::auth::{admin_token_matches, check_key_format, check_origin, merchant_from_store, merchant_kv_key};
 use crate::bindings::{
     ADMIN_TOKEN, APPROVAL_SIGNING_KEYS, ARCHIVE, CLIENT_LIMITER, CUSTOMER_HASH_KEY, CUSTOMER_LEDGER, EVENTS_QUEUE,
@@ -23,7 +24,7 @@ use crate::dead_letters::{self, ReplayError};
 use crate::decision::SessionSignals;
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
-use crate::forward::{dead_letter_prefix, refused_prefix};
+use crate::forward::{archive_day_prefix, dead_letter_prefix, mode_name, refused_prefix};
 use crate::handlers;
 use crate::headers::{DENY_FRAMING, SECURITY_HEADERS, cors_for_checked_origin, preflight};
 use crate::ingest::UaClass;
@@ -488,18 +489,30 @@ async fn logs(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
             }
         }
     }
-    let stream = futures_util::stream::unfold((bucket, keys.into_iter()), |(bucket, mut keys)| async move {
+    let keyring = crate::consumer::archive_keyring(env).map_err(|detail| EdgeError::Internal { detail })?;
+    let (merchant_id, livemode) = (holder.merchant_id.clone(), holder.livemode);
+    let state = (bucket, keys.into_iter(), keyring, merchant_id);
+    let stream = futures_util::stream::unfold(state, move |(bucket, mut keys, keyring, merchant_id)| async move {
         let key = keys.next()?;
         let body = match bucket.get(&key).execute().await {
             // Removed since it was listed: nothing of it to send.
             Ok(None) => Ok(Vec::new()),
             Ok(Some(object)) => match object.body() {
-                Some(body) => body.bytes().await,
+                Some(body) => body.bytes().await.and_then(|sealed| {
+                    let scope = paylater_shared::archive::Scope::Merchant {
+                        merchant_id: &merchant_id,
+                        livemode,
+                    };
+                    // An object that does not open is never sent as if it were a record.
+                    keyring
+                        .open(scope, &key, &sealed)
+                        .map_err(|e| worker::Error::RustError(format!("{key}: {e}")))
+                }),
                 None => Ok(Vec::new()),
             },
             Err(e) => Err(e),
         };
-        Some((body, (bucket, keys)))
+        Some((body, (bucket, keys, keyring, merchant_id)))
     });
     Ok(Answer {
         status: 200,
@@ -510,6 +523,121 @@ async fn logs(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
         ],
         framable: false,
         stream: Some(Box::pin(stream)),
+    })
+}
+
+/// `GET /v1/keys`: the approval keys and, beside them under their own kids, the audit digest keys.
+fn published_keys(env: &Env) -> Result<paylater_shared::token::Jwks, EdgeError> {
+    let mut keys = approvals::jwks(&approval_signers(env)?);
+    let digest_signers = crate::audit_seal::digest_signers(env).map_err(|detail| EdgeError::Internal { detail })?;
+    keys.keys.extend(digest_signers.iter().map(|signer| signer.jwk()));
+    Ok(keys)
+}
+
+/// The keys of every object under `prefixes` (R2 lists in key order), at most one answer's worth.
+async fn list_keys(bucket: &worker::Bucket, prefixes: Vec<String>) -> Result<Vec<Listed>, EdgeError> {
+    let mut listed = Vec::new();
+    for prefix in prefixes {
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut list = bucket.list().prefix(prefix.clone());
+            if let Some(after) = cursor.take() {
+                list = list.cursor(after);
+            }
+            let page = list.execute().await.map_err(internal("R2 list"))?;
+            listed.extend(page.objects().iter().map(|object| Listed {
+                key: object.key(),
+                size: object.size(),
+                uploaded: object.uploaded().as_millis() as i64,
+            }));
+            audit::check_listed(listed.len())?;
+            match page.cursor() {
+                Some(next) if page.truncated() => cursor = Some(next),
+                _ => break,
+            }
+        }
+    }
+    Ok(listed)
+}
+
+/// `GET /v1/audit/digests`: the digests of the key's merchant and mode whose periods start on
+/// the days asked for, in time order.
+async fn audit_digests(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::LogsRead).await?;
+    let query = AuditQuery::parse(&query_pairs(&req.inner().url()))?;
+    let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
+    let mode = mode_name(holder.livemode);
+    let prefixes = query
+        .days()
+        .map(|day| audit::digest_day_prefix(&holder.merchant_id, mode, day))
+        .collect();
+    let digests = list_keys(&bucket, prefixes).await?;
+    Answer::json(
+        &DigestList {
+            merchant_id: holder.merchant_id,
+            livemode: holder.livemode,
+            digests,
+        },
+        vec![("Cache-Control", "no-store".to_owned())],
+    )
+}
+
+/// `GET /v1/audit/objects`: the archive objects of the key's merchant and mode dated on the
+/// days asked for (the day the edge observed each record).
+async fn audit_objects(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::LogsRead).await?;
+    let query = AuditQuery::parse(&query_pairs(&req.inner().url()))?;
+    let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
+    let prefixes = query
+        .days()
+        .map(|day| archive_day_prefix(&holder.merchant_id, holder.livemode, day))
+        .collect();
+    let objects = list_keys(&bucket, prefixes).await?;
+    Answer::json(
+        &ObjectList {
+            merchant_id: holder.merchant_id,
+            livemode: holder.livemode,
+            objects,
+        },
+        vec![("Cache-Control", "no-store".to_owned())],
+    )
+}
+
+/// `GET /v1/audit/objects/{key}`: one archive object or digest of the key's merchant and mode,
+/// byte for byte as stored (sealed objects stay sealed: verifying needs no archive key).
+async fn audit_object(req: &Request, env: &Env, key: &str) -> Result<Answer, EdgeError> {
+    let holder = key_holder(req, env, Scope::LogsRead).await?;
+    let not_found = || EdgeError::NotFound {
+        path: format!("/v1/audit/objects/{key}"),
+    };
+    if !audit::key_is_theirs(key, &holder.merchant_id, holder.livemode) {
+        return Err(not_found());
+    }
+    let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
+    let object = bucket
+        .get(key)
+        .execute()
+        .await
+        .map_err(internal("R2 get"))?
+        .ok_or_else(not_found)?;
+    let bytes = match object.body() {
+        Some(body) => body.bytes().await.map_err(internal("R2 body"))?,
+        None => Vec::new(),
+    };
+    let content_type = if key.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/octet-stream"
+    };
+    Ok(Answer {
+        status: 200,
+        body: String::new(),
+        headers: vec![
+            ("Content-Type", content_type.to_owned()),
+            ("Cache-Control", "no-store".to_owned()),
+        ],
+        framable: false,
+        stream: Some(Box::pin(futures_util::stream::once(async move { Ok(bytes) }))),
     })
 }
 
@@ -906,6 +1034,9 @@ async fn answer(
         Route::InsightsFunnel => insights_funnel(req, env).await,
         Route::InsightsAnomalies => insights_anomalies(req, env).await,
         Route::Logs => logs(req, env).await,
+        Route::AuditDigests => audit_digests(req, env).await,
+        Route::AuditObjects => audit_objects(req, env).await,
+        Route::AuditObject { key } => audit_object(req, env, key).await,
         Route::CustomerHolds => customer_holds(req, env).await,
         Route::Checkout => checkout_page(req, env),
         Route::Dashboard => Ok(Answer {
@@ -916,7 +1047,7 @@ async fn answer(
             stream: None,
         }),
         Route::Keys => Answer::json(
-            &approvals::jwks(&approval_signers(env)?),
+            &published_keys(env)?,
             vec![
                 ("Access-Control-Allow-Origin", "*".into()),
                 // Short, so a rotation reaches verifiers within minutes.

@@ -1,8 +1,6 @@
 //! The queue consumer's decisions (CONTRACT §4): archive keys and NDJSON files, how a sink
 //! answer is classed, and how long a retried message waits. Pure; `consumer` does the I/O.
 
-use std::collections::BTreeMap;
-
 use crate::log_record::hex;
 use crate::records::QueuedRecord;
 use paylater_shared::CivilDate;
@@ -24,30 +22,44 @@ pub const RETRY_MAX_SECONDS_LIMIT: u32 = 7_200;
 /// The longest delay Queues takes for a retry (12 hours).
 pub const QUEUES_MAX_DELAY_SECONDS: u32 = 43_200;
 
-/// One NDJSON object for the archive bucket.
+/// One archive object to be: where it goes and its plain text (one LogRecord, one NDJSON line),
+/// sealed by the consumer before it is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArchiveFile {
+pub struct ArchiveObject {
     pub key: String,
-    pub body: String,
+    pub plain: String,
 }
 
-/// A batch id that is the same whenever the same messages are delivered together, so a retried
-/// batch overwrites its own archive file instead of adding a copy.
-pub fn batch_id(message_ids: &[&str]) -> String {
-    let mut ids = message_ids.to_vec();
-    ids.sort_unstable();
-    let digest = Sha256::digest(ids.join("\n").as_bytes());
-    hex(&digest[..16])
+/// What names a record wherever it is kept once: its own id where it has one, else the exact
+/// text the producer queued (which a redelivery and a replay send again byte for byte).
+pub fn archive_id(queued: &QueuedRecord, text: &str) -> String {
+    queued
+        .record_id()
+        .unwrap_or_else(|| format!("text:{}", hex(&Sha256::digest(text.as_bytes()))))
 }
 
-/// `logs/v1/{merchant_id}/{yyyy}/{mm}/{dd}/{batch_id}.ndjson` (CONTRACT §4), dated by when the
-/// edge observed the event. Test and live records never share a file: the batch id starts with
-/// the mode (`test-…`, `live-…`), so either mode's archive is listed by name alone.
-pub fn archive_key(merchant_id: &str, livemode: bool, observed: CivilDate, batch_id: &str) -> String {
+/// `logs/v1/{merchant_id}/{yyyy}/{mm}/{dd}/{mode}-{name}.ndjson.enc`, dated by when the edge
+/// observed the record and named by a hash of its [`archive_id`]: the same record always has the
+/// same key (so it is stored once, however often it comes), and no key shows an event id.
+pub fn archive_key(merchant_id: &str, livemode: bool, observed: CivilDate, archive_id: &str) -> String {
+    let name = hex(&Sha256::digest(archive_id.as_bytes())[..16]);
     format!(
-        "{}{batch_id}.ndjson",
+        "{}{name}.ndjson.enc",
         archive_day_prefix(merchant_id, livemode, observed)
     )
+}
+
+/// The archive object of one record.
+pub fn archive_object(queued: &QueuedRecord, text: &str) -> Result<ArchiveObject, serde_json::Error> {
+    let key = archive_key(
+        queued.merchant_id(),
+        queued.livemode(),
+        utc_day(queued.observed_ms()),
+        &archive_id(queued, text),
+    );
+    let mut plain = serde_json::to_string(&queued.log_record())?;
+    plain.push('\n');
+    Ok(ArchiveObject { key, plain })
 }
 
 /// What every archive key of a merchant's mode and day starts with.
@@ -71,35 +83,6 @@ pub fn utc_day(ms: i64) -> CivilDate {
     CivilDate::from_unix_millis_utc(ms)
         .or_else(|_| CivilDate::new(1970, 1, 1))
         .unwrap_or_else(|_| unreachable!("1970-01-01 is a date"))
-}
-
-/// Groups a batch's records into one archive file per merchant, mode and day, one LogRecord a
-/// line. `items` pairs each queue message id with its event.
-pub fn archive_files(items: &[(&str, &QueuedRecord)]) -> Result<Vec<ArchiveFile>, serde_json::Error> {
-    type Group<'a> = (String, bool, CivilDate);
-    let mut groups: BTreeMap<Group<'_>, Vec<(&str, &QueuedRecord)>> = BTreeMap::new();
-    for (id, queued) in items {
-        let day = utc_day(queued.observed_ms());
-        groups
-            .entry((queued.merchant_id().to_owned(), queued.livemode(), day))
-            .or_default()
-            .push((id, queued));
-    }
-    groups
-        .into_iter()
-        .map(|((merchant, livemode, day), members)| {
-            let ids: Vec<&str> = members.iter().map(|(id, _)| *id).collect();
-            let mut body = String::new();
-            for (_, queued) in &members {
-                body.push_str(&serde_json::to_string(&queued.log_record())?);
-                body.push('\n');
-            }
-            Ok(ArchiveFile {
-                key: archive_key(&merchant, livemode, day, &batch_id(&ids)),
-                body,
-            })
-        })
-        .collect()
 }
 
 /// What the log sink's answer means for the messages it was about.
@@ -289,42 +272,47 @@ mod tests {
     }
 
     #[test]
-    fn records_are_filed_per_merchant_mode_and_day() {
+    fn records_are_filed_per_merchant_mode_and_day_once_by_id() {
         let nov_23 = 1_795_392_000_000; // 2026-11-23T00:00:00Z
         let a = queued("m_a", nov_23 + 5, 1);
         let b = queued("m_a", nov_23 - 5, 2);
-        let c = queued("m_b", nov_23 + 5, 3);
-        let d = queued("m_a", nov_23 + 9, 4);
         let live = queued_in_mode("m_a", true, nov_23 + 7, 5);
-        let files = archive_files(&[("q1", &a), ("q2", &b), ("q3", &c), ("q4", &d), ("q5", &live)]).unwrap();
-        let keys: Vec<&str> = files.iter().map(|f| f.key.as_str()).collect();
-        assert_eq!(
-            keys,
-            [
-                format!("logs/v1/m_a/2026/11/22/test-{}.ndjson", batch_id(&["q2"])),
-                format!("logs/v1/m_a/2026/11/23/test-{}.ndjson", batch_id(&["q1", "q4"])),
-                format!("logs/v1/m_a/2026/11/23/live-{}.ndjson", batch_id(&["q5"])),
-                format!("logs/v1/m_b/2026/11/23/test-{}.ndjson", batch_id(&["q3"])),
-            ]
-        );
-        assert_eq!(files[2].body.lines().count(), 1, "the live record alone");
-        assert!(files[2].body.contains(r#""stringValue":"live""#), "{}", files[2].body);
-        let lines: Vec<serde_json::Value> = files[1]
-            .body
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 2);
+        let object = |q: &QueuedRecord| archive_object(q, "ignored: these records have ids").unwrap();
         let QueuedRecord::Event(first) = &a else { unreachable!() };
-        assert_eq!(lines[0]["attributes"][0]["value"]["stringValue"], first.event.id);
-        assert!(files[1].body.ends_with('\n'));
+        let id = format!("event:m_a:ses_1:{}", first.event.id);
+        assert_eq!(
+            object(&a).key,
+            format!(
+                "logs/v1/m_a/2026/11/23/test-{}.ndjson.enc",
+                hex(&Sha256::digest(id.as_bytes())[..16])
+            )
+        );
+        assert!(object(&b).key.starts_with("logs/v1/m_a/2026/11/22/test-"));
+        assert!(object(&live).key.starts_with("logs/v1/m_a/2026/11/23/live-"));
+        assert!(!object(&a).key.contains(&first.event.id), "no event id in a key");
+        // The same record, whatever text it came in, has one key; another record another.
+        assert_eq!(object(&a).key, archive_object(&a, "other text").unwrap().key);
+        assert_ne!(object(&a).key, object(&queued("m_a", nov_23 + 5, 9)).key);
+        let line: serde_json::Value = serde_json::from_str(object(&a).plain.trim_end()).unwrap();
+        assert_eq!(line["attributes"][0]["value"]["stringValue"], first.event.id);
+        assert!(object(&a).plain.ends_with('\n'));
+        assert!(object(&live).plain.contains(r#""stringValue":"live""#));
     }
 
     #[test]
-    fn batch_ids_ignore_order_and_differ_by_content() {
-        assert_eq!(batch_id(&["a", "b"]), batch_id(&["b", "a"]));
-        assert_ne!(batch_id(&["a", "b"]), batch_id(&["a", "c"]));
-        assert_eq!(batch_id(&["a"]).len(), 32);
+    fn records_without_an_id_are_named_by_their_exact_text() {
+        let used = QueuedRecord::KeyUse(Box::new(crate::secret_keys::QueuedKeyUse {
+            key_use_id: "u1".into(),
+            merchant_id: "m_a".into(),
+            livemode: false,
+            key_id: "key_1".into(),
+            scope: "orders:read".into(),
+            route: "/v1/orders/x".into(),
+            at_ms: 1_795_392_000_000,
+        }));
+        assert_eq!(archive_id(&used, "abc"), archive_id(&used, "abc"));
+        assert_ne!(archive_id(&used, "abc"), archive_id(&used, "abd"));
+        assert!(archive_id(&used, "abc").starts_with("text:"));
     }
 
     #[test]

@@ -41,6 +41,7 @@
 pub mod anomaly;
 pub mod approval_records;
 pub mod approvals;
+pub mod audit;
 pub mod auth;
 pub mod checkout;
 pub mod dashboard;
@@ -70,6 +71,8 @@ pub mod openapi;
 
 #[cfg(target_arch = "wasm32")]
 mod anomaly_watch;
+#[cfg(target_arch = "wasm32")]
+mod audit_seal;
 #[cfg(target_arch = "wasm32")]
 mod consumer;
 #[cfg(target_arch = "wasm32")]
@@ -128,6 +131,16 @@ pub mod bindings {
     pub const LEDGER_DB: &str = "LEDGER";
     /// Durable Object namespace: one object per merchant and mode (anomaly detection).
     pub const ANOMALY_WATCH: &str = "ANOMALY_WATCH";
+    /// Secret: `kid:base64url` master keys (32+ bytes) of the archive, newest first: each object is
+    /// AES-256-GCM under a key derived from one for its merchant and mode.
+    pub const ARCHIVE_KEYS: &str = "ARCHIVE_KEYS";
+    /// Secret: `kid:base64url` Ed25519 seeds that sign the audit digests, newest first; their
+    /// public halves are published at `GET /v1/keys` beside (never as) the approval keys.
+    pub const DIGEST_SIGNING_KEYS: &str = "DIGEST_SIGNING_KEYS";
+    /// Var: the period one audit digest covers, in seconds (default 3600).
+    pub const DIGEST_PERIOD_SECONDS: &str = "DIGEST_PERIOD_SECONDS";
+    /// Var: how long after its period ends a digest is written, in seconds (default 60).
+    pub const DIGEST_SETTLE_SECONDS: &str = "DIGEST_SETTLE_SECONDS";
     /// Var: anomaly detection's window in seconds (default 300).
     pub const ANOMALY_WINDOW_SECONDS: &str = "ANOMALY_WINDOW_SECONDS";
     /// Var: how long a window waits for late records after it ends, in seconds (default 60).

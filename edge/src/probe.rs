@@ -1,4 +1,5 @@
-//! `#[event(scheduled)]` (the cron trigger in `wrangler.toml`): asks the log sink whether it
+//! `#[event(scheduled)]` (the cron trigger in `wrangler.toml`): writes the audit digests of the
+//! periods that ended (`audit_seal`), then asks the log sink whether it
 //! answers again (an empty OTLP export) and, if it does, sends every merchant's parked dead
 //! letters back to the events queue, a few pages a run, so an outage longer than the consumer's
 //! retries ends without anyone running the replay.
@@ -15,6 +16,8 @@ const PAGE: u32 = 100;
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    // The audit digests first: they depend on nothing the sink does.
+    crate::audit_seal::seal_all(&env).await;
     let Some(sink) = sink_url(&env) else {
         return;
     };

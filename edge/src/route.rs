@@ -43,6 +43,14 @@ pub enum Route {
     InsightsAnomalies,
     /// `GET /v1/logs` (secret key with `logs:read`).
     Logs,
+    /// `GET /v1/audit/digests` (secret key with `logs:read`): the digests of a range of days.
+    AuditDigests,
+    /// `GET /v1/audit/objects` (`logs:read`): the archive objects of a range of days.
+    AuditObjects,
+    /// `GET /v1/audit/objects/{key}` (`logs:read`): one stored object's bytes, as stored.
+    AuditObject {
+        key: String,
+    },
     /// `POST /v1/admin/customers/holds` (admin token): a customer's holds, for support.
     CustomerHolds,
 }
@@ -96,6 +104,11 @@ impl Route {
             ["v1", "insights", "funnel"] => (Self::InsightsFunnel, "GET"),
             ["v1", "insights", "anomalies"] => (Self::InsightsAnomalies, "GET"),
             ["v1", "logs"] => (Self::Logs, "GET"),
+            ["v1", "audit", "digests"] => (Self::AuditDigests, "GET"),
+            ["v1", "audit", "objects"] => (Self::AuditObjects, "GET"),
+            ["v1", "audit", "objects", key @ ..] if !key.is_empty() => {
+                (Self::AuditObject { key: key.join("/") }, "GET")
+            }
             _ => return Err(EdgeError::NotFound { path: path.to_owned() }),
         };
         match method {
@@ -142,6 +155,9 @@ impl Route {
             Self::InsightsFunnel => "insights_funnel",
             Self::InsightsAnomalies => "insights_anomalies",
             Self::Logs => "logs",
+            Self::AuditDigests => "audit_digests",
+            Self::AuditObjects => "audit_objects",
+            Self::AuditObject { .. } => "audit_object",
             Self::CustomerHolds => "customer_holds",
         }
     }
@@ -214,6 +230,15 @@ mod tests {
         assert!(Route::resolve("POST", "/v1/insights/anomalies").is_err());
         assert!(Route::resolve("GET", "/v1/insights").is_err());
         assert_eq!(Route::resolve("GET", "/v1/logs"), Ok(Route::Logs));
+        assert_eq!(Route::resolve("GET", "/v1/audit/digests"), Ok(Route::AuditDigests));
+        assert_eq!(Route::resolve("GET", "/v1/audit/objects"), Ok(Route::AuditObjects));
+        assert_eq!(
+            Route::resolve("GET", "/v1/audit/objects/logs/v1/m_demo/2026/12/01/test-ab.ndjson.enc"),
+            Ok(Route::AuditObject {
+                key: "logs/v1/m_demo/2026/12/01/test-ab.ndjson.enc".into()
+            })
+        );
+        assert!(Route::resolve("POST", "/v1/audit/digests").is_err());
     }
 
     #[test]

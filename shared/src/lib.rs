@@ -24,9 +24,13 @@
 //! - [`token`]: session tokens (HMAC-SHA256) and approval tokens (EdDSA JWT) with the JWKS.
 //! - [`widget_options`]: the script tag's attributes, validated.
 //! - [`api_error`]: the JSON error body every HTTP error carries.
+//! - [`archive`]: archive objects at rest (AES-256-GCM, per-merchant keys from a keyring).
+//! - [`audit`]: the audit trail's signed, chained digests.
 
 pub mod api_error;
 pub mod approval;
+pub mod archive;
+pub mod audit;
 pub mod catalog;
 pub mod currency;
 pub mod date;

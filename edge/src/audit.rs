@@ -1,0 +1,268 @@
+//! The audit trail's plumbing (docs/audit.md): the D1 index of archive objects (each in the
+//! period it was first stored in) and each merchant and mode's digest chain, which periods a
+//! cron run seals, where digests are stored, and the audit routes' queries and answers. Pure;
+//! `audit_seal` (the cron), `consumer` and `entry` do the I/O. The digest format itself is
+//! `paylater_shared::audit`.
+
+use std::ops::RangeInclusive;
+
+use paylater_shared::CivilDate;
+use serde::Serialize;
+
+use crate::error::EdgeError;
+use crate::forward::{mode_name, utc_day};
+use crate::query::{day_range, named_values};
+
+/// A digest a period; an hour unless `DIGEST_PERIOD_SECONDS` says otherwise.
+pub const DEFAULT_PERIOD_SECONDS: i64 = 3_600;
+/// How long after a period ends its digest waits (clocks of the worker and D1 differ a little).
+pub const DEFAULT_SETTLE_SECONDS: i64 = 60;
+/// The most digests one cron run writes per chain: a chain behind by more catches up over runs.
+pub const MAX_SEALS_PER_RUN: i64 = 48;
+/// The most keys one audit listing answers with; a busier range is asked for in parts.
+pub const MAX_LISTED: usize = 5_000;
+/// The most days one audit request may ask for.
+pub const MAX_DAYS: i64 = 31;
+
+/// Inserts an archive object into the index once, in the period the database is in now (of the
+/// chain's own period length once the chain exists): a record stored again keeps its first row.
+pub const INDEX_OBJECT: &str = "INSERT OR IGNORE INTO audit_objects (key, merchant_id, mode, period, size, sha256) \
+    VALUES (?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER) / COALESCE((SELECT period_seconds FROM audit_chains \
+    WHERE merchant_id = ?2 AND mode = ?3), ?4), ?5, ?6)";
+/// Starts a merchant and mode's chain with its first object: sealed through the period before.
+pub const START_CHAIN: &str = "INSERT OR IGNORE INTO audit_chains (merchant_id, mode, period_seconds, sealed_through) \
+    VALUES (?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER) / ?3 - 1)";
+pub const CHAINS: &str =
+    "SELECT merchant_id, mode, period_seconds, sealed_through, last_key, last_sha256 FROM audit_chains";
+pub const PERIOD_OBJECTS: &str =
+    "SELECT key, size, sha256 FROM audit_objects WHERE merchant_id = ?1 AND mode = ?2 AND period = ?3 ORDER BY key";
+/// Moves a chain on by one period, only from the period before (two cron runs at once write
+/// the same digest, and one of them moves the chain).
+pub const ADVANCE_CHAIN: &str = "UPDATE audit_chains SET sealed_through = ?3, last_key = ?4, last_sha256 = ?5 \
+    WHERE merchant_id = ?1 AND mode = ?2 AND sealed_through = ?3 - 1";
+
+/// A chain as `CHAINS` reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Chain {
+    pub merchant_id: String,
+    pub mode: String,
+    pub period_seconds: i64,
+    pub sealed_through: i64,
+    pub last_key: Option<String>,
+    pub last_sha256: Option<String>,
+}
+
+impl Chain {
+    /// The periods a run at `now_s` seals: every one that ended at least `settle_s` ago and has
+    /// no digest yet, at most [`MAX_SEALS_PER_RUN`].
+    pub fn periods_to_seal(&self, now_s: i64, settle_s: i64) -> RangeInclusive<i64> {
+        let period = self.period_seconds.max(1);
+        let last_complete = (now_s - settle_s.max(0)).div_euclid(period) - 1;
+        let first = self.sealed_through + 1;
+        first..=last_complete.min(self.sealed_through + MAX_SEALS_PER_RUN)
+    }
+}
+
+/// The digest timing vars; a value out of range is named and its default used.
+pub fn timing_from_vars(period: Option<&str>, settle: Option<&str>) -> ((i64, i64), Vec<String>) {
+    let mut problems = Vec::new();
+    let mut read = |name: &str, value: Option<&str>, default: i64, range: RangeInclusive<i64>| match value {
+        None => default,
+        Some(text) => match text.trim().parse::<i64>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => {
+                problems.push(format!(
+                    "{name}={text:?} is not whole seconds in {}..={}; using {default}",
+                    range.start(),
+                    range.end()
+                ));
+                default
+            }
+        },
+    };
+    let period = read("DIGEST_PERIOD_SECONDS", period, DEFAULT_PERIOD_SECONDS, 1..=86_400);
+    let settle = read("DIGEST_SETTLE_SECONDS", settle, DEFAULT_SETTLE_SECONDS, 0..=3_600);
+    ((period, settle), problems)
+}
+
+/// `audit/v1/{merchant_id}/{mode}/{yyyy}/{mm}/{dd}/{period_start}.json`: dated by the period's
+/// start, named by it in Unix seconds (zero-padded, so keys sort by time).
+pub fn digest_key(merchant_id: &str, mode: &str, period_start_s: i64) -> String {
+    let day = utc_day(period_start_s.saturating_mul(1000));
+    format!("{}{period_start_s:012}.json", digest_day_prefix(merchant_id, mode, day))
+}
+
+pub fn digest_day_prefix(merchant_id: &str, mode: &str, day: CivilDate) -> String {
+    format!(
+        "audit/v1/{merchant_id}/{mode}/{:04}/{:02}/{:02}/",
+        day.year(),
+        day.month(),
+        day.day()
+    )
+}
+
+/// Whether `key` is an archive object or a digest of this merchant and mode: the only objects
+/// `GET /v1/audit/objects/{key}` serves a key of theirs.
+pub fn key_is_theirs(key: &str, merchant_id: &str, livemode: bool) -> bool {
+    let mode = mode_name(livemode);
+    let safe = !key.contains("..") && !key.contains("//") && key.bytes().all(|b| b.is_ascii_graphic());
+    let archive = key
+        .strip_prefix(&format!("logs/v1/{merchant_id}/"))
+        .and_then(|rest| rest.rsplit_once('/'))
+        .is_some_and(|(date, name)| date.len() == 10 && name.starts_with(&format!("{mode}-")));
+    let digest = key.starts_with(&format!("audit/v1/{merchant_id}/{mode}/"));
+    safe && (archive || digest)
+}
+
+/// `?from=YYYY-MM-DD&to=YYYY-MM-DD` of the audit listings: UTC days, both inclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub from: CivilDate,
+    pub to: CivilDate,
+}
+
+impl AuditQuery {
+    pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
+        let [from, to] = named_values(pairs, &["from", "to"])?;
+        let (from, to) = day_range(
+            from,
+            to,
+            MAX_DAYS,
+            "the audit trail is listed at most 31 days a request; ask for longer periods in parts",
+        )?;
+        Ok(Self { from, to })
+    }
+
+    pub fn days(&self) -> impl Iterator<Item = CivilDate> {
+        (self.from.days_since_epoch()..=self.to.days_since_epoch())
+            .filter_map(|d| CivilDate::from_days_since_epoch(d).ok())
+    }
+}
+
+/// Refuses a listing longer than one answer holds.
+pub fn check_listed(count: usize) -> Result<(), EdgeError> {
+    if count > MAX_LISTED {
+        return Err(EdgeError::InvalidRange {
+            field: "from",
+            problem: "the range holds more than 5000 objects; ask for fewer days",
+        });
+    }
+    Ok(())
+}
+
+/// One stored object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+    /// When R2 stored it, epoch ms.
+    pub uploaded: i64,
+}
+
+/// `GET /v1/audit/digests`' answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DigestList {
+    pub merchant_id: String,
+    pub livemode: bool,
+    pub digests: Vec<Listed>,
+}
+
+/// `GET /v1/audit/objects`' answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ObjectList {
+    pub merchant_id: String,
+    pub livemode: bool,
+    pub objects: Vec<Listed>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::tests::pairs;
+
+    fn chain(sealed_through: i64) -> Chain {
+        Chain {
+            merchant_id: "m_demo".into(),
+            mode: "test".into(),
+            period_seconds: 3_600,
+            sealed_through,
+            last_key: None,
+            last_sha256: None,
+        }
+    }
+
+    #[test]
+    fn a_run_seals_every_period_that_ended_and_settled_at_most_a_bound_at_a_time() {
+        let hour = 500_000;
+        let start = hour * 3_600;
+        // 30 s into hour+1: hour's digest waits for the settle time.
+        assert!(chain(hour - 1).periods_to_seal(start + 3_630, 60).is_empty());
+        assert_eq!(chain(hour - 1).periods_to_seal(start + 3_660, 60), hour..=hour);
+        // Already sealed: nothing.
+        assert!(chain(hour).periods_to_seal(start + 3_660, 60).is_empty());
+        // Five hours without a run: all five, empty or not, in order.
+        assert_eq!(
+            chain(hour - 1).periods_to_seal(start + 5 * 3_600 + 61, 60),
+            hour..=hour + 4
+        );
+        // A chain behind by a month catches up 48 periods a run.
+        assert_eq!(
+            chain(hour - 1).periods_to_seal(start + 720 * 3_600, 60),
+            hour..=hour + MAX_SEALS_PER_RUN - 1
+        );
+    }
+
+    #[test]
+    fn timing_vars_out_of_range_are_named_and_defaulted() {
+        assert_eq!(timing_from_vars(None, None), ((3_600, 60), vec![]));
+        assert_eq!(timing_from_vars(Some("3"), Some("1")), ((3, 1), vec![]));
+        let ((period, settle), problems) = timing_from_vars(Some("0"), Some("soon"));
+        assert_eq!((period, settle), (3_600, 60));
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].starts_with("DIGEST_PERIOD_SECONDS=\"0\""), "{problems:?}");
+        assert!(
+            problems[1].starts_with("DIGEST_SETTLE_SECONDS=\"soon\""),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn digests_are_stored_by_day_and_sort_by_time() {
+        let key = digest_key("m_demo", "test", 1_796_000_400);
+        assert_eq!(key, "audit/v1/m_demo/test/2026/11/30/001796000400.json");
+        assert!(digest_key("m_demo", "test", 1_796_004_000) > key);
+        assert!(key_is_theirs(&key, "m_demo", false));
+        assert!(!key_is_theirs(&key, "m_demo", true));
+    }
+
+    #[test]
+    fn a_key_serves_only_its_own_merchant_and_mode() {
+        let own = "logs/v1/m_demo/2026/12/01/test-0123abcd.ndjson.enc";
+        assert!(key_is_theirs(own, "m_demo", false));
+        for (key, merchant, livemode) in [
+            (own, "m_other", false),
+            (own, "m_demo", true),
+            ("logs/v1/m_demo/2026/12/01/live-0123.ndjson.enc", "m_demo", false),
+            ("logs/v1/m_demo2/2026/12/01/test-0123.ndjson.enc", "m_demo", false),
+            ("dead-letter/events/m_demo/test/x", "m_demo", false),
+            ("logs/v1/m_demo/../m_other/2026/12/01/test-1", "m_demo", false),
+            ("audit/v1/m_demo/test/../../m_other/test/1.json", "m_demo", false),
+            ("logs/v1/m_demo/2026/12/01/test-a b", "m_demo", false),
+            ("", "m_demo", false),
+        ] {
+            assert!(
+                !key_is_theirs(key, merchant, livemode),
+                "{key} for {merchant} {livemode}"
+            );
+        }
+    }
+
+    #[test]
+    fn queries_are_bounded() {
+        let query = AuditQuery::parse(&pairs(&[("from", "2026-11-30"), ("to", "2026-12-02")])).unwrap();
+        assert_eq!(query.days().count(), 3);
+        assert!(AuditQuery::parse(&pairs(&[("from", "2026-01-01"), ("to", "2026-03-01")])).is_err());
+        assert!(check_listed(MAX_LISTED).is_ok());
+        assert!(check_listed(MAX_LISTED + 1).is_err());
+    }
+}
