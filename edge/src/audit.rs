@@ -10,7 +10,7 @@ use paylater_shared::CivilDate;
 use serde::Serialize;
 
 use crate::error::EdgeError;
-use crate::forward::{mode_name, utc_day};
+use crate::forward::mode_name;
 use crate::query::{day_range, named_values};
 
 /// A digest a period; an hour unless `DIGEST_PERIOD_SECONDS` says otherwise.
@@ -24,14 +24,17 @@ pub const MAX_LISTED: usize = 5_000;
 /// The most days one audit request may ask for.
 pub const MAX_DAYS: i64 = 31;
 
+/// Numbers arrive from JavaScript as floats: every one a division sees is cast, or SQLite would
+/// divide as REAL and a period would be a fraction.
+///
 /// Inserts an archive object into the index once, in the period the database is in now (of the
 /// chain's own period length once the chain exists): a record stored again keeps its first row.
 pub const INDEX_OBJECT: &str = "INSERT OR IGNORE INTO audit_objects (key, merchant_id, mode, period, size, sha256) \
     VALUES (?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER) / COALESCE((SELECT period_seconds FROM audit_chains \
-    WHERE merchant_id = ?2 AND mode = ?3), ?4), ?5, ?6)";
+    WHERE merchant_id = ?2 AND mode = ?3), CAST(?4 AS INTEGER)), ?5, ?6)";
 /// Starts a merchant and mode's chain with its first object: sealed through the period before.
 pub const START_CHAIN: &str = "INSERT OR IGNORE INTO audit_chains (merchant_id, mode, period_seconds, sealed_through) \
-    VALUES (?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER) / ?3 - 1)";
+    VALUES (?1, ?2, CAST(?3 AS INTEGER), CAST(strftime('%s', 'now') AS INTEGER) / CAST(?3 AS INTEGER) - 1)";
 pub const CHAINS: &str =
     "SELECT merchant_id, mode, period_seconds, sealed_through, last_key, last_sha256 FROM audit_chains";
 pub const PERIOD_OBJECTS: &str =
@@ -85,21 +88,7 @@ pub fn timing_from_vars(period: Option<&str>, settle: Option<&str>) -> ((i64, i6
     ((period, settle), problems)
 }
 
-/// `audit/v1/{merchant_id}/{mode}/{yyyy}/{mm}/{dd}/{period_start}.json`: dated by the period's
-/// start, named by it in Unix seconds (zero-padded, so keys sort by time).
-pub fn digest_key(merchant_id: &str, mode: &str, period_start_s: i64) -> String {
-    let day = utc_day(period_start_s.saturating_mul(1000));
-    format!("{}{period_start_s:012}.json", digest_day_prefix(merchant_id, mode, day))
-}
-
-pub fn digest_day_prefix(merchant_id: &str, mode: &str, day: CivilDate) -> String {
-    format!(
-        "audit/v1/{merchant_id}/{mode}/{:04}/{:02}/{:02}/",
-        day.year(),
-        day.month(),
-        day.day()
-    )
-}
+pub use paylater_shared::audit::{digest_day_prefix, digest_key};
 
 /// Whether `key` is an archive object or a digest of this merchant and mode: the only objects
 /// `GET /v1/audit/objects/{key}` serves a key of theirs.

@@ -353,7 +353,13 @@ async fn archive(env: &Env, deliveries: &[Delivery]) -> Result<Vec<Archived>, St
         let (size, sha256) = match put {
             Some(_) => (size, sha256),
             // Stored before: index what is there (the first attempt may have ended before D1).
-            None => stored_facts(&bucket, &object.key).await?,
+            None => {
+                console_log!(
+                    "{}",
+                    serde_json::json!({ "kind": "already_archived", "key": object.key })
+                );
+                stored_facts(&bucket, &object.key).await?
+            }
         };
         archived.push(Archived {
             key: object.key,

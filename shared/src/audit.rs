@@ -9,6 +9,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::CivilDate;
 use crate::token::{Jwk, Jwks};
 
 /// The digest format's version.
@@ -112,6 +113,25 @@ impl SignedDigest {
         key.verify_strict(&self.body.signing_input(), &Signature::from_bytes(&signature))
             .map_err(|_| DigestError::BadSignature)
     }
+}
+
+/// What every digest key of a merchant's mode and (UTC) day starts with.
+pub fn digest_day_prefix(merchant_id: &str, mode: &str, day: CivilDate) -> String {
+    format!(
+        "audit/v1/{merchant_id}/{mode}/{:04}/{:02}/{:02}/",
+        day.year(),
+        day.month(),
+        day.day()
+    )
+}
+
+/// `audit/v1/{merchant_id}/{mode}/{yyyy}/{mm}/{dd}/{period_start}.json`: dated by the period's
+/// start, named by it in Unix seconds (zero-padded, so keys sort by time). A digest stored
+/// anywhere else is out of place.
+pub fn digest_key(merchant_id: &str, mode: &str, period_start_s: i64) -> String {
+    let day = CivilDate::from_unix_millis_utc(period_start_s.saturating_mul(1000))
+        .unwrap_or_else(|_| CivilDate::from_days_since_epoch(0).unwrap_or_else(|_| unreachable!("day 0 is a date")));
+    format!("{}{period_start_s:012}.json", digest_day_prefix(merchant_id, mode, day))
 }
 
 /// Lowercase hex SHA-256 of stored bytes, as digests and links name them.

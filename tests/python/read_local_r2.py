@@ -1,8 +1,10 @@
 """Prints every object of a bucket in wrangler's local persistence (`--persist-to DIR`) as
-{"key": text}: what `wrangler r2 object get --local` would read, for all keys at once.
+{"key": text}: what `wrangler r2 object get --local` would read, for all keys at once. Bytes that
+are not UTF-8 (the sealed archive) come as {"key": {"base64": ...}}.
 
 usage: read_local_r2.py PERSIST_DIR BUCKET
 """
+import base64
 import glob
 import json
 import os
@@ -27,7 +29,11 @@ def main(persist, bucket):
             path = os.path.join(root, bucket, "blobs", blob_id)
             if os.path.exists(path):
                 with open(path, "rb") as f:
-                    objects[key] = f.read().decode("utf-8")
+                    data = f.read()
+                try:
+                    objects[key] = data.decode("utf-8")
+                except UnicodeDecodeError:
+                    objects[key] = {"base64": base64.b64encode(data).decode("ascii")}
     print(json.dumps(objects))
 
 

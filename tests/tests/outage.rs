@@ -146,6 +146,17 @@ fn an_outage_ends_with_every_event_delivered_and_no_one_replaying() {
         );
     }
 
+    // Every attempt after the first found its batch archived already: each id is in the archive
+    // once, however many times the consumer ran it.
+    assert!(edge.log_text().contains("\"kind\":\"already_archived\""));
+    let archived: Vec<String> = archived_records(&edge)
+        .iter()
+        .filter_map(|r| attribute(r, "event.id"))
+        .collect();
+    for id in &expected {
+        assert_eq!(archived.iter().filter(|a| *a == id).count(), 1, "{id} archived once");
+    }
+
     // The sink answers again: the probe sends back the letter whose retries ran out, by itself,
     // and never lists the refused record.
     run_probe();

@@ -166,13 +166,14 @@ pub fn edge(tools: &Tools) -> Result<(), String> {
 }
 
 /// Builds `target/debug/merchant-server` (examples/merchant-server), where
-/// `paylater_harness::merchant_server` starts it from, whatever `CARGO_TARGET_DIR` says.
-pub fn merchant_server() -> Result<(), String> {
+/// `paylater_harness::merchant_server` starts it from, and `target/debug/paylater-audit` (the
+/// verifier the audit tests run), whatever `CARGO_TARGET_DIR` says.
+pub fn native_binaries() -> Result<(), String> {
     let root = paths::workspace_root();
     let mut command = Command::new("cargo");
     offline(command.current_dir(&root))
         .env("CARGO_TARGET_DIR", root.join("target"))
-        .args(["build", "-p", "paylater-merchant-server"]);
+        .args(["build", "-p", "paylater-merchant-server", "-p", "paylater-audit"]);
     cmd::run(&mut command)
 }
 

@@ -25,7 +25,7 @@ pub fn run() -> Result<(), String> {
         build::edge(&tools)?;
     }
     if !prebuilt || !merchant_server::binary().is_file() {
-        build::merchant_server()?;
+        build::native_binaries()?;
     }
     let work_dir = paths::workspace_root().join("target/demo");
     let mut edge = Edge::start(EdgeOptions {

@@ -163,6 +163,8 @@ const PARALLEL_BINARIES: usize = 2;
 /// The edge's integration tests (`tests/tests/*.rs`), built as cargo would, then run
 /// [`PARALLEL_BINARIES`] binaries at a time, each binary's output printed whole when it ends.
 fn edge_tests() -> Result<(), String> {
+    // The audit tests run the verifier's binary, as an auditor would.
+    build::native_binaries()?;
     cmd::run(cargo().args(["test", "-p", "paylater-tests", "--no-run"]))?;
     let listing = cargo()
         .args(["test", "-p", "paylater-tests", "--no-run", "--message-format=json"])
@@ -303,7 +305,7 @@ fn end_to_end(specs: &[String]) -> Result<(), String> {
         return Err(format!("no such spec: {missing}"));
     }
     // A plain native build, quick when nothing changed; the harness only starts the binary.
-    build::merchant_server()?;
+    build::native_binaries()?;
     let work = root.join("target/e2e");
     let _ = std::fs::remove_dir_all(&work);
     // The log sink the telemetry specs read records from (`SINK_URL`).

@@ -302,8 +302,19 @@ pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Every LogRecord in the local R2 archive, by object key.
-pub fn archive(edge: &Edge) -> HashMap<String, Vec<Value>> {
+/// The local edge's archive keyring, as `.dev.vars` sets it.
+pub fn dev_archive_keyring() -> paylater_shared::archive::ArchiveKeyring {
+    let vars = std::fs::read_to_string(paylater_harness::paths::workspace_root().join(".dev.vars")).unwrap();
+    let line = vars
+        .lines()
+        .find_map(|l| l.strip_prefix("ARCHIVE_KEYS="))
+        .expect("ARCHIVE_KEYS in .dev.vars");
+    paylater_shared::archive::ArchiveKeyring::parse(line.trim_matches('"')).unwrap()
+}
+
+/// Every object of the local R2 bucket as stored: key → bytes.
+pub fn stored_objects(edge: &Edge) -> HashMap<String, Vec<u8>> {
+    use base64::Engine;
     let objects = python(
         "read_local_r2.py",
         &[&edge.state_dir, Path::new("paylater-archive")],
@@ -313,10 +324,32 @@ pub fn archive(edge: &Edge) -> HashMap<String, Vec<Value>> {
         .as_object()
         .unwrap()
         .iter()
+        .map(|(key, value)| {
+            let bytes = match value {
+                Value::String(text) => text.clone().into_bytes(),
+                other => base64::engine::general_purpose::STANDARD
+                    .decode(other["base64"].as_str().unwrap())
+                    .unwrap(),
+            };
+            (key.clone(), bytes)
+        })
+        .collect()
+}
+
+/// Every LogRecord in the local R2 archive, by object key, each object opened with the dev
+/// keyring (for the merchant and mode its key names).
+pub fn archive(edge: &Edge) -> HashMap<String, Vec<Value>> {
+    let keyring = dev_archive_keyring();
+    stored_objects(edge)
+        .into_iter()
         .filter(|(key, _)| key.starts_with("logs/"))
-        .map(|(key, text)| {
-            let lines = text
-                .as_str()
+        .map(|(key, sealed)| {
+            let mut parts = key.split('/');
+            let merchant_id = parts.nth(2).unwrap();
+            let livemode = key.rsplit('/').next().unwrap().starts_with("live-");
+            let scope = paylater_shared::archive::Scope::Merchant { merchant_id, livemode };
+            let plain = keyring.open(scope, &key, &sealed).unwrap();
+            let lines = String::from_utf8(plain)
                 .unwrap()
                 .lines()
                 .map(|l| serde_json::from_str(l).unwrap())

@@ -1,0 +1,320 @@
+//! The audit trail on `wrangler dev` with 2-second digest periods, checked by the verifier's own
+//! binary (`paylater-audit`, as an auditor runs it, through the edge's API): an untouched
+//! archive verifies; a flipped byte, a deleted object and two swapped digests are each named;
+//! the local R2 files hold no plain text; after a rotation of `ARCHIVE_KEYS` old and new
+//! objects both export.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use paylater_harness::edge::{Edge, EdgeOptions, put_r2_object};
+use paylater_harness::http;
+use paylater_shared::archive::Envelope;
+use serde_json::{Value, json};
+use support::*;
+
+const OLD_KEYS: &str = "audit-old:cGF5bGF0ZXItYXVkaXQtdGVzdC1vbGQtYXJjaGl2ZS1rZXktMDE";
+const NEW_KEY: &str = "audit-new:cGF5bGF0ZXItYXVkaXQtdGVzdC1uZXctYXJjaGl2ZS1rZXktMDI";
+const REFERENCE: &str = "R-AUDIT-7731";
+
+fn start(work: &Path, archive_keys: &str) -> Edge {
+    Edge::start(EdgeOptions {
+        port: None,
+        work_dir: work.to_owned(),
+        vars: vec![
+            ("DIGEST_PERIOD_SECONDS".into(), "2".into()),
+            ("DIGEST_SETTLE_SECONDS".into(), "1".into()),
+            ("ARCHIVE_KEYS".into(), archive_keys.into()),
+        ],
+    })
+    .unwrap()
+}
+
+fn event_id(n: usize) -> String {
+    format!("0190d2c4-0a7e-7cc2-9a1e-a0d17{n:07x}")
+}
+
+fn post_events(edge: &Edge, token: &str, ids: std::ops::Range<usize>) {
+    let events: Vec<Value> = ids
+        .map(|n| json!({ "id": event_id(n), "name": "widget_viewed", "ts": now_ms() - 50, "seq": n + 1, "props": {} }))
+        .collect();
+    let reply = http::request(
+        "POST",
+        &format!("{}/v1/events", edge.url),
+        &[("Origin", ORIGIN), ("Content-Type", "application/json")],
+        Some(&json!({ "session_token": token, "events": events }).to_string()),
+    )
+    .unwrap();
+    assert_eq!(reply.status, 202, "{}", reply.body);
+}
+
+/// Runs the verifier binary; its exit code and what it printed.
+fn audit(args: &[&str]) -> (i32, String) {
+    let binary = paylater_harness::paths::workspace_root().join("target/debug/paylater-audit");
+    let output = Command::new(&binary)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (cargo build -p paylater-audit)", binary.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn today() -> String {
+    paylater_shared::CivilDate::from_unix_millis_utc(now_ms())
+        .unwrap()
+        .to_string()
+}
+
+fn verify(edge: &Edge) -> (i32, String) {
+    let day = today();
+    audit(&[
+        "verify", "--edge", &edge.url, "--key", DEMO_KEY, "--from", &day, "--to", &day,
+    ])
+}
+
+/// Waits until every period so far has ended and settled, then runs the cron.
+fn seal(edge: &Edge) {
+    std::thread::sleep(Duration::from_millis(3_200));
+    let before = edge.log_text().matches("\"kind\":\"audit_digests\"").count();
+    let run = http::get(&format!("{}/__scheduled?cron=*/5+*+*+*+*", edge.url)).unwrap();
+    assert_eq!(run.status, 200, "{}", run.body);
+    let started = std::time::Instant::now();
+    while edge.log_text().matches("\"kind\":\"audit_digests\"").count() <= before {
+        let log = edge.log_text();
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no digests from the cron: {}",
+            &log[log.len().saturating_sub(3_000)..]
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Every file under the local R2 store.
+fn r2_files(edge: &Edge) -> Vec<PathBuf> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&edge.state_dir.join("v3/r2"), &mut found);
+    found
+}
+
+/// The blob file R2 keeps an object's bytes in (the only file holding exactly those bytes).
+fn blob_of(edge: &Edge, bytes: &[u8]) -> PathBuf {
+    r2_files(edge)
+        .into_iter()
+        .find(|path| std::fs::read(path).is_ok_and(|b| b == bytes))
+        .expect("the object's blob")
+}
+
+fn demo_objects(edge: &Edge) -> Vec<(String, Vec<u8>)> {
+    let mut objects: Vec<(String, Vec<u8>)> = stored_objects(edge)
+        .into_iter()
+        .filter(|(key, _)| key.starts_with("logs/v1/m_nordic_outdoor/"))
+        .collect();
+    objects.sort();
+    objects
+}
+
+#[test]
+fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
+    let work = tempfile::tempdir().unwrap();
+    let mut edge = start(work.path(), OLD_KEYS);
+    let token = session(&edge, "pk_test_demo", 12_999);
+    post_events(&edge, &token, 0..6);
+    // A session as old as a shopper's by the time they submit the form.
+    let_sessions_age();
+    let approved = approve(&edge, &token, "audit.shopper@example.com", "audit-approval-1");
+    let order = create_order(&edge, DEMO_KEY, &approval_token(&approved), REFERENCE);
+    assert_eq!(order.status, 201, "{}", order.body);
+    wait_until("the records in the archive", Duration::from_secs(60), || {
+        let text = serde_json::to_string(&archived_records_with(&edge, OLD_KEYS)).unwrap();
+        (0..6).all(|n| text.contains(&event_id(n))) && text.contains(REFERENCE)
+    });
+
+    // At rest: neither an event id nor the merchant reference in any file of the local R2.
+    let files = r2_files(&edge);
+    assert!(files.len() > 6, "{files:?}");
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        for needle in [event_id(0).as_str(), REFERENCE] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle} in plain text in {}",
+                path.display()
+            );
+        }
+    }
+
+    // Untouched: verified, with what was checked.
+    seal(&edge);
+    seal(&edge);
+    let (code, out) = verify(&edge);
+    assert_eq!(code, 0, "{out}");
+    let summary = out.lines().last().unwrap();
+    assert!(summary.starts_with("m_nordic_outdoor test VERIFIED: checked "), "{out}");
+    let checked = |what: &str| -> usize {
+        summary
+            .split(&format!(" {what}"))
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count of {what} in {summary}"))
+    };
+    assert!(checked("digests") >= 3, "{summary}");
+    // Every object stored before the last seal is in a digest: 6 events, the decision, the order,
+    // the key uses.
+    assert!(checked("objects") >= 8, "{summary}");
+
+    // The export (with the keyring, as an operator) holds every record.
+    let day = today();
+    let (code, exported) = audit(&[
+        "export",
+        "--edge",
+        &edge.url,
+        "--key",
+        DEMO_KEY,
+        "--from",
+        &day,
+        "--to",
+        &day,
+        "--archive-keys",
+        OLD_KEYS,
+    ]);
+    assert_eq!(code, 0, "{exported}");
+    assert!((0..6).all(|n| exported.contains(&event_id(n))) && exported.contains(REFERENCE));
+
+    // A rotation: the new key first, the old one kept. Old and new objects both export.
+    edge.stop();
+    let rotated = format!("{NEW_KEY},{OLD_KEYS}");
+    let edge = start(work.path(), &rotated);
+    let old_objects = demo_objects(&edge);
+    post_events(&edge, &session(&edge, "pk_test_demo", 12_999), 100..102);
+    wait_until("the new records in the archive", Duration::from_secs(60), || {
+        let text = serde_json::to_string(&archived_records_with(&edge, &rotated)).unwrap();
+        text.contains(&event_id(100)) && text.contains(&event_id(101))
+    });
+    let kids: std::collections::BTreeSet<String> = demo_objects(&edge)
+        .iter()
+        .map(|(_, bytes)| Envelope::read(bytes).unwrap().kid.to_owned())
+        .collect();
+    assert_eq!(kids, ["audit-new".to_owned(), "audit-old".to_owned()].into());
+    let (code, exported) = audit(&[
+        "export",
+        "--edge",
+        &edge.url,
+        "--key",
+        DEMO_KEY,
+        "--from",
+        &day,
+        "--to",
+        &day,
+        "--archive-keys",
+        &rotated,
+    ]);
+    assert_eq!(code, 0, "{exported}");
+    assert!(exported.contains(&event_id(0)) && exported.contains(&event_id(101)) && exported.contains(REFERENCE));
+    seal(&edge);
+    let (code, out) = verify(&edge);
+    assert_eq!(code, 0, "after the rotation: {out}");
+
+    // One flipped byte in one object: named as altered, and the verifier fails.
+    let (altered_key, altered_bytes) = old_objects[0].clone();
+    let blob = blob_of(&edge, &altered_bytes);
+    let mut flipped = altered_bytes.clone();
+    let at = flipped.len() / 2;
+    flipped[at] ^= 0x20;
+    std::fs::write(&blob, &flipped).unwrap();
+    let (code, out) = verify(&edge);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("ALTERED object {altered_key}")), "{out}");
+    std::fs::write(&blob, &altered_bytes).unwrap();
+    assert_eq!(verify(&edge).0, 0, "restored");
+
+    // One object deleted: named as missing.
+    let (deleted_key, _) = old_objects[1].clone();
+    let deleted = Command::new(paylater_harness::paths::node_bin("wrangler"))
+        .current_dir(paylater_harness::paths::workspace_root())
+        .env("WRANGLER_SEND_METRICS", "false")
+        .args([
+            "r2",
+            "object",
+            "delete",
+            &format!("paylater-archive/{deleted_key}"),
+            "--local",
+            "--persist-to",
+        ])
+        .arg(&edge.state_dir)
+        .output()
+        .unwrap();
+    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
+    let (code, out) = verify(&edge);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("MISSING object {deleted_key}")), "{out}");
+
+    // Two digests swapped: each named out of place.
+    let digests: Vec<(String, Vec<u8>)> = {
+        let mut all: Vec<(String, Vec<u8>)> = stored_objects(&edge)
+            .into_iter()
+            .filter(|(key, _)| key.starts_with("audit/v1/m_nordic_outdoor/test/"))
+            .collect();
+        all.sort();
+        all
+    };
+    assert!(digests.len() >= 3, "{}", digests.len());
+    let (first, second) = (&digests[0], &digests[1]);
+    // As anyone with write access to the bucket would: each put under the other's key.
+    for ((key, _), (_, bytes)) in [(first, second), (second, first)] {
+        let file = work.path().join("swapped.json");
+        std::fs::write(&file, bytes).unwrap();
+        put_r2_object(&edge.state_dir, work.path(), &format!("paylater-archive/{key}"), &file).unwrap();
+    }
+    let (code, out) = verify(&edge);
+    assert_eq!(code, 1, "{out}");
+    for (key, _) in [first, second] {
+        assert!(out.contains(&format!("OUT OF PLACE digest {key}")), "{key}: {out}");
+    }
+}
+
+/// Every LogRecord of the archive opened with `keys` (a rotated keyring).
+fn archived_records_with(edge: &Edge, keys: &str) -> Vec<Value> {
+    let keyring = paylater_shared::archive::ArchiveKeyring::parse(keys).unwrap();
+    demo_objects(edge)
+        .into_iter()
+        .filter(|(key, _)| key.rsplit('/').next().unwrap().starts_with("test-"))
+        .flat_map(|(key, sealed)| {
+            let scope = paylater_shared::archive::Scope::Merchant {
+                merchant_id: "m_nordic_outdoor",
+                livemode: false,
+            };
+            let plain = keyring.open(scope, &key, &sealed).unwrap();
+            String::from_utf8(plain)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
