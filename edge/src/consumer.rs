@@ -446,14 +446,15 @@ pub(crate) async fn post_to_sink(url: &str, records: Vec<LogRecord>) -> SinkOutc
 /// once it is stored, else retries (so it is never lost). Whether it was stored.
 async fn park_refused(env: &Env, message: &RawMessage, text: &str, reason: &str, base: RetrySchedule) -> bool {
     let key = refused_letter_key(&message.id(), text);
-    let stored = match env.bucket(ARCHIVE) {
-        Ok(bucket) => bucket
-            .put(&key, text.to_owned())
+    let stored = match (env.bucket(ARCHIVE), archive_keyring(env)) {
+        (Ok(bucket), Ok(keyring)) => bucket
+            .put(&key, seal_letter(&keyring, &key, text))
             .execute()
             .await
             .map(|_| ())
             .map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
+        (Err(e), _) => Err(e.to_string()),
+        (_, Err(e)) => Err(e),
     };
     match stored {
         Ok(()) => {
@@ -500,16 +501,26 @@ async fn dead_letter(env: &Env, message: &RawMessage, text: &str, reason: &str, 
     }
 }
 
-/// Parks each dead letter in R2, byte for byte, under its message id.
+/// A parked letter as stored: sealed like the archive, under the operators' scope (letters are
+/// the edge's own to replay, never a merchant's to read) and bound to its key, so a letter moved
+/// to another merchant's folder does not open.
+pub(crate) fn seal_letter(keyring: &ArchiveKeyring, key: &str, text: &str) -> Vec<u8> {
+    keyring.seal(Scope::Operator, key, text.as_bytes(), random_nonce())
+}
+
+/// Parks each dead letter in R2, sealed, byte for byte inside, under its message id.
 async fn park_dead_letters(env: &Env, messages: Vec<RawMessage>) {
     let base = retry_schedule(env);
-    let bucket = match env.bucket(ARCHIVE) {
-        Ok(bucket) => bucket,
-        Err(e) => {
-            console_error!(
-                "{}",
-                serde_json::json!({ "kind": "park_failed", "error": e.to_string() })
-            );
+    let (bucket, keyring) = match (env.bucket(ARCHIVE), archive_keyring(env)) {
+        (Ok(bucket), Ok(keyring)) => (bucket, keyring),
+        (bucket, keyring) => {
+            let error = bucket
+                .err()
+                .map(|e| e.to_string())
+                .or(keyring.err())
+                .unwrap_or_default();
+            console_error!("{}", serde_json::json!({ "kind": "park_failed", "error": error }));
+            // Never acked unless parked: the dead-letter queue keeps them and tries again.
             messages.iter().for_each(|m| retry_later(m, base));
             return;
         }
@@ -520,7 +531,7 @@ async fn park_dead_letters(env: &Env, messages: Vec<RawMessage>) {
             .as_string()
             .unwrap_or_else(|| format!("{:?}", message.body()));
         let key = dead_letter_key(&message.id(), &text);
-        match bucket.put(&key, text).execute().await {
+        match bucket.put(&key, seal_letter(&keyring, &key, &text)).execute().await {
             Ok(_) => {
                 console_log!("{}", serde_json::json!({ "kind": "dead_letter_parked", "key": key }));
                 message.ack();

@@ -6,7 +6,10 @@
 
 use worker::{BatchMessageBuilder, Bucket, Env, MessageBuilder, QueueContentType, console_error};
 
+use paylater_shared::archive::{ArchiveKeyring, Scope};
+
 use crate::bindings::{ARCHIVE, EVENTS_QUEUE};
+use crate::consumer::archive_keyring;
 use crate::forward::send_batches;
 
 /// Sends back up to `limit` letters under `prefix`, starting after `cursor` (an R2 list cursor),
@@ -19,6 +22,7 @@ pub async fn replay(
     cursor: Option<String>,
 ) -> Result<(u32, Option<String>), ReplayError> {
     let bucket = env.bucket(ARCHIVE).map_err(|e| ReplayError::Binding(e.to_string()))?;
+    let keyring = archive_keyring(env).map_err(ReplayError::Binding)?;
     let queue = env
         .queue(EVENTS_QUEUE)
         .map_err(|e| ReplayError::Binding(e.to_string()))?;
@@ -33,7 +37,7 @@ pub async fn replay(
     let mut letters = Vec::new();
     for object in listed.objects() {
         let key = object.key();
-        match read(&bucket, &key).await {
+        match read(&bucket, &keyring, &key).await {
             Ok(Some(text)) => letters.push((key, text)),
             Ok(None) => {}
             Err(error) => console_error!(
@@ -71,15 +75,17 @@ pub async fn replay(
     Ok((replayed, next))
 }
 
-/// A parked letter's text; `None` when it is gone (another replay took it).
-async fn read(bucket: &Bucket, key: &str) -> Result<Option<String>, String> {
+/// A parked letter's text, opened; `None` when it is gone (another replay took it).
+async fn read(bucket: &Bucket, keyring: &ArchiveKeyring, key: &str) -> Result<Option<String>, String> {
     let Some(stored) = bucket.get(key).execute().await.map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    match stored.body() {
-        Some(body) => body.text().await.map(Some).map_err(|e| e.to_string()),
-        None => Ok(None),
-    }
+    let sealed = match stored.body() {
+        Some(body) => body.bytes().await.map_err(|e| e.to_string())?,
+        None => return Ok(None),
+    };
+    let text = keyring.open(Scope::Operator, key, &sealed).map_err(|e| e.to_string())?;
+    String::from_utf8(text).map(Some).map_err(|_| "not UTF-8".to_owned())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -193,11 +193,16 @@ impl SessionGuard {
         }
         let accepted = messages.len() as u32;
         if !messages.is_empty() {
-            let queue = self.env.queue(EVENTS_QUEUE)?;
-            if let Err(error) = queue
-                .send_batch(BatchMessageBuilder::new().messages(messages).build())
-                .await
-            {
+            // A queue that cannot be reached at all is a failed hand-off like a refused send.
+            let sent = match self.env.queue(EVENTS_QUEUE) {
+                Ok(queue) => {
+                    queue
+                        .send_batch(BatchMessageBuilder::new().messages(messages).build())
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            if let Err(error) = sent {
                 // Nothing was marked seen: a retry of the same events is accepted, not a duplicate.
                 return Ok(AdmitAnswer::EnqueueFailed {
                     detail: error.to_string(),

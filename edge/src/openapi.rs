@@ -37,7 +37,8 @@ mod tests {
                 if item.get(method).is_some() {
                     let concrete = path
                         .replace("{pk}", "pk_test_demo")
-                        .replace("{order_id}", "ord_test_0190d2c46b7a7cc29a1e3f6b2a9d4e10");
+                        .replace("{order_id}", "ord_test_0190d2c46b7a7cc29a1e3f6b2a9d4e10")
+                        .replace("{key}", "logs/v1/m_demo/2026/12/01/test-ab.ndjson.enc");
                     let route = Route::resolve(&method.to_ascii_uppercase(), &concrete);
                     assert!(route.is_ok(), "{method} {path} is documented but not routed");
                     documented.push(route.unwrap().name());
@@ -66,6 +67,9 @@ mod tests {
             "insights_anomalies",
             "dashboard",
             "logs",
+            "audit_digests",
+            "audit_objects",
+            "audit_object",
             "customer_holds",
         ];
         routed.sort_unstable();

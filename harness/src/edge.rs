@@ -15,6 +15,8 @@ pub struct EdgeOptions {
     pub work_dir: PathBuf,
     /// Extra `--var NAME:VALUE` bindings.
     pub vars: Vec<(String, String)>,
+    /// Another wrangler config than the workspace's (`--config`), e.g. one a test changed.
+    pub config: Option<PathBuf>,
 }
 
 /// The baseline workers of `cargo xtask bench`, run on the same runtime as the edge.
@@ -124,6 +126,25 @@ pub fn apply_migrations(state: &Path, work_dir: &Path) -> Result<(), HarnessErro
     checked(&output, "wrangler d1 migrations apply")
 }
 
+/// Runs one SQL statement on the local ledger database under `state`, as an operator would with
+/// `wrangler d1 execute` (tests use it to take a table away while the edge runs).
+pub fn execute_sql(state: &Path, work_dir: &Path, sql: &str) -> Result<(), HarnessError> {
+    let output = wrangler(work_dir)
+        .args([
+            "d1",
+            "execute",
+            "paylater-ledger",
+            "--local",
+            "--command",
+            sql,
+            "--persist-to",
+        ])
+        .arg(state)
+        .env("CI", "true")
+        .output()?;
+    checked(&output, "wrangler d1 execute")
+}
+
 /// Puts `file` into the local R2 under `bucket_and_key` (`bucket/key…`), as an operator would
 /// with `wrangler r2 object put`.
 pub fn put_r2_object(state: &Path, work_dir: &Path, bucket_and_key: &str, file: &Path) -> Result<(), HarnessError> {
@@ -168,6 +189,7 @@ impl Edge {
     /// An edge on a free port with the configured vars only, its state in `work_dir`.
     pub fn start_plain(work_dir: &Path) -> Result<Self, HarnessError> {
         Self::start(EdgeOptions {
+            config: None,
             port: None,
             work_dir: work_dir.to_owned(),
             vars: Vec::new(),
@@ -224,6 +246,8 @@ impl Edge {
             command
                 .arg("--config")
                 .arg(paths::workspace_root().join(worker.config()));
+        } else if let Some(config) = &options.config {
+            command.arg("--config").arg(config);
         }
         command
             .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])

@@ -13,11 +13,13 @@
 //! - [`http`]: a small blocking HTTP client for loopback calls.
 //! - [`sink`]: a local OTLP/HTTP log receiver that can fail or refuse on demand.
 //! - [`admin`]: operator commands (dead-letter replay).
+//! - [`letters`]: dead letters sealed and opened as the local edge does.
 
 pub mod admin;
 pub mod demo;
 pub mod edge;
 pub mod http;
+pub mod letters;
 pub mod merchant_server;
 pub mod paths;
 pub mod ports;

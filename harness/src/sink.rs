@@ -16,6 +16,9 @@ struct SinkState {
     refused_ids: Mutex<HashSet<String>>,
     accepted: Mutex<Vec<String>>,
     refusals: AtomicUsize,
+    /// Bodies that were not OTLP JSON `ExportLogsServiceRequest`s, with why: any one fails the
+    /// test that reads this sink next.
+    malformed: Mutex<Vec<String>>,
 }
 
 /// A receiver on a free loopback port, stopped on drop.
@@ -75,8 +78,14 @@ impl OtlpSink {
         self.state.refusals.load(Ordering::SeqCst)
     }
 
-    /// Every accepted body, in arrival order.
+    /// Every accepted body, in arrival order. Panics (failing the test) if the edge ever sent a
+    /// body that is not an OTLP JSON export, rather than leaving it out.
     pub fn bodies(&self) -> Vec<String> {
+        let malformed = self.state.malformed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert!(
+            malformed.is_empty(),
+            "the sink got bodies that are not OTLP JSON: {malformed:?}"
+        );
         self.state.accepted.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
@@ -97,20 +106,47 @@ impl OtlpSink {
     }
 }
 
-/// The LogRecords of OTLP JSON export bodies, in order.
+/// The LogRecords of an OTLP JSON `ExportLogsServiceRequest`, or why it is not one:
+/// `resourceLogs[].scopeLogs[].logRecords[]`, each record an object with its times as strings
+/// of digits and its attributes as key/value objects.
+pub fn parse_export(body: &str) -> Result<Vec<serde_json::Value>, String> {
+    let export: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+    let array = |value: &serde_json::Value, name: &str| -> Result<Vec<serde_json::Value>, String> {
+        value[name]
+            .as_array()
+            .cloned()
+            .ok_or_else(|| format!("{name} is not an array"))
+    };
+    let mut records = Vec::new();
+    for resource in array(&export, "resourceLogs")? {
+        for scope in array(&resource, "scopeLogs")? {
+            for record in array(&scope, "logRecords")? {
+                for time in ["timeUnixNano", "observedTimeUnixNano"] {
+                    let digits = record[time]
+                        .as_str()
+                        .is_some_and(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()));
+                    if !digits {
+                        return Err(format!("a record's {time} is not a string of digits: {record}"));
+                    }
+                }
+                let attributes_ok = array(&record, "attributes")?
+                    .iter()
+                    .all(|kv| kv["key"].is_string() && kv["value"].is_object());
+                if !attributes_ok {
+                    return Err(format!("a record's attributes are not key/value objects: {record}"));
+                }
+                records.push(record);
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// The LogRecords of accepted export bodies, in order (each was checked as it arrived).
 fn records_of(bodies: &[String]) -> Vec<serde_json::Value> {
     bodies
         .iter()
-        .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-        .flat_map(|export| {
-            let mut records = Vec::new();
-            for resource in export["resourceLogs"].as_array().cloned().unwrap_or_default() {
-                for scope in resource["scopeLogs"].as_array().cloned().unwrap_or_default() {
-                    records.extend(scope["logRecords"].as_array().cloned().unwrap_or_default());
-                }
-            }
-            records
-        })
+        .flat_map(|body| parse_export(body).unwrap_or_default())
         .collect()
 }
 
@@ -126,6 +162,13 @@ pub fn attribute(record: &serde_json::Value, key: &str) -> Option<String> {
 fn serve(server: &tiny_http::Server, state: &SinkState) {
     for mut request in server.incoming_requests() {
         if request.method() == &tiny_http::Method::Get && request.url() == "/records" {
+            let malformed = state.malformed.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            // A reader in another process fails on this answer as a test here would.
+            if !malformed.is_empty() {
+                let answer = serde_json::json!({ "malformed": malformed }).to_string();
+                let _ = request.respond(tiny_http::Response::from_string(answer).with_status_code(500));
+                continue;
+            }
             let bodies = state.accepted.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let json = serde_json::Value::Array(records_of(&bodies)).to_string();
             let _ = request.respond(tiny_http::Response::from_string(json));
@@ -144,7 +187,11 @@ fn serve(server: &tiny_http::Server, state: &SinkState) {
             .headers()
             .iter()
             .any(|h| h.field.equiv("Content-Type") && h.value.as_str().starts_with("application/json"));
+        let parsed = parse_export(&body);
         let status = if read.is_err() || !json_type || request.url() != "/v1/logs" {
+            400
+        } else if let Err(why) = parsed {
+            state.malformed.lock().unwrap_or_else(|e| e.into_inner()).push(why);
             400
         } else if failing != 0 {
             failing
@@ -167,5 +214,52 @@ impl Drop for OtlpSink {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exports_are_checked_as_otlp_json() {
+        let record = r#"{"timeUnixNano":"1","observedTimeUnixNano":"2","attributes":[{"key":"event.id","value":{"stringValue":"e1"}}]}"#;
+        let export = format!(r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{record}]}}]}}]}}"#);
+        let records = parse_export(&export).unwrap();
+        assert_eq!(attribute(&records[0], "event.id").as_deref(), Some("e1"));
+        assert_eq!(
+            parse_export(r#"{"resourceLogs":[]}"#).unwrap(),
+            Vec::<serde_json::Value>::new()
+        );
+        for (bad, why) in [
+            ("[", "not JSON"),
+            ("{}", "resourceLogs is not an array"),
+            (r#"{"resourceLogs":[{}]}"#, "scopeLogs is not an array"),
+            (
+                r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":1}]}]}]}"#,
+                "timeUnixNano is not a string of digits",
+            ),
+            (
+                r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","observedTimeUnixNano":"2","attributes":[{"key":"k"}]}]}]}]}"#,
+                "attributes are not key/value objects",
+            ),
+        ] {
+            let error = parse_export(bad).unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_malformed_body_fails_whoever_reads_the_sink() {
+        let sink = OtlpSink::start().unwrap();
+        let post = |body: &str| {
+            crate::http::request("POST", &sink.url, &[("Content-Type", "application/json")], Some(body)).unwrap()
+        };
+        assert_eq!(post(r#"{"resourceLogs":[]}"#).status, 200);
+        assert!(sink.event_ids().is_empty());
+        assert_eq!(post(r#"{"resourceLogs":"nope"}"#).status, 400);
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.event_ids()));
+        assert!(read.is_err(), "reading a sink that got a malformed body fails");
+        assert_eq!(crate::http::get(&sink.records_url()).unwrap().status, 500);
     }
 }

@@ -22,6 +22,7 @@ const REFERENCE: &str = "R-AUDIT-7731";
 
 fn start(work: &Path, archive_keys: &str) -> Edge {
     Edge::start(EdgeOptions {
+        config: None,
         port: None,
         work_dir: work.to_owned(),
         vars: vec![
@@ -205,6 +206,97 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
     ]);
     assert_eq!(code, 0, "{exported}");
     assert!((0..6).all(|n| exported.contains(&event_id(n))) && exported.contains(REFERENCE));
+
+    // The audit routes answer the key's own merchant and mode only, with their scope.
+    let digest_list = server(
+        &edge,
+        "GET",
+        &format!("/v1/audit/digests?from={day}&to={day}"),
+        Some(DEMO_KEY),
+        None,
+        None,
+    );
+    assert_eq!(digest_list.status, 200, "{}", digest_list.body);
+    let first_digest = digest_list.json()["digests"][0]["key"].as_str().unwrap().to_owned();
+    assert!(
+        first_digest.starts_with("audit/v1/m_nordic_outdoor/test/"),
+        "{first_digest}"
+    );
+    let fetched = server(
+        &edge,
+        "GET",
+        &format!("/v1/audit/objects/{first_digest}"),
+        Some(DEMO_KEY),
+        None,
+        None,
+    );
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.json()["body"]["merchant_id"], "m_nordic_outdoor");
+    let listed = server(
+        &edge,
+        "GET",
+        &format!("/v1/audit/objects?from={day}&to={day}"),
+        Some(DEMO_KEY),
+        None,
+        None,
+    );
+    assert!(
+        listed.json()["objects"].as_array().unwrap().len() >= 8,
+        "{}",
+        listed.body
+    );
+    let refusals = [
+        (
+            DEMO_READONLY_KEY,
+            format!("/v1/audit/digests?from={day}&to={day}"),
+            (403, "insufficient_scope"),
+        ),
+        (
+            "sk_test_demo.local-dev-only-4bXq9TzR7wLmN2pVc8sKd3Fx",
+            format!("/v1/audit/objects?from={day}&to={day}"),
+            (401, "invalid_key"),
+        ),
+        (
+            DEMO_KEY,
+            format!("/v1/audit/objects?from={day}&to=2020-01-01"),
+            (422, "invalid_range"),
+        ),
+        (
+            DEMO_KEY,
+            "/v1/audit/objects/audit/v1/m_other/test/2026/12/07/000000000000.json".to_owned(),
+            (404, "not_found"),
+        ),
+        (
+            DEMO_KEY,
+            format!("/v1/audit/objects/{}", first_digest.replace("/test/", "/live/")),
+            (404, "not_found"),
+        ),
+        (
+            DEMO_KEY,
+            "/v1/audit/objects/dead-letter/events/m_nordic_outdoor/test/x".to_owned(),
+            (404, "not_found"),
+        ),
+        (
+            SHORTLIFE_KEY,
+            format!("/v1/audit/objects/{first_digest}"),
+            (404, "not_found"),
+        ),
+    ];
+    for (key, path, (status, code)) in refusals {
+        let reply = server(&edge, "GET", &path, Some(key), None, None);
+        assert_eq!(error_code(&reply), (status, code.to_owned()), "{path}: {}", reply.body);
+    }
+    // Another merchant's key lists its own archive: none of the demo's objects.
+    let other = server(
+        &edge,
+        "GET",
+        &format!("/v1/audit/objects?from={day}&to={day}"),
+        Some(SHORTLIFE_KEY),
+        None,
+        None,
+    );
+    assert_eq!(other.json()["objects"], json!([]), "{}", other.body);
+    check_conformance(work.path(), "/v1/audit");
 
     // A rotation: the new key first, the old one kept. Old and new objects both export.
     edge.stop();

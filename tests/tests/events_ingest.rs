@@ -9,11 +9,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 mod support;
 
 use paylater_edge::ingest::QueuedEvent;
-use paylater_harness::edge::{Edge, EdgeOptions};
+use paylater_harness::edge::{Edge, EdgeOptions, put_r2_object};
 use paylater_harness::sink::{OtlpSink, attribute};
 use paylater_harness::{admin, http, paths};
 use serde_json::{Value, json};
-use support::{archive, python, wait_until};
+use support::{archive, python, stored_objects, wait_until};
 
 const ORIGIN: &str = "http://127.0.0.1:8080";
 /// `.dev.vars`: local only.
@@ -23,6 +23,7 @@ const READONLY_KEY: &str = support::DEMO_READONLY_KEY;
 
 fn start(work: &tempfile::TempDir, sink: &OtlpSink) -> Edge {
     Edge::start(EdgeOptions {
+        config: None,
         port: None,
         work_dir: work.path().to_owned(),
         vars: vec![
@@ -48,7 +49,8 @@ fn viewed(id: &str, seq: u32) -> Value {
 
 /// The path prefixes of the merchant server API, whose conformance `orders.rs` and `insights.rs`
 /// check.
-const MERCHANT_SERVER_ROUTES: &str = "/v1/orders,/v1/reconciliation,/v1/insights,/v1/logs,/v1/admin/customers";
+const MERCHANT_SERVER_ROUTES: &str =
+    "/v1/orders,/v1/reconciliation,/v1/insights,/v1/logs,/v1/audit,/v1/admin/customers";
 
 /// Every request made, for the OpenAPI conformance check.
 #[derive(Default)]
@@ -649,9 +651,10 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
         let parts: Vec<&str> = key.split('/').collect();
         assert_eq!(parts.len(), 7, "{key}");
         assert!(["m_nordic_outdoor", "m_rate_limited"].contains(&parts[2]), "{key}");
-        // These merchants' keys are test keys: `test-`, the batch id's 32 hex digits, `.ndjson`.
+        // These merchants' keys are test keys: `test-`, 32 hex digits of the record id's hash,
+        // `.ndjson.enc` (sealed).
         assert!(
-            parts[6].starts_with("test-") && parts[6].ends_with(".ndjson") && parts[6].len() == 5 + 32 + 7,
+            parts[6].starts_with("test-") && parts[6].ends_with(".ndjson.enc") && parts[6].len() == 5 + 32 + 11,
             "{key}"
         );
     }
@@ -877,28 +880,38 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
     });
     assert!(!sink.event_ids().contains(&poison));
 
-    // Byte for byte: the parked text (a refused record, parked by the consumer under its merchant's
-    // refused records) is exactly the JSON the session object wrote, carrying exactly the event
-    // the client sent.
-    let parked = python(
-        "read_local_r2.py",
-        &[&edge.state_dir, Path::new("paylater-archive")],
-        None,
-    );
-    let (_, text) = parked
-        .as_object()
-        .unwrap()
-        .iter()
-        .find(|(key, _)| key.starts_with("dead-letter/refused/m_nordic_outdoor/test/"))
-        .expect("a parked dead letter");
-    let text = text.as_str().unwrap();
-    let queued: QueuedEvent = serde_json::from_str(text).unwrap();
-    assert_eq!(
-        serde_json::to_string(&queued).unwrap(),
-        text,
-        "no byte changed on the way"
-    );
+    // The parked record (refused by the sink, parked sealed by the consumer under its merchant's
+    // refused records) carries exactly the event the client sent.
+    let refused_letters = |edge: &Edge| -> Vec<String> {
+        stored_objects(edge)
+            .iter()
+            .filter(|(key, _)| key.starts_with("dead-letter/refused/m_nordic_outdoor/test/"))
+            .map(|(key, sealed)| paylater_harness::letters::open(key, sealed).unwrap())
+            .collect()
+    };
+    let parked = refused_letters(&edge);
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    let queued: QueuedEvent = serde_json::from_str(&parked[0]).unwrap();
     assert_eq!(serde_json::to_value(&queued.event).unwrap(), sent_event);
+
+    // Byte for byte, against the producer's own bytes: this test produces a letter of the same
+    // record itself, laid out as no serializer of ours would (indented, fields sorted), and sends
+    // it through the queue by the replay; the sink refuses it again, and the consumer parks
+    // exactly those bytes, not a re-serialisation.
+    let value: Value = serde_json::from_str(&parked[0]).unwrap();
+    let produced = serde_json::to_string_pretty(&value).unwrap();
+    assert_ne!(produced, parked[0]);
+    let key = paylater_edge::forward::dead_letter_key("produced-by-the-test", &produced);
+    let file = work.path().join("produced.letter");
+    std::fs::write(&file, paylater_harness::letters::seal(&key, &produced)).unwrap();
+    put_r2_object(&edge.state_dir, work.path(), &format!("paylater-archive/{key}"), &file).unwrap();
+    assert_eq!(admin::replay_dead_letters(&edge.url, REPLAY_KEY).unwrap(), 2);
+    wait_until("both letters parked again", Duration::from_secs(30), || {
+        refused_letters(&edge).len() == 2
+    });
+    let again = refused_letters(&edge);
+    assert!(again.contains(&produced), "the test's bytes, unchanged: {again:?}");
+    assert!(again.contains(&parked[0]), "the session object's bytes, unchanged");
 
     sink.accept_all_ids();
     // Another merchant's key replays its own dead letters: none.
@@ -907,7 +920,7 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
         0
     );
     let replayed = admin::replay_dead_letters(&edge.url, REPLAY_KEY).unwrap();
-    assert_eq!(replayed, 1);
+    assert_eq!(replayed, 2, "the session object's letter and the test's");
     wait_until("the replayed record at the sink", Duration::from_secs(30), || {
         sink.event_ids().contains(&poison)
     });

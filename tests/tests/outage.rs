@@ -51,6 +51,7 @@ fn an_outage_ends_with_every_event_delivered_and_no_one_replaying() {
     let sink = OtlpSink::start().unwrap();
     sink.fail_with(503);
     let edge = Edge::start(EdgeOptions {
+        config: None,
         port: None,
         work_dir: work.path().to_owned(),
         vars: vec![
@@ -92,8 +93,8 @@ fn an_outage_ends_with_every_event_delivered_and_no_one_replaying() {
         })
         .to_string();
         let key = key_of(&format!("parked-{n}"), &message);
-        let file = work.path().join(format!("parked-{n}.json"));
-        std::fs::write(&file, &message).unwrap();
+        let file = work.path().join(format!("parked-{n}.letter"));
+        std::fs::write(&file, paylater_harness::letters::seal(&key, &message)).unwrap();
         put_r2_object(&edge.state_dir, work.path(), &format!("paylater-archive/{key}"), &file).unwrap();
         key
     };

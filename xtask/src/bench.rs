@@ -97,6 +97,7 @@ const EDGE_BUNDLE: &str = "edge bundle (JS + wasm)";
 pub fn paint() -> Result<(), String> {
     let work = std::env::temp_dir().join(format!("paylater-paint-{}", std::process::id()));
     let edge = paylater_harness::edge::Edge::start(paylater_harness::edge::EdgeOptions {
+        config: None,
         port: None,
         work_dir: work.clone(),
         vars: Vec::new(),

@@ -29,6 +29,7 @@ pub fn run() -> Result<(), String> {
     }
     let work_dir = paths::workspace_root().join("target/demo");
     let mut edge = Edge::start(EdgeOptions {
+        config: None,
         port: Some(8787),
         work_dir: work_dir.join("edge"),
         vars: Vec::new(),

@@ -327,11 +327,14 @@ pub fn seed(edge_url: &str, state_dir: &Path, work_dir: &Path) -> Result<Seeded,
     let folder = work_dir.join("seed");
     std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
     let mut entries = Vec::new();
+    let keyring = paylater_harness::letters::dev_keyring();
     // Keys sort by time (a zero-padded position first), so the replay sends them in order.
+    // Sealed as the edge seals its letters: it replays no letter that does not open.
     for (position, (id, text)) in records.iter().enumerate() {
-        let file = folder.join(format!("{position:06}.json"));
-        std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+        let file = folder.join(format!("{position:06}.letter"));
         let key = dead_letter_key(&format!("{position:06}-{id}"), text);
+        let sealed = paylater_harness::letters::seal_with(&keyring, &key, text);
+        std::fs::write(&file, sealed).map_err(|e| format!("{}: {e}", file.display()))?;
         entries.push((key, file));
     }
     put_r2_objects(state_dir, work_dir, "paylater-archive", &entries).map_err(|e| e.to_string())?;

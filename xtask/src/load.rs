@@ -98,6 +98,7 @@ fn start_baseline(worker: BaselineWorker, work: &std::path::Path, dir: &str) -> 
     Edge::start_baseline(
         worker,
         EdgeOptions {
+            config: None,
             port: None,
             work_dir: work.join(dir),
             vars: Vec::new(),
@@ -114,6 +115,7 @@ fn start_edge(
     sessions: usize,
 ) -> Result<(Edge, Vec<String>), String> {
     let edge = Edge::start(EdgeOptions {
+        config: None,
         port: None,
         work_dir: work.join(dir),
         vars,

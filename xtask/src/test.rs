@@ -311,6 +311,7 @@ fn end_to_end(specs: &[String]) -> Result<(), String> {
     // The log sink the telemetry specs read records from (`SINK_URL`).
     let sink = OtlpSink::start().map_err(|e| e.to_string())?;
     let edge = Edge::start(EdgeOptions {
+        config: None,
         port: None,
         work_dir: work.join("edge"),
         vars: vec![("LOG_SINK_URL".into(), sink.url.clone())],

@@ -31,6 +31,7 @@ pub const ADMIN_TOKEN: &str = "dev-admin-token-local-only-0001";
 pub fn start_edge() -> (tempfile::TempDir, Edge) {
     let work = tempfile::tempdir().unwrap();
     let edge = Edge::start(EdgeOptions {
+        config: None,
         port: None,
         work_dir: work.path().to_owned(),
         vars: Vec::new(),
@@ -63,6 +64,9 @@ fn operation_of(method: &str, path: &str) -> &'static str {
         (_, ["insights", "funnel"]) => "insightsFunnel",
         (_, ["insights", "anomalies"]) => "insightsAnomalies",
         (_, ["logs"]) => "logs",
+        (_, ["audit", "digests"]) => "auditDigests",
+        (_, ["audit", "objects"]) => "auditObjects",
+        (_, ["audit", "objects", ..]) => "auditObject",
         _ => "customerHolds",
     }
 }
@@ -302,16 +306,6 @@ pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// The local edge's archive keyring, as `.dev.vars` sets it.
-pub fn dev_archive_keyring() -> paylater_shared::archive::ArchiveKeyring {
-    let vars = std::fs::read_to_string(paylater_harness::paths::workspace_root().join(".dev.vars")).unwrap();
-    let line = vars
-        .lines()
-        .find_map(|l| l.strip_prefix("ARCHIVE_KEYS="))
-        .expect("ARCHIVE_KEYS in .dev.vars");
-    paylater_shared::archive::ArchiveKeyring::parse(line.trim_matches('"')).unwrap()
-}
-
 /// Every object of the local R2 bucket as stored: key → bytes.
 pub fn stored_objects(edge: &Edge) -> HashMap<String, Vec<u8>> {
     use base64::Engine;
@@ -339,7 +333,7 @@ pub fn stored_objects(edge: &Edge) -> HashMap<String, Vec<u8>> {
 /// Every LogRecord in the local R2 archive, by object key, each object opened with the dev
 /// keyring (for the merchant and mode its key names).
 pub fn archive(edge: &Edge) -> HashMap<String, Vec<Value>> {
-    let keyring = dev_archive_keyring();
+    let keyring = paylater_harness::letters::dev_keyring();
     stored_objects(edge)
         .into_iter()
         .filter(|(key, _)| key.starts_with("logs/"))
@@ -368,9 +362,9 @@ pub fn archived_records(edge: &Edge) -> Vec<Value> {
 /// R2 where the consumer parks it, then replayed with the demo merchant's `logs:replay` key (the
 /// record must be one of that merchant's test-mode records).
 pub fn redeliver(edge: &Edge, work: &std::path::Path, name: &str, text: &str) {
-    let file = work.join(format!("{name}.json"));
-    std::fs::write(&file, text).unwrap();
+    let file = work.join(format!("{name}.letter"));
     let key = paylater_edge::forward::dead_letter_key(name, text);
+    std::fs::write(&file, paylater_harness::letters::seal(&key, text)).unwrap();
     paylater_harness::edge::put_r2_object(&edge.state_dir, work, &format!("paylater-archive/{key}"), &file).unwrap();
     let reply = http::request(
         "POST",

@@ -1,0 +1,180 @@
+//! The delivery paths that only fail on a bad day, on `wrangler dev`: a queue hand-off that
+//! fails (the events route answers so the client retries, and marks no id seen), and a consumer
+//! that fails after archiving (its D1 batch refused) and a record delivered twice: each id is
+//! archived once and reaches the sink at least once.
+
+mod support;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use paylater_harness::edge::{Edge, EdgeOptions, execute_sql};
+use paylater_harness::http;
+use paylater_harness::sink::{OtlpSink, attribute};
+use serde_json::{Value, json};
+use support::*;
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+fn event_id(n: usize) -> String {
+    format!("0190d2c4-0a7e-7cc2-9a1e-f4017{n:07x}")
+}
+
+fn post_viewed(edge: &Edge, token: &str, range: std::ops::Range<usize>) -> http::Reply {
+    let events: Vec<Value> = range
+        .map(|n| json!({ "id": event_id(n), "name": "widget_viewed", "ts": now_ms() - 50, "seq": n + 1, "props": {} }))
+        .collect();
+    http::request(
+        "POST",
+        &format!("{}/v1/events", edge.url),
+        &[("Origin", ORIGIN), ("Content-Type", "application/json")],
+        Some(&json!({ "session_token": token, "events": events }).to_string()),
+    )
+    .unwrap()
+}
+
+/// The workspace's wrangler config without the events queue's producer binding, with its paths
+/// made absolute (and `.dev.vars` beside it), so the edge runs as usual but cannot hand off.
+fn config_without_the_events_queue(work: &std::path::Path) -> std::path::PathBuf {
+    let root = paylater_harness::paths::workspace_root();
+    let at = |relative: &str| root.join(relative).display().to_string();
+    let original = std::fs::read_to_string(root.join("wrangler.toml")).unwrap();
+    let changed = original
+        .replace(
+            "main = \"edge/build/index.js\"",
+            &format!("main = \"{}\"", at("edge/build/index.js")),
+        )
+        .replace(
+            "directory = \"edge/assets\"",
+            &format!("directory = \"{}\"", at("edge/assets")),
+        )
+        .replace(
+            "migrations_dir = \"migrations\"",
+            &format!("migrations_dir = \"{}\"", at("migrations")),
+        )
+        .replace("cwd = \".\"", &format!("cwd = \"{}\"", root.display()))
+        .replace("binding = \"EVENTS\"\n", "binding = \"EVENTS_WITHHELD_BY_THE_TEST\"\n");
+    assert_ne!(changed, original);
+    assert!(!changed.contains("binding = \"EVENTS\"\n"));
+    let dir = work.join("no-queue");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(root.join(".dev.vars"), dir.join(".dev.vars")).unwrap();
+    let path = dir.join("wrangler.toml");
+    std::fs::write(&path, changed).unwrap();
+    path
+}
+
+#[test]
+fn a_failed_hand_off_is_answered_retryable_and_marks_no_id_seen() {
+    let work = tempfile::tempdir().unwrap();
+    let options = |config| EdgeOptions {
+        config,
+        port: None,
+        work_dir: work.path().to_owned(),
+        vars: Vec::new(),
+    };
+    let mut edge = Edge::start(options(Some(config_without_the_events_queue(work.path())))).unwrap();
+    let token = session(&edge, "pk_test_demo", 12_999);
+    for attempt in 0..2 {
+        let reply = post_viewed(&edge, &token, 0..3);
+        assert_eq!(
+            error_code(&reply),
+            (503, "enqueue_failed".into()),
+            "attempt {attempt}: {}",
+            reply.body
+        );
+        assert_eq!(
+            reply.header("retry-after").as_deref(),
+            Some("1"),
+            "the client is told to retry"
+        );
+    }
+    // The same state, the queue back: the ids were never marked seen, so all three are accepted.
+    edge.stop();
+    let edge = Edge::start(options(None)).unwrap();
+    let reply = post_viewed(&edge, &token, 0..3);
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_eq!(
+        (reply.json()["accepted"].clone(), reply.json()["duplicates"].clone()),
+        (json!(3), json!(0))
+    );
+    wait_until("the three in the archive", Duration::from_secs(60), || {
+        let ids: Vec<String> = archived_records(&edge)
+            .iter()
+            .filter_map(|r| attribute(r, "event.id"))
+            .collect();
+        (0..3).all(|n| ids.contains(&event_id(n)))
+    });
+}
+
+#[test]
+fn a_consumer_failing_after_archiving_and_a_duplicate_leave_each_id_archived_once() {
+    let work = tempfile::tempdir().unwrap();
+    let sink = OtlpSink::start().unwrap();
+    let edge = Edge::start(EdgeOptions {
+        config: None,
+        port: None,
+        work_dir: work.path().to_owned(),
+        vars: vec![
+            ("LOG_SINK_URL".into(), sink.url.clone()),
+            ("RETRY_BASE_SECONDS".into(), "1".into()),
+            ("RETRY_MAX_SECONDS".into(), "2".into()),
+        ],
+    })
+    .unwrap();
+    // The audit index taken away: each batch archives, then its D1 batch fails, and it comes again.
+    execute_sql(
+        &edge.state_dir,
+        work.path(),
+        "ALTER TABLE audit_objects RENAME TO audit_objects_away",
+    )
+    .unwrap();
+    let token = session(&edge, "pk_test_demo", 12_999);
+    assert_eq!(post_viewed(&edge, &token, 0..5).status, 202);
+    wait_until(
+        "a batch archived, failed and found archived again",
+        Duration::from_secs(60),
+        || {
+            let log = edge.log_text();
+            log.contains("\"kind\":\"ledger_failed\"") && log.contains("\"kind\":\"already_archived\"")
+        },
+    );
+    assert!(sink.event_ids().is_empty(), "nothing sent before the batch is stored");
+    execute_sql(
+        &edge.state_dir,
+        work.path(),
+        "ALTER TABLE audit_objects_away RENAME TO audit_objects",
+    )
+    .unwrap();
+    let expected: Vec<String> = (0..5).map(event_id).collect();
+    wait_until("every event at the sink", Duration::from_secs(60), || {
+        let at_sink = sink.event_ids();
+        expected.iter().all(|id| at_sink.contains(id))
+    });
+
+    // A record delivered twice more (a producer's retry, an operator's replay): parked and replayed.
+    let message = json!({
+        "event": { "id": event_id(100), "name": "widget_viewed", "ts": now_ms() - 60_000, "seq": 1, "props": {} },
+        "session": { "session_id": "ses_twice", "merchant_id": "m_nordic_outdoor", "amount_minor": 12_999,
+            "currency": "USD", "issued_at_s": now_ms() / 1000 - 120, "livemode": false },
+        "request": { "observed_ms": now_ms() - 60_000, "network": "198.51.100.0", "country": null, "asn": null,
+            "ua_class": "desktop", "ip_velocity": false },
+        "seq_gap": 0,
+        "risk_flags": [],
+    })
+    .to_string();
+    redeliver(&edge, work.path(), "twice-1", &message);
+    redeliver(&edge, work.path(), "twice-2", &message);
+    wait_until("the duplicate at the sink, twice", Duration::from_secs(60), || {
+        sink.event_ids().iter().filter(|id| **id == event_id(100)).count() >= 2
+    });
+
+    let archived: Vec<String> = archived_records(&edge)
+        .iter()
+        .filter_map(|r| attribute(r, "event.id"))
+        .collect();
+    for id in expected.iter().chain([&event_id(100)]) {
+        assert_eq!(archived.iter().filter(|a| *a == id).count(), 1, "{id} archived once");
+    }
+}
