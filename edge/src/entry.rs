@@ -466,29 +466,36 @@ async fn insights_anomalies(req: &Request, env: &Env) -> Result<Answer, EdgeErro
 }
 
 /// `GET /v1/logs`: the merchant's archived records of the key's mode over the days asked for,
-/// as NDJSON streamed object by object. The objects are listed first, so a range too busy for
-/// one answer is refused before anything is sent rather than cut short.
+/// as NDJSON streamed object by object, a page of at most `logs::MAX_OBJECTS` at a time: the
+/// `Paylater-Next-After` header names where the next page starts (`after=`).
 async fn logs(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
     let holder = key_holder(req, env, Scope::LogsRead).await?;
     let query = LogsQuery::parse(&query_pairs(&req.inner().url()))?;
     let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
+    // Listed in key order from where the page before stopped, one more than a page holds, so
+    // the answer knows whether another page follows.
     let mut keys = Vec::new();
     for prefix in query.prefixes(&holder.merchant_id, holder.livemode) {
+        if query.day_done(&prefix) {
+            continue;
+        }
         let mut cursor: Option<String> = None;
-        loop {
+        while keys.len() <= crate::logs::MAX_OBJECTS {
             let mut list = bucket.list().prefix(prefix.clone());
             if let Some(after) = cursor.take() {
                 list = list.cursor(after);
+            } else if let Some(after) = query.start_after(&prefix) {
+                list = list.start_after(after);
             }
             let page = list.execute().await.map_err(internal("R2 list"))?;
             keys.extend(page.objects().iter().map(|object| object.key()));
-            crate::logs::check_object_count(keys.len())?;
             match page.cursor() {
                 Some(next) if page.truncated() => cursor = Some(next),
                 _ => break,
             }
         }
     }
+    let (keys, next_after) = crate::logs::page(keys);
     let keyring = crate::consumer::archive_keyring(env).map_err(|detail| EdgeError::Internal { detail })?;
     let (merchant_id, livemode) = (holder.merchant_id.clone(), holder.livemode);
     let state = (bucket, keys.into_iter(), keyring, merchant_id);
@@ -517,10 +524,13 @@ async fn logs(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
     Ok(Answer {
         status: 200,
         body: String::new(),
-        headers: vec![
+        headers: [
             ("Content-Type", "application/x-ndjson; charset=utf-8".to_owned()),
             ("Cache-Control", "no-store".to_owned()),
-        ],
+        ]
+        .into_iter()
+        .chain(next_after.map(|key| ("Paylater-Next-After", key)))
+        .collect(),
         framable: false,
         stream: Some(Box::pin(stream)),
     })

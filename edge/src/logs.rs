@@ -10,27 +10,51 @@ use crate::query::{day_range, named_values};
 
 /// The most days one request may ask for.
 pub const MAX_DAYS: i64 = 31;
-/// The most archive objects one answer streams (each is a read of its own, and a Worker's
-/// request has a budget of them); a busier range is asked for in parts.
+/// The most archive objects (one record each) one answer streams: each is a read of its own,
+/// and a Worker's request has a budget of them. A busier range comes in pages: the answer's
+/// `Paylater-Next-After` header names the key to ask `after`.
 pub const MAX_OBJECTS: usize = 800;
 
-/// `?from=YYYY-MM-DD&to=YYYY-MM-DD`: UTC days of the edge's observation, both inclusive.
+/// `?from=YYYY-MM-DD&to=YYYY-MM-DD[&after=KEY]`: UTC days of the edge's observation, both
+/// inclusive; `after`, the last key of the page before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogsQuery {
     pub from: CivilDate,
     pub to: CivilDate,
+    pub after: Option<String>,
 }
 
 impl LogsQuery {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
-        let [from, to] = named_values(pairs, &["from", "to"])?;
+        let [from, to, after] = named_values(pairs, &["from", "to", "after"])?;
         let (from, to) = day_range(
             from,
             to,
             MAX_DAYS,
             "logs cover at most 31 days a request; ask for longer periods in parts",
         )?;
-        Ok(Self { from, to })
+        let after = match after {
+            Some(key) if key.is_empty() || key.len() > 512 || !key.starts_with("logs/v1/") => {
+                return Err(EdgeError::InvalidType {
+                    field: "after",
+                    expected: "the Paylater-Next-After header of the page before",
+                });
+            }
+            other => other.map(str::to_owned),
+        };
+        Ok(Self { from, to, after })
+    }
+
+    /// Where a day's listing starts: after `after` if it falls in that day, else at its start.
+    pub fn start_after(&self, prefix: &str) -> Option<String> {
+        self.after.as_ref().filter(|after| after.starts_with(prefix)).cloned()
+    }
+
+    /// Whether a whole day comes before `after` (already sent on an earlier page).
+    pub fn day_done(&self, prefix: &str) -> bool {
+        self.after
+            .as_ref()
+            .is_some_and(|after| !after.starts_with(prefix) && after.as_str() > prefix)
     }
 
     /// The archive prefix of each day in the range, in order.
@@ -42,15 +66,15 @@ impl LogsQuery {
     }
 }
 
-/// Refuses a range whose archive holds more objects than one answer streams.
-pub fn check_object_count(count: usize) -> Result<(), EdgeError> {
-    if count > MAX_OBJECTS {
-        return Err(EdgeError::InvalidRange {
-            field: "from",
-            problem: "the range holds more than 800 archive objects; ask for fewer days",
-        });
+/// A page of the listing: at most [`MAX_OBJECTS`] keys, and the key to go on after if more were
+/// listed.
+pub fn page(mut keys: Vec<String>) -> (Vec<String>, Option<String>) {
+    if keys.len() <= MAX_OBJECTS {
+        return (keys, None);
     }
-    Ok(())
+    keys.truncate(MAX_OBJECTS);
+    let next = keys.last().cloned();
+    (keys, next)
 }
 
 #[cfg(test)]
@@ -102,11 +126,35 @@ mod tests {
                 "{query:?}"
             );
         }
-        assert!(check_object_count(MAX_OBJECTS).is_ok());
-        let error = check_object_count(MAX_OBJECTS + 1).unwrap_err();
-        assert_eq!(
-            (error.code(), error.field().as_deref()),
-            ("invalid_range", Some("from"))
-        );
+        let bad_after = LogsQuery::parse(&pairs(&[
+            ("from", "2026-11-01"),
+            ("to", "2026-11-02"),
+            ("after", "audit/v1/x"),
+        ]))
+        .unwrap_err();
+        assert_eq!(bad_after.field().as_deref(), Some("after"));
+    }
+
+    #[test]
+    fn a_busy_range_comes_in_pages_that_go_on_where_the_last_stopped() {
+        let keys: Vec<String> = (0..MAX_OBJECTS + 5)
+            .map(|n| format!("logs/v1/m/2026/11/30/test-{n:05}"))
+            .collect();
+        let (first, next) = page(keys.clone());
+        assert_eq!(first.len(), MAX_OBJECTS);
+        assert_eq!(next.as_deref(), Some(keys[MAX_OBJECTS - 1].as_str()));
+        assert_eq!(page(keys[..3].to_vec()), (keys[..3].to_vec(), None));
+        let query = LogsQuery::parse(&pairs(&[
+            ("from", "2026-11-29"),
+            ("to", "2026-12-01"),
+            ("after", next.as_deref().unwrap()),
+        ]))
+        .unwrap();
+        let days = query.prefixes("m", false);
+        assert!(query.day_done(&days[0]), "the day before the key's is done");
+        assert!(!query.day_done(&days[1]));
+        assert_eq!(query.start_after(&days[1]), next);
+        assert!(!query.day_done(&days[2]));
+        assert_eq!(query.start_after(&days[2]), None);
     }
 }

@@ -32,7 +32,9 @@ pub fn run() -> Result<(), String> {
         config: None,
         port: Some(8787),
         work_dir: work_dir.join("edge"),
-        vars: Vec::new(),
+        // A digest a minute, so `paylater-audit verify` has something to check within minutes
+        // (`wrangler dev` runs the cron when asked: `GET /__scheduled`, docs/audit.md).
+        vars: vec![("DIGEST_PERIOD_SECONDS".into(), "60".into())],
     })
     .map_err(|e| e.to_string())?;
     // A week of traffic for the dashboard, replayed while the rest starts.
