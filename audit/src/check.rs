@@ -7,8 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use paylater_shared::audit::{SignedDigest, digest_key, sha256_hex};
 use paylater_shared::token::Jwks;
 
-/// How long after R2 stored an object the edge may index it (the same consumer run): an object
-/// stored this close to the last digest's end and in none is pending, not extra.
+/// How long after R2 stored an object the edge may index it (the same consumer run).
 pub const INDEX_MARGIN_SECONDS: i64 = 60;
 
 /// Everything fetched for one merchant and mode.
@@ -26,6 +25,14 @@ pub struct Trail {
     pub objects: BTreeMap<String, Option<Vec<u8>>>,
     /// The archive's own listing of the range: key and when it was stored (epoch ms).
     pub listed: Vec<(String, i64)>,
+    /// Now, Unix seconds.
+    pub now_s: i64,
+    /// How far behind now the newest digest may end (a period, the cron's interval and the
+    /// settle time): objects stored before `now_s - max_lag_s` must be in a digest, and digests
+    /// must reach that far (or the range's end).
+    pub max_lag_s: i64,
+    /// The end of the range the digests were fetched for, Unix seconds.
+    pub range_end_s: i64,
 }
 
 /// One thing wrong, naming what it is about.
@@ -71,9 +78,16 @@ pub enum Finding {
         key: String,
         why: String,
     },
-    /// Stored in a period a digest covers, yet in no digest.
+    /// Stored long enough ago to be in a digest, yet in none.
     ObjectExtra {
         key: String,
+    },
+    /// The newest digest ends before digests must reach: the end of the chain is gone (or the
+    /// cron has stopped).
+    Truncated {
+        last: Option<String>,
+        until: Option<i64>,
+        expected: i64,
     },
 }
 
@@ -91,7 +105,13 @@ impl std::fmt::Display for Finding {
                 write!(f, "ALTERED object {key} (listed in {digest}): {why}")
             }
             Self::ObjectOutOfPlace { key, why } => write!(f, "OUT OF PLACE object {key}: {why}"),
-            Self::ObjectExtra { key } => write!(f, "EXTRA object {key}: stored in a sealed period, in no digest"),
+            Self::ObjectExtra { key } => write!(f, "EXTRA object {key}: stored long enough ago, yet in no digest"),
+            Self::Truncated { last, until, expected } => write!(
+                f,
+                "TRUNCATED chain: the newest digest ({}) ends at {}, digests must reach {expected}",
+                last.as_deref().unwrap_or("none"),
+                until.map_or("-".to_owned(), |u| u.to_string())
+            ),
         }
     }
 }
@@ -101,7 +121,7 @@ impl std::fmt::Display for Finding {
 pub struct Report {
     pub digests_checked: usize,
     pub objects_checked: usize,
-    /// Listed objects stored after the last digest's period: not sealed yet, not judged.
+    /// Listed objects stored too recently to be in a digest yet: not judged.
     pub objects_pending: usize,
     pub findings: Vec<Finding>,
 }
@@ -109,11 +129,18 @@ pub struct Report {
 /// Checks a trail.
 pub fn verify(trail: &Trail) -> Report {
     let mut report = Report::default();
-    let mut previous: Option<(String, Vec<u8>, SignedDigest)> = trail.before_first.as_ref().and_then(|(key, bytes)| {
-        let bytes = bytes.clone()?;
-        let digest = SignedDigest::from_bytes(&bytes).ok()?;
-        Some((key.clone(), bytes, digest))
-    });
+    // The digest the first one links to: missing or unreadable, the chain's start is broken.
+    let mut previous: Option<(String, Vec<u8>, SignedDigest)> = None;
+    if let Some((key, bytes)) = &trail.before_first {
+        match bytes.as_ref().map(|b| (b, SignedDigest::from_bytes(b))) {
+            None => report.findings.push(Finding::DigestMissing { key: key.clone() }),
+            Some((_, Err(e))) => report.findings.push(Finding::DigestUnreadable {
+                key: key.clone(),
+                why: e.to_string(),
+            }),
+            Some((bytes, Ok(digest))) => previous = Some((key.clone(), bytes.clone(), digest)),
+        }
+    }
     let mut listed_in: BTreeMap<String, String> = BTreeMap::new();
     let mut covered: Vec<(i64, i64)> = Vec::new();
     for (key, bytes) in &trail.digests {
@@ -198,19 +225,28 @@ pub fn verify(trail: &Trail) -> Report {
         }
         previous = Some((key.clone(), bytes.clone(), digest));
     }
-    let sealed_until = covered.iter().map(|(_, end)| *end).max();
-    let sealed_from = covered.iter().map(|(start, _)| *start).min();
+    let until = covered.iter().map(|(_, end)| *end).max();
+    let expected = trail.range_end_s.min(trail.now_s).saturating_sub(trail.max_lag_s);
+    let anything = !trail.digests.is_empty() || !trail.listed.is_empty();
+    if anything && until.is_none_or(|until| until < expected) {
+        report.findings.push(Finding::Truncated {
+            last: trail.digests.last().map(|(key, _)| key.clone()),
+            until,
+            expected,
+        });
+    }
+    let must_be_sealed_before = trail
+        .now_s
+        .saturating_sub(trail.max_lag_s)
+        .saturating_sub(INDEX_MARGIN_SECONDS);
     for (key, uploaded_ms) in &trail.listed {
         if listed_in.contains_key(key.as_str()) {
             continue;
         }
-        let uploaded_s = uploaded_ms.div_euclid(1000);
-        match (sealed_from, sealed_until) {
-            // Stored just before a period ended, it may be indexed in the next, still open one.
-            (Some(from), Some(until)) if uploaded_s >= from && uploaded_s < until - INDEX_MARGIN_SECONDS => {
-                report.findings.push(Finding::ObjectExtra { key: key.clone() });
-            }
-            _ => report.objects_pending += 1,
+        if uploaded_ms.div_euclid(1000) < must_be_sealed_before {
+            report.findings.push(Finding::ObjectExtra { key: key.clone() });
+        } else {
+            report.objects_pending += 1;
         }
     }
     report
@@ -286,6 +322,9 @@ mod tests {
             keys: Jwks {
                 keys: vec![signer().jwk()],
             },
+            now_s: START + 3 * HOUR + 30,
+            max_lag_s: 600,
+            range_end_s: START + 86_400,
             ..Trail::default()
         };
         let mut previous: Option<DigestLink> = None;
@@ -421,6 +460,76 @@ mod tests {
                 .findings
                 .iter()
                 .any(|f| *f == Finding::ObjectExtra { key: object_key(2) })
+        );
+    }
+
+    #[test]
+    fn a_chain_cut_short_at_either_end_or_wholly_is_named() {
+        // The newest digest deleted with its object: the chain ends too early, and the object
+        // stored long ago is in no digest.
+        let mut end_cut = trail();
+        let (last_key, _) = end_cut.digests.pop().unwrap();
+        let report = verify(&end_cut);
+        assert!(
+            report.findings.contains(&Finding::Truncated {
+                last: Some(end_cut.digests[1].0.clone()),
+                until: Some(START + 2 * HOUR),
+                expected: START + 3 * HOUR + 30 - 600,
+            }),
+            "{:?}",
+            report.findings
+        );
+        assert!(
+            report.findings.contains(&Finding::ObjectExtra { key: object_key(3) }),
+            "{last_key}"
+        );
+
+        // The first digest of the range deleted: the next one links to a digest that is gone.
+        let mut start_cut = trail();
+        let (first_key, _) = start_cut.digests.remove(0);
+        start_cut.before_first = Some((first_key.clone(), None));
+        let report = verify(&start_cut);
+        assert!(report.findings.contains(&Finding::DigestMissing { key: first_key }));
+        assert!(report.findings.contains(&Finding::ObjectExtra { key: object_key(1) }));
+
+        // Every digest of the range deleted: nothing verifies an object stored long ago.
+        let mut wholly = trail();
+        wholly.digests.clear();
+        let report = verify(&wholly);
+        assert!(
+            matches!(report.findings[0], Finding::Truncated { until: None, .. }),
+            "{:?}",
+            report.findings
+        );
+        assert_eq!(
+            report
+                .findings
+                .iter()
+                .filter(|f| matches!(f, Finding::ObjectExtra { .. }))
+                .count(),
+            3
+        );
+
+        // Nothing stored and no digest: nothing to judge.
+        let empty = Trail {
+            now_s: START,
+            max_lag_s: 600,
+            range_end_s: START + 86_400,
+            ..Trail::default()
+        };
+        assert_eq!(verify(&empty).findings, vec![]);
+    }
+
+    #[test]
+    fn hostile_times_do_not_overflow() {
+        let mut trail = trail();
+        trail.now_s = i64::MIN;
+        trail.max_lag_s = i64::MAX;
+        trail.listed.push((object_key(7), i64::MIN));
+        let report = verify(&trail);
+        assert_eq!(
+            report.objects_pending, 1,
+            "judged against a clock that far back: pending"
         );
     }
 }

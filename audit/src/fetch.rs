@@ -2,6 +2,7 @@
 
 use std::io::Read;
 
+use paylater_shared::audit::PublishedKeys;
 use paylater_shared::token::Jwks;
 use serde::Deserialize;
 
@@ -17,6 +18,8 @@ pub struct DigestList {
     pub merchant_id: String,
     pub livemode: bool,
     pub digests: Vec<Listed>,
+    #[serde(default)]
+    pub next_after: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -24,7 +27,12 @@ pub struct ObjectList {
     pub merchant_id: String,
     pub livemode: bool,
     pub objects: Vec<Listed>,
+    #[serde(default)]
+    pub next_after: Option<String>,
 }
+
+/// The most pages one listing reads (5000 keys each).
+const MAX_PAGES: usize = 10_000;
 
 pub struct Edge {
     base: String,
@@ -71,16 +79,38 @@ impl Edge {
         }
     }
 
-    pub fn keys(&self) -> Result<Jwks, String> {
-        self.get_json("/v1/keys")
+    /// The digest keys the edge publishes (`audit_digest_keys` of `GET /v1/keys`).
+    pub fn digest_keys(&self) -> Result<Jwks, String> {
+        let published: PublishedKeys = self.get_json("/v1/keys")?;
+        Ok(Jwks {
+            keys: published.audit_digest_keys,
+        })
     }
 
+    /// Every digest of the range, page after page.
     pub fn digest_list(&self, from: &str, to: &str) -> Result<DigestList, String> {
-        self.get_json(&format!("/v1/audit/digests?from={from}&to={to}"))
+        let path = format!("/v1/audit/digests?from={from}&to={to}");
+        let mut all: DigestList = self.get_json(&path)?;
+        for _ in 0..MAX_PAGES {
+            let Some(after) = all.next_after.take() else { break };
+            let mut page: DigestList = self.get_json(&format!("{path}&after={after}"))?;
+            all.digests.append(&mut page.digests);
+            all.next_after = page.next_after;
+        }
+        Ok(all)
     }
 
+    /// Every archive object of the range, page after page.
     pub fn object_list(&self, from: &str, to: &str) -> Result<ObjectList, String> {
-        self.get_json(&format!("/v1/audit/objects?from={from}&to={to}"))
+        let path = format!("/v1/audit/objects?from={from}&to={to}");
+        let mut all: ObjectList = self.get_json(&path)?;
+        for _ in 0..MAX_PAGES {
+            let Some(after) = all.next_after.take() else { break };
+            let mut page: ObjectList = self.get_json(&format!("{path}&after={after}"))?;
+            all.objects.append(&mut page.objects);
+            all.next_after = page.next_after;
+        }
+        Ok(all)
     }
 
     /// The stored bytes, or `None` when the edge has no such object.

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! paylater-audit verify --edge URL --key sk_… --from YYYY-MM-DD --to YYYY-MM-DD
+//!                       [--keys FILE] [--max-lag SECONDS]
 //! paylater-audit export --edge URL --key sk_… --from … --to … --archive-keys kid:base64url,…
 //! ```
 //! `verify` exits 0 when everything checks, 1 naming every finding, 2 when it could not check.
@@ -14,13 +15,16 @@ mod fetch;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+use paylater_shared::CivilDate;
 use paylater_shared::archive::{ArchiveKeyring, Scope};
 
 use crate::check::{Trail, listed_objects, verify};
 use crate::fetch::Edge;
 
 const USAGE: &str = "usage:
-  paylater-audit verify --edge URL --key sk_... --from YYYY-MM-DD --to YYYY-MM-DD
+  paylater-audit verify --edge URL --key sk_... --from YYYY-MM-DD --to YYYY-MM-DD [--keys FILE] [--max-lag SECONDS]
+    (--keys: the digest keys to trust, a GET /v1/keys answer saved earlier; else the edge's own.
+     --max-lag: how far behind now digests may end, default 7200)
   paylater-audit export --edge URL --key sk_... --from YYYY-MM-DD --to YYYY-MM-DD --archive-keys KEYRING
     (KEYRING: the edge's ARCHIVE_KEYS, or PAYLATER_ARCHIVE_KEYS in the environment)";
 
@@ -57,6 +61,8 @@ struct Options {
     from: String,
     to: String,
     archive_keys: Option<String>,
+    keys_file: Option<String>,
+    max_lag_s: i64,
 }
 
 impl Options {
@@ -65,7 +71,9 @@ impl Options {
         let mut args = args.iter();
         while let Some(flag) = args.next() {
             let name = match flag.as_str() {
-                "--edge" | "--key" | "--from" | "--to" | "--archive-keys" => flag.trim_start_matches("--"),
+                "--edge" | "--key" | "--from" | "--to" | "--archive-keys" | "--keys" | "--max-lag" => {
+                    flag.trim_start_matches("--")
+                }
                 other => return Err(format!("unknown option {other:?}")),
             };
             let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -80,18 +88,54 @@ impl Options {
             archive_keys: named
                 .remove("archive-keys")
                 .or_else(|| std::env::var("PAYLATER_ARCHIVE_KEYS").ok()),
+            keys_file: named.remove("keys"),
+            max_lag_s: match named.remove("max-lag") {
+                None => DEFAULT_MAX_LAG_SECONDS,
+                Some(text) => text
+                    .parse()
+                    .ok()
+                    .filter(|s| *s >= 0)
+                    .ok_or_else(|| format!("--max-lag {text:?}: whole seconds"))?,
+            },
         })
     }
 }
 
+/// An hour's period, the cron's five minutes and the settle time, with room to spare.
+const DEFAULT_MAX_LAG_SECONDS: i64 = 7_200;
+
 fn run_verify(options: &Options) -> Result<ExitCode, String> {
     let edge = Edge::new(&options.edge, &options.key);
-    let keys = edge.keys()?;
-    let digest_list = edge.digest_list(&options.from, &options.to)?;
+    let keys = match &options.keys_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            let published: paylater_shared::audit::PublishedKeys =
+                serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+            paylater_shared::token::Jwks {
+                keys: published.audit_digest_keys,
+            }
+        }
+        None => {
+            eprintln!("digest keys: the edge's own GET /v1/keys (save it and pass --keys to pin them)");
+            edge.digest_keys()?
+        }
+    };
+    let from = CivilDate::parse(&options.from).map_err(|e| format!("--from: {e}"))?;
+    let to = CivilDate::parse(&options.to).map_err(|e| format!("--to: {e}"))?;
+    // Digests of the day after too: an object of the range's last day may be sealed after it.
+    let day_after = CivilDate::from_days_since_epoch(to.days_since_epoch() + 1).map_err(|e| e.to_string())?;
+    let digest_list = edge.digest_list(&from.to_string(), &day_after.to_string())?;
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs() as i64;
     let mut trail = Trail {
         merchant_id: digest_list.merchant_id.clone(),
         mode: mode_name(digest_list.livemode).to_owned(),
         keys,
+        now_s,
+        max_lag_s: options.max_lag_s,
+        range_end_s: (day_after.days_since_epoch() + 1) * 86_400,
         ..Trail::default()
     };
     for listed in &digest_list.digests {
@@ -116,6 +160,10 @@ fn run_verify(options: &Options) -> Result<ExitCode, String> {
     let report = verify(&trail);
     for finding in &report.findings {
         println!("{finding}");
+    }
+    // The newest digest: kept by the auditor, it shows next time whether the chain was cut back.
+    if let Some((key, Some(bytes))) = trail.digests.last() {
+        println!("head: {key} sha256 {}", paylater_shared::audit::sha256_hex(bytes));
     }
     println!(
         "{} {} {}: checked {} digests and {} objects; {} stored after the last digest (not yet sealed); {} findings",

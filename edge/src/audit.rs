@@ -19,6 +19,9 @@ pub const DEFAULT_PERIOD_SECONDS: i64 = 3_600;
 pub const DEFAULT_SETTLE_SECONDS: i64 = 60;
 /// The most digests one cron run writes per chain: a chain behind by more catches up over runs.
 pub const MAX_SEALS_PER_RUN: i64 = 48;
+/// The most digests one cron run writes in all (three subrequests each), whatever the number of
+/// chains, so the run stays inside a Worker's subrequest budget; the furthest behind go first.
+pub const MAX_SEALS_PER_RUN_TOTAL: usize = 200;
 /// The most keys one audit listing answers with; a busier range is asked for in parts.
 pub const MAX_LISTED: usize = 5_000;
 /// The most days one audit request may ask for.
@@ -28,15 +31,19 @@ pub const MAX_DAYS: i64 = 31;
 /// divide as REAL and a period would be a fraction.
 ///
 /// Inserts an archive object into the index once, in the period the database is in now (of the
-/// chain's own period length once the chain exists): a record stored again keeps its first row.
+/// chain's own period length once the chain exists), and never into one already sealed (a
+/// clock behind the cron's puts it in the next): a record stored again keeps its first row.
 pub const INDEX_OBJECT: &str = "INSERT OR IGNORE INTO audit_objects (key, merchant_id, mode, period, size, sha256) \
-    VALUES (?1, ?2, ?3, CAST(strftime('%s', 'now') AS INTEGER) / COALESCE((SELECT period_seconds FROM audit_chains \
-    WHERE merchant_id = ?2 AND mode = ?3), CAST(?4 AS INTEGER)), ?5, ?6)";
+    VALUES (?1, ?2, ?3, MAX(CAST(strftime('%s', 'now') AS INTEGER) / COALESCE((SELECT period_seconds FROM audit_chains \
+    WHERE merchant_id = ?2 AND mode = ?3), CAST(?4 AS INTEGER)), COALESCE((SELECT sealed_through + 1 FROM audit_chains \
+    WHERE merchant_id = ?2 AND mode = ?3), 0)), ?5, ?6)";
 /// Starts a merchant and mode's chain with its first object: sealed through the period before.
 pub const START_CHAIN: &str = "INSERT OR IGNORE INTO audit_chains (merchant_id, mode, period_seconds, sealed_through) \
     VALUES (?1, ?2, CAST(?3 AS INTEGER), CAST(strftime('%s', 'now') AS INTEGER) / CAST(?3 AS INTEGER) - 1)";
-pub const CHAINS: &str =
-    "SELECT merchant_id, mode, period_seconds, sealed_through, last_key, last_sha256 FROM audit_chains";
+/// Every chain, the furthest behind first, with the database's clock: the same clock the index
+/// dates objects by decides which periods have ended.
+pub const CHAINS: &str = "SELECT merchant_id, mode, period_seconds, sealed_through, last_key, last_sha256, \
+    CAST(strftime('%s', 'now') AS INTEGER) AS now_s FROM audit_chains ORDER BY sealed_through";
 pub const PERIOD_OBJECTS: &str =
     "SELECT key, size, sha256 FROM audit_objects WHERE merchant_id = ?1 AND mode = ?2 AND period = ?3 ORDER BY key";
 /// Moves a chain on by one period, only from the period before (two cron runs at once write
@@ -53,6 +60,8 @@ pub struct Chain {
     pub sealed_through: i64,
     pub last_key: Option<String>,
     pub last_sha256: Option<String>,
+    /// The database's clock when the chains were read, Unix seconds.
+    pub now_s: i64,
 }
 
 impl Chain {
@@ -103,23 +112,34 @@ pub fn key_is_theirs(key: &str, merchant_id: &str, livemode: bool) -> bool {
     safe && (archive || digest)
 }
 
-/// `?from=YYYY-MM-DD&to=YYYY-MM-DD` of the audit listings: UTC days, both inclusive.
+/// `?from=YYYY-MM-DD&to=YYYY-MM-DD[&after=KEY]` of the audit listings: UTC days, both inclusive;
+/// `after`, the `next_after` of the page before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditQuery {
     pub from: CivilDate,
     pub to: CivilDate,
+    pub after: Option<String>,
 }
 
 impl AuditQuery {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
-        let [from, to] = named_values(pairs, &["from", "to"])?;
+        let [from, to, after] = named_values(pairs, &["from", "to", "after"])?;
         let (from, to) = day_range(
             from,
             to,
             MAX_DAYS,
             "the audit trail is listed at most 31 days a request; ask for longer periods in parts",
         )?;
-        Ok(Self { from, to })
+        let after = match after {
+            Some(key) if key.is_empty() || key.len() > 512 => {
+                return Err(EdgeError::InvalidType {
+                    field: "after",
+                    expected: "the next_after of the page before",
+                });
+            }
+            other => other.map(str::to_owned),
+        };
+        Ok(Self { from, to, after })
     }
 
     pub fn days(&self) -> impl Iterator<Item = CivilDate> {
@@ -128,15 +148,9 @@ impl AuditQuery {
     }
 }
 
-/// Refuses a listing longer than one answer holds.
-pub fn check_listed(count: usize) -> Result<(), EdgeError> {
-    if count > MAX_LISTED {
-        return Err(EdgeError::InvalidRange {
-            field: "from",
-            problem: "the range holds more than 5000 objects; ask for fewer days",
-        });
-    }
-    Ok(())
+/// A page of a listing: at most [`MAX_LISTED`], and where the next starts if more were listed.
+pub fn page(listed: Vec<Listed>) -> (Vec<Listed>, Option<String>) {
+    crate::logs::page_of(listed, MAX_LISTED, |item| item.key.clone())
 }
 
 /// One stored object of a listing.
@@ -154,6 +168,8 @@ pub struct DigestList {
     pub merchant_id: String,
     pub livemode: bool,
     pub digests: Vec<Listed>,
+    /// Present when more follow: ask again with `after=` this key.
+    pub next_after: Option<String>,
 }
 
 /// `GET /v1/audit/objects`' answer.
@@ -162,6 +178,8 @@ pub struct ObjectList {
     pub merchant_id: String,
     pub livemode: bool,
     pub objects: Vec<Listed>,
+    /// Present when more follow: ask again with `after=` this key.
+    pub next_after: Option<String>,
 }
 
 #[cfg(test)]
@@ -177,6 +195,7 @@ mod tests {
             sealed_through,
             last_key: None,
             last_sha256: None,
+            now_s: 0,
         }
     }
 
@@ -251,7 +270,13 @@ mod tests {
         let query = AuditQuery::parse(&pairs(&[("from", "2026-11-30"), ("to", "2026-12-02")])).unwrap();
         assert_eq!(query.days().count(), 3);
         assert!(AuditQuery::parse(&pairs(&[("from", "2026-01-01"), ("to", "2026-03-01")])).is_err());
-        assert!(check_listed(MAX_LISTED).is_ok());
-        assert!(check_listed(MAX_LISTED + 1).is_err());
+        let listed = |n: usize| Listed {
+            key: format!("logs/v1/m/2026/11/30/test-{n:05}"),
+            size: 1,
+            uploaded: 0,
+        };
+        let (first, next) = page((0..MAX_LISTED + 1).map(listed).collect());
+        assert_eq!((first.len(), next), (MAX_LISTED, Some(listed(MAX_LISTED - 1).key)));
+        assert_eq!(page(vec![listed(1)]).1, None);
     }
 }

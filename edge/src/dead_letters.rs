@@ -10,7 +10,7 @@ use paylater_shared::archive::{ArchiveKeyring, Scope};
 
 use crate::bindings::{ARCHIVE, EVENTS_QUEUE};
 use crate::consumer::archive_keyring;
-use crate::forward::send_batches;
+use crate::forward::{QUARANTINE_PREFIX, send_batches};
 
 /// Sends back up to `limit` letters under `prefix`, starting after `cursor` (an R2 list cursor),
 /// and returns how many, and the cursor to go on from if more are listed. A letter that cannot
@@ -40,10 +40,14 @@ pub async fn replay(
         match read(&bucket, &keyring, &key).await {
             Ok(Some(text)) => letters.push((key, text)),
             Ok(None) => {}
-            Err(error) => console_error!(
-                "{}",
-                serde_json::json!({ "kind": "dead_letter_unreadable", "key": key, "error": error })
-            ),
+            // Out of the way, so letters that never open cannot keep the next run from the rest.
+            Err(error) => {
+                let moved = quarantine(&bucket, &key).await;
+                console_error!(
+                    "{}",
+                    serde_json::json!({ "kind": "dead_letter_unreadable", "key": key, "error": error, "quarantined": moved.as_ref().ok(), "quarantine_error": moved.err() })
+                );
+            }
         }
     }
     // A few `sendBatch`es and deletes, not two calls a letter: a page stays far inside a run's
@@ -86,6 +90,25 @@ async fn read(bucket: &Bucket, keyring: &ArchiveKeyring, key: &str) -> Result<Op
     };
     let text = keyring.open(Scope::Operator, key, &sealed).map_err(|e| e.to_string())?;
     String::from_utf8(text).map(Some).map_err(|_| "not UTF-8".to_owned())
+}
+
+/// Moves a letter that does not open under [`QUARANTINE_PREFIX`] (for an operator, never
+/// replayed); where it went.
+async fn quarantine(bucket: &Bucket, key: &str) -> Result<String, String> {
+    let stored = bucket
+        .get(key)
+        .execute()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("gone")?;
+    let bytes = match stored.body() {
+        Some(body) => body.bytes().await.map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let to = format!("{QUARANTINE_PREFIX}{key}");
+    bucket.put(&to, bytes).execute().await.map_err(|e| e.to_string())?;
+    bucket.delete(key).await.map_err(|e| e.to_string())?;
+    Ok(to)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -228,9 +228,10 @@ fn customer_hash_key(env: &Env) -> Result<String, EdgeError> {
     Ok(key)
 }
 
-/// The merchant server behind `Authorization: Bearer sk_…`, if its key holds `scope`. An
-/// unknown merchant and an unknown key answer alike, so keys cannot be probed per merchant.
-async fn key_holder(req: &Request, env: &Env, scope: Scope) -> Result<KeyHolder, EdgeError> {
+/// The merchant server behind `Authorization: Bearer sk_…`, if its key holds `scope`, without
+/// a `key_used` record (see [`key_holder`]). An unknown merchant and an unknown key answer
+/// alike, so keys cannot be probed per merchant.
+async fn authorized_holder(req: &Request, env: &Env, scope: Scope) -> Result<KeyHolder, EdgeError> {
     let header = req.headers().get("Authorization").ok().flatten();
     let presented = secret_keys::parse_bearer(header.as_deref())?;
     let config = match load_merchant(env, &presented.publishable_key).await {
@@ -240,6 +241,13 @@ async fn key_holder(req: &Request, env: &Env, scope: Scope) -> Result<KeyHolder,
     };
     let holder = secret_keys::authenticate(&presented, config.as_ref())?;
     holder.require(scope)?;
+    Ok(holder)
+}
+
+/// The merchant server behind `Authorization: Bearer sk_…`, if its key holds `scope`, its use
+/// recorded first.
+async fn key_holder(req: &Request, env: &Env, scope: Scope) -> Result<KeyHolder, EdgeError> {
+    let holder = authorized_holder(req, env, scope).await?;
     // Every use of a secret key is a log record of its own (`key_used`), before anything is
     // done with it: a use that cannot be recorded is not made.
     let route = Route::resolve(req.method().as_ref(), &req.path()).map_or("unknown", |r| r.name());
@@ -536,23 +544,50 @@ async fn logs(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
     })
 }
 
-/// `GET /v1/keys`: the approval keys and, beside them under their own kids, the audit digest keys.
-fn published_keys(env: &Env) -> Result<paylater_shared::token::Jwks, EdgeError> {
-    let mut keys = approvals::jwks(&approval_signers(env)?);
-    let digest_signers = crate::audit_seal::digest_signers(env).map_err(|detail| EdgeError::Internal { detail })?;
-    keys.keys.extend(digest_signers.iter().map(|signer| signer.jwk()));
-    Ok(keys)
+/// `GET /v1/keys`: the approval keys, and apart from them the audit digest keys. Digest keys
+/// that cannot be read, or share a kid with an approval key, are left out (and said in a
+/// `config_error` line): merchants verifying approval tokens never depend on them.
+fn published_keys(env: &Env) -> Result<paylater_shared::audit::PublishedKeys, EdgeError> {
+    let approval = approvals::jwks(&approval_signers(env)?).keys;
+    let digest = match crate::audit_seal::digest_signers(env) {
+        Ok(signers) => signers.iter().map(|signer| signer.jwk()).collect::<Vec<_>>(),
+        Err(error) => {
+            console_log!("{}", serde_json::json!({ "kind": "config_error", "error": error }));
+            Vec::new()
+        }
+    };
+    let clash = digest.iter().any(|d| approval.iter().any(|a| a.kid == d.kid));
+    if clash {
+        console_log!(
+            "{}",
+            serde_json::json!({ "kind": "config_error", "error": "a DIGEST_SIGNING_KEYS kid is also an APPROVAL_SIGNING_KEYS kid" })
+        );
+    }
+    Ok(paylater_shared::audit::PublishedKeys {
+        keys: approval,
+        audit_digest_keys: if clash { Vec::new() } else { digest },
+    })
 }
 
-/// The keys of every object under `prefixes` (R2 lists in key order), at most one answer's worth.
-async fn list_keys(bucket: &worker::Bucket, prefixes: Vec<String>) -> Result<Vec<Listed>, EdgeError> {
+/// The objects under `prefixes` (R2 lists in key order) from after `after`: a page, and where
+/// the next starts if more were listed.
+async fn list_keys(
+    bucket: &worker::Bucket,
+    prefixes: Vec<String>,
+    after: Option<&str>,
+) -> Result<(Vec<Listed>, Option<String>), EdgeError> {
     let mut listed = Vec::new();
     for prefix in prefixes {
+        if crate::logs::day_done(after, &prefix) {
+            continue;
+        }
         let mut cursor: Option<String> = None;
-        loop {
+        while listed.len() <= audit::MAX_LISTED {
             let mut list = bucket.list().prefix(prefix.clone());
-            if let Some(after) = cursor.take() {
-                list = list.cursor(after);
+            if let Some(next) = cursor.take() {
+                list = list.cursor(next);
+            } else if let Some(start) = crate::logs::start_after(after, &prefix) {
+                list = list.start_after(start);
             }
             let page = list.execute().await.map_err(internal("R2 list"))?;
             listed.extend(page.objects().iter().map(|object| Listed {
@@ -560,14 +595,13 @@ async fn list_keys(bucket: &worker::Bucket, prefixes: Vec<String>) -> Result<Vec
                 size: object.size(),
                 uploaded: object.uploaded().as_millis() as i64,
             }));
-            audit::check_listed(listed.len())?;
             match page.cursor() {
                 Some(next) if page.truncated() => cursor = Some(next),
                 _ => break,
             }
         }
     }
-    Ok(listed)
+    Ok(audit::page(listed))
 }
 
 /// `GET /v1/audit/digests`: the digests of the key's merchant and mode whose periods start on
@@ -581,12 +615,13 @@ async fn audit_digests(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
         .days()
         .map(|day| audit::digest_day_prefix(&holder.merchant_id, mode, day))
         .collect();
-    let digests = list_keys(&bucket, prefixes).await?;
+    let (digests, next_after) = list_keys(&bucket, prefixes, query.after.as_deref()).await?;
     Answer::json(
         &DigestList {
             merchant_id: holder.merchant_id,
             livemode: holder.livemode,
             digests,
+            next_after,
         },
         vec![("Cache-Control", "no-store".to_owned())],
     )
@@ -602,12 +637,13 @@ async fn audit_objects(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
         .days()
         .map(|day| archive_day_prefix(&holder.merchant_id, holder.livemode, day))
         .collect();
-    let objects = list_keys(&bucket, prefixes).await?;
+    let (objects, next_after) = list_keys(&bucket, prefixes, query.after.as_deref()).await?;
     Answer::json(
         &ObjectList {
             merchant_id: holder.merchant_id,
             livemode: holder.livemode,
             objects,
+            next_after,
         },
         vec![("Cache-Control", "no-store".to_owned())],
     )
@@ -616,7 +652,13 @@ async fn audit_objects(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
 /// `GET /v1/audit/objects/{key}`: one archive object or digest of the key's merchant and mode,
 /// byte for byte as stored (sealed objects stay sealed: verifying needs no archive key).
 async fn audit_object(req: &Request, env: &Env, key: &str) -> Result<Answer, EdgeError> {
-    let holder = key_holder(req, env, Scope::LogsRead).await?;
+    // Not a `key_used` record: a verifier reads every object, and a record a read would make the
+    // archive grow with each verification. The listings that precede the reads are recorded.
+    let holder = authorized_holder(req, env, Scope::LogsRead).await?;
+    console_log!(
+        "{}",
+        serde_json::json!({ "kind": "audit_read", "merchant_id": holder.merchant_id, "key": key })
+    );
     let not_found = || EdgeError::NotFound {
         path: format!("/v1/audit/objects/{key}"),
     };
@@ -997,7 +1039,19 @@ async fn answer(
     watched: &Watched,
 ) -> Result<Answer, EdgeError> {
     match route {
-        Route::Health => Answer::json(&handlers::health(), vec![("Cache-Control", "no-store".into())]),
+        Route::Health => {
+            let problems: Vec<String> = [
+                crate::consumer::archive_keyring(env).err(),
+                crate::audit_seal::digest_signers(env).err(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let (status, body) = handlers::health(&problems);
+            let mut answer = Answer::json(&body, vec![("Cache-Control", "no-store".into())])?;
+            answer.status = status;
+            Ok(answer)
+        }
         Route::Preflight => Ok(Answer {
             status: 204,
             body: String::new(),

@@ -10,6 +10,8 @@ use sha2::{Digest, Sha256};
 pub const DEAD_LETTER_PREFIX: &str = "dead-letter/events/";
 /// Records the sink refused for good, per merchant and mode: replayed by the merchant's key only.
 pub const REFUSED_PREFIX: &str = "dead-letter/refused/";
+/// Parked letters that do not open (altered or planted): for an operator, never replayed.
+pub const QUARANTINE_PREFIX: &str = "dead-letter/quarantine/";
 /// Messages no version of the consumer can read: for an operator, never replayed.
 pub const UNREADABLE_PREFIX: &str = "dead-letter/unreadable/";
 /// Longest wait between two deliveries of a message when `RETRY_MAX_SECONDS` is not set: an hour,
@@ -30,12 +32,23 @@ pub struct ArchiveObject {
     pub plain: String,
 }
 
-/// What names a record wherever it is kept once: its own id where it has one, else the exact
-/// text the producer queued (which a redelivery and a replay send again byte for byte).
+/// What names a record wherever it is kept once: its own id (a key use's, an anomaly's window
+/// and metric), or else the exact text the producer queued (which a redelivery and a replay
+/// send again byte for byte).
 pub fn archive_id(queued: &QueuedRecord, text: &str) -> String {
-    queued
-        .record_id()
-        .unwrap_or_else(|| format!("text:{}", hex(&Sha256::digest(text.as_bytes()))))
+    match queued {
+        QueuedRecord::KeyUse(used) => format!("key_use:{}", used.key_use_id),
+        QueuedRecord::Anomaly(found) => format!(
+            "anomaly:{}:{}:{}:{}",
+            found.merchant_id,
+            mode_name(found.livemode),
+            found.anomaly.metric.as_str(),
+            found.anomaly.window_start_ms
+        ),
+        _ => queued
+            .record_id()
+            .unwrap_or_else(|| format!("text:{}", hex(&Sha256::digest(text.as_bytes())))),
+    }
 }
 
 /// `logs/v1/{merchant_id}/{yyyy}/{mm}/{dd}/{mode}-{name}.ndjson.enc`, dated by when the edge
@@ -300,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn records_without_an_id_are_named_by_their_exact_text() {
+    fn key_uses_are_named_by_their_own_id() {
         let used = QueuedRecord::KeyUse(Box::new(crate::secret_keys::QueuedKeyUse {
             key_use_id: "u1".into(),
             merchant_id: "m_a".into(),
@@ -310,9 +323,11 @@ mod tests {
             route: "/v1/orders/x".into(),
             at_ms: 1_795_392_000_000,
         }));
-        assert_eq!(archive_id(&used, "abc"), archive_id(&used, "abc"));
-        assert_ne!(archive_id(&used, "abc"), archive_id(&used, "abd"));
-        assert!(archive_id(&used, "abc").starts_with("text:"));
+        assert_eq!(archive_id(&used, "abc"), "key_use:u1");
+        assert_eq!(
+            archive_id(&used, "abc"),
+            archive_id(&used, "another text of the same use")
+        );
     }
 
     #[test]

@@ -7,9 +7,15 @@ use crate::error::EdgeError;
 use crate::merchant::MerchantConfig;
 use crate::query::OffersQuery;
 
-/// `GET /health`.
-pub fn health() -> serde_json::Value {
-    serde_json::json!({ "status": "ok" })
+/// `GET /health`: `ok`, or 503 `degraded` naming each secret the edge cannot use (without it
+/// the archive cannot be sealed, or its digests signed, and records would wait until they are
+/// dropped: better seen by a deploy's health check than found days later).
+pub fn health(problems: &[String]) -> (u16, serde_json::Value) {
+    if problems.is_empty() {
+        (200, serde_json::json!({ "status": "ok" }))
+    } else {
+        (503, serde_json::json!({ "status": "degraded", "problems": problems }))
+    }
 }
 
 /// `GET /v1/merchants/{pk}/config`.
@@ -46,6 +52,14 @@ pub fn offers(
 mod tests {
     use super::*;
     use paylater_shared::{Currency, MinorUnits};
+
+    #[test]
+    fn health_names_what_is_missing() {
+        assert_eq!(health(&[]), (200, serde_json::json!({ "status": "ok" })));
+        let (status, body) = health(&["ARCHIVE_KEYS is not set".to_owned()]);
+        assert_eq!(status, 503);
+        assert_eq!(body["problems"][0], "ARCHIVE_KEYS is not set");
+    }
 
     fn demo() -> MerchantConfig {
         MerchantConfig::from_json(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap()

@@ -45,16 +45,12 @@ impl LogsQuery {
         Ok(Self { from, to, after })
     }
 
-    /// Where a day's listing starts: after `after` if it falls in that day, else at its start.
     pub fn start_after(&self, prefix: &str) -> Option<String> {
-        self.after.as_ref().filter(|after| after.starts_with(prefix)).cloned()
+        start_after(self.after.as_deref(), prefix)
     }
 
-    /// Whether a whole day comes before `after` (already sent on an earlier page).
     pub fn day_done(&self, prefix: &str) -> bool {
-        self.after
-            .as_ref()
-            .is_some_and(|after| !after.starts_with(prefix) && after.as_str() > prefix)
+        day_done(self.after.as_deref(), prefix)
     }
 
     /// The archive prefix of each day in the range, in order.
@@ -66,15 +62,31 @@ impl LogsQuery {
     }
 }
 
+/// Where a day's listing starts on a page that goes on after `after`: after it if it falls in
+/// that day (`prefix`), else at the day's start.
+pub fn start_after(after: Option<&str>, prefix: &str) -> Option<String> {
+    after.filter(|after| after.starts_with(prefix)).map(str::to_owned)
+}
+
+/// Whether a whole day (`prefix`) comes before `after`: sent on an earlier page.
+pub fn day_done(after: Option<&str>, prefix: &str) -> bool {
+    after.is_some_and(|after| !after.starts_with(prefix) && after > prefix)
+}
+
 /// A page of the listing: at most [`MAX_OBJECTS`] keys, and the key to go on after if more were
 /// listed.
-pub fn page(mut keys: Vec<String>) -> (Vec<String>, Option<String>) {
-    if keys.len() <= MAX_OBJECTS {
-        return (keys, None);
+pub fn page(keys: Vec<String>) -> (Vec<String>, Option<String>) {
+    page_of(keys, MAX_OBJECTS, |key| key.clone())
+}
+
+/// The first `limit` of `items`, and the key of the last one kept if more were listed.
+pub fn page_of<T>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    if items.len() <= limit {
+        return (items, None);
     }
-    keys.truncate(MAX_OBJECTS);
-    let next = keys.last().cloned();
-    (keys, next)
+    items.truncate(limit);
+    let next = items.last().map(key);
+    (items, next)
 }
 
 #[cfg(test)]

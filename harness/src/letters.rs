@@ -18,10 +18,10 @@ pub fn dev_keyring() -> ArchiveKeyring {
     ArchiveKeyring::parse(&secret).unwrap_or_else(|e| panic!(".dev.vars: {e}"))
 }
 
-/// A letter stored at `key`, sealed with `keyring`. The nonce comes from the key, which names
-/// one letter: never two texts under one nonce.
+/// A letter stored at `key`, sealed with `keyring`. The nonce comes from the key and the text:
+/// two texts never share one (and each object's cipher key is its own anyway).
 pub fn seal_with(keyring: &ArchiveKeyring, key: &str, text: &str) -> Vec<u8> {
-    let digest = Sha256::digest(key.as_bytes());
+    let digest = Sha256::digest([key.as_bytes(), b"\n", text.as_bytes()].concat());
     let mut nonce = [0u8; NONCE_LEN];
     nonce.copy_from_slice(&digest[..NONCE_LEN]);
     keyring.seal(Scope::Operator, key, text.as_bytes(), nonce)

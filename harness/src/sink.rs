@@ -189,6 +189,8 @@ fn serve(server: &tiny_http::Server, state: &SinkState) {
             .any(|h| h.field.equiv("Content-Type") && h.value.as_str().starts_with("application/json"));
         let parsed = parse_export(&body);
         let status = if read.is_err() || !json_type || request.url() != "/v1/logs" {
+            let why = format!("{} {} (JSON: {json_type})", request.method(), request.url());
+            state.malformed.lock().unwrap_or_else(|e| e.into_inner()).push(why);
             400
         } else if let Err(why) = parsed {
             state.malformed.lock().unwrap_or_else(|e| e.into_inner()).push(why);

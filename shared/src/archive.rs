@@ -1,6 +1,7 @@
-//! The archive at rest: each object is AES-256-GCM under a key derived for one merchant and mode
-//! from the `ARCHIVE_KEYS` keyring, with a random nonce, and the object's own key as associated
-//! data, so an object copied under another key (or another merchant's) does not open. The edge
+//! The archive at rest: each object is AES-256-GCM under a key derived (HKDF-SHA256) for its
+//! merchant, mode and own object key from the `ARCHIVE_KEYS` keyring, with a random nonce, and
+//! the object key as associated data too, so an object copied under another key (or another
+//! merchant's) does not open, and no two objects share a key (no nonce birthday bound). The edge
 //! seals; the `paylater-audit` command opens with the keyring. Pure: the caller brings the nonce.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -109,7 +110,7 @@ impl ArchiveKeyring {
     /// Seals `plain` as the object stored at `object_key` in `scope`'s archive.
     pub fn seal(&self, scope: Scope<'_>, object_key: &str, plain: &[u8], nonce: [u8; NONCE_LEN]) -> Vec<u8> {
         let master = &self.keys[0];
-        let cipher = cipher(master, scope);
+        let cipher = cipher(master, scope, object_key);
         let sealed = cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
@@ -136,7 +137,7 @@ impl ArchiveKeyring {
             .iter()
             .find(|k| k.kid == parts.kid)
             .ok_or_else(|| ArchiveError::UnknownKey(parts.kid.to_owned()))?;
-        cipher(master, scope)
+        cipher(master, scope, object_key)
             .decrypt(
                 Nonce::from_slice(parts.nonce),
                 Payload {
@@ -148,10 +149,11 @@ impl ArchiveKeyring {
     }
 }
 
-fn cipher(master: &MasterKey, scope: Scope<'_>) -> Aes256Gcm {
+fn cipher(master: &MasterKey, scope: Scope<'_>, object_key: &str) -> Aes256Gcm {
     let mut key = [0u8; 32];
+    let info = format!("{}\n{object_key}", scope.info());
     Hkdf::<Sha256>::new(Some(b"paylater-archive"), &master.secret)
-        .expand(scope.info().as_bytes(), &mut key)
+        .expand(info.as_bytes(), &mut key)
         .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF-SHA256 length"));
     Aes256Gcm::new(&key.into())
 }

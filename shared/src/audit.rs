@@ -134,6 +134,15 @@ pub fn digest_key(merchant_id: &str, mode: &str, period_start_s: i64) -> String 
     format!("{}{period_start_s:012}.json", digest_day_prefix(merchant_id, mode, day))
 }
 
+/// `GET /v1/keys`: the approval keys as a JWKS (`keys`, all a JWT library reads) and, apart,
+/// the digest keys, so no approval token verifier can ever pick a digest key by its `kid`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedKeys {
+    pub keys: Vec<Jwk>,
+    #[serde(default)]
+    pub audit_digest_keys: Vec<Jwk>,
+}
+
 /// Lowercase hex SHA-256 of stored bytes, as digests and links name them.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()

@@ -40,7 +40,7 @@ fn event_id(n: usize) -> String {
 
 fn post_events(edge: &Edge, token: &str, ids: std::ops::Range<usize>) {
     let events: Vec<Value> = ids
-        .map(|n| json!({ "id": event_id(n), "name": "widget_viewed", "ts": now_ms() - 50, "seq": n + 1, "props": {} }))
+        .map(|n| json!({ "id": event_id(n), "name": "widget_viewed", "ts": utc_now_s() * 1000 - 50, "seq": n + 1, "props": {} }))
         .collect();
     let reply = http::request(
         "POST",
@@ -52,57 +52,8 @@ fn post_events(edge: &Edge, token: &str, ids: std::ops::Range<usize>) {
     assert_eq!(reply.status, 202, "{}", reply.body);
 }
 
-/// Runs the verifier binary; its exit code and what it printed.
-fn audit(args: &[&str]) -> (i32, String) {
-    let binary = paylater_harness::paths::workspace_root().join("target/debug/paylater-audit");
-    let output = Command::new(&binary)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e} (cargo build -p paylater-audit)", binary.display()));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn today() -> String {
-    paylater_shared::CivilDate::from_unix_millis_utc(now_ms())
-        .unwrap()
-        .to_string()
-}
-
 fn verify(edge: &Edge) -> (i32, String) {
-    let day = today();
-    audit(&[
-        "verify", "--edge", &edge.url, "--key", DEMO_KEY, "--from", &day, "--to", &day,
-    ])
-}
-
-/// Waits until every period so far has ended and settled, then runs the cron.
-fn seal(edge: &Edge) {
-    std::thread::sleep(Duration::from_millis(3_200));
-    let before = edge.log_text().matches("\"kind\":\"audit_digests\"").count();
-    let run = http::get(&format!("{}/__scheduled?cron=*/5+*+*+*+*", edge.url)).unwrap();
-    assert_eq!(run.status, 200, "{}", run.body);
-    let started = std::time::Instant::now();
-    while edge.log_text().matches("\"kind\":\"audit_digests\"").count() <= before {
-        let log = edge.log_text();
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no digests from the cron: {}",
-            &log[log.len().saturating_sub(3_000)..]
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    verify_trail(edge, DEMO_KEY)
 }
 
 /// Every file under the local R2 store.
@@ -130,10 +81,11 @@ fn blob_of(edge: &Edge, bytes: &[u8]) -> PathBuf {
         .expect("the object's blob")
 }
 
+/// The demo merchant's test-mode archive objects as stored, in key order.
 fn demo_objects(edge: &Edge) -> Vec<(String, Vec<u8>)> {
     let mut objects: Vec<(String, Vec<u8>)> = stored_objects(edge)
         .into_iter()
-        .filter(|(key, _)| key.starts_with("logs/v1/m_nordic_outdoor/"))
+        .filter(|(key, _)| key.starts_with("logs/v1/m_nordic_outdoor/") && key.contains("/test-"))
         .collect();
     objects.sort();
     objects
@@ -174,108 +126,113 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
     seal(&edge);
     let (code, out) = verify(&edge);
     assert_eq!(code, 0, "{out}");
-    let summary = out.lines().last().unwrap();
-    assert!(summary.starts_with("m_nordic_outdoor test VERIFIED: checked "), "{out}");
-    let checked = |what: &str| -> usize {
-        summary
-            .split(&format!(" {what}"))
-            .next()
-            .and_then(|head| head.rsplit(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no count of {what} in {summary}"))
-    };
-    assert!(checked("digests") >= 3, "{summary}");
+    assert!(out.contains("m_nordic_outdoor test VERIFIED: checked "), "{out}");
+    let (digests, objects) = checked_counts(&out);
+    assert!(digests >= 3, "{out}");
     // Every object stored before the last seal is in a digest: 6 events, the decision, the order,
     // the key uses.
-    assert!(checked("objects") >= 8, "{summary}");
+    assert!(objects >= 8, "{out}");
 
     // The export (with the keyring, as an operator) holds every record.
-    let day = today();
-    let (code, exported) = audit(&[
-        "export",
-        "--edge",
-        &edge.url,
-        "--key",
-        DEMO_KEY,
-        "--from",
-        &day,
-        "--to",
-        &day,
-        "--archive-keys",
-        OLD_KEYS,
-    ]);
+    let (yesterday, today) = (utc_day(-1), utc_day(0));
+    let export = |keys: &str| {
+        audit(&[
+            "export",
+            "--edge",
+            &edge.url,
+            "--key",
+            DEMO_KEY,
+            "--from",
+            &yesterday,
+            "--to",
+            &today,
+            "--archive-keys",
+            keys,
+        ])
+    };
+    let (code, exported) = export(OLD_KEYS);
     assert_eq!(code, 0, "{exported}");
     assert!((0..6).all(|n| exported.contains(&event_id(n))) && exported.contains(REFERENCE));
 
     // The audit routes answer the key's own merchant and mode only, with their scope.
-    let digest_list = server(
-        &edge,
-        "GET",
-        &format!("/v1/audit/digests?from={day}&to={day}"),
-        Some(DEMO_KEY),
-        None,
-        None,
-    );
+    let range = format!("from={yesterday}&to={today}");
+    let get = |path: &str, key: &str| server(&edge, "GET", path, Some(key), None, None);
+    let digest_list = get(&format!("/v1/audit/digests?{range}"), DEMO_KEY);
     assert_eq!(digest_list.status, 200, "{}", digest_list.body);
     let first_digest = digest_list.json()["digests"][0]["key"].as_str().unwrap().to_owned();
     assert!(
         first_digest.starts_with("audit/v1/m_nordic_outdoor/test/"),
         "{first_digest}"
     );
-    let fetched = server(
-        &edge,
-        "GET",
-        &format!("/v1/audit/objects/{first_digest}"),
-        Some(DEMO_KEY),
-        None,
-        None,
-    );
+    let fetched = get(&format!("/v1/audit/objects/{first_digest}"), DEMO_KEY);
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.json()["body"]["merchant_id"], "m_nordic_outdoor");
-    let listed = server(
-        &edge,
-        "GET",
-        &format!("/v1/audit/objects?from={day}&to={day}"),
-        Some(DEMO_KEY),
-        None,
-        None,
-    );
+    let listed = get(&format!("/v1/audit/objects?{range}"), DEMO_KEY);
     assert!(
         listed.json()["objects"].as_array().unwrap().len() >= 8,
         "{}",
         listed.body
     );
+    // Objects that exist, of the live mode, of another merchant, and a parked letter: none is
+    // served to the demo's test key; the other merchant's is served to its own.
+    assert_eq!(
+        get("/v1/orders/ord_live_0190d2c46b7a7cc29a1e3f6b2a9d4e10", DEMO_LIVE_KEY).status,
+        404
+    );
+    assert_eq!(get(&format!("/v1/audit/objects?{range}"), SHORTLIFE_KEY).status, 200);
+    let letter_key = paylater_edge::forward::dead_letter_key("audit-letter", "{}");
+    let letter = work.path().join("letter");
+    std::fs::write(&letter, paylater_harness::letters::seal(&letter_key, "{}")).unwrap();
+    put_r2_object(
+        &edge.state_dir,
+        work.path(),
+        &format!("paylater-archive/{letter_key}"),
+        &letter,
+    )
+    .unwrap();
+    let mut stored: Vec<String> = Vec::new();
+    wait_until("a live and another merchant's object", Duration::from_secs(60), || {
+        stored = stored_objects(&edge).into_keys().collect();
+        let live = stored
+            .iter()
+            .any(|k| k.starts_with("logs/v1/m_nordic_outdoor/") && k.contains("/live-"));
+        let other = stored.iter().any(|k| k.starts_with("logs/v1/m_short_windows/"));
+        live && other
+    });
+    let live_object = stored
+        .iter()
+        .find(|k| k.starts_with("logs/v1/m_nordic_outdoor/") && k.contains("/live-"))
+        .unwrap();
+    let other_object = stored
+        .iter()
+        .find(|k| k.starts_with("logs/v1/m_short_windows/"))
+        .unwrap();
+    // Its own merchant's key lists it (a binary object: the verifier fetches those).
+    let own_listing = get(&format!("/v1/audit/objects?{range}"), SHORTLIFE_KEY);
+    assert!(own_listing.body.contains(other_object.as_str()), "{}", own_listing.body);
     let refusals = [
         (
             DEMO_READONLY_KEY,
-            format!("/v1/audit/digests?from={day}&to={day}"),
+            format!("/v1/audit/digests?{range}"),
             (403, "insufficient_scope"),
         ),
         (
             "sk_test_demo.local-dev-only-4bXq9TzR7wLmN2pVc8sKd3Fx",
-            format!("/v1/audit/objects?from={day}&to={day}"),
+            format!("/v1/audit/objects?{range}"),
             (401, "invalid_key"),
         ),
         (
             DEMO_KEY,
-            format!("/v1/audit/objects?from={day}&to=2020-01-01"),
+            format!("/v1/audit/objects?from={today}&to=2020-01-01"),
             (422, "invalid_range"),
         ),
+        (DEMO_KEY, format!("/v1/audit/objects/{live_object}"), (404, "not_found")),
         (
             DEMO_KEY,
-            "/v1/audit/objects/audit/v1/m_other/test/2026/12/07/000000000000.json".to_owned(),
+            format!("/v1/audit/objects/{other_object}"),
             (404, "not_found"),
         ),
-        (
-            DEMO_KEY,
-            format!("/v1/audit/objects/{}", first_digest.replace("/test/", "/live/")),
-            (404, "not_found"),
-        ),
-        (
-            DEMO_KEY,
-            "/v1/audit/objects/dead-letter/events/m_nordic_outdoor/test/x".to_owned(),
-            (404, "not_found"),
-        ),
+        (DEMO_KEY, format!("/v1/audit/objects/{letter_key}"), (404, "not_found")),
         (
             SHORTLIFE_KEY,
             format!("/v1/audit/objects/{first_digest}"),
@@ -283,19 +240,20 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
         ),
     ];
     for (key, path, (status, code)) in refusals {
-        let reply = server(&edge, "GET", &path, Some(key), None, None);
+        let reply = get(&path, key);
         assert_eq!(error_code(&reply), (status, code.to_owned()), "{path}: {}", reply.body);
     }
     // Another merchant's key lists its own archive: none of the demo's objects.
-    let other = server(
-        &edge,
-        "GET",
-        &format!("/v1/audit/objects?from={day}&to={day}"),
-        Some(SHORTLIFE_KEY),
-        None,
-        None,
+    let other = get(&format!("/v1/audit/objects?{range}"), SHORTLIFE_KEY);
+    assert!(
+        other.json()["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["key"].as_str().unwrap().starts_with("logs/v1/m_short_windows/")),
+        "{}",
+        other.body
     );
-    assert_eq!(other.json()["objects"], json!([]), "{}", other.body);
     check_conformance(work.path(), "/v1/audit");
 
     // A rotation: the new key first, the old one kept. Old and new objects both export.
@@ -313,21 +271,28 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
         .map(|(_, bytes)| Envelope::read(bytes).unwrap().kid.to_owned())
         .collect();
     assert_eq!(kids, ["audit-new".to_owned(), "audit-old".to_owned()].into());
-    let (code, exported) = audit(&[
-        "export",
-        "--edge",
-        &edge.url,
-        "--key",
-        DEMO_KEY,
-        "--from",
-        &day,
-        "--to",
-        &day,
-        "--archive-keys",
-        &rotated,
-    ]);
+    let export = |keys: &str| {
+        audit(&[
+            "export",
+            "--edge",
+            &edge.url,
+            "--key",
+            DEMO_KEY,
+            "--from",
+            &yesterday,
+            "--to",
+            &today,
+            "--archive-keys",
+            keys,
+        ])
+    };
+    let (code, exported) = export(&rotated);
     assert_eq!(code, 0, "{exported}");
     assert!(exported.contains(&event_id(0)) && exported.contains(&event_id(101)) && exported.contains(REFERENCE));
+    // The old keyring alone cannot open the new objects, and says so.
+    let (code, partial) = export(OLD_KEYS);
+    assert_eq!(code, 1, "{partial}");
+    assert!(partial.contains("audit-new"), "{partial}");
     seal(&edge);
     let (code, out) = verify(&edge);
     assert_eq!(code, 0, "after the rotation: {out}");
@@ -339,14 +304,81 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
     let at = flipped.len() / 2;
     flipped[at] ^= 0x20;
     std::fs::write(&blob, &flipped).unwrap();
+    seal(&edge);
     let (code, out) = verify(&edge);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("ALTERED object {altered_key}")), "{out}");
     std::fs::write(&blob, &altered_bytes).unwrap();
-    assert_eq!(verify(&edge).0, 0, "restored");
+    seal(&edge);
+    let (code, out) = verify(&edge);
+    assert_eq!(code, 0, "restored: {out}");
 
     // One object deleted: named as missing.
     let (deleted_key, _) = old_objects[1].clone();
+    delete_object(&edge, &deleted_key);
+    seal(&edge);
+    let (code, out) = verify(&edge);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("MISSING object {deleted_key}")), "{out}");
+
+    // Two digests swapped: each named out of place. As anyone with write access to the bucket
+    // would: each put under the other's key.
+    let digests = demo_digests(&edge);
+    assert!(digests.len() >= 3, "{}", digests.len());
+    let (first, second) = (&digests[0], &digests[1]);
+    for ((key, _), (_, bytes)) in [(first, second), (second, first)] {
+        let file = work.path().join("swapped.json");
+        std::fs::write(&file, bytes).unwrap();
+        put_r2_object(&edge.state_dir, work.path(), &format!("paylater-archive/{key}"), &file).unwrap();
+    }
+    seal(&edge);
+    let (code, out) = verify(&edge);
+    assert_eq!(code, 1, "{out}");
+    for (key, _) in [first, second] {
+        assert!(out.contains(&format!("OUT OF PLACE digest {key}")), "{key}: {out}");
+    }
+
+    // The newest digests deleted (the last 20 seconds of the chain): the chain is cut short.
+    std::thread::sleep(Duration::from_secs(3));
+    let newest_start = |key: &str| -> i64 {
+        key.rsplit('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".json")
+            .parse()
+            .unwrap()
+    };
+    let cutoff = utc_now_s() - 20;
+    for (key, _) in demo_digests(&edge)
+        .iter()
+        .filter(|(key, _)| newest_start(key) >= cutoff)
+    {
+        delete_object(&edge, key);
+    }
+    let (code, out) = verify(&edge);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TRUNCATED chain"), "{out}");
+}
+
+fn utc_now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The demo merchant's test-mode digests as stored, in key (time) order.
+fn demo_digests(edge: &Edge) -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<(String, Vec<u8>)> = stored_objects(edge)
+        .into_iter()
+        .filter(|(key, _)| key.starts_with("audit/v1/m_nordic_outdoor/test/"))
+        .collect();
+    all.sort();
+    all
+}
+
+/// Deletes an object of the local R2, as anyone with write access to the bucket could.
+fn delete_object(edge: &Edge, key: &str) {
     let deleted = Command::new(paylater_harness::paths::node_bin("wrangler"))
         .current_dir(paylater_harness::paths::workspace_root())
         .env("WRANGLER_SEND_METRICS", "false")
@@ -354,7 +386,7 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
             "r2",
             "object",
             "delete",
-            &format!("paylater-archive/{deleted_key}"),
+            &format!("paylater-archive/{key}"),
             "--local",
             "--persist-to",
         ])
@@ -362,32 +394,6 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
         .output()
         .unwrap();
     assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
-    let (code, out) = verify(&edge);
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains(&format!("MISSING object {deleted_key}")), "{out}");
-
-    // Two digests swapped: each named out of place.
-    let digests: Vec<(String, Vec<u8>)> = {
-        let mut all: Vec<(String, Vec<u8>)> = stored_objects(&edge)
-            .into_iter()
-            .filter(|(key, _)| key.starts_with("audit/v1/m_nordic_outdoor/test/"))
-            .collect();
-        all.sort();
-        all
-    };
-    assert!(digests.len() >= 3, "{}", digests.len());
-    let (first, second) = (&digests[0], &digests[1]);
-    // As anyone with write access to the bucket would: each put under the other's key.
-    for ((key, _), (_, bytes)) in [(first, second), (second, first)] {
-        let file = work.path().join("swapped.json");
-        std::fs::write(&file, bytes).unwrap();
-        put_r2_object(&edge.state_dir, work.path(), &format!("paylater-archive/{key}"), &file).unwrap();
-    }
-    let (code, out) = verify(&edge);
-    assert_eq!(code, 1, "{out}");
-    for (key, _) in [first, second] {
-        assert!(out.contains(&format!("OUT OF PLACE digest {key}")), "{key}: {out}");
-    }
 }
 
 /// Every LogRecord of the archive opened with `keys` (a rotated keyring).
@@ -395,7 +401,6 @@ fn archived_records_with(edge: &Edge, keys: &str) -> Vec<Value> {
     let keyring = paylater_shared::archive::ArchiveKeyring::parse(keys).unwrap();
     demo_objects(edge)
         .into_iter()
-        .filter(|(key, _)| key.rsplit('/').next().unwrap().starts_with("test-"))
         .flat_map(|(key, sealed)| {
             let scope = paylater_shared::archive::Scope::Merchant {
                 merchant_id: "m_nordic_outdoor",

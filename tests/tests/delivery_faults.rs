@@ -116,6 +116,8 @@ fn a_consumer_failing_after_archiving_and_a_duplicate_leave_each_id_archived_onc
             ("LOG_SINK_URL".into(), sink.url.clone()),
             ("RETRY_BASE_SECONDS".into(), "1".into()),
             ("RETRY_MAX_SECONDS".into(), "2".into()),
+            ("DIGEST_PERIOD_SECONDS".into(), "2".into()),
+            ("DIGEST_SETTLE_SECONDS".into(), "1".into()),
         ],
     })
     .unwrap();
@@ -137,6 +139,9 @@ fn a_consumer_failing_after_archiving_and_a_duplicate_leave_each_id_archived_onc
         },
     );
     assert!(sink.event_ids().is_empty(), "nothing sent before the batch is stored");
+    // What the first attempt stored, byte for byte: no later attempt may write it again.
+    let first_stored = archive_bytes(&edge);
+    assert!(first_stored.len() >= 5, "{first_stored:?}");
     execute_sql(
         &edge.state_dir,
         work.path(),
@@ -161,10 +166,18 @@ fn a_consumer_failing_after_archiving_and_a_duplicate_leave_each_id_archived_onc
     })
     .to_string();
     redeliver(&edge, work.path(), "twice-1", &message);
+    wait_until("the record at the sink", Duration::from_secs(60), || {
+        sink.event_ids().contains(&event_id(100))
+    });
+    let before_duplicate = archive_bytes(&edge);
     redeliver(&edge, work.path(), "twice-2", &message);
     wait_until("the duplicate at the sink, twice", Duration::from_secs(60), || {
         sink.event_ids().iter().filter(|id| **id == event_id(100)).count() >= 2
     });
+    let after = archive_bytes(&edge);
+    for (key, bytes) in first_stored.iter().chain(&before_duplicate) {
+        assert_eq!(after.get(key), Some(bytes), "{key}: stored once, never rewritten");
+    }
 
     let archived: Vec<String> = archived_records(&edge)
         .iter()
@@ -173,4 +186,18 @@ fn a_consumer_failing_after_archiving_and_a_duplicate_leave_each_id_archived_onc
     for id in expected.iter().chain([&event_id(100)]) {
         assert_eq!(archived.iter().filter(|a| *a == id).count(), 1, "{id} archived once");
     }
+
+    // The index kept up through the failure: every object is in a signed digest.
+    seal(&edge);
+    let (code, out) = verify_trail(&edge, DEMO_KEY);
+    assert_eq!(code, 0, "{out}");
+    assert!(checked_counts(&out).1 >= 6, "{out}");
+}
+
+/// The demo merchant's archive objects as stored: key → bytes.
+fn archive_bytes(edge: &Edge) -> std::collections::BTreeMap<String, Vec<u8>> {
+    stored_objects(edge)
+        .into_iter()
+        .filter(|(key, _)| key.starts_with("logs/v1/m_nordic_outdoor/"))
+        .collect()
 }

@@ -389,3 +389,86 @@ pub fn int_attribute(record: &Value, key: &str) -> Option<u64> {
         .find(|kv| kv["key"] == key)
         .and_then(|kv| kv["value"]["intValue"].as_str()?.parse().ok())
 }
+
+/// Runs the verifier's own binary (`paylater-audit`, as an auditor does); its exit code and
+/// what it printed.
+pub fn audit(args: &[&str]) -> (i32, String) {
+    let binary = paths::workspace_root().join("target/debug/paylater-audit");
+    let output = Command::new(&binary)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (cargo build -p paylater-audit)", binary.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// The UTC day `offset` days from today, `YYYY-MM-DD`.
+pub fn utc_day(offset: i64) -> String {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let today = paylater_shared::CivilDate::from_unix_millis_utc(now_ms).unwrap();
+    paylater_shared::CivilDate::from_days_since_epoch(today.days_since_epoch() + offset)
+        .unwrap()
+        .to_string()
+}
+
+/// `paylater-audit verify` of yesterday and today (so a run at midnight sees all), for an edge
+/// whose digests are seconds apart: they must reach 15 s ago.
+pub fn verify_trail(edge: &Edge, key: &str) -> (i32, String) {
+    let (from, to) = (utc_day(-1), utc_day(0));
+    audit(&[
+        "verify",
+        "--edge",
+        &edge.url,
+        "--key",
+        key,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--max-lag",
+        "15",
+    ])
+}
+
+/// Waits until every period so far (of 2 s, settling 1 s) has ended and settled, then runs the
+/// cron and waits for its digests.
+pub fn seal(edge: &Edge) {
+    std::thread::sleep(Duration::from_millis(3_200));
+    let before = edge.log_text().matches("\"kind\":\"audit_digests\"").count();
+    let run = http::get(&format!("{}/__scheduled?cron=*/5+*+*+*+*", edge.url)).unwrap();
+    assert_eq!(run.status, 200, "{}", run.body);
+    let started = Instant::now();
+    while edge.log_text().matches("\"kind\":\"audit_digests\"").count() <= before {
+        let log = edge.log_text();
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no digests from the cron: {}",
+            &log[log.len().saturating_sub(3_000)..]
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The checked counts of a verifier's summary line: (digests, objects).
+pub fn checked_counts(out: &str) -> (usize, usize) {
+    let summary = out
+        .lines()
+        .find(|line| line.contains(" VERIFIED: checked ") || line.contains(" FAILED: checked "))
+        .unwrap_or_else(|| panic!("no summary in {out}"));
+    let count = |what: &str| -> usize {
+        summary
+            .split(&format!(" {what}"))
+            .next()
+            .and_then(|head| head.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count of {what} in {summary}"))
+    };
+    (count("digests"), count("objects"))
+}
