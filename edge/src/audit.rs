@@ -11,7 +11,6 @@ use serde::Serialize;
 
 use crate::error::EdgeError;
 use crate::forward::mode_name;
-use crate::query::{day_range, named_values};
 
 /// A digest a period; an hour unless `DIGEST_PERIOD_SECONDS` says otherwise.
 pub const DEFAULT_PERIOD_SECONDS: i64 = 3_600;
@@ -24,8 +23,6 @@ pub const MAX_SEALS_PER_RUN: i64 = 48;
 pub const MAX_SEALS_PER_RUN_TOTAL: usize = 200;
 /// The most keys one audit listing answers with; a busier range is asked for in parts.
 pub const MAX_LISTED: usize = 5_000;
-/// The most days one audit request may ask for.
-pub const MAX_DAYS: i64 = 31;
 
 /// Numbers arrive from JavaScript as floats: every one a division sees is cast, or SQLite would
 /// divide as REAL and a period would be a fraction.
@@ -123,22 +120,12 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
-        let [from, to, after] = named_values(pairs, &["from", "to", "after"])?;
-        let (from, to) = day_range(
-            from,
-            to,
-            MAX_DAYS,
+        let (from, to, after) = crate::logs::parse_paged_days(
+            pairs,
             "the audit trail is listed at most 31 days a request; ask for longer periods in parts",
+            |_| true,
+            "the next_after of the page before",
         )?;
-        let after = match after {
-            Some(key) if key.is_empty() || key.len() > 512 => {
-                return Err(EdgeError::InvalidType {
-                    field: "after",
-                    expected: "the next_after of the page before",
-                });
-            }
-            other => other.map(str::to_owned),
-        };
         Ok(Self { from, to, after })
     }
 

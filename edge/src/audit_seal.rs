@@ -8,11 +8,11 @@
 
 use paylater_shared::audit::{DigestBody, DigestEntry, DigestLink, DigestSigner, VERSION, sha256_hex};
 use wasm_bindgen::JsValue;
-use worker::{Bucket, Conditional, D1Database, Env, HttpMetadata, console_error, console_log};
+use worker::{Bucket, D1Database, Env, console_error, console_log};
 
 use crate::audit::{self, Chain};
 use crate::bindings::{ARCHIVE, DIGEST_SIGNING_KEYS, LEDGER_DB};
-use crate::consumer::digest_timing;
+use crate::consumer::{digest_timing, put_once, stored_bytes};
 
 /// Seals every chain's settled periods, the furthest behind first, within a run's budget; a
 /// chain that fails is logged and the others go on (the next run tries it again).
@@ -110,23 +110,11 @@ async fn seal(
         });
         let bytes = digest.to_bytes();
         let key = audit::digest_key(&chain.merchant_id, &chain.mode, start);
-        let put = bucket
-            .put(&key, bytes.clone())
-            .http_metadata(HttpMetadata {
-                content_type: Some("application/json".into()),
-                ..HttpMetadata::default()
-            })
-            .only_if(Conditional {
-                etag_does_not_match: Some("*".into()),
-                ..Conditional::default()
-            })
-            .execute()
-            .await
-            .map_err(|e| format!("{key}: {e}"))?;
-        let sha256 = match put {
-            Some(_) => sha256_hex(&bytes),
+        let stored = put_once(bucket, &key, bytes.clone(), "application/json", Default::default()).await?;
+        let sha256 = match stored {
+            true => sha256_hex(&bytes),
             // Stored before: the chain goes on from what is there.
-            None => stored_sha256(bucket, &key).await?,
+            false => stored_sha256(bucket, &key).await?,
         };
         db.prepare(audit::ADVANCE_CHAIN)
             .bind(&[
@@ -149,16 +137,9 @@ async fn seal(
 }
 
 async fn stored_sha256(bucket: &Bucket, key: &str) -> Result<String, String> {
-    let object = bucket
-        .get(key)
-        .execute()
-        .await
-        .map_err(|e| format!("{key}: {e}"))?
+    let bytes = stored_bytes(bucket, key)
+        .await?
         .ok_or_else(|| format!("{key}: stored, then gone"))?;
-    let bytes = match object.body() {
-        Some(body) => body.bytes().await.map_err(|e| format!("{key}: {e}"))?,
-        None => Vec::new(),
-    };
     Ok(sha256_hex(&bytes))
 }
 

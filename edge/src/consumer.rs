@@ -325,67 +325,98 @@ async fn archive(env: &Env, deliveries: &[Delivery]) -> Result<Vec<Archived>, St
     let bucket = env.bucket(ARCHIVE).map_err(|e| e.to_string())?;
     let keyring = archive_keyring(env)?;
     let mut archived = Vec::with_capacity(deliveries.len());
-    for delivery in deliveries {
-        let object = archive_object(&delivery.queued, &delivery.text).map_err(|e| e.to_string())?;
-        let scope = Scope::Merchant {
-            merchant_id: delivery.queued.merchant_id(),
-            livemode: delivery.queued.livemode(),
-        };
-        let sealed = keyring.seal(scope, &object.key, object.plain.as_bytes(), random_nonce());
-        let sha256 = sha256_hex(&sealed);
-        let size = sealed.len() as u64;
-        let mut metadata = std::collections::HashMap::new();
-        metadata.insert("sha256".to_owned(), sha256.clone());
-        let put = bucket
-            .put(&object.key, sealed)
-            .custom_metadata(metadata)
-            .http_metadata(HttpMetadata {
-                content_type: Some("application/octet-stream".into()),
-                ..HttpMetadata::default()
-            })
-            .only_if(Conditional {
-                etag_does_not_match: Some("*".into()),
-                ..Conditional::default()
-            })
-            .execute()
-            .await
-            .map_err(|e| format!("{}: {e}", object.key))?;
-        let (size, sha256) = match put {
-            Some(_) => (size, sha256),
-            // Stored before: index what is there (the first attempt may have ended before D1).
-            None => {
-                console_log!(
-                    "{}",
-                    serde_json::json!({ "kind": "already_archived", "key": object.key })
-                );
-                stored_facts(&bucket, &object.key).await?
-            }
-        };
-        archived.push(Archived {
-            key: object.key,
-            merchant_id: delivery.queued.merchant_id().to_owned(),
-            livemode: delivery.queued.livemode(),
-            size,
-            sha256,
-        });
+    // A few puts at a time: a batch of a hundred records is a hundred objects.
+    for chunk in deliveries.chunks(ARCHIVE_PUTS_AT_ONCE) {
+        let stored = futures_util::future::join_all(chunk.iter().map(|d| archive_one(&bucket, &keyring, d))).await;
+        for one in stored {
+            archived.push(one?);
+        }
     }
     Ok(archived)
+}
+
+/// How many archive objects one consumer run stores at once.
+const ARCHIVE_PUTS_AT_ONCE: usize = 10;
+
+async fn archive_one(
+    bucket: &worker::Bucket,
+    keyring: &ArchiveKeyring,
+    delivery: &Delivery,
+) -> Result<Archived, String> {
+    let object = archive_object(&delivery.queued, &delivery.text).map_err(|e| e.to_string())?;
+    let scope = Scope::Merchant {
+        merchant_id: delivery.queued.merchant_id(),
+        livemode: delivery.queued.livemode(),
+    };
+    let sealed = keyring.seal(scope, &object.key, object.plain.as_bytes(), random_nonce());
+    let sha256 = sha256_hex(&sealed);
+    let size = sealed.len() as u64;
+    let metadata = std::collections::HashMap::from([("sha256".to_owned(), sha256.clone())]);
+    let stored = put_once(bucket, &object.key, sealed, "application/octet-stream", metadata).await?;
+    let (size, sha256) = match stored {
+        true => (size, sha256),
+        // Stored before: index what is there (the first attempt may have ended before D1).
+        false => {
+            console_log!(
+                "{}",
+                serde_json::json!({ "kind": "already_archived", "key": object.key })
+            );
+            stored_facts(bucket, &object.key).await?
+        }
+    };
+    Ok(Archived {
+        key: object.key,
+        merchant_id: delivery.queued.merchant_id().to_owned(),
+        livemode: delivery.queued.livemode(),
+        size,
+        sha256,
+    })
+}
+
+/// Stores `bytes` at `key` only if nothing is stored there (R2 decides, atomically): whether it
+/// stored them. What is stored is never rewritten.
+pub(crate) async fn put_once(
+    bucket: &worker::Bucket,
+    key: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+    metadata: std::collections::HashMap<String, String>,
+) -> Result<bool, String> {
+    bucket
+        .put(key, bytes)
+        .custom_metadata(metadata)
+        .http_metadata(HttpMetadata {
+            content_type: Some(content_type.into()),
+            ..HttpMetadata::default()
+        })
+        .only_if(Conditional {
+            etag_does_not_match: Some("*".into()),
+            ..Conditional::default()
+        })
+        .execute()
+        .await
+        .map(|stored| stored.is_some())
+        .map_err(|e| format!("{key}: {e}"))
 }
 
 /// The size and SHA-256 of an object already stored, from its bytes (not its metadata, which
 /// says only what the writer meant to store).
 async fn stored_facts(bucket: &worker::Bucket, key: &str) -> Result<(u64, String), String> {
-    let object = bucket
-        .get(key)
-        .execute()
-        .await
-        .map_err(|e| format!("{key}: {e}"))?
+    let bytes = stored_bytes(bucket, key)
+        .await?
         .ok_or_else(|| format!("{key}: stored, then gone"))?;
-    let bytes = match object.body() {
-        Some(body) => body.bytes().await.map_err(|e| format!("{key}: {e}"))?,
-        None => Vec::new(),
-    };
     Ok((bytes.len() as u64, sha256_hex(&bytes)))
+}
+
+/// An R2 object's bytes, or `None` when there is no such object.
+pub(crate) async fn stored_bytes(bucket: &worker::Bucket, key: &str) -> Result<Option<Vec<u8>>, String> {
+    let Some(object) = bucket.get(key).execute().await.map_err(|e| format!("{key}: {e}"))? else {
+        return Ok(None);
+    };
+    match object.body() {
+        Some(body) => body.bytes().await.map(Some).map_err(|e| format!("{key}: {e}")),
+        None => Ok(Some(Vec::new())),
+    }
 }
 
 pub(crate) fn archive_keyring(env: &Env) -> Result<ArchiveKeyring, String> {

@@ -9,7 +9,7 @@ use worker::{BatchMessageBuilder, Bucket, Env, MessageBuilder, QueueContentType,
 use paylater_shared::archive::{ArchiveKeyring, Scope};
 
 use crate::bindings::{ARCHIVE, EVENTS_QUEUE};
-use crate::consumer::archive_keyring;
+use crate::consumer::{archive_keyring, stored_bytes};
 use crate::forward::{QUARANTINE_PREFIX, send_batches};
 
 /// Sends back up to `limit` letters under `prefix`, starting after `cursor` (an R2 list cursor),
@@ -81,12 +81,8 @@ pub async fn replay(
 
 /// A parked letter's text, opened; `None` when it is gone (another replay took it).
 async fn read(bucket: &Bucket, keyring: &ArchiveKeyring, key: &str) -> Result<Option<String>, String> {
-    let Some(stored) = bucket.get(key).execute().await.map_err(|e| e.to_string())? else {
+    let Some(sealed) = stored_bytes(bucket, key).await? else {
         return Ok(None);
-    };
-    let sealed = match stored.body() {
-        Some(body) => body.bytes().await.map_err(|e| e.to_string())?,
-        None => return Ok(None),
     };
     let text = keyring.open(Scope::Operator, key, &sealed).map_err(|e| e.to_string())?;
     String::from_utf8(text).map(Some).map_err(|_| "not UTF-8".to_owned())
@@ -95,16 +91,7 @@ async fn read(bucket: &Bucket, keyring: &ArchiveKeyring, key: &str) -> Result<Op
 /// Moves a letter that does not open under [`QUARANTINE_PREFIX`] (for an operator, never
 /// replayed); where it went.
 async fn quarantine(bucket: &Bucket, key: &str) -> Result<String, String> {
-    let stored = bucket
-        .get(key)
-        .execute()
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("gone")?;
-    let bytes = match stored.body() {
-        Some(body) => body.bytes().await.map_err(|e| e.to_string())?,
-        None => Vec::new(),
-    };
+    let bytes = stored_bytes(bucket, key).await?.ok_or("gone")?;
     let to = format!("{QUARANTINE_PREFIX}{key}");
     bucket.put(&to, bytes).execute().await.map_err(|e| e.to_string())?;
     bucket.delete(key).await.map_err(|e| e.to_string())?;

@@ -26,22 +26,12 @@ pub struct LogsQuery {
 
 impl LogsQuery {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, EdgeError> {
-        let [from, to, after] = named_values(pairs, &["from", "to", "after"])?;
-        let (from, to) = day_range(
-            from,
-            to,
-            MAX_DAYS,
+        let (from, to, after) = parse_paged_days(
+            pairs,
             "logs cover at most 31 days a request; ask for longer periods in parts",
+            |key| key.starts_with("logs/v1/"),
+            "the Paylater-Next-After header of the page before",
         )?;
-        let after = match after {
-            Some(key) if key.is_empty() || key.len() > 512 || !key.starts_with("logs/v1/") => {
-                return Err(EdgeError::InvalidType {
-                    field: "after",
-                    expected: "the Paylater-Next-After header of the page before",
-                });
-            }
-            other => other.map(str::to_owned),
-        };
         Ok(Self { from, to, after })
     }
 
@@ -59,6 +49,25 @@ impl LogsQuery {
             .filter_map(|days| CivilDate::from_days_since_epoch(days).ok())
             .map(|day| archive_day_prefix(merchant_id, livemode, day))
             .collect()
+    }
+}
+
+/// `from`, `to` (UTC days, at most [`MAX_DAYS`] apart, `too_long` otherwise) and an optional
+/// `after` (a key where the page before stopped, `expected` unless `after_ok` holds).
+pub fn parse_paged_days(
+    pairs: &[(String, String)],
+    too_long: &'static str,
+    after_ok: fn(&str) -> bool,
+    expected: &'static str,
+) -> Result<(CivilDate, CivilDate, Option<String>), EdgeError> {
+    let [from, to, after] = named_values(pairs, &["from", "to", "after"])?;
+    let (from, to) = day_range(from, to, MAX_DAYS, too_long)?;
+    match after {
+        Some(key) if key.is_empty() || key.len() > 512 || !after_ok(key) => Err(EdgeError::InvalidType {
+            field: "after",
+            expected,
+        }),
+        other => Ok((from, to, other.map(str::to_owned))),
     }
 }
 

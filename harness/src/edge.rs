@@ -157,6 +157,16 @@ pub fn put_r2_object(state: &Path, work_dir: &Path, bucket_and_key: &str, file: 
     checked(&output, "wrangler r2 object put")
 }
 
+/// Deletes `bucket_and_key` (`bucket/key…`) from the local R2, as anyone with write access to
+/// the bucket could with `wrangler r2 object delete`.
+pub fn delete_r2_object(state: &Path, work_dir: &Path, bucket_and_key: &str) -> Result<(), HarnessError> {
+    let output = wrangler(work_dir)
+        .args(["r2", "object", "delete", bucket_and_key, "--local", "--persist-to"])
+        .arg(state)
+        .output()?;
+    checked(&output, "wrangler r2 object delete")
+}
+
 /// Puts many files into the local R2 bucket `bucket` in one `wrangler r2 bulk put`: each
 /// `(key, file)`.
 pub fn put_r2_objects(

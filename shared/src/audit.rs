@@ -168,14 +168,7 @@ impl DigestSigner {
 
     /// Its public half, for `GET /v1/keys`.
     pub fn jwk(&self) -> Jwk {
-        Jwk {
-            kty: "OKP".into(),
-            crv: "Ed25519".into(),
-            x: B64.encode(self.key.verifying_key().as_bytes()),
-            kid: self.kid.clone(),
-            use_: "sig".into(),
-            alg: "EdDSA".into(),
-        }
+        Jwk::ed25519(&self.kid, &self.key)
     }
 
     /// Signs a body. Ed25519 is deterministic: the same body always gives the same bytes, so a

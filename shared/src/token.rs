@@ -238,6 +238,20 @@ pub struct Jwk {
     pub alg: String,
 }
 
+impl Jwk {
+    /// The public half of an Ed25519 signing key, under `kid` (RFC 8037).
+    pub fn ed25519(kid: &str, key: &SigningKey) -> Self {
+        Self {
+            kty: "OKP".into(),
+            crv: "Ed25519".into(),
+            x: B64.encode(key.verifying_key().as_bytes()),
+            kid: kid.to_owned(),
+            use_: "sig".into(),
+            alg: "EdDSA".into(),
+        }
+    }
+}
+
 /// The body of `GET /v1/keys`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jwks {
@@ -254,14 +268,7 @@ impl ApprovalSigner {
     }
 
     pub fn jwk(&self) -> Jwk {
-        Jwk {
-            kty: "OKP".into(),
-            crv: "Ed25519".into(),
-            x: B64.encode(self.key.verifying_key().as_bytes()),
-            kid: self.kid.clone(),
-            use_: "sig".into(),
-            alg: "EdDSA".into(),
-        }
+        Jwk::ed25519(&self.kid, &self.key)
     }
 
     /// A compact JWS: `header.claims.signature`, all base64url.

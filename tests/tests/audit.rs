@@ -7,10 +7,9 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use paylater_harness::edge::{Edge, EdgeOptions, put_r2_object};
+use paylater_harness::edge::{Edge, EdgeOptions, delete_r2_object, put_r2_object};
 use paylater_harness::http;
 use paylater_shared::archive::Envelope;
 use serde_json::{Value, json};
@@ -54,6 +53,24 @@ fn post_events(edge: &Edge, token: &str, ids: std::ops::Range<usize>) {
 
 fn verify(edge: &Edge) -> (i32, String) {
     verify_trail(edge, DEMO_KEY)
+}
+
+/// `paylater-audit export` of yesterday and today with the archive keyring `keys`.
+fn export(edge: &Edge, keys: &str) -> (i32, String) {
+    let (from, to) = (utc_day(-1), utc_day(0));
+    audit(&[
+        "export",
+        "--edge",
+        &edge.url,
+        "--key",
+        DEMO_KEY,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--archive-keys",
+        keys,
+    ])
 }
 
 /// Every file under the local R2 store.
@@ -135,22 +152,7 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
 
     // The export (with the keyring, as an operator) holds every record.
     let (yesterday, today) = (utc_day(-1), utc_day(0));
-    let export = |keys: &str| {
-        audit(&[
-            "export",
-            "--edge",
-            &edge.url,
-            "--key",
-            DEMO_KEY,
-            "--from",
-            &yesterday,
-            "--to",
-            &today,
-            "--archive-keys",
-            keys,
-        ])
-    };
-    let (code, exported) = export(OLD_KEYS);
+    let (code, exported) = export(&edge, OLD_KEYS);
     assert_eq!(code, 0, "{exported}");
     assert!((0..6).all(|n| exported.contains(&event_id(n))) && exported.contains(REFERENCE));
 
@@ -271,26 +273,11 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
         .map(|(_, bytes)| Envelope::read(bytes).unwrap().kid.to_owned())
         .collect();
     assert_eq!(kids, ["audit-new".to_owned(), "audit-old".to_owned()].into());
-    let export = |keys: &str| {
-        audit(&[
-            "export",
-            "--edge",
-            &edge.url,
-            "--key",
-            DEMO_KEY,
-            "--from",
-            &yesterday,
-            "--to",
-            &today,
-            "--archive-keys",
-            keys,
-        ])
-    };
-    let (code, exported) = export(&rotated);
+    let (code, exported) = export(&edge, &rotated);
     assert_eq!(code, 0, "{exported}");
     assert!(exported.contains(&event_id(0)) && exported.contains(&event_id(101)) && exported.contains(REFERENCE));
     // The old keyring alone cannot open the new objects, and says so.
-    let (code, partial) = export(OLD_KEYS);
+    let (code, partial) = export(&edge, OLD_KEYS);
     assert_eq!(code, 1, "{partial}");
     assert!(partial.contains("audit-new"), "{partial}");
     seal(&edge);
@@ -315,7 +302,7 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
 
     // One object deleted: named as missing.
     let (deleted_key, _) = old_objects[1].clone();
-    delete_object(&edge, &deleted_key);
+    delete_r2_object(&edge.state_dir, work.path(), &format!("paylater-archive/{deleted_key}")).unwrap();
     seal(&edge);
     let (code, out) = verify(&edge);
     assert_eq!(code, 1, "{out}");
@@ -353,7 +340,7 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
         .iter()
         .filter(|(key, _)| newest_start(key) >= cutoff)
     {
-        delete_object(&edge, key);
+        delete_r2_object(&edge.state_dir, work.path(), &format!("paylater-archive/{key}")).unwrap();
     }
     let (code, out) = verify(&edge);
     assert_eq!(code, 1, "{out}");
@@ -375,25 +362,6 @@ fn demo_digests(edge: &Edge) -> Vec<(String, Vec<u8>)> {
         .collect();
     all.sort();
     all
-}
-
-/// Deletes an object of the local R2, as anyone with write access to the bucket could.
-fn delete_object(edge: &Edge, key: &str) {
-    let deleted = Command::new(paylater_harness::paths::node_bin("wrangler"))
-        .current_dir(paylater_harness::paths::workspace_root())
-        .env("WRANGLER_SEND_METRICS", "false")
-        .args([
-            "r2",
-            "object",
-            "delete",
-            &format!("paylater-archive/{key}"),
-            "--local",
-            "--persist-to",
-        ])
-        .arg(&edge.state_dir)
-        .output()
-        .unwrap();
-    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
 }
 
 /// Every LogRecord of the archive opened with `keys` (a rotated keyring).
