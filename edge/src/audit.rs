@@ -135,11 +135,6 @@ impl AuditQuery {
     }
 }
 
-/// A page of a listing: at most [`MAX_LISTED`], and where the next starts if more were listed.
-pub fn page(listed: Vec<Listed>) -> (Vec<Listed>, Option<String>) {
-    crate::logs::page_of(listed, MAX_LISTED, |item| item.key.clone())
-}
-
 /// One stored object of a listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Listed {
@@ -262,6 +257,7 @@ mod tests {
             size: 1,
             uploaded: 0,
         };
+        let page = |items: Vec<Listed>| crate::logs::page_of(items, MAX_LISTED, |item| item.key.clone());
         let (first, next) = page((0..MAX_LISTED + 1).map(listed).collect());
         assert_eq!((first.len(), next), (MAX_LISTED, Some(listed(MAX_LISTED - 1).key)));
         assert_eq!(page(vec![listed(1)]).1, None);

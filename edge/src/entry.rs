@@ -480,30 +480,9 @@ async fn logs(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
     let holder = key_holder(req, env, Scope::LogsRead).await?;
     let query = LogsQuery::parse(&query_pairs(&req.inner().url()))?;
     let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
-    // Listed in key order from where the page before stopped, one more than a page holds, so
-    // the answer knows whether another page follows.
-    let mut keys = Vec::new();
-    for prefix in query.prefixes(&holder.merchant_id, holder.livemode) {
-        if query.day_done(&prefix) {
-            continue;
-        }
-        let mut cursor: Option<String> = None;
-        while keys.len() <= crate::logs::MAX_OBJECTS {
-            let mut list = bucket.list().prefix(prefix.clone());
-            if let Some(after) = cursor.take() {
-                list = list.cursor(after);
-            } else if let Some(after) = query.start_after(&prefix) {
-                list = list.start_after(after);
-            }
-            let page = list.execute().await.map_err(internal("R2 list"))?;
-            keys.extend(page.objects().iter().map(|object| object.key()));
-            match page.cursor() {
-                Some(next) if page.truncated() => cursor = Some(next),
-                _ => break,
-            }
-        }
-    }
-    let (keys, next_after) = crate::logs::page(keys);
+    let prefixes = query.prefixes(&holder.merchant_id, holder.livemode);
+    let (listed, next_after) = list_keys(&bucket, prefixes, query.after.as_deref(), crate::logs::MAX_OBJECTS).await?;
+    let keys: Vec<String> = listed.into_iter().map(|object| object.key).collect();
     let keyring = crate::consumer::archive_keyring(env).map_err(|detail| EdgeError::Internal { detail })?;
     let (merchant_id, livemode) = (holder.merchant_id.clone(), holder.livemode);
     let state = (bucket, keys.into_iter(), keyring, merchant_id);
@@ -569,12 +548,14 @@ fn published_keys(env: &Env) -> Result<paylater_shared::audit::PublishedKeys, Ed
     })
 }
 
-/// The objects under `prefixes` (R2 lists in key order) from after `after`: a page, and where
-/// the next starts if more were listed.
+/// The objects under `prefixes` (R2 lists in key order) from after `after`: a page of at most
+/// `limit`, and where the next starts if more were listed (one more than a page is listed to
+/// know).
 async fn list_keys(
     bucket: &worker::Bucket,
     prefixes: Vec<String>,
     after: Option<&str>,
+    limit: usize,
 ) -> Result<(Vec<Listed>, Option<String>), EdgeError> {
     let mut listed = Vec::new();
     for prefix in prefixes {
@@ -582,7 +563,7 @@ async fn list_keys(
             continue;
         }
         let mut cursor: Option<String> = None;
-        while listed.len() <= audit::MAX_LISTED {
+        while listed.len() <= limit {
             let mut list = bucket.list().prefix(prefix.clone());
             if let Some(next) = cursor.take() {
                 list = list.cursor(next);
@@ -601,7 +582,7 @@ async fn list_keys(
             }
         }
     }
-    Ok(audit::page(listed))
+    Ok(crate::logs::page_of(listed, limit, |object| object.key.clone()))
 }
 
 /// `GET /v1/audit/digests`: the digests of the key's merchant and mode whose periods start on
@@ -615,7 +596,7 @@ async fn audit_digests(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
         .days()
         .map(|day| audit::digest_day_prefix(&holder.merchant_id, mode, day))
         .collect();
-    let (digests, next_after) = list_keys(&bucket, prefixes, query.after.as_deref()).await?;
+    let (digests, next_after) = list_keys(&bucket, prefixes, query.after.as_deref(), audit::MAX_LISTED).await?;
     Answer::json(
         &DigestList {
             merchant_id: holder.merchant_id,
@@ -637,7 +618,7 @@ async fn audit_objects(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
         .days()
         .map(|day| archive_day_prefix(&holder.merchant_id, holder.livemode, day))
         .collect();
-    let (objects, next_after) = list_keys(&bucket, prefixes, query.after.as_deref()).await?;
+    let (objects, next_after) = list_keys(&bucket, prefixes, query.after.as_deref(), audit::MAX_LISTED).await?;
     Answer::json(
         &ObjectList {
             merchant_id: holder.merchant_id,

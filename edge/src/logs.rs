@@ -35,14 +35,6 @@ impl LogsQuery {
         Ok(Self { from, to, after })
     }
 
-    pub fn start_after(&self, prefix: &str) -> Option<String> {
-        start_after(self.after.as_deref(), prefix)
-    }
-
-    pub fn day_done(&self, prefix: &str) -> bool {
-        day_done(self.after.as_deref(), prefix)
-    }
-
     /// The archive prefix of each day in the range, in order.
     pub fn prefixes(&self, merchant_id: &str, livemode: bool) -> Vec<String> {
         (self.from.days_since_epoch()..=self.to.days_since_epoch())
@@ -80,12 +72,6 @@ pub fn start_after(after: Option<&str>, prefix: &str) -> Option<String> {
 /// Whether a whole day (`prefix`) comes before `after`: sent on an earlier page.
 pub fn day_done(after: Option<&str>, prefix: &str) -> bool {
     after.is_some_and(|after| !after.starts_with(prefix) && after > prefix)
-}
-
-/// A page of the listing: at most [`MAX_OBJECTS`] keys, and the key to go on after if more were
-/// listed.
-pub fn page(keys: Vec<String>) -> (Vec<String>, Option<String>) {
-    page_of(keys, MAX_OBJECTS, |key| key.clone())
 }
 
 /// The first `limit` of `items`, and the key of the last one kept if more were listed.
@@ -161,6 +147,7 @@ mod tests {
         let keys: Vec<String> = (0..MAX_OBJECTS + 5)
             .map(|n| format!("logs/v1/m/2026/11/30/test-{n:05}"))
             .collect();
+        let page = |keys: Vec<String>| page_of(keys, MAX_OBJECTS, |key| key.clone());
         let (first, next) = page(keys.clone());
         assert_eq!(first.len(), MAX_OBJECTS);
         assert_eq!(next.as_deref(), Some(keys[MAX_OBJECTS - 1].as_str()));
@@ -172,10 +159,11 @@ mod tests {
         ]))
         .unwrap();
         let days = query.prefixes("m", false);
-        assert!(query.day_done(&days[0]), "the day before the key's is done");
-        assert!(!query.day_done(&days[1]));
-        assert_eq!(query.start_after(&days[1]), next);
-        assert!(!query.day_done(&days[2]));
-        assert_eq!(query.start_after(&days[2]), None);
+        let after = query.after.as_deref();
+        assert!(day_done(after, &days[0]), "the day before the key's is done");
+        assert!(!day_done(after, &days[1]));
+        assert_eq!(start_after(after, &days[1]), next);
+        assert!(!day_done(after, &days[2]));
+        assert_eq!(start_after(after, &days[2]), None);
     }
 }
