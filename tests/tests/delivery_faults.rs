@@ -1,7 +1,8 @@
 //! The delivery paths that only fail on a bad day, on `wrangler dev`: a queue hand-off that
-//! fails (the events route answers so the client retries, and marks no id seen), and a consumer
+//! fails (the events route answers so the client retries, and marks no id seen); a consumer
 //! that fails after archiving (its D1 batch refused) and a record delivered twice: each id is
-//! archived once and reaches the sink at least once.
+//! archived once and reaches the sink at least once; and retries that run out (a config of
+//! three deliveries): the letters parked, sealed, and sent back by the cron's probe.
 
 mod support;
 
@@ -34,34 +35,37 @@ fn post_viewed(edge: &Edge, token: &str, range: std::ops::Range<usize>) -> http:
     .unwrap()
 }
 
-/// The workspace's wrangler config without the events queue's producer binding, with its paths
-/// made absolute (and `.dev.vars` beside it), so the edge runs as usual but cannot hand off.
-fn config_without_the_events_queue(work: &std::path::Path) -> std::path::PathBuf {
+/// The workspace's wrangler config with `changes` made (each must apply), its paths made
+/// absolute and `.dev.vars` beside it, under `work/{name}/`: the edge as usual but for those.
+fn changed_config(work: &std::path::Path, name: &str, changes: &[(&str, &str)]) -> std::path::PathBuf {
     let root = paylater_harness::paths::workspace_root();
     let at = |relative: &str| root.join(relative).display().to_string();
-    let original = std::fs::read_to_string(root.join("wrangler.toml")).unwrap();
-    let changed = original
-        .replace(
-            "main = \"edge/build/index.js\"",
-            &format!("main = \"{}\"", at("edge/build/index.js")),
-        )
-        .replace(
-            "directory = \"edge/assets\"",
-            &format!("directory = \"{}\"", at("edge/assets")),
-        )
-        .replace(
-            "migrations_dir = \"migrations\"",
-            &format!("migrations_dir = \"{}\"", at("migrations")),
-        )
-        .replace("cwd = \".\"", &format!("cwd = \"{}\"", root.display()))
-        .replace("binding = \"EVENTS\"\n", "binding = \"EVENTS_WITHHELD_BY_THE_TEST\"\n");
-    assert_ne!(changed, original);
-    assert!(!changed.contains("binding = \"EVENTS\"\n"));
-    let dir = work.join("no-queue");
+    let mut config = std::fs::read_to_string(root.join("wrangler.toml")).unwrap();
+    let absolute = [
+        (
+            "main = \"edge/build/index.js\"".to_owned(),
+            format!("main = \"{}\"", at("edge/build/index.js")),
+        ),
+        (
+            "directory = \"edge/assets\"".to_owned(),
+            format!("directory = \"{}\"", at("edge/assets")),
+        ),
+        (
+            "migrations_dir = \"migrations\"".to_owned(),
+            format!("migrations_dir = \"{}\"", at("migrations")),
+        ),
+        ("cwd = \".\"".to_owned(), format!("cwd = \"{}\"", root.display())),
+    ];
+    let changes = changes.iter().map(|(from, to)| ((*from).to_owned(), (*to).to_owned()));
+    for (from, to) in absolute.into_iter().chain(changes) {
+        assert!(config.contains(&from), "wrangler.toml has no {from:?}");
+        config = config.replace(&from, &to);
+    }
+    let dir = work.join(name);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(root.join(".dev.vars"), dir.join(".dev.vars")).unwrap();
     let path = dir.join("wrangler.toml");
-    std::fs::write(&path, changed).unwrap();
+    std::fs::write(&path, config).unwrap();
     path
 }
 
@@ -74,7 +78,12 @@ fn a_failed_hand_off_is_answered_retryable_and_marks_no_id_seen() {
         work_dir: work.path().to_owned(),
         vars: Vec::new(),
     };
-    let mut edge = Edge::start(options(Some(config_without_the_events_queue(work.path())))).unwrap();
+    let mut edge = Edge::start(options(Some(changed_config(
+        work.path(),
+        "no-queue",
+        &[("binding = \"EVENTS\"\n", "binding = \"EVENTS_WITHHELD_BY_THE_TEST\"\n")],
+    ))))
+    .unwrap();
     let token = session(&edge, "pk_test_demo", 12_999);
     for attempt in 0..2 {
         let reply = post_viewed(&edge, &token, 0..3);
@@ -200,4 +209,76 @@ fn archive_bytes(edge: &Edge) -> std::collections::BTreeMap<String, Vec<u8>> {
         .into_iter()
         .filter(|(key, _)| key.starts_with("logs/v1/m_nordic_outdoor/"))
         .collect()
+}
+
+#[test]
+fn retries_that_run_out_park_letters_the_probe_sends_back_once_the_sink_answers() {
+    let work = tempfile::tempdir().unwrap();
+    let sink = OtlpSink::start().unwrap();
+    sink.fail_with(503);
+    // Three deliveries a message instead of 41, a second apart: the same path, in seconds.
+    let config = changed_config(
+        work.path(),
+        "few-retries",
+        &[("max_retries = 40\n", "max_retries = 2\n")],
+    );
+    let edge = Edge::start(EdgeOptions {
+        config: Some(config),
+        port: None,
+        work_dir: work.path().to_owned(),
+        vars: vec![
+            ("LOG_SINK_URL".into(), sink.url.clone()),
+            ("RETRY_BASE_SECONDS".into(), "1".into()),
+            ("RETRY_MAX_SECONDS".into(), "2".into()),
+        ],
+    })
+    .unwrap();
+    let token = session(&edge, "pk_test_demo", 12_999);
+    assert_eq!(post_viewed(&edge, &token, 200..203).status, 202);
+    let expected: Vec<String> = (200..203).map(event_id).collect();
+    let parked = |edge: &Edge| -> Vec<(String, Vec<u8>)> {
+        stored_objects(edge)
+            .into_iter()
+            .filter(|(key, _)| key.starts_with("dead-letter/events/m_nordic_outdoor/test/"))
+            .collect()
+    };
+    wait_until(
+        "the three parked after their retries ran out",
+        Duration::from_secs(90),
+        || parked(&edge).len() == 3,
+    );
+    assert!(sink.event_ids().is_empty(), "nothing delivered while the sink is down");
+    // Each parked letter, opened, is one accepted event, byte for byte as the session object
+    // queued it (sealed at rest: the id is not in the stored bytes).
+    let mut ids: Vec<String> = parked(&edge)
+        .iter()
+        .map(|(key, sealed)| {
+            assert!(!String::from_utf8_lossy(sealed).contains("0190d2c4"), "{key} sealed");
+            let text = paylater_harness::letters::open(key, sealed).unwrap();
+            let queued: paylater_edge::ingest::QueuedEvent = serde_json::from_str(&text).unwrap();
+            assert_eq!(serde_json::to_string(&queued).unwrap(), text);
+            queued.event.id
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, expected);
+
+    // The sink answers again: the cron's probe sends them back by itself, and they are delivered.
+    sink.recover();
+    let probe = http::get(&format!("{}/__scheduled?cron=*/5+*+*+*+*", edge.url)).unwrap();
+    assert_eq!(probe.status, 200, "{}", probe.body);
+    wait_until("every event at the sink", Duration::from_secs(60), || {
+        let at_sink = sink.event_ids();
+        expected.iter().all(|id| at_sink.contains(id))
+    });
+    wait_until("no letter left parked", Duration::from_secs(30), || {
+        parked(&edge).is_empty()
+    });
+    let archived: Vec<String> = archived_records(&edge)
+        .iter()
+        .filter_map(|r| attribute(r, "event.id"))
+        .collect();
+    for id in &expected {
+        assert_eq!(archived.iter().filter(|a| *a == id).count(), 1, "{id} archived once");
+    }
 }
