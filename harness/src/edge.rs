@@ -148,23 +148,45 @@ pub fn execute_sql(state: &Path, work_dir: &Path, sql: &str) -> Result<(), Harne
 /// Puts `file` into the local R2 under `bucket_and_key` (`bucket/key…`), as an operator would
 /// with `wrangler r2 object put`.
 pub fn put_r2_object(state: &Path, work_dir: &Path, bucket_and_key: &str, file: &Path) -> Result<(), HarnessError> {
-    let output = wrangler(work_dir)
-        .args(["r2", "object", "put", bucket_and_key, "--local", "--persist-to"])
-        .arg(state)
-        .arg("--file")
-        .arg(file)
-        .output()?;
-    checked(&output, "wrangler r2 object put")
+    beside_a_running_edge("wrangler r2 object put", || {
+        wrangler(work_dir)
+            .args(["r2", "object", "put", bucket_and_key, "--local", "--persist-to"])
+            .arg(state)
+            .arg("--file")
+            .arg(file)
+            .output()
+    })
+}
+
+/// Runs a wrangler command on the local state of an edge that may be writing to it too: the
+/// local R2 is one SQLite database, and a write that meets the edge's (one a record, since the
+/// archive stores each record once) fails with R2's "Unspecified error (500)". It is tried again
+/// a few times, a moment apart, as an operator would.
+fn beside_a_running_edge(
+    what: &str,
+    mut run: impl FnMut() -> std::io::Result<std::process::Output>,
+) -> Result<(), HarnessError> {
+    let mut attempts_left = 4;
+    loop {
+        attempts_left -= 1;
+        let output = run()?;
+        let said = [&output.stdout, &output.stderr].map(|bytes| String::from_utf8_lossy(bytes).into_owned());
+        if output.status.success() || attempts_left == 0 || !said.iter().any(|t| t.contains("Unspecified error")) {
+            return checked(&output, what);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 }
 
 /// Deletes `bucket_and_key` (`bucket/key…`) from the local R2, as anyone with write access to
 /// the bucket could with `wrangler r2 object delete`.
 pub fn delete_r2_object(state: &Path, work_dir: &Path, bucket_and_key: &str) -> Result<(), HarnessError> {
-    let output = wrangler(work_dir)
-        .args(["r2", "object", "delete", bucket_and_key, "--local", "--persist-to"])
-        .arg(state)
-        .output()?;
-    checked(&output, "wrangler r2 object delete")
+    beside_a_running_edge("wrangler r2 object delete", || {
+        wrangler(work_dir)
+            .args(["r2", "object", "delete", bucket_and_key, "--local", "--persist-to"])
+            .arg(state)
+            .output()
+    })
 }
 
 /// Puts many files into the local R2 bucket `bucket` in one `wrangler r2 bulk put`: each
@@ -181,13 +203,14 @@ pub fn put_r2_objects(
         .collect();
     let path = work_dir.join("r2-bulk.json");
     std::fs::write(&path, serde_json::Value::Array(manifest).to_string())?;
-    let output = wrangler(work_dir)
-        .args(["r2", "bulk", "put", bucket, "--local", "--persist-to"])
-        .arg(state)
-        .arg("--filename")
-        .arg(&path)
-        .output()?;
-    checked(&output, "wrangler r2 bulk put")
+    beside_a_running_edge("wrangler r2 bulk put", || {
+        wrangler(work_dir)
+            .args(["r2", "bulk", "put", bucket, "--local", "--persist-to"])
+            .arg(state)
+            .arg("--filename")
+            .arg(&path)
+            .output()
+    })
 }
 
 impl Edge {

@@ -8,6 +8,8 @@ use paylater_harness::edge::{BaselineWorker, Edge, EdgeOptions};
 use paylater_harness::paths;
 use paylater_harness::sink::OtlpSink;
 
+use crate::runtime_cpu;
+
 const ORIGIN: &str = "http://127.0.0.1:8080";
 /// Sessions the load rotates over (each has its own Durable Object).
 const SESSIONS: usize = 32;
@@ -87,6 +89,38 @@ struct Row {
     figures: WrkFigures,
     /// Seconds from the end of the load until the sink held every accepted event.
     drained_after_s: Option<f64>,
+    /// The runtime's (workerd's) CPU per request during the load, and until the backlog drained.
+    cpu: Cpu,
+}
+
+/// CPU milliseconds per request inside workerd (not wrangler's Node proxy).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    during_load: f64,
+    until_drained: Option<f64>,
+}
+
+/// `load` against `server`, with the CPU its workerd processes used meanwhile, per request.
+fn measured_load(
+    server: &Edge,
+    script: &str,
+    tokens: &[String],
+    threads: &str,
+    connections: &str,
+) -> Result<(WrkFigures, Cpu, f64), String> {
+    let pid = server.pid().ok_or("the server has no pid")?;
+    let before = runtime_cpu::workerd_cpu_ms(pid);
+    let figures = load(script, &server.url, tokens, threads, connections)?;
+    let used = runtime_cpu::workerd_cpu_ms(pid) - before;
+    let per_request = used / figures.requests.max(1) as f64;
+    Ok((
+        figures,
+        Cpu {
+            during_load: per_request,
+            until_drained: None,
+        },
+        before,
+    ))
 }
 
 /// Baselines take any session token: they name objects by it, nothing checks it.
@@ -127,16 +161,12 @@ fn start_edge(
 
 fn baseline(worker: BaselineWorker, work: &std::path::Path, name: &'static str) -> Result<Row, String> {
     let server = start_baseline(worker, work, name)?;
+    let (figures, cpu, _) = measured_load(&server, "events.lua", &baseline_sessions(SESSIONS), "2", CONNECTIONS)?;
     Ok(Row {
         name,
-        figures: load(
-            "events.lua",
-            &server.url,
-            &baseline_sessions(SESSIONS),
-            "2",
-            CONNECTIONS,
-        )?,
+        figures,
         drained_after_s: None,
+        cpu,
     })
 }
 
@@ -153,7 +183,7 @@ fn edge(work: &std::path::Path, name: &'static str, console_records: &str) -> Re
         ],
         SESSIONS,
     )?;
-    let figures = load("events.lua", &edge.url, &tokens, "2", CONNECTIONS)?;
+    let (figures, mut cpu, cpu_before) = measured_load(&edge, "events.lua", &tokens, "2", CONNECTIONS)?;
     let expected = ((figures.requests - figures.non_2xx) * 10) as usize;
     let ended = Instant::now();
     let mut drained_after_s = None;
@@ -164,7 +194,11 @@ fn edge(work: &std::path::Path, name: &'static str, console_records: &str) -> Re
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    if drained_after_s.is_none() {
+    if drained_after_s.is_some() {
+        let pid = edge.pid().ok_or("the edge has no pid")?;
+        let used = runtime_cpu::workerd_cpu_ms(pid) - cpu_before;
+        cpu.until_drained = Some(used / figures.requests.max(1) as f64);
+    } else {
         return Err(format!(
             "{name}: the sink held {} of {expected} accepted events {}s after the load",
             sink.event_ids().len(),
@@ -175,6 +209,7 @@ fn edge(work: &std::path::Path, name: &'static str, console_records: &str) -> Re
         name,
         figures,
         drained_after_s,
+        cpu,
     })
 }
 
@@ -193,15 +228,16 @@ pub fn run() -> Result<(), String> {
         "\nPOST /v1/events, 10 new events a request, wrk -t2 -c{CONNECTIONS} -d{DURATION} on loopback (wrangler dev)"
     );
     println!(
-        "{:<26} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>11}",
-        "", "req/s", "/no-op", "/floor", "p50 ms", "p99 ms", "non-2xx", "drained s"
+        "{:<26} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>11}",
+        "", "req/s", "/no-op", "/floor", "p50 ms", "p99 ms", "non-2xx", "drained s", "cpu ms", "+drain ms"
     );
     let noop = rows[0].figures.requests_per_second;
     let floor = rows[1].figures.requests_per_second;
+    let floor_cpu = rows[1].cpu.during_load;
     for row in &rows {
         let f = &row.figures;
         println!(
-            "{:<26} {:>8.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>11}",
+            "{:<26} {:>8.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>10} {:>9.2} {:>11}",
             row.name,
             f.requests_per_second,
             f.requests_per_second / noop,
@@ -209,28 +245,56 @@ pub fn run() -> Result<(), String> {
             f.p50_ms,
             f.p99_ms,
             f.non_2xx,
-            row.drained_after_s.map_or("-".to_owned(), |s| format!("{s:.1}"))
+            row.drained_after_s.map_or("-".to_owned(), |s| format!("{s:.1}")),
+            row.cpu.during_load,
+            row.cpu.until_drained.map_or("-".to_owned(), |ms| format!("{ms:.2}"))
+        );
+    }
+    let floor_p99 = rows[1].figures.p99_ms;
+    for row in &rows[2..] {
+        let drained = row.cpu.until_drained.unwrap_or(row.cpu.during_load);
+        println!(
+            "{}: req/s {:.2}× the floor's (goal ≥ 0.8×), p99 {:.2}× (goal ≤ 1.5×); workerd CPU a request {:.2}× \
+             during the load, {:.2}× with its backlog drained (goal ≤ 2×)",
+            row.name,
+            row.figures.requests_per_second / floor,
+            row.figures.p99_ms / floor_p99,
+            row.cpu.during_load / floor_cpu,
+            drained / floor_cpu
         );
     }
     println!(
         "target: edge ≥ 0.5 of the no-op's requests/s. \"drained s\": after the load, until the local OTLP sink \
-         held every accepted event (the consumer's backlog)."
+         held every accepted event (the consumer's backlog). \"cpu ms\": CPU time of the workerd processes (not \
+         wrangler's Node proxy) over the load, per request; \"+drain ms\": the same until the backlog drained."
     );
     println!(
         "\nPOST /v1/approvals, a new Idempotency-Key each, 500 customers, one attempt a session over {APPROVAL_SESSIONS} sessions, {DURATION} (wrangler dev)"
     );
     println!(
-        "{:<26} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "", "req/s", "/no-op", "p50 ms", "p99 ms", "non-2xx"
+        "{:<26} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "", "req/s", "/no-op", "p50 ms", "p99 ms", "non-2xx", "cpu ms"
     );
-    for (name, f) in &approvals {
+    for (name, f, cpu) in &approvals {
         println!(
-            "{name:<26} {:>8.1} {:>8.2} {:>8.2} {:>8.2} {:>8}",
+            "{name:<26} {:>8.1} {:>8.2} {:>8.2} {:>8.2} {:>8} {:>9.2}",
             f.requests_per_second,
             f.requests_per_second / noop,
             f.p50_ms,
             f.p99_ms,
-            f.non_2xx
+            f.non_2xx,
+            cpu.during_load
+        );
+    }
+    let find = |wanted: &str| approvals.iter().find(|(name, _, _)| *name == wanted);
+    if let (Some((_, floor, floor_cpu)), Some((_, edge, edge_cpu))) =
+        (find("floor, 1 connection"), find("edge, 1 connection"))
+    {
+        println!(
+            "edge, 1 connection: p50 {:.2}× the floor's (goal ≤ 1.3×), p99 {:.2}× (goal ≤ 1.5×), workerd CPU a request {:.2}× (goal ≤ 2×)",
+            edge.p50_ms / floor.p50_ms,
+            edge.p99_ms / floor.p99_ms,
+            edge_cpu.during_load / floor_cpu.during_load
         );
     }
     println!(
@@ -243,26 +307,25 @@ pub fn run() -> Result<(), String> {
 
 /// Approvals one at a time (latency) and eight at a time (throughput), on a fresh edge, beside
 /// the no-op and the floor worker's approval round trips on the same runtime.
-fn approvals(work: &std::path::Path) -> Result<Vec<(&'static str, WrkFigures)>, String> {
+fn approvals(work: &std::path::Path) -> Result<Vec<(&'static str, WrkFigures, Cpu)>, String> {
     let script = "approvals.lua";
     let names = baseline_sessions(APPROVAL_SESSIONS);
     let mut rows = Vec::new();
+    let mut row = |name: &'static str, server: &Edge, tokens: &[String], threads: &str, connections: &str| {
+        let (figures, cpu, _) = measured_load(server, script, tokens, threads, connections)?;
+        rows.push((name, figures, cpu));
+        Ok::<_, String>(())
+    };
     let noop = start_baseline(BaselineWorker::Noop, work, "approvals-no-op")?;
-    rows.push(("no-op, 1 connection", load(script, &noop.url, &names, "1", "1")?));
+    row("no-op, 1 connection", &noop, &names, "1", "1")?;
     drop(noop);
     let floor = start_baseline(BaselineWorker::Floor, work, "approvals-floor")?;
-    rows.push(("floor, 1 connection", load(script, &floor.url, &names, "1", "1")?));
-    rows.push((
-        "floor, 8 connections",
-        load(script, &floor.url, &names, "2", CONNECTIONS)?,
-    ));
+    row("floor, 1 connection", &floor, &names, "1", "1")?;
+    row("floor, 8 connections", &floor, &names, "2", CONNECTIONS)?;
     drop(floor);
     let (edge, tokens) = start_edge(work, "approvals", Vec::new(), APPROVAL_SESSIONS)?;
-    rows.push(("edge, 1 connection", load(script, &edge.url, &tokens, "1", "1")?));
-    rows.push((
-        "edge, 8 connections",
-        load(script, &edge.url, &tokens, "2", CONNECTIONS)?,
-    ));
+    row("edge, 1 connection", &edge, &tokens, "1", "1")?;
+    row("edge, 8 connections", &edge, &tokens, "2", CONNECTIONS)?;
     Ok(rows)
 }
 

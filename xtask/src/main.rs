@@ -17,6 +17,7 @@ mod demo;
 mod demo_traffic;
 mod interrupt;
 mod load;
+mod runtime_cpu;
 mod test;
 mod tools;
 
