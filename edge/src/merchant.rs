@@ -608,9 +608,11 @@ mod tests {
 
     #[test]
     fn rate_limits_default_to_the_contract() {
-        // The demo shop runs on loopback, where every shopper is one network: it raises the
-        // session limit. Without `rate_limits` a merchant gets the contract's defaults.
+        // The demo shop runs on loopback, where every shopper is one network and one address:
+        // it raises the session and the per-IP limits. Without `rate_limits` a merchant gets the
+        // contract's defaults.
         assert_eq!(demo().rate_limits.sessions_per_network_per_minute, 600);
+        assert_eq!(demo().rate_limits.per_ip_per_minute, 3_000);
         let mut without: serde_json::Value =
             serde_json::from_str(include_str!("../../seed/merchants/pk_test_demo.json")).unwrap();
         without.as_object_mut().unwrap().remove("rate_limits");
