@@ -34,6 +34,35 @@ pub struct ObjectList {
 /// The most pages one listing reads (5000 keys each).
 const MAX_PAGES: usize = 10_000;
 
+/// A listing that comes in pages.
+trait Paged {
+    fn take_next_after(&mut self) -> Option<String>;
+    /// Adds the next page's items, and takes its `next_after`.
+    fn append(&mut self, next: Self);
+}
+
+impl Paged for DigestList {
+    fn take_next_after(&mut self) -> Option<String> {
+        self.next_after.take()
+    }
+
+    fn append(&mut self, mut next: Self) {
+        self.digests.append(&mut next.digests);
+        self.next_after = next.next_after;
+    }
+}
+
+impl Paged for ObjectList {
+    fn take_next_after(&mut self) -> Option<String> {
+        self.next_after.take()
+    }
+
+    fn append(&mut self, mut next: Self) {
+        self.objects.append(&mut next.objects);
+        self.next_after = next.next_after;
+    }
+}
+
 pub struct Edge {
     base: String,
     authorization: String,
@@ -89,26 +118,21 @@ impl Edge {
 
     /// Every digest of the range, page after page.
     pub fn digest_list(&self, from: &str, to: &str) -> Result<DigestList, String> {
-        let path = format!("/v1/audit/digests?from={from}&to={to}");
-        let mut all: DigestList = self.get_json(&path)?;
-        for _ in 0..MAX_PAGES {
-            let Some(after) = all.next_after.take() else { break };
-            let mut page: DigestList = self.get_json(&format!("{path}&after={after}"))?;
-            all.digests.append(&mut page.digests);
-            all.next_after = page.next_after;
-        }
-        Ok(all)
+        self.every_page(&format!("/v1/audit/digests?from={from}&to={to}"))
     }
 
     /// Every archive object of the range, page after page.
     pub fn object_list(&self, from: &str, to: &str) -> Result<ObjectList, String> {
-        let path = format!("/v1/audit/objects?from={from}&to={to}");
-        let mut all: ObjectList = self.get_json(&path)?;
+        self.every_page(&format!("/v1/audit/objects?from={from}&to={to}"))
+    }
+
+    /// A listing's first page and each next one (`after=` its `next_after`), joined.
+    fn every_page<T: serde::de::DeserializeOwned + Paged>(&self, path: &str) -> Result<T, String> {
+        let mut all: T = self.get_json(path)?;
         for _ in 0..MAX_PAGES {
-            let Some(after) = all.next_after.take() else { break };
-            let mut page: ObjectList = self.get_json(&format!("{path}&after={after}"))?;
-            all.objects.append(&mut page.objects);
-            all.next_after = page.next_after;
+            let Some(after) = all.take_next_after() else { break };
+            let page: T = self.get_json(&format!("{path}&after={after}"))?;
+            all.append(page);
         }
         Ok(all)
     }
