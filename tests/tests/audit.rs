@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use paylater_harness::edge::{Edge, EdgeOptions, delete_r2_object, put_r2_object};
-use paylater_harness::http;
 use paylater_shared::archive::Envelope;
-use serde_json::{Value, json};
+use serde_json::Value;
 use support::*;
 
 const OLD_KEYS: &str = "audit-old:cGF5bGF0ZXItYXVkaXQtdGVzdC1vbGQtYXJjaGl2ZS1rZXktMDE";
@@ -35,20 +34,6 @@ fn start(work: &Path, archive_keys: &str) -> Edge {
 
 fn event_id(n: usize) -> String {
     format!("0190d2c4-0a7e-7cc2-9a1e-a0d17{n:07x}")
-}
-
-fn post_events(edge: &Edge, token: &str, ids: std::ops::Range<usize>) {
-    let events: Vec<Value> = ids
-        .map(|n| json!({ "id": event_id(n), "name": "widget_viewed", "ts": utc_now_s() * 1000 - 50, "seq": n + 1, "props": {} }))
-        .collect();
-    let reply = http::request(
-        "POST",
-        &format!("{}/v1/events", edge.url),
-        &[("Origin", ORIGIN), ("Content-Type", "application/json")],
-        Some(&json!({ "session_token": token, "events": events }).to_string()),
-    )
-    .unwrap();
-    assert_eq!(reply.status, 202, "{}", reply.body);
 }
 
 fn verify(edge: &Edge) -> (i32, String) {
@@ -113,7 +98,8 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
     let work = tempfile::tempdir().unwrap();
     let mut edge = start(work.path(), OLD_KEYS);
     let token = session(&edge, "pk_test_demo", 12_999);
-    post_events(&edge, &token, 0..6);
+    let posted = post_viewed(&edge, &token, 0..6, event_id);
+    assert_eq!(posted.status, 202, "{}", posted.body);
     // A session as old as a shopper's by the time they submit the form.
     let_sessions_age();
     let approved = approve(&edge, &token, "audit.shopper@example.com", "audit-approval-1");
@@ -263,7 +249,8 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
     let rotated = format!("{NEW_KEY},{OLD_KEYS}");
     let edge = start(work.path(), &rotated);
     let old_objects = demo_objects(&edge);
-    post_events(&edge, &session(&edge, "pk_test_demo", 12_999), 100..102);
+    let posted = post_viewed(&edge, &session(&edge, "pk_test_demo", 12_999), 100..102, event_id);
+    assert_eq!(posted.status, 202, "{}", posted.body);
     wait_until("the new records in the archive", Duration::from_secs(60), || {
         let text = serde_json::to_string(&archived_records_with(&edge, &rotated)).unwrap();
         text.contains(&event_id(100)) && text.contains(&event_id(101))
@@ -335,7 +322,7 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
             .parse()
             .unwrap()
     };
-    let cutoff = utc_now_s() - 20;
+    let cutoff = now_ms().div_euclid(1000) - 20;
     for (key, _) in demo_digests(&edge)
         .iter()
         .filter(|(key, _)| newest_start(key) >= cutoff)
@@ -345,13 +332,6 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
     let (code, out) = verify(&edge);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("TRUNCATED chain"), "{out}");
-}
-
-fn utc_now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 /// The demo merchant's test-mode digests as stored, in key (time) order.

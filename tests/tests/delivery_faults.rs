@@ -6,33 +6,16 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use paylater_harness::edge::{Edge, EdgeOptions, execute_sql};
 use paylater_harness::http;
 use paylater_harness::sink::{OtlpSink, attribute};
-use serde_json::{Value, json};
+use serde_json::json;
 use support::*;
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
-}
 
 fn event_id(n: usize) -> String {
     format!("0190d2c4-0a7e-7cc2-9a1e-f4017{n:07x}")
-}
-
-fn post_viewed(edge: &Edge, token: &str, range: std::ops::Range<usize>) -> http::Reply {
-    let events: Vec<Value> = range
-        .map(|n| json!({ "id": event_id(n), "name": "widget_viewed", "ts": now_ms() - 50, "seq": n + 1, "props": {} }))
-        .collect();
-    http::request(
-        "POST",
-        &format!("{}/v1/events", edge.url),
-        &[("Origin", ORIGIN), ("Content-Type", "application/json")],
-        Some(&json!({ "session_token": token, "events": events }).to_string()),
-    )
-    .unwrap()
 }
 
 /// The workspace's wrangler config with `changes` made (each must apply), its paths made
@@ -86,7 +69,7 @@ fn a_failed_hand_off_is_answered_retryable_and_marks_no_id_seen() {
     .unwrap();
     let token = session(&edge, "pk_test_demo", 12_999);
     for attempt in 0..2 {
-        let reply = post_viewed(&edge, &token, 0..3);
+        let reply = post_viewed(&edge, &token, 0..3, event_id);
         assert_eq!(
             error_code(&reply),
             (503, "enqueue_failed".into()),
@@ -98,7 +81,7 @@ fn a_failed_hand_off_is_answered_retryable_and_marks_no_id_seen() {
     // The same state, the queue back: the ids were never marked seen, so all three are accepted.
     edge.stop();
     let edge = Edge::start(options(None)).unwrap();
-    let reply = post_viewed(&edge, &token, 0..3);
+    let reply = post_viewed(&edge, &token, 0..3, event_id);
     assert_eq!(reply.status, 202, "{}", reply.body);
     assert_eq!(
         (reply.json()["accepted"].clone(), reply.json()["duplicates"].clone()),
@@ -138,7 +121,7 @@ fn a_consumer_failing_after_archiving_and_a_duplicate_leave_each_id_archived_onc
     )
     .unwrap();
     let token = session(&edge, "pk_test_demo", 12_999);
-    assert_eq!(post_viewed(&edge, &token, 0..5).status, 202);
+    assert_eq!(post_viewed(&edge, &token, 0..5, event_id).status, 202);
     wait_until(
         "a batch archived, failed and found archived again",
         Duration::from_secs(60),
@@ -234,7 +217,7 @@ fn retries_that_run_out_park_letters_the_probe_sends_back_once_the_sink_answers(
     })
     .unwrap();
     let token = session(&edge, "pk_test_demo", 12_999);
-    assert_eq!(post_viewed(&edge, &token, 200..203).status, 202);
+    assert_eq!(post_viewed(&edge, &token, 200..203, event_id).status, 202);
     let expected: Vec<String> = (200..203).map(event_id).collect();
     let parked = |edge: &Edge| -> Vec<(String, Vec<u8>)> {
         stored_objects(edge)

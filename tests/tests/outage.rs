@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use paylater_harness::edge::{Edge, EdgeOptions, put_r2_object};
 use paylater_harness::http;
@@ -14,27 +14,8 @@ use paylater_harness::sink::{OtlpSink, attribute};
 use serde_json::{Value, json};
 use support::*;
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
-}
-
 fn event_id(n: usize) -> String {
     format!("0190d2c4-0a7e-7cc2-9a1e-{n:012x}")
-}
-
-/// `widget_viewed` events `range` of one session, as the widget sends them.
-fn post_viewed(edge: &Edge, token: &str, range: std::ops::Range<usize>) {
-    let events: Vec<Value> = range
-        .map(|n| json!({ "id": event_id(n), "name": "widget_viewed", "ts": now_ms() - 50, "seq": n + 1, "props": {} }))
-        .collect();
-    let reply = http::request(
-        "POST",
-        &format!("{}/v1/events", edge.url),
-        &[("Origin", ORIGIN), ("Content-Type", "application/json")],
-        Some(&json!({ "session_token": token, "events": events }).to_string()),
-    )
-    .unwrap();
-    assert_eq!(reply.status, 202, "{}", reply.body);
 }
 
 /// How many console copies (`"kind":"log_record"`) the edge printed of the record `id`.
@@ -62,8 +43,10 @@ fn an_outage_ends_with_every_event_delivered_and_no_one_replaying() {
     })
     .unwrap_or_else(|e| panic!("edge did not start: {e}"));
     let token = session(&edge, "pk_test_demo", 12_999);
-    post_viewed(&edge, &token, 0..10);
-    post_viewed(&edge, &token, 10..20);
+    for range in [0..10, 10..20] {
+        let reply = post_viewed(&edge, &token, range, event_id);
+        assert_eq!(reply.status, 202, "{}", reply.body);
+    }
 
     // Down for 20 s: many times the schedule's first waits (1, 2, 3, 3, … s).
     wait_until("the sink to refuse several deliveries", Duration::from_secs(30), || {

@@ -472,3 +472,31 @@ pub fn checked_counts(out: &str) -> (usize, usize) {
     };
     (count("digests"), count("objects"))
 }
+
+/// Now, Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// `POST /v1/events` of `widget_viewed` events `range` of one session, as the widget sends
+/// them from the demo origin: event `n` has the id `event_id(n)` and `seq` `n + 1`.
+pub fn post_viewed(
+    edge: &Edge,
+    token: &str,
+    range: std::ops::Range<usize>,
+    event_id: fn(usize) -> String,
+) -> http::Reply {
+    let events: Vec<Value> = range
+        .map(|n| json!({ "id": event_id(n), "name": "widget_viewed", "ts": now_ms() - 50, "seq": n + 1, "props": {} }))
+        .collect();
+    http::request(
+        "POST",
+        &format!("{}/v1/events", edge.url),
+        &[("Origin", ORIGIN), ("Content-Type", "application/json")],
+        Some(&json!({ "session_token": token, "events": events }).to_string()),
+    )
+    .unwrap()
+}
