@@ -15,7 +15,7 @@ pub const QUARANTINE_PREFIX: &str = "dead-letter/quarantine/";
 /// Messages no version of the consumer can read: for an operator, never replayed.
 pub const UNREADABLE_PREFIX: &str = "dead-letter/unreadable/";
 /// Longest wait between two deliveries of a message when `RETRY_MAX_SECONDS` is not set: an hour,
-/// so the 41 deliveries `wrangler.toml` allows (`max_retries = 40`) span about 30 hours of sink
+/// so the 41 deliveries `wrangler.office.toml` allows (`max_retries = 40`) span about 30 hours of sink
 /// outage.
 pub const DEFAULT_RETRY_MAX_SECONDS: u32 = 3_600;
 /// The longest `RETRY_MAX_SECONDS` taken: 41 deliveries then span about 60 hours, inside the

@@ -18,6 +18,23 @@ pub fn health(problems: &[String]) -> (u16, serde_json::Value) {
     }
 }
 
+/// What a `/health` answer of `status` and `body` names as problems: none for a 200, its
+/// `problems` for a 503 `degraded`, and the status itself for anything else.
+pub fn health_problems(status: u16, body: &serde_json::Value) -> Vec<String> {
+    if status == 200 {
+        return Vec::new();
+    }
+    let named: Vec<String> = body["problems"]
+        .as_array()
+        .map(|problems| problems.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if named.is_empty() {
+        vec![format!("the back office answered {status}")]
+    } else {
+        named
+    }
+}
+
 /// `GET /v1/merchants/{pk}/config`.
 pub fn merchant_config(merchant: &MerchantConfig) -> PublicMerchantConfig {
     PublicMerchantConfig::from(merchant)
@@ -52,6 +69,18 @@ pub fn offers(
 mod tests {
     use super::*;
     use paylater_shared::{Currency, MinorUnits};
+
+    #[test]
+    fn the_back_office_health_is_read_back_as_problems() {
+        let (status, body) = health(&["ARCHIVE_KEYS: missing".to_owned()]);
+        assert_eq!(health_problems(status, &body), vec!["ARCHIVE_KEYS: missing".to_owned()]);
+        let (status, body) = health(&[]);
+        assert_eq!(health_problems(status, &body), Vec::<String>::new());
+        assert_eq!(
+            health_problems(500, &serde_json::json!({ "error": { "code": "internal" } })),
+            vec!["the back office answered 500".to_owned()]
+        );
+    }
 
     #[test]
     fn health_names_what_is_missing() {

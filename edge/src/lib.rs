@@ -71,22 +71,22 @@ pub mod openapi;
 
 #[cfg(target_arch = "wasm32")]
 mod anomaly_watch;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "office"))]
 mod audit_seal;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "office"))]
 mod consumer;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "office"))]
 mod dead_letters;
 #[cfg(target_arch = "wasm32")]
 mod entry;
 #[cfg(target_arch = "wasm32")]
 mod objects;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "office"))]
 mod probe;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "shop"))]
 mod upstream;
 
-/// Binding names, as declared in `wrangler.toml`.
+/// Binding names, as declared in `wrangler.toml` (the shop) and `wrangler.office.toml` (the back office).
 pub mod bindings {
     /// KV namespace holding `merchant:{publishable_key}` → merchant config JSON.
     pub const MERCHANTS_KV: &str = "MERCHANTS";
@@ -124,6 +124,9 @@ pub mod bindings {
     pub const HUMAN_REVIEW_CONTACT: &str = "HUMAN_REVIEW_CONTACT";
     /// Secret: bearer token of the admin routes (dead-letter replay).
     pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+    /// Service binding of the shop Worker to the back office (`wrangler.office.toml`), where it
+    /// passes every back-office route.
+    pub const BACK_OFFICE: &str = "BACK_OFFICE";
     /// Durable Object namespace: one object per approval and mode (its order, one change at a
     /// time, and the alarm that expires it).
     pub const ORDER_BOOK: &str = "ORDER_BOOK";
@@ -147,7 +150,7 @@ pub mod bindings {
     pub const ANOMALY_GRACE_SECONDS: &str = "ANOMALY_GRACE_SECONDS";
 }
 
-/// Queue names, as declared in `wrangler.toml`.
+/// Queue names, as declared in `wrangler.office.toml` (its consumers).
 pub mod queues {
     pub const EVENTS: &str = "paylater-events";
     pub const DEAD_LETTERS: &str = "paylater-events-dlq";

@@ -1,38 +1,57 @@
-//! The Durable Objects: exact per-session state (rate window, event ids, seq, funnel anchors)
-//! and per-client-IP rate limits. The decisions are `crate::ingest`'s; these keep the
-//! state and do the hand-off to the queue.
+//! The Durable Objects: exact per-session state (rate window, event ids, seq, funnel anchors),
+//! per-client-IP rate limits and per-customer ledgers, which the shop Worker runs, and the
+//! order books, which the back office runs (each binds the other's by `script_name`). The
+//! decisions are the pure modules'; these keep the state and do the hand-off to the queue.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use futures_util::lock::Mutex;
-use paylater_shared::approval::Outcome;
-use wasm_bindgen::JsValue;
+
 use worker::{
-    BatchMessageBuilder, Date, DurableObject, Env, MessageBuilder, Method, QueueContentType, Request, RequestInit,
-    Response, Result, State, Storage, console_error, durable_object,
+    Date, DurableObject, Env, MessageBuilder, Method, QueueContentType, Request, RequestInit, Response, Result, State,
+    Storage, durable_object,
 };
 
-use crate::approval_records::{AttemptLog, QueuedDecision};
-use crate::approvals::{
-    ApproveOutcome, ApproveRequest, AttemptLimit, DEFAULT_HUMAN_REVIEW_CONTACT, DecideRequest, Decided, LiveApproval,
-    SessionAttempt, SessionStep, StoredApproval, UpstreamVerdict, apply_upstream, approval_claims, build_answer,
-    session_step, signers_from_secret,
+use crate::bindings::{CUSTOMER_LEDGER, EVENTS_QUEUE};
+use crate::ledger::LedgerRequest;
+use crate::orders::{BookAnswer, BookRequest, QueuedChange};
+#[cfg(feature = "shop")]
+use {
+    crate::approval_records::{AttemptLog, QueuedDecision},
+    crate::approvals::{
+        ApproveOutcome, ApproveRequest, AttemptLimit, DEFAULT_HUMAN_REVIEW_CONTACT, DecideRequest, Decided,
+        LiveApproval, SessionAttempt, SessionStep, StoredApproval, UpstreamVerdict, apply_upstream, approval_claims,
+        build_answer, session_step, signers_from_secret,
+    },
+    crate::bindings::{APPROVAL_SIGNING_KEYS, HUMAN_REVIEW_CONTACT, ORDER_BOOK},
+    crate::decision::{DecisionRequest, PastApproval, decide},
+    crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest},
+    crate::ingest::{RequestWindow, SessionLedger, Verdict, is_high_velocity},
+    crate::ledger::{CustomerRecord, PendingApproval},
+    crate::orders::Registration,
+    crate::upstream,
+    paylater_shared::approval::Outcome,
+    std::cell::Cell,
+    wasm_bindgen::JsValue,
+    worker::BatchMessageBuilder,
 };
-use crate::bindings::{APPROVAL_SIGNING_KEYS, CUSTOMER_LEDGER, EVENTS_QUEUE, HUMAN_REVIEW_CONTACT, ORDER_BOOK};
-use crate::decision::{DecisionRequest, PastApproval, decide};
-use crate::events::{AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
-use crate::ingest::{RequestWindow, SessionLedger, Verdict, is_high_velocity};
-use crate::ledger::{AttachAnswer, CustomerRecord, LedgerRequest, PendingApproval};
-use crate::orders::{Book, BookAnswer, BookRefusal, BookRequest, QueuedChange, Registration, Step};
-use crate::upstream;
+#[cfg(feature = "office")]
+use {
+    crate::ledger::AttachAnswer,
+    crate::orders::{Book, BookRefusal, Step},
+    worker::console_error,
+};
 
+#[cfg(feature = "shop")]
 /// How long a session's state outlives its first token: a session renewed within its renewal
 /// window (a tab's leftovers sent on the next page view, up to a day later) still has its event
 /// ids, so what the closed tab's exit requests delivered is recognised, not counted twice.
 const SESSION_STATE_GRACE_MS: i64 =
     (crate::sessions::SESSION_RENEWAL_WINDOW_S + crate::sessions::SESSION_TTL_S) * 1000 + 10 * 60 * 1000;
+#[cfg(feature = "shop")]
 const LEDGER_KEY: &str = "ledger";
 
+#[cfg(feature = "shop")]
 fn event_key(id: &str) -> String {
     format!("e:{id}")
 }
@@ -70,6 +89,7 @@ pub(crate) async fn set_alarm_at(storage: &Storage, at_ms: i64) -> Result<()> {
     storage.set_alarm(at_ms.saturating_sub(now_ms).max(0)).await
 }
 
+#[cfg(feature = "shop")]
 /// Several keys written in one storage transaction.
 async fn put_all(storage: &Storage, entries: &[(&str, JsValue)]) -> Result<()> {
     let object = js_sys::Object::new();
@@ -81,11 +101,15 @@ async fn put_all(storage: &Storage, entries: &[(&str, JsValue)]) -> Result<()> {
 
 /// Object paths: what a message asks of an object.
 pub mod paths {
+    #[cfg(feature = "shop")]
     pub const ADMIT_EVENTS: &str = "/admit";
+    #[cfg(feature = "shop")]
     pub const APPROVE: &str = "/approve";
     pub const LEDGER: &str = "/ledger";
     pub const BOOK: &str = "/book";
+    #[cfg(feature = "shop")]
     pub const COUNT_REQUEST: &str = "/request";
+    #[cfg(feature = "shop")]
     pub const COUNT_APPROVAL_ATTEMPT: &str = "/approval-attempt";
 }
 
@@ -111,6 +135,7 @@ fn answer<T: serde::Serialize>(value: &T) -> Result<Response> {
     Response::from_json(value)
 }
 
+#[cfg(feature = "shop")]
 /// One per session (named by session id): takes one request at a time, end to end, so two
 /// requests with the same event id can never both be accepted.
 #[durable_object]
@@ -123,6 +148,7 @@ pub struct SessionGuard {
     alarm_set: Cell<bool>,
 }
 
+#[cfg(feature = "shop")]
 impl DurableObject for SessionGuard {
     fn new(state: State, env: Env) -> Self {
         Self {
@@ -154,6 +180,7 @@ impl DurableObject for SessionGuard {
     }
 }
 
+#[cfg(feature = "shop")]
 impl SessionGuard {
     async fn load_ledger(&self) -> Result<SessionLedger> {
         load_cached(&self.ledger, &self.state.storage(), LEDGER_KEY).await
@@ -233,6 +260,7 @@ impl SessionGuard {
     }
 }
 
+#[cfg(feature = "shop")]
 /// One per merchant and client IP (named by the address, which is never logged): a request
 /// window and the approval attempts of the last hour, kept in the object's memory only. Unlike a
 /// session's event ids, nothing here must survive: an object is evicted only after its client
@@ -244,11 +272,14 @@ pub struct ClientLimiter {
     approval_attempts: RefCell<AttemptLog>,
 }
 
+#[cfg(feature = "shop")]
 /// How far back approval attempts from one IP are counted.
 const APPROVAL_ATTEMPT_WINDOW_MS: i64 = 60 * 60 * 1000;
+#[cfg(feature = "shop")]
 /// The most attempt times one IP's object keeps (beyond any sane velocity limit).
 const MAX_TRACKED_ATTEMPTS: usize = 1000;
 
+#[cfg(feature = "shop")]
 impl DurableObject for ClientLimiter {
     fn new(_state: State, _env: Env) -> Self {
         Self {
@@ -287,13 +318,16 @@ impl DurableObject for ClientLimiter {
     }
 }
 
+#[cfg(feature = "shop")]
 fn idempotency_key(key: &str) -> String {
     format!("idem:{key}")
 }
 
+#[cfg(feature = "shop")]
 /// Where a session keeps its live approval (the one hold it may have).
 const LIVE_APPROVAL_KEY: &str = "live";
 
+#[cfg(feature = "shop")]
 async fn stored<T: serde::de::DeserializeOwned>(storage: &Storage, key: &str) -> Result<Option<T>> {
     match storage.get::<String>(key).await? {
         Some(text) => serde_json::from_str(&text)
@@ -303,6 +337,7 @@ async fn stored<T: serde::de::DeserializeOwned>(storage: &Storage, key: &str) ->
     }
 }
 
+#[cfg(feature = "shop")]
 impl SessionGuard {
     /// One approval attempt, end to end under the session's turn: the same key returns its first
     /// answer (or 409 with another body); a new key gets a decision from the customer's object,
@@ -423,6 +458,7 @@ impl SessionGuard {
     }
 }
 
+#[cfg(feature = "shop")]
 fn sign_approval(env: &Env, approve: &ApproveRequest, decided: &Decided, now_ms: i64) -> Result<String> {
     let secret = env.secret(APPROVAL_SIGNING_KEYS)?.to_string();
     let signers = signers_from_secret(&secret).map_err(|e| worker::Error::RustError(e.to_string()))?;
@@ -433,6 +469,7 @@ fn sign_approval(env: &Env, approve: &ApproveRequest, decided: &Decided, now_ms:
     Ok(signer.sign(&claims))
 }
 
+#[cfg(feature = "shop")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = crypto, js_name = randomUUID)]
@@ -444,6 +481,7 @@ pub fn book_name(livemode: bool, approval_id: &str) -> String {
     format!("{}:{approval_id}", crate::secret_keys::mode_name(livemode))
 }
 
+#[cfg(feature = "shop")]
 fn registration(approve: &ApproveRequest, decided: &Decided, now_ms: i64) -> Registration {
     Registration {
         approval_id: decided.approval_id.clone(),
@@ -469,10 +507,13 @@ async fn send_change(env: &Env, change: &QueuedChange) -> Result<()> {
         .await
 }
 
+#[cfg(feature = "shop")]
 const CUSTOMER_KEY: &str = "customer";
+#[cfg(feature = "shop")]
 /// How soon a failed release is tried again.
 const RETRY_ALARM_MS: i64 = 30_000;
 
+#[cfg(feature = "shop")]
 /// One per customer and mode, named `{mode}:{keyed hash of the e-mail}`: open holds and recent
 /// attempts, one decision at a time, so two parallel requests can never both spend the same
 /// limit; its alarm releases approvals that never became orders and removes the record once
@@ -485,6 +526,7 @@ pub struct CustomerLedger {
     record: RefCell<Option<CustomerRecord>>,
 }
 
+#[cfg(feature = "shop")]
 impl DurableObject for CustomerLedger {
     fn new(state: State, env: Env) -> Self {
         Self {
@@ -542,6 +584,7 @@ impl DurableObject for CustomerLedger {
     }
 }
 
+#[cfg(feature = "shop")]
 impl CustomerLedger {
     async fn load(&self) -> Result<CustomerRecord> {
         load_cached(&self.record, &self.state.storage(), CUSTOMER_KEY).await
@@ -624,6 +667,7 @@ impl CustomerLedger {
     }
 }
 
+#[cfg(feature = "office")]
 /// One per approval and mode (`{mode}:{approval id}`): what the approval left for its order,
 /// then the order, one change at a time. A change is stored with the book together with its
 /// outbox (the record and the hold it owes), then sent to the queue and the customer's ledger;
@@ -638,8 +682,10 @@ pub struct OrderBook {
     book: RefCell<Option<Book>>,
 }
 
+#[cfg(feature = "office")]
 const BOOK_KEY: &str = "book";
 
+#[cfg(feature = "office")]
 impl DurableObject for OrderBook {
     fn new(state: State, env: Env) -> Self {
         Self {
@@ -669,6 +715,7 @@ impl DurableObject for OrderBook {
     }
 }
 
+#[cfg(feature = "office")]
 impl OrderBook {
     async fn load(&self) -> Result<Book> {
         load_cached(&self.book, &self.state.storage(), BOOK_KEY).await

@@ -1,10 +1,11 @@
-//! `#[event(scheduled)]` (the cron trigger in `wrangler.toml`): writes the audit digests of the
+//! The back office's scheduled work, which the shop's cron trigger (`wrangler.toml`) asks for
+//! over the service binding (`POST /__cron`, a path no public route resolves to): writes the audit digests of the
 //! periods that ended (`audit_seal`), then asks the log sink whether it
 //! answers again (an empty OTLP export) and, if it does, sends every merchant's parked dead
 //! letters back to the events queue, a few pages a run, so an outage longer than the consumer's
 //! retries ends without anyone running the replay.
 
-use worker::{Env, ScheduleContext, ScheduledEvent, console_error, console_log, event};
+use worker::{Env, console_error, console_log};
 
 use crate::consumer::{post_to_sink, sink_url};
 use crate::dead_letters;
@@ -14,8 +15,8 @@ use crate::forward::{DEAD_LETTER_PREFIX, SinkOutcome};
 const PAGES_PER_RUN: usize = 10;
 const PAGE: u32 = 100;
 
-#[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+pub async fn run(env: &Env) {
+    let env = env.clone();
     // The audit digests first: they depend on nothing the sink does.
     crate::audit_seal::seal_all(&env).await;
     let Some(sink) = sink_url(&env) else {

@@ -163,6 +163,51 @@ impl Route {
     }
 }
 
+/// The path on which the back office runs its scheduled work, asked by the shop's cron trigger
+/// over the service binding. No route resolves to it, so the shop never passes it on from outside.
+pub const CRON_PATH: &str = "/__cron";
+
+/// Which of the two Workers answers a route. The shop (sessions, events, approvals, the terms
+/// and the checkout page) is what shoppers wait on, so its upload stays small and its isolates
+/// start fast; the merchant's back office (orders, reconciliation, insights, logs, the audit
+/// trail, keys, admin, the dashboard) runs behind the shop's service binding `BACK_OFFICE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worker {
+    Shop,
+    BackOffice,
+}
+
+impl Route {
+    /// The Worker that answers this route (the shop forwards the others unread).
+    pub fn worker(&self) -> Worker {
+        match self {
+            Self::Health
+            | Self::Preflight
+            | Self::MerchantConfig { .. }
+            | Self::Offers
+            | Self::Sessions
+            | Self::Events
+            | Self::Approvals
+            | Self::Checkout => Worker::Shop,
+            Self::Keys
+            | Self::Dashboard
+            | Self::OpenApi
+            | Self::ReplayDeadLetters
+            | Self::CreateOrder
+            | Self::Order { .. }
+            | Self::OrderChange { .. }
+            | Self::Reconciliation
+            | Self::InsightsFunnel
+            | Self::InsightsAnomalies
+            | Self::Logs
+            | Self::AuditDigests
+            | Self::AuditObjects
+            | Self::AuditObject { .. }
+            | Self::CustomerHolds => Worker::BackOffice,
+        }
+    }
+}
+
 /// The `Allow` header of a 405: the route's method (GET routes take HEAD too), and OPTIONS on
 /// API paths, which answer CORS preflights.
 pub fn allow_header(allowed: &str, path: &str) -> String {
@@ -179,6 +224,61 @@ pub fn allow_header(allowed: &str, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cron_path_is_no_route_so_the_shop_never_passes_it_on() {
+        for method in ["GET", "POST", "OPTIONS"] {
+            assert_eq!(
+                Route::resolve(method, CRON_PATH).map_err(|e| e.code().to_owned()),
+                Err("not_found".to_owned())
+            );
+        }
+    }
+
+    #[test]
+    fn shoppers_routes_stay_in_the_shop_and_the_rest_go_to_the_back_office() {
+        let shop = [
+            ("GET", "/health"),
+            ("OPTIONS", "/v1/orders"),
+            ("GET", "/v1/merchants/pk_test_demo/config"),
+            ("GET", "/v1/offers"),
+            ("POST", "/v1/sessions"),
+            ("POST", "/v1/events"),
+            ("POST", "/v1/approvals"),
+            ("GET", "/v1/checkout"),
+        ];
+        for (method, path) in shop {
+            assert_eq!(
+                Route::resolve(method, path).map(|r| r.worker()),
+                Ok(Worker::Shop),
+                "{method} {path}"
+            );
+        }
+        let back_office = [
+            ("GET", "/v1/keys"),
+            ("GET", "/dashboard"),
+            ("GET", "/v1/openapi.json"),
+            ("POST", "/v1/admin/dead-letters/replay"),
+            ("POST", "/v1/admin/customers/holds"),
+            ("POST", "/v1/orders"),
+            ("GET", "/v1/orders/ord_test_x"),
+            ("POST", "/v1/orders/ord_test_x/captures"),
+            ("GET", "/v1/reconciliation"),
+            ("GET", "/v1/insights/funnel"),
+            ("GET", "/v1/insights/anomalies"),
+            ("GET", "/v1/logs"),
+            ("GET", "/v1/audit/digests"),
+            ("GET", "/v1/audit/objects"),
+            ("GET", "/v1/audit/objects/logs/v1/m/2026/12/07/test-ab.ndjson.enc"),
+        ];
+        for (method, path) in back_office {
+            assert_eq!(
+                Route::resolve(method, path).map(|r| r.worker()),
+                Ok(Worker::BackOffice),
+                "{method} {path}"
+            );
+        }
+    }
 
     #[test]
     fn resolves_known_routes() {

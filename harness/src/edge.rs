@@ -13,10 +13,136 @@ pub struct EdgeOptions {
     pub port: Option<u16>,
     /// A directory for `.wrangler` state and the log; a fresh one per test.
     pub work_dir: PathBuf,
-    /// Extra `--var NAME:VALUE` bindings.
+    /// Vars set in both Workers' configs (over the configured values).
     pub vars: Vec<(String, String)>,
-    /// Another wrangler config than the workspace's (`--config`), e.g. one a test changed.
-    pub config: Option<PathBuf>,
+    /// Text changes (`from`, `to`) made in every config that has `from` (each must be in at
+    /// least one), e.g. the back office's consumer's retries.
+    pub config_changes: Vec<(String, String)>,
+}
+
+/// The workspace's two wrangler configs (shop first: `wrangler dev` serves the first), as this
+/// edge runs them.
+pub const CONFIGS: [&str; 2] = ["wrangler.toml", "wrangler.office.toml"];
+
+/// Writes both configs under `work_dir/config/` with their paths made absolute, `vars` set in
+/// each and `config_changes` made where they apply, and `.dev.vars` beside them (wrangler reads secrets there):
+/// `wrangler dev --var` would reach the first Worker only.
+fn write_configs(options: &EdgeOptions) -> Result<[PathBuf; 2], HarnessError> {
+    let root = paths::workspace_root();
+    let dir = options.work_dir.join("config");
+    std::fs::create_dir_all(&dir)?;
+    // Vars go into the copied `.dev.vars` too: there they also replace a secret of that name.
+    let dev_vars = std::fs::read_to_string(root.join(".dev.vars"))?;
+    let dev_vars = dev_vars_for_run(&dev_vars, &options.vars).map_err(|detail| HarnessError::Command {
+        what: "writing .dev.vars".into(),
+        detail,
+    })?;
+    std::fs::write(dir.join(".dev.vars"), dev_vars)?;
+    let mut written = Vec::new();
+    let mut applied = vec![false; options.config_changes.len()];
+    for name in CONFIGS {
+        let text = std::fs::read_to_string(root.join(name))?;
+        let changes: Vec<(String, String)> = options
+            .config_changes
+            .iter()
+            .enumerate()
+            .filter(|(_, (from, _))| text.contains(from.as_str()))
+            .map(|(index, change)| {
+                applied[index] = true;
+                change.clone()
+            })
+            .collect();
+        let text = config_for_run(&text, &root, &options.vars, &changes).map_err(|detail| HarnessError::Command {
+            what: format!("writing {name}"),
+            detail,
+        })?;
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    if let Some(index) = applied.iter().position(|done| !done) {
+        return Err(HarnessError::Command {
+            what: "writing the wrangler configs".into(),
+            detail: format!("no config has {:?}", options.config_changes[index].0),
+        });
+    }
+    Ok([written[0].clone(), written[1].clone()])
+}
+
+/// `.dev.vars` for a run: its lines for `vars`' names replaced by theirs.
+pub fn dev_vars_for_run(text: &str, vars: &[(String, String)]) -> Result<String, String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|line| !vars.iter().any(|(name, _)| line.starts_with(&format!("{name}="))))
+        .map(str::to_owned)
+        .collect();
+    for (name, value) in vars {
+        lines.push(format!("{name}={}", literal(value)?));
+    }
+    Ok(lines.join("\n") + "\n")
+}
+
+/// `'value'`: a literal string in TOML and in dotenv alike (nothing is unescaped inside), so a
+/// value with a quote or a line break in it is refused rather than read as something else.
+fn literal(value: &str) -> Result<String, String> {
+    if value.contains(['\'', '\n', '\r']) {
+        return Err(format!("a var value cannot hold a quote or a line break: {value:?}"));
+    }
+    Ok(format!("'{value}'"))
+}
+
+/// One config's text for a run: relative paths made absolute from `root`, `vars` replacing
+/// the `[vars]` table's lines of those names (or added to it), then `changes`.
+pub fn config_for_run(
+    text: &str,
+    root: &Path,
+    vars: &[(String, String)],
+    changes: &[(String, String)],
+) -> Result<String, String> {
+    let absolute = |line: &str| -> Option<String> {
+        // (`watch_dir` stays relative: the harness runs prebuilt Workers, wrangler builds nothing.)
+        for key in ["main", "directory", "migrations_dir", "cwd"] {
+            let prefix = format!("{key} = \"");
+            if let Some(rest) = line.strip_prefix(&prefix) {
+                let relative = rest.strip_suffix('"')?;
+                return Some(format!("{key} = {:?}", root.join(relative).display().to_string()));
+            }
+        }
+        None
+    };
+    let mut lines = Vec::new();
+    let mut in_vars = false;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_vars = line == "[vars]";
+            lines.push(line.to_owned());
+            if in_vars {
+                for (name, value) in vars {
+                    lines.push(format!("{name} = {}", literal(value)?));
+                }
+            }
+            continue;
+        }
+        let overridden = in_vars && vars.iter().any(|(name, _)| line.starts_with(&format!("{name} = ")));
+        if overridden {
+            continue;
+        }
+        lines.push(absolute(line).unwrap_or_else(|| line.to_owned()));
+    }
+    if !vars.is_empty() && !text.lines().any(|l| l == "[vars]") {
+        lines.push("[vars]".to_owned());
+        for (name, value) in vars {
+            lines.push(format!("{name} = {}", literal(value)?));
+        }
+    }
+    let mut text = lines.join("\n") + "\n";
+    for (from, to) in changes {
+        if !text.contains(from.as_str()) {
+            return Err(format!("the config has no {from:?}"));
+        }
+        text = text.replace(from.as_str(), to);
+    }
+    Ok(text)
 }
 
 /// The baseline workers of `cargo xtask bench`, run on the same runtime as the edge.
@@ -71,6 +197,9 @@ fn wrangler(work_dir: &Path) -> Command {
     command
 }
 
+/// D1 and R2 are the back office's bindings: wrangler's local commands on them read its config.
+const OFFICE_CONFIG: [&str; 2] = ["--config", "wrangler.office.toml"];
+
 /// A wrangler command's failure, with what it printed.
 fn checked(output: &std::process::Output, what: &str) -> Result<(), HarnessError> {
     if output.status.success() {
@@ -111,6 +240,7 @@ pub fn seed_merchants(state: &Path, work_dir: &Path) -> Result<(), HarnessError>
 /// Applies the D1 migrations of `migrations/` to the local ledger database under `state`.
 pub fn apply_migrations(state: &Path, work_dir: &Path) -> Result<(), HarnessError> {
     let output = wrangler(work_dir)
+        .args(OFFICE_CONFIG)
         .args([
             "d1",
             "migrations",
@@ -130,6 +260,7 @@ pub fn apply_migrations(state: &Path, work_dir: &Path) -> Result<(), HarnessErro
 /// `wrangler d1 execute` (tests use it to take a table away while the edge runs).
 pub fn execute_sql(state: &Path, work_dir: &Path, sql: &str) -> Result<(), HarnessError> {
     let output = wrangler(work_dir)
+        .args(OFFICE_CONFIG)
         .args([
             "d1",
             "execute",
@@ -150,6 +281,7 @@ pub fn execute_sql(state: &Path, work_dir: &Path, sql: &str) -> Result<(), Harne
 pub fn put_r2_object(state: &Path, work_dir: &Path, bucket_and_key: &str, file: &Path) -> Result<(), HarnessError> {
     beside_a_running_edge("wrangler r2 object put", || {
         wrangler(work_dir)
+            .args(OFFICE_CONFIG)
             .args(["r2", "object", "put", bucket_and_key, "--local", "--persist-to"])
             .arg(state)
             .arg("--file")
@@ -183,6 +315,7 @@ fn beside_a_running_edge(
 pub fn delete_r2_object(state: &Path, work_dir: &Path, bucket_and_key: &str) -> Result<(), HarnessError> {
     beside_a_running_edge("wrangler r2 object delete", || {
         wrangler(work_dir)
+            .args(OFFICE_CONFIG)
             .args(["r2", "object", "delete", bucket_and_key, "--local", "--persist-to"])
             .arg(state)
             .output()
@@ -205,6 +338,7 @@ pub fn put_r2_objects(
     std::fs::write(&path, serde_json::Value::Array(manifest).to_string())?;
     beside_a_running_edge("wrangler r2 bulk put", || {
         wrangler(work_dir)
+            .args(OFFICE_CONFIG)
             .args(["r2", "bulk", "put", bucket, "--local", "--persist-to"])
             .arg(state)
             .arg("--filename")
@@ -222,7 +356,7 @@ impl Edge {
     /// An edge on a free port with the configured vars only, its state in `work_dir`.
     pub fn start_plain(work_dir: &Path) -> Result<Self, HarnessError> {
         Self::start(EdgeOptions {
-            config: None,
+            config_changes: Vec::new(),
             port: None,
             work_dir: work_dir.to_owned(),
             vars: Vec::new(),
@@ -279,8 +413,10 @@ impl Edge {
             command
                 .arg("--config")
                 .arg(paths::workspace_root().join(worker.config()));
-        } else if let Some(config) = &options.config {
-            command.arg("--config").arg(config);
+        } else {
+            for config in write_configs(options)? {
+                command.arg("--config").arg(config);
+            }
         }
         command
             .args(["dev", "--local", "--ip", "127.0.0.1", "--port", &port.to_string()])
@@ -295,8 +431,10 @@ impl Edge {
             ])
             .arg("--persist-to")
             .arg(state);
-        for (name, value) in &options.vars {
-            command.args(["--var", &format!("{name}:{value}")]);
+        if baseline.is_some() {
+            for (name, value) in &options.vars {
+                command.args(["--var", &format!("{name}:{value}")]);
+            }
         }
         let mut server = Server::spawn("wrangler dev", command, &options.work_dir.join("edge.log"))?;
         let url = format!("http://127.0.0.1:{port}");
@@ -351,5 +489,55 @@ impl Edge {
     /// Stops the edge; true if it had to be killed.
     pub fn stop(&mut self) -> bool {
         self.server.stop()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "name = \"x\"\nmain = \"edge/build/office/index.js\"\n\n[build]\ncwd = \".\"\n\n[[queues.consumers]]\nmax_retries = 40\n\n[vars]\nLOG_SINK_URL = \"\"\nRETRY_BASE_SECONDS = \"5\"\n\n[observability]\nenabled = true\n";
+
+    #[test]
+    fn a_run_config_has_absolute_paths_its_vars_and_changes() {
+        let vars = vec![
+            ("LOG_SINK_URL".to_owned(), "http://127.0.0.1:9/v1/logs".to_owned()),
+            ("DIGEST_PERIOD_SECONDS".to_owned(), "60".to_owned()),
+        ];
+        let changes = vec![("max_retries = 40".to_owned(), "max_retries = 2".to_owned())];
+        let text = config_for_run(CONFIG, Path::new("/w"), &vars, &changes).unwrap();
+        assert_eq!(
+            text,
+            "name = \"x\"\nmain = \"/w/edge/build/office/index.js\"\n\n[build]\ncwd = \"/w/.\"\n\n\
+             [[queues.consumers]]\nmax_retries = 2\n\n[vars]\nLOG_SINK_URL = 'http://127.0.0.1:9/v1/logs'\n\
+             DIGEST_PERIOD_SECONDS = '60'\nRETRY_BASE_SECONDS = \"5\"\n\n[observability]\nenabled = true\n"
+        );
+    }
+
+    #[test]
+    fn a_change_the_config_lacks_is_refused() {
+        let changes = vec![("max_retries = 7".to_owned(), "max_retries = 2".to_owned())];
+        assert_eq!(
+            config_for_run(CONFIG, Path::new("/w"), &[], &changes),
+            Err("the config has no \"max_retries = 7\"".to_owned())
+        );
+    }
+
+    #[test]
+    fn run_vars_replace_dev_vars_of_their_names() {
+        let vars = vec![("ARCHIVE_KEYS".to_owned(), "new:AAAA,old:BBBB".to_owned())];
+        assert_eq!(
+            dev_vars_for_run("# c\nSESSION_KEYS=k:1\nARCHIVE_KEYS=old:BBBB\n", &vars),
+            Ok("# c\nSESSION_KEYS=k:1\nARCHIVE_KEYS='new:AAAA,old:BBBB'\n".to_owned())
+        );
+        let quoted = vec![("A".to_owned(), "it's".to_owned())];
+        assert!(dev_vars_for_run("", &quoted).is_err());
+    }
+
+    #[test]
+    fn vars_make_a_vars_table_where_there_was_none() {
+        let vars = vec![("A".to_owned(), "1".to_owned())];
+        let text = config_for_run("name = \"x\"\n", Path::new("/w"), &vars, &[]).unwrap();
+        assert_eq!(text, "name = \"x\"\n[vars]\nA = '1'\n");
     }
 }

@@ -125,7 +125,7 @@ fn a_steady_stretch_is_quiet_and_a_spike_of_declines_or_forged_tokens_is_flagged
     let work = tempfile::tempdir().unwrap();
     let sink = OtlpSink::start().unwrap();
     let edge = Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: None,
         work_dir: work.path().to_owned(),
         vars: vec![

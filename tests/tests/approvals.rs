@@ -84,7 +84,7 @@ fn approvals_decide_explain_sign_and_log() {
     let work = tempfile::tempdir().unwrap();
     let sink = OtlpSink::start().unwrap();
     let edge = Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: None,
         work_dir: work.path().to_owned(),
         vars: vec![("LOG_SINK_URL".into(), sink.url.clone())],
@@ -505,7 +505,7 @@ fn a_failing_decision_service_never_approves() {
     let upstream = OtlpSink::start().unwrap();
     upstream.fail_with(503);
     let edge = Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: None,
         work_dir: work.path().to_owned(),
         vars: vec![("DECISION_URL".into(), upstream.url.clone())],

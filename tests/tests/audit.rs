@@ -20,7 +20,7 @@ const REFERENCE: &str = "R-AUDIT-7731";
 
 fn start(work: &Path, archive_keys: &str) -> Edge {
     Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: None,
         work_dir: work.to_owned(),
         vars: vec![

@@ -18,54 +18,19 @@ fn event_id(n: usize) -> String {
     format!("0190d2c4-0a7e-7cc2-9a1e-f4017{n:07x}")
 }
 
-/// The workspace's wrangler config with `changes` made (each must apply), its paths made
-/// absolute and `.dev.vars` beside it, under `work/{name}/`: the edge as usual but for those.
-fn changed_config(work: &std::path::Path, name: &str, changes: &[(&str, &str)]) -> std::path::PathBuf {
-    let root = paylater_harness::paths::workspace_root();
-    let at = |relative: &str| root.join(relative).display().to_string();
-    let mut config = std::fs::read_to_string(root.join("wrangler.toml")).unwrap();
-    let absolute = [
-        (
-            "main = \"edge/build/index.js\"".to_owned(),
-            format!("main = \"{}\"", at("edge/build/index.js")),
-        ),
-        (
-            "directory = \"edge/assets\"".to_owned(),
-            format!("directory = \"{}\"", at("edge/assets")),
-        ),
-        (
-            "migrations_dir = \"migrations\"".to_owned(),
-            format!("migrations_dir = \"{}\"", at("migrations")),
-        ),
-        ("cwd = \".\"".to_owned(), format!("cwd = \"{}\"", root.display())),
-    ];
-    let changes = changes.iter().map(|(from, to)| ((*from).to_owned(), (*to).to_owned()));
-    for (from, to) in absolute.into_iter().chain(changes) {
-        assert!(config.contains(&from), "wrangler.toml has no {from:?}");
-        config = config.replace(&from, &to);
-    }
-    let dir = work.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(root.join(".dev.vars"), dir.join(".dev.vars")).unwrap();
-    let path = dir.join("wrangler.toml");
-    std::fs::write(&path, config).unwrap();
-    path
-}
-
 #[test]
 fn a_failed_hand_off_is_answered_retryable_and_marks_no_id_seen() {
     let work = tempfile::tempdir().unwrap();
-    let options = |config| EdgeOptions {
-        config,
+    let options = |config_changes| EdgeOptions {
+        config_changes,
         port: None,
         work_dir: work.path().to_owned(),
         vars: Vec::new(),
     };
-    let mut edge = Edge::start(options(Some(changed_config(
-        work.path(),
-        "no-queue",
-        &[("binding = \"EVENTS\"\n", "binding = \"EVENTS_WITHHELD_BY_THE_TEST\"\n")],
-    ))))
+    let mut edge = Edge::start(options(vec![(
+        "binding = \"EVENTS\"\n".into(),
+        "binding = \"EVENTS_WITHHELD_BY_THE_TEST\"\n".into(),
+    )]))
     .unwrap();
     let token = session(&edge, "pk_test_demo", 12_999);
     for attempt in 0..2 {
@@ -80,7 +45,7 @@ fn a_failed_hand_off_is_answered_retryable_and_marks_no_id_seen() {
     }
     // The same state, the queue back: the ids were never marked seen, so all three are accepted.
     edge.stop();
-    let edge = Edge::start(options(None)).unwrap();
+    let edge = Edge::start(options(Vec::new())).unwrap();
     let reply = post_viewed(&edge, &token, 0..3, event_id);
     assert_eq!(reply.status, 202, "{}", reply.body);
     assert_eq!(
@@ -101,7 +66,7 @@ fn a_consumer_failing_after_archiving_and_a_duplicate_leave_each_id_archived_onc
     let work = tempfile::tempdir().unwrap();
     let sink = OtlpSink::start().unwrap();
     let edge = Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: None,
         work_dir: work.path().to_owned(),
         vars: vec![
@@ -200,13 +165,8 @@ fn retries_that_run_out_park_letters_the_probe_sends_back_once_the_sink_answers(
     let sink = OtlpSink::start().unwrap();
     sink.fail_with(503);
     // Three deliveries a message instead of 41, a second apart: the same path, in seconds.
-    let config = changed_config(
-        work.path(),
-        "few-retries",
-        &[("max_retries = 40\n", "max_retries = 2\n")],
-    );
     let edge = Edge::start(EdgeOptions {
-        config: Some(config),
+        config_changes: vec![("max_retries = 40\n".into(), "max_retries = 2\n".into())],
         port: None,
         work_dir: work.path().to_owned(),
         vars: vec![

@@ -23,7 +23,7 @@ const READONLY_KEY: &str = support::DEMO_READONLY_KEY;
 
 fn start(work: &tempfile::TempDir, sink: &OtlpSink) -> Edge {
     Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: None,
         work_dir: work.path().to_owned(),
         vars: vec![

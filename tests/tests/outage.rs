@@ -32,7 +32,7 @@ fn an_outage_ends_with_every_event_delivered_and_no_one_replaying() {
     let sink = OtlpSink::start().unwrap();
     sink.fail_with(503);
     let edge = Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: None,
         work_dir: work.path().to_owned(),
         vars: vec![

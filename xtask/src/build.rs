@@ -2,7 +2,7 @@
 //! Both go through wasm-opt, because what ships is what the end-to-end tests load. And the
 //! example merchant server, a plain native debug build.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use paylater_harness::paths;
@@ -133,11 +133,43 @@ pub fn checkout_assets() -> Result<(), String> {
     Ok(())
 }
 
-/// Builds `edge/build/` with worker-build, pointed at the pinned local binaries so it downloads
+/// Builds the edge's two Workers into `edge/build/{shop,office}/` with worker-build, pointed at the pinned local binaries so it downloads
 /// nothing, and puts the checkout page's assets in place (they belong to the edge, and every
 /// task that starts one builds it first).
 pub fn edge(tools: &Tools) -> Result<(), String> {
     checkout_assets()?;
+    for worker in EdgeWorker::ALL {
+        edge_worker(tools, worker)?;
+    }
+    Ok(())
+}
+
+/// The two Workers the edge crate builds (its `shop` and `office` features).
+#[derive(Clone, Copy)]
+pub enum EdgeWorker {
+    /// What shoppers and the widget wait on (`wrangler.toml`).
+    Shop,
+    /// The merchant's back office, behind the shop's service binding (`wrangler.office.toml`).
+    Office,
+}
+
+impl EdgeWorker {
+    pub const ALL: [Self; 2] = [Self::Shop, Self::Office];
+
+    pub fn feature(self) -> &'static str {
+        match self {
+            Self::Shop => "shop",
+            Self::Office => "office",
+        }
+    }
+
+    /// Where worker-build writes it, under the workspace root.
+    pub fn build_dir(self) -> PathBuf {
+        paths::workspace_root().join("edge/build").join(self.feature())
+    }
+}
+
+fn edge_worker(tools: &Tools, worker: EdgeWorker) -> Result<(), String> {
     let root = paths::workspace_root();
     let mut command = Command::new(&tools.worker_build);
     offline(&mut command)
@@ -145,14 +177,17 @@ pub fn edge(tools: &Tools) -> Result<(), String> {
         .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
         .env("WASM_OPT_BIN", &tools.wasm_opt)
         .env("ESBUILD_BIN", &tools.esbuild)
-        .arg("--release");
+        .args(["--release", "--out-dir"])
+        .arg(Path::new("build").join(worker.feature()))
+        .arg(".")
+        .args(["--features", worker.feature()]);
     cmd::run(&mut command)?;
     if std::env::var_os("PAYLATER_EDGE_NO_OPT").is_some() {
         return Ok(());
     }
     // Without `--debuginfo` (which worker-build would add): function names are not worth a
     // tenth of the upload, and the edge is built not to panic.
-    let wasm = root.join("edge/build/index_bg.wasm");
+    let wasm = worker.build_dir().join("index_bg.wasm");
     cmd::run(
         offline(&mut Command::new(&tools.wasm_opt))
             .arg("-Oz")

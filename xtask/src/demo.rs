@@ -29,7 +29,7 @@ pub fn run() -> Result<(), String> {
     }
     let work_dir = paths::workspace_root().join("target/demo");
     let mut edge = Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: Some(8787),
         work_dir: work_dir.join("edge"),
         // A digest a minute, so `paylater-audit verify` has something to check within minutes

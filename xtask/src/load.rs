@@ -132,7 +132,7 @@ fn start_baseline(worker: BaselineWorker, work: &std::path::Path, dir: &str) -> 
     Edge::start_baseline(
         worker,
         EdgeOptions {
-            config: None,
+            config_changes: Vec::new(),
             port: None,
             work_dir: work.join(dir),
             vars: Vec::new(),
@@ -149,7 +149,7 @@ fn start_edge(
     sessions: usize,
 ) -> Result<(Edge, Vec<String>), String> {
     let edge = Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: None,
         work_dir: work.join(dir),
         vars,

@@ -29,7 +29,7 @@ tasks:
   bootstrap      install every pinned tool that is missing (apt, npm, cargo); idempotent
   build          build the widget bundle and the edge bundle (release, optimized)
   build-widget   build only the widget bundles (card and dialog) into edge/assets/v1/
-  build-edge     build only the edge worker into edge/build/ (and its checkout assets)
+  build-edge     build only the edge's two Workers into edge/build/{shop,office}/ (and checkout assets)
   demo           build, start the edge on 127.0.0.1:8787, the demo page on 127.0.0.1:8080 and
                  the example merchant server on 127.0.0.1:8790
   test           run every check and test (what CI runs)

@@ -31,7 +31,7 @@ pub const ADMIN_TOKEN: &str = "dev-admin-token-local-only-0001";
 pub fn start_edge() -> (tempfile::TempDir, Edge) {
     let work = tempfile::tempdir().unwrap();
     let edge = Edge::start(EdgeOptions {
-        config: None,
+        config_changes: Vec::new(),
         port: None,
         work_dir: work.path().to_owned(),
         vars: Vec::new(),
