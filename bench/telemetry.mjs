@@ -23,7 +23,7 @@ import { launchBrowser } from '../tests/e2e/support/browser.mjs';
 
 const EDGE_URL = process.env.EDGE_URL;
 const EVENTS = Number(process.env.TELEMETRY_EVENTS ?? 300);
-const ROUNDS = 3;
+const ROUNDS = 5;
 if (!EDGE_URL) throw new Error('EDGE_URL is required');
 
 const page = `<!doctype html><html lang="en-US"><head><meta charset="utf-8"><title>telemetry bench</title></head>
@@ -117,7 +117,7 @@ try {
   console.log(`\ntelemetry client in Chromium, main-thread time per event (median of ${ROUNDS} rounds; thread CPU time of every task, fired minus not fired):`);
   console.log(`  one event per task (${EVENTS} tasks)          ${perEvent.toFixed(3)} ms, of which script ${median(single.map((s) => s.script)).toFixed(3)} ms   rounds: ${single.map((s) => s.task.toFixed(3)).join(', ')}`);
   console.log(`  floor: its requests from a bare loop      ${floor.toFixed(3)} ms (${single.map((s) => s.requests).join(', ')} requests a round)`);
-  console.log(`  the client's own work (above the floor)   ${own.toFixed(3)} ms   vs 0.1 ms target ${(own / 0.1).toFixed(2)}×   rounds: ${single.map((s) => (s.task - s.floor).toFixed(3)).join(', ')}`);
+  console.log(`  the client's own work (above the floor)   ${own.toFixed(3)} ms   vs 0.05 ms goal ${(own / 0.05).toFixed(2)}×   rounds: ${single.map((s) => (s.task - s.floor).toFixed(3)).join(', ')}`);
   console.log(`  of which inside the dispatching task       ${median(single.map((s) => s.handler)).toFixed(3)} ms   rounds: ${single.map((s) => s.handler.toFixed(3)).join(', ')}`);
   console.log(`  ${EVENTS} events in one task                  ${median(burst.map((s) => s.task)).toFixed(3)} ms, of which script ${median(burst.map((s) => s.script)).toFixed(3)} ms`);
   console.log(`  bytes on the wire per event      ${(bytes / Math.max(1, sentEvents)).toFixed(1)} B (${bodies.length} requests, ${sentEvents} events, ${(sentEvents / Math.max(1, bodies.length)).toFixed(1)} a request; request bodies)`);

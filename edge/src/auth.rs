@@ -34,7 +34,7 @@ pub fn claimed_publishable_key(token: &str) -> Option<String> {
     }
     let payload = token.split('.').nth(2)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let claimed: Claimed = serde_json::from_slice(&bytes).ok()?;
+    let claimed: Claimed = paylater_shared::json::from_bytes(&bytes).ok()?;
     is_publishable_key(&claimed.key).then_some(claimed.key)
 }
 

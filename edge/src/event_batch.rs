@@ -128,7 +128,7 @@ pub fn validate_batch(body: &[u8], now_ms: i64) -> Result<ValidatedBatch, BatchE
     if body.len() > MAX_BODY_BYTES {
         return Err(BatchError::BodyTooLarge);
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| BatchError::MalformedJson(e.to_string()))?;
+    let value: Value = paylater_shared::json::from_bytes(body).map_err(|e| BatchError::MalformedJson(e.to_string()))?;
     let Value::Object(mut object) = value else {
         return Err(BatchError::NotAnObject);
     };

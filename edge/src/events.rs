@@ -50,7 +50,7 @@ pub fn claimed_key_of_batch(body: &[u8]) -> Option<String> {
     struct TokenOnly {
         session_token: String,
     }
-    let batch: TokenOnly = serde_json::from_slice(body).ok()?;
+    let batch: TokenOnly = paylater_shared::json::from_bytes(body).ok()?;
     crate::auth::claimed_publishable_key(&batch.session_token)
 }
 

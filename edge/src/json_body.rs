@@ -23,7 +23,8 @@ pub fn object_body(body: &[u8], known: &[&str]) -> Result<Map<String, Value>, Ed
     if body.len() > MAX_BODY_BYTES {
         return Err(EdgeError::BodyTooLarge);
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| EdgeError::InvalidJson { detail: e.to_string() })?;
+    let value: Value =
+        paylater_shared::json::from_bytes(body).map_err(|e| EdgeError::InvalidJson { detail: e.to_string() })?;
     let Value::Object(map) = value else {
         return Err(EdgeError::InvalidJson {
             detail: "the body must be a JSON object".into(),

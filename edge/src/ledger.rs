@@ -36,7 +36,7 @@ pub fn ledger_name(livemode: bool, customer_id_hash: &str) -> String {
 
 /// What the other objects and the worker ask of a customer's ledger.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "ask")]
+#[serde(rename_all = "snake_case")]
 pub enum LedgerRequest {
     Decide(Box<DecideRequest>),
     /// An order is being made from this approval: keep its hold past the token's expiry.

@@ -97,7 +97,7 @@ pub fn parse_create(body: &[u8]) -> Result<CreateOrderRequest, EdgeError> {
 
 /// A change the merchant's server asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "action")]
+#[serde(rename_all = "snake_case")]
 pub enum ChangeRequest {
     Capture { amount: u64 },
     Refund { amount: u64, reason: Option<String> },
@@ -365,7 +365,7 @@ impl OrderState {
 
 /// What the worker and the order's alarm ask of an `OrderBook`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "ask")]
+#[serde(rename_all = "snake_case")]
 pub enum BookRequest {
     /// From the approval's session, right after the decision.
     Register(Box<Registration>),
@@ -388,7 +388,7 @@ pub enum BookRequest {
 
 /// An `OrderBook`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "answer")]
+#[serde(rename_all = "snake_case")]
 pub enum BookAnswer {
     Registered,
     Order {
@@ -403,7 +403,7 @@ pub enum BookAnswer {
 
 /// Why an `OrderBook` refused, as it crosses from the object to the worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "why")]
+#[serde(rename_all = "snake_case")]
 pub enum BookRefusal {
     NotFound,
     WrongMerchant,

@@ -83,7 +83,7 @@ impl SessionAsk {
 
 /// Parses either body (see [`SessionAsk`]); a body with `renew` has nothing but `key`.
 pub fn parse_session_ask(body: &[u8]) -> Result<SessionAsk, EdgeError> {
-    let renewing = serde_json::from_slice::<Value>(body)
+    let renewing = paylater_shared::json::from_bytes::<Value>(body)
         .ok()
         .is_some_and(|value| value.get("renew").is_some());
     if !renewing {

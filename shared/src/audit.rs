@@ -89,7 +89,7 @@ impl SignedDigest {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DigestError> {
-        serde_json::from_slice(bytes).map_err(|e| DigestError::Unreadable(e.to_string()))
+        crate::json::from_bytes(bytes).map_err(|e| DigestError::Unreadable(e.to_string()))
     }
 
     /// Checks the signature against the key of the same `kid` in `keys`.

@@ -36,6 +36,7 @@ pub mod currency;
 pub mod date;
 pub mod disclosure;
 pub mod insights;
+pub mod json;
 pub mod merchant;
 pub mod money;
 pub mod offer;

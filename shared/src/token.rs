@@ -159,7 +159,7 @@ impl SessionKeyring {
             .verify_slice(&tag)
             .map_err(|_| TokenError::BadSignature)?;
         let bytes = B64.decode(payload).map_err(|_| TokenError::Malformed)?;
-        let claims: SessionClaims = serde_json::from_slice(&bytes).map_err(|_| TokenError::Malformed)?;
+        let claims: SessionClaims = crate::json::from_bytes(&bytes).map_err(|_| TokenError::Malformed)?;
         if now_s >= claims.exp.saturating_add(grace_s) {
             return Err(TokenError::Expired);
         }
@@ -320,7 +320,7 @@ pub fn verify_approval_signature(token: &str, jwks: &Jwks, now_s: i64) -> Result
     else {
         return Err(TokenError::Malformed);
     };
-    let decoded_header: JwtHeader = serde_json::from_slice(&B64.decode(header).map_err(|_| TokenError::Malformed)?)
+    let decoded_header: JwtHeader = crate::json::from_bytes(&B64.decode(header).map_err(|_| TokenError::Malformed)?)
         .map_err(|_| TokenError::Malformed)?;
     if decoded_header.alg != "EdDSA" {
         return Err(TokenError::UnsupportedVersion);
@@ -346,7 +346,7 @@ pub fn verify_approval_signature(token: &str, jwks: &Jwks, now_s: i64) -> Result
         &Signature::from_bytes(&signature),
     )
     .map_err(|_| TokenError::BadSignature)?;
-    let claims: ApprovalClaims = serde_json::from_slice(&B64.decode(payload).map_err(|_| TokenError::Malformed)?)
+    let claims: ApprovalClaims = crate::json::from_bytes(&B64.decode(payload).map_err(|_| TokenError::Malformed)?)
         .map_err(|_| TokenError::Malformed)?;
     if now_s >= claims.exp {
         return Err(TokenError::Expired);

@@ -66,7 +66,7 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
                 scope.spawn(move || {
                     cmd::run(
                         offline(&mut Command::new(&tools.wasm_opt))
-                            .arg("-Oz")
+                            .args(WASM_OPT_PASSES)
                             .args(WASM_FEATURES)
                             .arg(staging.join(format!("{name}_bg.wasm")))
                             .arg("-o")
@@ -110,6 +110,11 @@ fn minify(tools: &Tools, from: &Path, to: &Path) -> Result<(), String> {
             .arg(format!("--outfile={}", to.display())),
     )
 }
+
+/// `-Oz` twice: the second pass still takes about 1 % off; and nothing lives below address 1024
+/// (Rust puts its stack and data from 1 MiB up), which lets wasm-opt fold constant offsets.
+/// Measured: card 50.9 → 50.2 KB brotli, dialog 232.3 → 230.2, shop 391.5 → 387.7 KB gzip.
+const WASM_OPT_PASSES: [&str; 3] = ["--low-memory-unused", "-Oz", "-Oz"];
 
 /// The features rustc 1.95 enables for wasm32 by default, so wasm-opt accepts and keeps them.
 const WASM_FEATURES: [&str; 6] = [
@@ -177,7 +182,7 @@ fn edge_worker(tools: &Tools, worker: EdgeWorker) -> Result<(), String> {
         .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
         .env("WASM_OPT_BIN", &tools.wasm_opt)
         .env("ESBUILD_BIN", &tools.esbuild)
-        .args(["--release", "--out-dir"])
+        .args(["--profile", "edge", "--out-dir"])
         .arg(Path::new("build").join(worker.feature()))
         .arg(".")
         .args(["--features", worker.feature()]);
@@ -190,7 +195,7 @@ fn edge_worker(tools: &Tools, worker: EdgeWorker) -> Result<(), String> {
     let wasm = worker.build_dir().join("index_bg.wasm");
     cmd::run(
         offline(&mut Command::new(&tools.wasm_opt))
-            .arg("-Oz")
+            .args(WASM_OPT_PASSES)
             .args(WASM_FEATURES)
             // wasm-bindgen's catch wrappers in worker's glue use exception handling.
             .arg("--enable-exception-handling")

@@ -20,6 +20,9 @@ const DURATION: &str = "10s";
 const CONNECTIONS: &str = "8";
 /// How long the consumer may take to deliver the load's backlog before the bench fails.
 const DRAIN_LIMIT: Duration = Duration::from_secs(120);
+/// Bounds of the pause between two looks at the sink.
+const MIN_POLL: Duration = Duration::from_millis(100);
+const MAX_POLL: Duration = Duration::from_secs(2);
 
 /// What wrk printed that we quote.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -170,45 +173,74 @@ fn baseline(worker: BaselineWorker, work: &std::path::Path, name: &'static str) 
     })
 }
 
+/// The vars that point the edge's consumer at `sink`, with or without its console copy.
+fn sink_vars(sink: &OtlpSink, console_records: &str) -> Vec<(String, String)> {
+    vec![
+        ("LOG_SINK_URL".into(), sink.url.clone()),
+        ("CONSOLE_RECORDS".into(), console_records.into()),
+    ]
+}
+
+/// Events the edge took from a wrk run of `events.lua`: 10 new ids in each 2xx answer.
+fn accepted_events(figures: &WrkFigures) -> usize {
+    (figures.requests.saturating_sub(figures.non_2xx) * 10) as usize
+}
+
+/// Records carrying an `event.id` in the sink, counted in the raw bodies: cheap next to parsing
+/// them all, which a poll of a 50,000-event backlog would pay many times over.
+fn event_records_in_raw_bodies(sink: &OtlpSink) -> usize {
+    sink.bodies()
+        .iter()
+        .map(|body| body.matches("\"event.id\"").count())
+        .sum()
+}
+
+/// Waits (at most `limit`) until the sink holds `expected` distinct event ids, and answers how long
+/// that took; otherwise how many it held. Polls take at most a tenth of the time, so the wait
+/// barely competes with the consumer it waits for.
+fn wait_for_sink(sink: &OtlpSink, expected: usize, limit: Duration) -> Result<Duration, usize> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        let poll = Instant::now();
+        if event_records_in_raw_bodies(sink) >= expected {
+            let reached = started.elapsed();
+            if distinct_event_ids(sink) >= expected {
+                return Ok(reached);
+            }
+        }
+        std::thread::sleep((poll.elapsed() * 10).clamp(MIN_POLL, MAX_POLL));
+    }
+    Err(distinct_event_ids(sink))
+}
+
+/// Distinct event ids in the sink: a record delivered twice (a retried batch) counts once.
+fn distinct_event_ids(sink: &OtlpSink) -> usize {
+    sink.event_ids()
+        .into_iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+}
+
 /// The edge under load, then the wait (bounded) until its consumer delivered every accepted
 /// event to the sink: each request carries 10 new ids, so that is 10 per 2xx answer.
 fn edge(work: &std::path::Path, name: &'static str, console_records: &str) -> Result<Row, String> {
     let sink = OtlpSink::start().map_err(|e| e.to_string())?;
-    let (edge, tokens) = start_edge(
-        work,
-        name,
-        vec![
-            ("LOG_SINK_URL".into(), sink.url.clone()),
-            ("CONSOLE_RECORDS".into(), console_records.into()),
-        ],
-        SESSIONS,
-    )?;
+    let (edge, tokens) = start_edge(work, name, sink_vars(&sink, console_records), SESSIONS)?;
     let (figures, mut cpu, cpu_before) = measured_load(&edge, "events.lua", &tokens, "2", CONNECTIONS)?;
-    let expected = ((figures.requests - figures.non_2xx) * 10) as usize;
-    let ended = Instant::now();
-    let mut drained_after_s = None;
-    while ended.elapsed() < DRAIN_LIMIT {
-        if sink.event_ids().len() >= expected {
-            drained_after_s = Some(ended.elapsed().as_secs_f64());
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    if drained_after_s.is_some() {
-        let pid = edge.pid().ok_or("the edge has no pid")?;
-        let used = runtime_cpu::workerd_cpu_ms(pid) - cpu_before;
-        cpu.until_drained = Some(used / figures.requests.max(1) as f64);
-    } else {
-        return Err(format!(
-            "{name}: the sink held {} of {expected} accepted events {}s after the load",
-            sink.event_ids().len(),
+    let expected = accepted_events(&figures);
+    let drained = wait_for_sink(&sink, expected, DRAIN_LIMIT).map_err(|held| {
+        format!(
+            "{name}: the sink held {held} of {expected} accepted events {}s after the load",
             DRAIN_LIMIT.as_secs()
-        ));
-    }
+        )
+    })?;
+    let pid = edge.pid().ok_or("the edge has no pid")?;
+    let used = runtime_cpu::workerd_cpu_ms(pid) - cpu_before;
+    cpu.until_drained = Some(used / figures.requests.max(1) as f64);
     Ok(Row {
         name,
         figures,
-        drained_after_s,
+        drained_after_s: Some(drained.as_secs_f64()),
         cpu,
     })
 }
@@ -223,7 +255,6 @@ pub fn run() -> Result<(), String> {
         edge(&work, "edge, console copy off", "off")?,
     ];
     let approvals = approvals(&work)?;
-    let _ = std::fs::remove_dir_all(&work);
     println!(
         "\nPOST /v1/events, 10 new events a request, wrk -t2 -c{CONNECTIONS} -d{DURATION} on loopback (wrangler dev)"
     );
@@ -302,6 +333,8 @@ pub fn run() -> Result<(), String> {
          lifted (all load comes from one loopback IP), so each answer is a full decision: the session's, \
          the customer's and, when approved, the order book's object, the signature and the queue."
     );
+    cost_growth(&work)?;
+    let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
 
@@ -327,6 +360,262 @@ fn approvals(work: &std::path::Path) -> Result<Vec<(&'static str, WrkFigures, Cp
     row("edge, 1 connection", &edge, &tokens, "1", "1")?;
     row("edge, 8 connections", &edge, &tokens, "2", CONNECTIONS)?;
     Ok(rows)
+}
+
+/// Backlogs the consumer drains in "how cost grows": the time per 1,000 events should stay flat.
+const BACKLOGS: [usize; 3] = [1_000, 10_000, 50_000];
+/// Events in one backlog request (the most the edge takes: `telemetry::MAX_EVENTS`).
+const EVENTS_PER_REQUEST: usize = paylater_shared::telemetry::MAX_EVENTS;
+/// Threads posting a backlog, one request at a time each.
+const POSTERS: usize = 8;
+/// Further tries of a backlog request the edge answered 429 or 5xx.
+const RETRIES: u32 = 5;
+/// The most the spread of ms per 1,000 events may be (max/min - 1) for the cost to count as flat.
+const FLATNESS_GOAL_PERCENT: f64 = 30.0;
+/// Session counts of the events load in "how cost grows".
+const SESSION_COUNTS: [usize; 3] = [1, 32, 1_000];
+
+/// One backlog: how long posting took, and when the sink held every event (both from the first
+/// request).
+struct Backlog {
+    events: usize,
+    post_s: f64,
+    drained_s: f64,
+}
+
+/// The events load over `sessions` sessions.
+struct SessionsRow {
+    sessions: usize,
+    figures: WrkFigures,
+}
+
+/// Milliseconds per 1,000 events of `seconds` spent on `events`.
+fn ms_per_thousand(seconds: f64, events: usize) -> f64 {
+    seconds * 1000.0 / (events as f64 / 1000.0)
+}
+
+/// max/min - 1 in percent; `None` without values or with one that is not positive.
+fn spread_percent(values: &[f64]) -> Option<f64> {
+    let min = values.iter().copied().reduce(f64::min)?;
+    let max = values.iter().copied().reduce(f64::max)?;
+    (min > 0.0).then(|| (max / min - 1.0) * 100.0)
+}
+
+/// How long the consumer may take for `events`: a minute, or 12 ms an event (600 s for 50,000).
+fn backlog_drain_limit(events: usize) -> Duration {
+    Duration::from_millis((events as u64 * 12).max(60_000))
+}
+
+/// Requests that carry `events`, at most [`EVENTS_PER_REQUEST`] each.
+fn backlog_requests(events: usize) -> usize {
+    events.div_ceil(EVENTS_PER_REQUEST)
+}
+
+/// Sessions a backlog is spread over: [`SESSIONS`], or one a request when there are fewer.
+fn backlog_sessions(events: usize) -> usize {
+    backlog_requests(events).min(SESSIONS)
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The body of backlog request `request` (0-based) of `events`: new ids numbered across the
+/// backlog, sent to session `request % tokens.len()` with that session's seq counting on from
+/// its previous request.
+fn backlog_body(request: usize, events: usize, tokens: &[String], ts: i64) -> (String, usize) {
+    let first = request * EVENTS_PER_REQUEST;
+    let count = EVENTS_PER_REQUEST.min(events - first);
+    let first_seq = request / tokens.len() * EVENTS_PER_REQUEST;
+    let batch: Vec<serde_json::Value> = (0..count)
+        .map(|n| {
+            serde_json::json!({
+                "id": format!("0190d2c5-0b10-7cc2-9a1e-{:012x}", first + n),
+                "name": "widget_viewed",
+                "ts": ts,
+                "seq": first_seq + n,
+                "props": { "visible_ms": 1000 },
+            })
+        })
+        .collect();
+    let token = &tokens[request % tokens.len()];
+    let body = serde_json::json!({ "session_token": token, "events": batch }).to_string();
+    (body, count)
+}
+
+/// POSTs one backlog body until the edge takes all `count` events: a bounded number of tries on
+/// 429, 5xx and transport errors, none on any other answer.
+fn post_backlog_request(url: &str, body: &str, count: usize) -> Result<(), String> {
+    let headers = [("Content-Type", "application/json"), ("Origin", ORIGIN)];
+    let mut last = String::new();
+    for attempt in 0..=RETRIES {
+        match paylater_harness::http::request("POST", url, &headers, Some(body)) {
+            Ok(reply) if reply.status == 202 && events_taken(&reply.json()) == count as u64 => return Ok(()),
+            Ok(reply) if reply.status != 429 && reply.status < 500 => {
+                return Err(format!("POST /v1/events: {} {}", reply.status, reply.body));
+            }
+            Ok(reply) => last = format!("{} {}", reply.status, reply.body),
+            Err(error) => last = error.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(100 * u64::from(attempt + 1)));
+    }
+    Err(format!(
+        "POST /v1/events: still failing after {RETRIES} retries: {last}"
+    ))
+}
+
+/// Events a 202 answer says the edge took: new ones and ones it already had.
+fn events_taken(answer: &serde_json::Value) -> u64 {
+    answer["accepted"].as_u64().unwrap_or(0) + answer["duplicates"].as_u64().unwrap_or(0)
+}
+
+/// Posts `events` new events to the edge at `edge_url` from [`POSTERS`] threads, each taking the
+/// next request until none is left.
+fn post_backlog(edge_url: &str, tokens: &[String], events: usize) -> Result<(), String> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let url = format!("{edge_url}/v1/events");
+    let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let requests = backlog_requests(events);
+    let ts = unix_ms();
+    let poster = || -> Result<(), String> {
+        loop {
+            let request = next.fetch_add(1, Ordering::SeqCst);
+            if request >= requests || failed.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let (body, count) = backlog_body(request, events, tokens, ts);
+            post_backlog_request(&url, &body, count).inspect_err(|_| failed.store(true, Ordering::SeqCst))?;
+        }
+    };
+    std::thread::scope(|scope| {
+        let posters: Vec<_> = (0..POSTERS).map(|_| scope.spawn(poster)).collect();
+        posters
+            .into_iter()
+            .map(|p| p.join().unwrap_or_else(|_| Err("a poster panicked".into())))
+            .collect::<Result<Vec<()>, String>>()
+    })
+    .map(|_| ())
+}
+
+/// A fresh edge, `events` new events posted as fast as it takes them, and the time until its
+/// consumer delivered them all to the sink.
+fn backlog(work: &std::path::Path, events: usize) -> Result<Backlog, String> {
+    let sink = OtlpSink::start().map_err(|e| e.to_string())?;
+    let dir = format!("backlog-{events}");
+    let (edge, tokens) = start_edge(work, &dir, sink_vars(&sink, "off"), backlog_sessions(events))?;
+    let started = Instant::now();
+    post_backlog(&edge.url, &tokens, events)?;
+    let post_s = started.elapsed().as_secs_f64();
+    let limit = backlog_drain_limit(events);
+    wait_for_sink(&sink, events, limit).map_err(|held| {
+        format!(
+            "backlog of {events}: the sink held {held} events {}s after the last was posted",
+            limit.as_secs()
+        )
+    })?;
+    Ok(Backlog {
+        events,
+        post_s,
+        drained_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The events load once per entry of [`SESSION_COUNTS`] on one fresh edge, each over its own new
+/// sessions (wrk's ids restart every run, so shared sessions would answer duplicates), each
+/// after the previous run's backlog drained.
+fn throughput_by_sessions(work: &std::path::Path) -> Result<Vec<SessionsRow>, String> {
+    let sink = OtlpSink::start().map_err(|e| e.to_string())?;
+    let total = SESSION_COUNTS.iter().sum();
+    let (edge, tokens) = start_edge(work, "by-sessions", sink_vars(&sink, "off"), total)?;
+    let mut unused = tokens.as_slice();
+    let mut accepted = 0;
+    let mut rows = Vec::new();
+    for sessions in SESSION_COUNTS {
+        let (own, rest) = unused.split_at(sessions);
+        unused = rest;
+        let (figures, _, _) = measured_load(&edge, "events.lua", own, "2", CONNECTIONS)?;
+        accepted += accepted_events(&figures);
+        wait_for_sink(&sink, accepted, DRAIN_LIMIT).map_err(|held| {
+            format!(
+                "{sessions} sessions: the sink held {held} of {accepted} accepted events {}s after the load",
+                DRAIN_LIMIT.as_secs()
+            )
+        })?;
+        rows.push(SessionsRow { sessions, figures });
+    }
+    Ok(rows)
+}
+
+/// "How cost grows": the backlogs' drain times and the load by session count, as one table.
+fn print_cost_growth(backlogs: &[Backlog], by_sessions: &[SessionsRow]) {
+    println!(
+        "\nHow cost grows: backlogs of new events posted ({EVENTS_PER_REQUEST} a request, {POSTERS} at a time, \
+         over up to {SESSIONS} sessions) to a fresh edge until its consumer delivered them all; then the events \
+         load (wrk -t2 -c{CONNECTIONS} -d{DURATION}) over new sessions on one fresh edge"
+    );
+    println!(
+        "{:<26} {:>8} {:>10} {:>9} {:>8} {:>8} {:>8} {:>8}",
+        "", "post s", "drained s", "ms/1k ev", "req/s", "p50 ms", "p99 ms", "non-2xx"
+    );
+    for b in backlogs {
+        println!(
+            "{:<26} {:>8.1} {:>10.1} {:>9.1} {:>8} {:>8} {:>8} {:>8}",
+            format!("backlog of {} events", b.events),
+            b.post_s,
+            b.drained_s,
+            ms_per_thousand(b.drained_s, b.events),
+            "-",
+            "-",
+            "-",
+            "-"
+        );
+    }
+    for row in by_sessions {
+        let f = &row.figures;
+        println!(
+            "{:<26} {:>8} {:>10} {:>9} {:>8.1} {:>8.2} {:>8.2} {:>8}",
+            format!(
+                "events load, {} session{}",
+                row.sessions,
+                if row.sessions == 1 { "" } else { "s" }
+            ),
+            "-",
+            "-",
+            "-",
+            f.requests_per_second,
+            f.p50_ms,
+            f.p99_ms,
+            f.non_2xx
+        );
+    }
+    let per_thousand: Vec<f64> = backlogs
+        .iter()
+        .map(|b| ms_per_thousand(b.drained_s, b.events))
+        .collect();
+    if let Some(spread) = spread_percent(&per_thousand) {
+        println!(
+            "ms per 1,000 events (from the first request until the sink held them all) spread {spread:.1} % \
+             across the backlogs, max/min - 1 (goal: time per 1k events stays flat, within ±{FLATNESS_GOAL_PERCENT} %: {})",
+            if spread <= FLATNESS_GOAL_PERCENT {
+                "met"
+            } else {
+                "missed"
+            }
+        );
+    }
+}
+
+/// Measures and prints "how cost grows", each part on fresh edges.
+fn cost_growth(work: &std::path::Path) -> Result<(), String> {
+    let backlogs = BACKLOGS
+        .iter()
+        .map(|&events| backlog(work, events))
+        .collect::<Result<Vec<_>, _>>()?;
+    let by_sessions = throughput_by_sessions(work)?;
+    print_cost_growth(&backlogs, &by_sessions);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -361,5 +650,46 @@ Transfer/sec:    125.00KB
         );
         assert_eq!(parse_wrk("garbage"), None);
         assert_eq!(millis("1.5s"), Some(1500.0));
+    }
+
+    #[test]
+    fn cost_growth_arithmetic() {
+        assert_eq!(ms_per_thousand(2.5, 1_000), 2500.0);
+        assert_eq!(ms_per_thousand(50.0, 50_000), 1000.0);
+        assert_eq!(spread_percent(&[1000.0, 1200.0, 1100.0]), Some(19.999999999999996));
+        assert_eq!(spread_percent(&[5.0]), Some(0.0));
+        assert_eq!(spread_percent(&[]), None);
+        assert_eq!(spread_percent(&[0.0, 1.0]), None);
+        assert_eq!(backlog_drain_limit(1_000), Duration::from_secs(60));
+        assert_eq!(backlog_drain_limit(50_000), Duration::from_secs(600));
+        assert_eq!((backlog_requests(1_000), backlog_sessions(1_000)), (10, 10));
+        assert_eq!((backlog_requests(50_001), backlog_sessions(50_001)), (501, SESSIONS));
+    }
+
+    #[test]
+    fn backlog_bodies_carry_each_id_once_with_seq_counting_per_session() {
+        let tokens: Vec<String> = vec!["a".into(), "b".into()];
+        let events = 250;
+        let bodies: Vec<(serde_json::Value, usize)> = (0..backlog_requests(events))
+            .map(|r| backlog_body(r, events, &tokens, 7))
+            .map(|(body, count)| (serde_json::from_str(&body).unwrap(), count))
+            .collect();
+        assert_eq!(bodies.iter().map(|(_, count)| count).sum::<usize>(), events);
+        let ids: std::collections::HashSet<&str> = bodies
+            .iter()
+            .flat_map(|(b, _)| {
+                b["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["id"].as_str().unwrap())
+            })
+            .collect();
+        assert_eq!(ids.len(), events);
+        assert!(ids.iter().all(|id| paylater_shared::telemetry::is_uuid(id)));
+        let (third, count) = &bodies[2];
+        assert_eq!((third["session_token"].as_str(), *count), (Some("a"), 50));
+        assert_eq!(third["events"][0]["seq"], 100);
+        assert_eq!(third["events"][0]["id"], "0190d2c5-0b10-7cc2-9a1e-0000000000c8");
     }
 }
