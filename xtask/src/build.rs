@@ -14,37 +14,46 @@ use crate::tools::Tools;
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// The widget's two wasm bundles: the card painted first, and the dialog loaded on demand; and
-/// the merchant dashboard's, served only to its own page (`GET /dashboard`).
-const WIDGET_BUNDLES: [(&str, &str); 2] = [
-    ("paylater-widget-card", "paylater_card"),
-    ("paylater-widget", "paylater_widget"),
+/// the merchant dashboard's, served only to its own page (`GET /dashboard`). Each with the cargo
+/// profile it measured smallest with: the card on `release` (its own crate at "z"), the dialog
+/// and the dashboard on `compact` (every crate at "z": the dialog 232.3 → 211.8 KB brotli, where
+/// the card came out 1.2 KB larger).
+const WIDGET_BUNDLES: [(&str, &str, &str); 2] = [
+    ("paylater-widget-card", "paylater_card", "release"),
+    ("paylater-widget", "paylater_widget", COMPACT_PROFILE),
 ];
-const DASHBOARD_BUNDLE: (&str, &str) = ("paylater-dashboard", "paylater_dashboard");
+const DASHBOARD_BUNDLE: (&str, &str, &str) = ("paylater-dashboard", "paylater_dashboard", COMPACT_PROFILE);
+
+/// The cargo profile with every crate at opt-level "z" (`Cargo.toml`).
+const COMPACT_PROFILE: &str = "compact";
 
 /// Builds `edge/assets/v1/widget.js` (the loader), `edge/assets/v1/widget/*` (each bundle's
 /// glue and wasm, and the css) and `edge/assets/dashboard/*` (the dashboard's glue, wasm, boot
-/// script and css). One cargo build for the three crates: they share leptos and web-sys builds.
+/// script and css). One cargo build per profile: the dialog and the dashboard share their
+/// leptos and web-sys builds.
 pub fn widget(tools: &Tools) -> Result<(), String> {
     let root = paths::workspace_root();
-    let mut build = Command::new("cargo");
-    offline(build.current_dir(&root)).args(["build", "--release", "--target", WASM_TARGET]);
-    for (package, _) in WIDGET_BUNDLES.iter().chain([&DASHBOARD_BUNDLE]) {
-        build.args(["-p", package]);
+    for profile in ["release", COMPACT_PROFILE] {
+        let mut build = Command::new("cargo");
+        offline(build.current_dir(&root)).args(["build", "--profile", profile, "--target", WASM_TARGET]);
+        for (package, _, _) in WIDGET_BUNDLES.iter().chain([&DASHBOARD_BUNDLE]).filter(|b| b.2 == profile) {
+            build.args(["-p", package]);
+        }
+        cmd::run(&mut build)?;
     }
-    cmd::run(&mut build)?;
     let target_dir = root.join("target");
     let staging = target_dir.join("widget-bundle");
     let out = root.join("edge/assets/v1/widget");
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     let dashboard_out = root.join("edge/assets/dashboard");
     std::fs::create_dir_all(&dashboard_out).map_err(|e| format!("creating {}: {e}", dashboard_out.display()))?;
-    let bundles: Vec<(&str, &Path)> = WIDGET_BUNDLES
+    let bundles: Vec<(&str, &Path, &str)> = WIDGET_BUNDLES
         .iter()
-        .map(|(_, name)| (*name, out.as_path()))
-        .chain([(DASHBOARD_BUNDLE.1, dashboard_out.as_path())])
+        .map(|(_, name, profile)| (*name, out.as_path(), *profile))
+        .chain([(DASHBOARD_BUNDLE.1, dashboard_out.as_path(), DASHBOARD_BUNDLE.2)])
         .collect();
-    for (name, out) in &bundles {
-        let raw_wasm = target_dir.join(WASM_TARGET).join(format!("release/{name}.wasm"));
+    for (name, out, profile) in &bundles {
+        let raw_wasm = target_dir.join(WASM_TARGET).join(profile).join(format!("{name}.wasm"));
         cmd::run(
             offline(&mut Command::new(&tools.wasm_bindgen))
                 .args(["--target", "web", "--no-typescript", "--out-name", name, "--out-dir"])
@@ -62,7 +71,7 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     let optimized: Vec<Result<(), String>> = std::thread::scope(|scope| {
         let runs: Vec<_> = bundles
             .iter()
-            .map(|(name, out)| {
+            .map(|(name, out, _)| {
                 scope.spawn(move || {
                     cmd::run(
                         offline(&mut Command::new(&tools.wasm_opt))
@@ -182,7 +191,7 @@ fn edge_worker(tools: &Tools, worker: EdgeWorker) -> Result<(), String> {
         .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
         .env("WASM_OPT_BIN", &tools.wasm_opt)
         .env("ESBUILD_BIN", &tools.esbuild)
-        .args(["--profile", "edge", "--out-dir"])
+        .args(["--profile", COMPACT_PROFILE, "--out-dir"])
         .arg(Path::new("build").join(worker.feature()))
         .arg(".")
         .args(["--features", worker.feature()]);
