@@ -4,7 +4,7 @@
 //! (`paylater_shared::merchant`).
 
 use crate::anomaly::Thresholds;
-use std::collections::BTreeMap;
+use paylater_shared::currency_map::CurrencyMap;
 
 use paylater_shared::currency::Currency;
 use paylater_shared::date::CivilDate;
@@ -29,7 +29,7 @@ pub struct MerchantConfig {
     pub plans: Vec<PlanConfig>,
     /// Late fee in minor units per currency; absent means none is ever charged.
     #[serde(default)]
-    pub late_fees: BTreeMap<Currency, MinorUnits>,
+    pub late_fees: CurrencyMap<MinorUnits>,
     /// Privacy by default: without an explicit `always`, nothing is sent before consent.
     #[serde(default = "default_telemetry_mode")]
     pub telemetry: TelemetryMode,
@@ -42,13 +42,17 @@ pub struct MerchantConfig {
     pub scorecard: Scorecard,
     /// The merchant server's secret keys (CONTRACT §5), as SHA-256 hashes only. Private: never
     /// part of [`PublicMerchantConfig`].
+    // The shop Worker never reads a merchant's secret keys or anomaly thresholds (the back
+    // office does, and checks them): its copy leaves them out, and with them their deserializers.
     #[serde(default)]
+    #[cfg_attr(feature = "shop", serde(skip_deserializing))]
     pub secret_keys: Vec<SecretKeyConfig>,
     /// How long approvals and orders hold the shopper's credit.
     #[serde(default)]
     pub orders: OrderPolicy,
     /// When a window of this merchant's traffic is an anomaly (`GET /v1/insights/anomalies`).
     #[serde(default)]
+    #[cfg_attr(feature = "shop", serde(skip_deserializing))]
     pub anomalies: Thresholds,
 }
 

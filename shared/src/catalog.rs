@@ -1518,13 +1518,11 @@ texts! {
 /// The text before a template's next `{placeholder}`, its name, and the rest after it; `None`
 /// once none is left (an unclosed `{` stays text).
 fn next_placeholder(template: &str) -> Option<(&str, &str, &str)> {
-    let start = template.find('{')?;
-    let len = template[start + 1..].find('}')?;
-    Some((
-        &template[..start],
-        &template[start + 1..start + 1 + len],
-        &template[start + 2 + len..],
-    ))
+    // `split_once`, not indexing: no slicing that could panic, so no panic message's formatting
+    // code in the card's bundle.
+    let (before, rest) = template.split_once('{')?;
+    let (name, after) = rest.split_once('}')?;
+    Some((before, name, after))
 }
 
 /// The `{placeholder}` names of a template, in order of appearance.

@@ -33,6 +33,7 @@ pub mod archive;
 pub mod audit;
 pub mod catalog;
 pub mod currency;
+pub mod currency_map;
 pub mod date;
 pub mod disclosure;
 pub mod insights;

@@ -3,7 +3,7 @@
 //! `GET /v1/merchants/{pk}/config` serves. The stored configuration itself (origins, scorecard,
 //! secret keys, limits) is the edge's (`paylater_edge::merchant`).
 
-use std::collections::BTreeMap;
+use crate::currency_map::CurrencyMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +37,7 @@ pub struct FinancingTerm {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanConfig {
     pub kind: PlanKind,
-    pub ranges: BTreeMap<Currency, PlanRange>,
+    pub ranges: CurrencyMap<PlanRange>,
     /// Financing only: the terms offered; empty for the other kinds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub terms: Vec<FinancingTerm>,
@@ -53,9 +53,13 @@ pub enum TelemetryMode {
 
 /// Every currency any plan accepts.
 pub fn currencies(plans: &[PlanConfig]) -> Vec<Currency> {
-    let mut all: Vec<Currency> = plans.iter().flat_map(|p| p.ranges.keys().copied()).collect();
-    all.sort();
-    all.dedup();
+    // Kept sorted as it grows: a few currencies, and no sort's code in the card's bundle.
+    let mut all: Vec<Currency> = Vec::new();
+    for currency in plans.iter().flat_map(|p| p.ranges.keys().copied()) {
+        if let Err(at) = all.binary_search(&currency) {
+            all.insert(at, currency);
+        }
+    }
     all
 }
 
@@ -109,7 +113,7 @@ pub struct PublicMerchantConfig {
     pub lender: String,
     pub currencies: Vec<Currency>,
     pub plans: Vec<PlanConfig>,
-    pub late_fees: BTreeMap<Currency, MinorUnits>,
+    pub late_fees: CurrencyMap<MinorUnits>,
     pub telemetry: TelemetryMode,
 }
 

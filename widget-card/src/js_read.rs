@@ -3,7 +3,7 @@
 //! were a third of its size). Each reader gives `None` for anything unexpected, as serde would
 //! give an error; the component tests compare both on the same bodies.
 
-use std::collections::BTreeMap;
+use paylater_shared::currency_map::CurrencyMap;
 
 use js_sys::{Array, Object, Reflect};
 use paylater_shared::approval::ReasonText;
@@ -53,18 +53,17 @@ fn list<T: FromJs>(object: &JsValue, name: &str) -> Option<Vec<T>> {
 }
 
 /// `{ "USD": value, … }` keyed by currency.
-fn by_currency<T>(object: &JsValue, name: &str, read: impl Fn(&JsValue) -> Option<T>) -> Option<BTreeMap<Currency, T>> {
+fn by_currency<T>(object: &JsValue, name: &str, read: impl Fn(&JsValue) -> Option<T>) -> Option<CurrencyMap<T>> {
     let map = field(object, name)?;
     if !map.is_object() || Array::is_array(&map) {
         return None;
     }
-    Object::keys(&Object::from(map.clone()))
-        .iter()
-        .map(|key| {
-            let code = key.as_string()?;
-            Some((Currency::parse(&code).ok()?, read(&Reflect::get(&map, &key).ok()?)?))
-        })
-        .collect()
+    let mut by_currency = CurrencyMap::new();
+    for key in Object::keys(&Object::from(map.clone())).iter() {
+        let code = key.as_string()?;
+        by_currency.insert(Currency::parse(&code).ok()?, read(&Reflect::get(&map, &key).ok()?)?);
+    }
+    Some(by_currency)
 }
 
 fn plan_kind(text: &str) -> Option<PlanKind> {

@@ -24,3 +24,10 @@ pub mod options;
 pub mod terms;
 
 pub use card::{CardHandle, mount_card};
+
+/// See the `small-allocator` feature.
+#[cfg(all(target_arch = "wasm32", feature = "small-allocator"))]
+#[global_allocator]
+// SAFETY: wasm32 without the atomics feature has one thread, which `AssumeSingleThreaded` needs.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

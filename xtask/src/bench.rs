@@ -91,7 +91,8 @@ enum Compression {
 }
 
 /// A shipped bundle's size limit: `ceiling` fails `cargo xtask test` (so no change makes it
-/// worse); `goal` is issue 20's budget, printed beside it until the ceiling comes down to it.
+/// worse); `goal` is issue 20's budget, printed beside it until the ceiling comes down to it
+/// (the first paint's has: its ceiling is its goal).
 struct Budget {
     name: &'static str,
     files: Vec<PathBuf>,
@@ -106,21 +107,21 @@ fn budgets(root: &Path) -> [Budget; 3] {
             name: FIRST_PAINT,
             files: first_paint_files(root).to_vec(),
             compression: Compression::Brotli,
-            ceiling: 59_500,
+            ceiling: 50_000,
             goal: 50_000,
         },
         Budget {
             name: DIALOG,
             files: dialog_files(root).to_vec(),
             compression: Compression::Brotli,
-            ceiling: 216_500,
+            ceiling: 211_500,
             goal: 150_000,
         },
         Budget {
             name: SHOP_WORKER,
             files: worker_files(EdgeWorker::Shop).to_vec(),
             compression: Compression::Gzip,
-            ceiling: 366_000,
+            ceiling: 359_500,
             goal: 300_000,
         },
     ]
@@ -189,6 +190,16 @@ pub fn paint() -> Result<(), String> {
 pub fn load_only() -> Result<(), String> {
     tools::bootstrap()?;
     crate::load::run()
+}
+
+/// "How cost grows" alone (`cargo xtask bench growth`, after `cargo xtask build`): the drain
+/// time by backlog and the events load by session count.
+pub fn growth_only() -> Result<(), String> {
+    tools::bootstrap()?;
+    let work = std::env::temp_dir().join(format!("paylater-bench-growth-{}", std::process::id()));
+    let result = crate::load::cost_growth(&work);
+    let _ = std::fs::remove_dir_all(&work);
+    result
 }
 
 /// The widget's sizes and paint time alone (`cargo xtask bench widget`).

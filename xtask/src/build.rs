@@ -36,8 +36,16 @@ pub fn widget(tools: &Tools) -> Result<(), String> {
     for profile in ["release", COMPACT_PROFILE] {
         let mut build = Command::new("cargo");
         offline(build.current_dir(&root)).args(["build", "--profile", profile, "--target", WASM_TARGET]);
-        for (package, _, _) in WIDGET_BUNDLES.iter().chain([&DASHBOARD_BUNDLE]).filter(|b| b.2 == profile) {
+        for (package, _, _) in WIDGET_BUNDLES
+            .iter()
+            .chain([&DASHBOARD_BUNDLE])
+            .filter(|b| b.2 == profile)
+        {
             build.args(["-p", package]);
+        }
+        if profile == "release" {
+            // The card alone is built on `release`: its small allocator stays out of the dialog.
+            build.args(["--features", "paylater-widget-card/small-allocator"]);
         }
         cmd::run(&mut build)?;
     }

@@ -37,6 +37,7 @@ tasks:
   bench          print the figures: bundle sizes (raw, gzip, brotli), core latencies, events load
   bench load     only the events load, on the bundles already built
   bench widget   only the widget: sizes and time from script tag to terms painted (Chromium)
+  bench growth   only how cost grows: drain time by backlog, events load by sessions (after build)
   replay-dead-letters EDGE_URL
                  send a merchant's parked dead letters back to the events queue;
                  needs PAYLATER_SECRET_KEY (a key of that merchant with logs:replay)";
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
         "e2e" => test::end_to_end_only(&args[1..]),
         "bench" if args.get(1).is_some_and(|a| a == "load") => bench::load_only(),
         "bench" if args.get(1).is_some_and(|a| a == "widget") => bench::widget_only(),
+        "bench" if args.get(1).is_some_and(|a| a == "growth") => bench::growth_only(),
         "bench" => bench::run(),
         "replay-dead-letters" => replay_dead_letters(args.get(1).map(String::as_str)),
         "" | "help" | "--help" | "-h" => {

@@ -102,6 +102,8 @@ pub fn run() -> Result<(), String> {
                 "paylater-widget",
                 "-p",
                 "paylater-dashboard",
+                "--features",
+                "paylater-widget-card/small-allocator",
                 "--all-targets",
                 "--",
                 "-D",
