@@ -95,9 +95,11 @@ pub fn parse_create(body: &[u8]) -> Result<CreateOrderRequest, EdgeError> {
     })
 }
 
-/// A change the merchant's server asks for.
+/// A change the merchant's server asks for. Internally tagged, and kept so: its JSON is what an
+/// `Idempotency-Key`'s fingerprint hashes, and books store those fingerprints for the order's
+/// life (a new shape would turn every retry of an earlier change into a conflict).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", tag = "action")]
 pub enum ChangeRequest {
     Capture { amount: u64 },
     Refund { amount: u64, reason: Option<String> },
@@ -662,6 +664,20 @@ impl QueuedChange {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_change_request_keeps_the_json_its_stored_fingerprints_hash() {
+        let shapes = [
+            (
+                super::ChangeRequest::Capture { amount: 500 },
+                r#"{"action":"capture","amount":500}"#,
+            ),
+            (super::ChangeRequest::Void, r#"{"action":"void"}"#),
+        ];
+        for (request, json) in shapes {
+            assert_eq!(serde_json::to_string(&request).unwrap(), json);
+        }
+    }
+
     use super::*;
     use crate::json_body::fingerprint;
 

@@ -111,7 +111,7 @@ async function shopIn(launch, slug) {
       await form.waitFor('#email');
       // A person takes a few seconds; the scorecard reads anything faster as automated
       // (as fillApprovalForm in support/widget.mjs).
-      await new Promise((r) => setTimeout(r, 3_100));
+      await new Promise((r) => setTimeout(r, 4_000));
       await form.type('#email', email);
       assert.equal(await form.setValue('#date-of-birth', '1990-05-17'), '1990-05-17');
       await form.select('#country', 'US');

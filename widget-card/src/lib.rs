@@ -26,7 +26,7 @@ pub mod terms;
 pub use card::{CardHandle, mount_card};
 
 /// See the `small-allocator` feature.
-#[cfg(all(target_arch = "wasm32", feature = "small-allocator"))]
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics"), feature = "small-allocator"))]
 #[global_allocator]
 // SAFETY: wasm32 without the atomics feature has one thread, which `AssumeSingleThreaded` needs.
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =

@@ -19,10 +19,12 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// and the dashboard on `compact` (every crate at "z": the dialog 232.3 → 211.8 KB brotli, where
 /// the card came out 1.2 KB larger).
 const WIDGET_BUNDLES: [(&str, &str, &str); 2] = [
-    ("paylater-widget-card", "paylater_card", "release"),
+    (CARD_PACKAGE, "paylater_card", "release"),
     ("paylater-widget", "paylater_widget", COMPACT_PROFILE),
 ];
 const DASHBOARD_BUNDLE: (&str, &str, &str) = ("paylater-dashboard", "paylater_dashboard", COMPACT_PROFILE);
+
+const CARD_PACKAGE: &str = "paylater-widget-card";
 
 /// The cargo profile with every crate at opt-level "z" (`Cargo.toml`).
 const COMPACT_PROFILE: &str = "compact";
@@ -34,17 +36,24 @@ const COMPACT_PROFILE: &str = "compact";
 pub fn widget(tools: &Tools) -> Result<(), String> {
     let root = paths::workspace_root();
     for profile in ["release", COMPACT_PROFILE] {
-        let mut build = Command::new("cargo");
-        offline(build.current_dir(&root)).args(["build", "--profile", profile, "--target", WASM_TARGET]);
-        for (package, _, _) in WIDGET_BUNDLES
+        let packages: Vec<&str> = WIDGET_BUNDLES
             .iter()
             .chain([&DASHBOARD_BUNDLE])
-            .filter(|b| b.2 == profile)
-        {
+            .filter(|bundle| bundle.2 == profile)
+            .map(|bundle| bundle.0)
+            .collect();
+        let mut build = Command::new("cargo");
+        offline(build.current_dir(&root)).args(["build", "--profile", profile, "--target", WASM_TARGET]);
+        for package in &packages {
             build.args(["-p", package]);
         }
-        if profile == "release" {
-            // The card alone is built on `release`: its small allocator stays out of the dialog.
+        if packages.contains(&CARD_PACKAGE) {
+            // Features unify within a build: the card's allocator would reach any bundle beside it.
+            if packages.len() > 1 {
+                return Err(format!(
+                    "the card must build alone (its small allocator), not with {packages:?}"
+                ));
+            }
             build.args(["--features", "paylater-widget-card/small-allocator"]);
         }
         cmd::run(&mut build)?;
