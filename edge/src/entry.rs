@@ -14,6 +14,7 @@ use crate::approvals;
 use crate::auth::{check_key_format, merchant_from_store, merchant_kv_key};
 use crate::bindings::{CUSTOMER_HASH_KEY, MERCHANTS_KV};
 use crate::error::EdgeError;
+use crate::handlers;
 use crate::headers::{DENY_FRAMING, SECURITY_HEADERS, cors_for_checked_origin};
 use crate::json_body;
 use crate::merchant::MerchantConfig;
@@ -86,6 +87,14 @@ impl Answer {
             passed_on: None,
         })
     }
+}
+
+/// `GET /health`'s answer for these problems (`ok`, or 503 `degraded` naming them), never cached.
+fn health_answer(problems: &[String]) -> Result<Answer, EdgeError> {
+    let (status, body) = handlers::health(problems);
+    let mut answer = Answer::json(&body, vec![("Cache-Control", "no-store".into())])?;
+    answer.status = status;
+    Ok(answer)
 }
 
 fn internal(context: &str) -> impl FnOnce(worker::Error) -> EdgeError + '_ {

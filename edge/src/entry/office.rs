@@ -17,7 +17,6 @@ use crate::bindings::{ANOMALY_WATCH, LEDGER_DB, ORDER_BOOK};
 use crate::dead_letters::{self, ReplayError};
 use crate::error::EdgeError;
 use crate::forward::{archive_day_prefix, dead_letter_prefix, mode_name, refused_prefix};
-use crate::handlers;
 use crate::insights::{self, CountRow, FunnelQuery};
 use crate::log_record::customer_id_hash;
 use crate::logs::LogsQuery;
@@ -559,10 +558,7 @@ pub(super) async fn answer(
             .into_iter()
             .flatten()
             .collect();
-            let (status, body) = handlers::health(&problems);
-            let mut answer = Answer::json(&body, vec![("Cache-Control", "no-store".into())])?;
-            answer.status = status;
-            Ok(answer)
+            health_answer(&problems)
         }
         Route::OpenApi => Ok(Answer {
             status: 200,

@@ -18,7 +18,6 @@ use crate::checkout::{self, CheckoutQuery};
 use crate::decision::SessionSignals;
 use crate::error::EdgeError;
 use crate::events::{self, AdmitAnswer, AdmitRequest, LimitAnswer, LimitRequest};
-use crate::handlers;
 use crate::headers::{cors_for_checked_origin, preflight};
 use crate::ingest::UaClass;
 use crate::ledger;
@@ -40,6 +39,20 @@ async fn session_merchant(env: &Env, claims: &SessionClaims) -> Result<MerchantC
         return Err(EdgeError::InvalidToken(TokenError::Mismatch("merchant")));
     }
     Ok(merchant)
+}
+
+/// What the runtime tells of a request's client (its IP, country, network and user agent), as
+/// the session's object and the scorecard read it.
+fn client_facts(req: &Request, client_ip: Option<&str>, now_ms: i64, ip_velocity: bool) -> crate::ingest::RequestFacts {
+    let cf = req.cf();
+    events::request_facts(
+        client_ip,
+        cf.and_then(|cf| cf.country()),
+        cf.and_then(|cf| cf.asn()),
+        req.headers().get("User-Agent").ok().flatten().as_deref(),
+        now_ms,
+        ip_velocity,
+    )
 }
 
 fn client_object_name(merchant_id: &str, client_ip: Option<&str>) -> String {
@@ -133,15 +146,7 @@ async fn approve(req: &mut Request, env: &Env, origin: Option<&str>, watched: &W
             });
         }
     };
-    let cf = req.cf();
-    let facts = events::request_facts(
-        client_ip.as_deref(),
-        cf.and_then(|cf| cf.country()),
-        cf.and_then(|cf| cf.asn()),
-        header("User-Agent").as_deref(),
-        now_ms,
-        false,
-    );
+    let facts = client_facts(req, client_ip.as_deref(), now_ms, false);
     let customer_id_hash = customer_id_hash(customer_hash_key(env)?.as_bytes(), &request.customer.email);
     let policy = merchant.orders;
     let token_ttl_s = i64::from(policy.approval_token_ttl_seconds);
@@ -279,12 +284,9 @@ async fn ingest_events(
             retry_after_seconds,
         });
     }
-    let cf = req.cf();
-    let facts = events::request_facts(
+    let facts = client_facts(
+        req,
         client_ip.as_deref(),
-        cf.and_then(|cf| cf.country()),
-        cf.and_then(|cf| cf.asn()),
-        req.headers().get("User-Agent").ok().flatten().as_deref(),
         now_ms,
         ip_answer.is_high_velocity(limits.per_ip_per_minute),
     );
@@ -384,10 +386,7 @@ async fn health(env: &Env) -> Result<Answer, EdgeError> {
         Ok(theirs) => problems.extend(theirs),
         Err(error) => problems.push(format!("the back office did not answer: {error}")),
     }
-    let (status, body) = handlers::health(&problems);
-    let mut answer = Answer::json(&body, vec![("Cache-Control", "no-store".into())])?;
-    answer.status = status;
-    Ok(answer)
+    health_answer(&problems)
 }
 
 /// The problems the back office's `/health` names (none when it answers 200).
