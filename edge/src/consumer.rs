@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::log_record::{ExportLogsServiceRequest, LogRecord};
+use crate::queue_message::QueuedMessage;
 use crate::records::QueuedRecord;
 use futures_util::future::{Either, select};
 use worker::{
@@ -46,11 +47,22 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::
     Ok(())
 }
 
-/// A parsed message: its queue id, its exact text, the event.
+/// A parsed message: its queue id, its exact text, its records (one, or a request's events).
 struct Delivery {
     message: RawMessage,
     text: String,
-    queued: QueuedRecord,
+    parsed: QueuedMessage,
+}
+
+impl Delivery {
+    fn records(&self) -> impl Iterator<Item = &QueuedRecord> {
+        self.parsed.records.iter().map(|(_, record)| record)
+    }
+}
+
+/// Every record of these deliveries, in order.
+fn all_records(deliveries: &[Delivery]) -> impl Iterator<Item = &QueuedRecord> {
+    deliveries.iter().flat_map(Delivery::records)
 }
 
 /// The retry schedule from `RETRY_BASE_SECONDS` and `RETRY_MAX_SECONDS`; a value out of range is
@@ -79,11 +91,11 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
     let mut deliveries = Vec::new();
     for message in messages {
         let text = message.body().as_string();
-        match text.as_deref().map(QueuedRecord::from_json) {
-            Some(Ok(queued)) => deliveries.push(Delivery {
+        match text.as_deref().map(QueuedMessage::from_json) {
+            Some(Ok(parsed)) => deliveries.push(Delivery {
                 text: text.unwrap_or_default(),
                 message,
-                queued,
+                parsed,
             }),
             // A message no version of this consumer can read: park it, never drop it.
             _ => {
@@ -113,7 +125,7 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         return;
     }
     watch_for_anomalies(env, &deliveries).await;
-    let records: Vec<LogRecord> = deliveries.iter().map(|d| d.queued.log_record()).collect();
+    let records: Vec<LogRecord> = all_records(&deliveries).map(QueuedRecord::log_record).collect();
     // One structured line per record for Workers Logs (no personal data by construction), when
     // the record is done with (delivered, or archived with no sink): once per record, not once
     // per attempt of a sink that keeps failing.
@@ -153,29 +165,58 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
                 deliveries.iter().for_each(|d| retry_later(&d.message, base));
                 return;
             }
-            for (delivery, record) in deliveries.iter().zip(records) {
-                let outcome = if deliveries.len() == 1 {
-                    SinkOutcome::Rejected(status)
+            // The export's only record was refused already: no need to ask again.
+            let alone = records.len() == 1;
+            let mut records = records.into_iter();
+            for delivery in &deliveries {
+                let own: Vec<LogRecord> = records.by_ref().take(delivery.parsed.records.len()).collect();
+                if deliver_one_by_one(env, &sink, delivery, own, status, alone, &done).await {
+                    delivery.message.ack();
                 } else {
-                    post_to_sink(&sink, vec![record.clone()]).await
-                };
-                match outcome {
-                    SinkOutcome::Delivered => {
-                        done(&record);
-                        delivery.message.ack();
-                    }
-                    SinkOutcome::Retryable(_) => retry_later(&delivery.message, base),
-                    SinkOutcome::Rejected(status) => {
-                        let reason = format!("sink refused the record with {status}");
-                        // Never delivered: its console copy is its only other trace.
-                        if park_refused(env, &delivery.message, &delivery.text, &reason, base).await {
-                            done(&record);
-                        }
-                    }
+                    retry_later(&delivery.message, base);
                 }
             }
         }
     }
+}
+
+/// Sends a message's records to the sink one at a time; whether the message is done with. If
+/// the sink refuses any for good, the message is parked whole, as sent (so a replay is the same
+/// message, archived once under the same key, its delivered records sent again as duplicates
+/// that share their `event.id`). A record it may take later sends the message round again.
+async fn deliver_one_by_one(
+    env: &Env,
+    sink: &str,
+    delivery: &Delivery,
+    records: Vec<LogRecord>,
+    status: u16,
+    alone: bool,
+    done: &impl Fn(&LogRecord),
+) -> bool {
+    let (mut retry, mut refused) = (false, Vec::new());
+    for record in records {
+        let outcome = if alone {
+            SinkOutcome::Rejected(status)
+        } else {
+            post_to_sink(sink, vec![record.clone()]).await
+        };
+        match outcome {
+            SinkOutcome::Delivered => done(&record),
+            SinkOutcome::Retryable(_) => retry = true,
+            SinkOutcome::Rejected(status) => refused.push((record, status)),
+        }
+    }
+    if retry || refused.is_empty() {
+        return !retry;
+    }
+    let statuses: Vec<String> = refused.iter().map(|(_, status)| status.to_string()).collect();
+    let reason = format!("sink refused {} record(s) with {}", refused.len(), statuses.join(", "));
+    let parked = park_refused(env, &delivery.message.id(), &delivery.text, &reason).await;
+    if parked {
+        // Never delivered: their console copies are their only other trace.
+        refused.iter().for_each(|(record, _)| done(record));
+    }
+    parked
 }
 
 /// Writes the batch's approvals and order changes to the D1 ledger, and every record's part of
@@ -183,11 +224,8 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
 /// each order's totals are summed from its changes, and each record is counted once by its id,
 /// so a redelivered batch or a replayed dead letter changes nothing.
 async fn write_ledger(env: &Env, deliveries: &[Delivery], archived: &[Archived]) -> Result<(), String> {
-    let changes: Vec<_> = deliveries.iter().filter_map(|d| d.queued.ledger_row()).collect();
-    let counted: Vec<insights::Statement> = deliveries
-        .iter()
-        .flat_map(|d| insights::statements(&d.queued))
-        .collect();
+    let changes: Vec<_> = all_records(deliveries).filter_map(QueuedRecord::ledger_row).collect();
+    let counted: Vec<insights::Statement> = all_records(deliveries).flat_map(insights::statements).collect();
     let period = digest_timing(env).0;
     let db = env.d1(LEDGER_DB).map_err(|e| e.to_string())?;
     let statement = |sql: &str, values: Vec<SqlValue>| {
@@ -276,12 +314,12 @@ pub(crate) fn digest_timing(env: &Env) -> (i64, i64) {
 /// a failed call is logged and not retried: detection may miss a record, the archive never does.
 async fn watch_for_anomalies(env: &Env, deliveries: &[Delivery]) {
     let mut reports: BTreeMap<(String, bool), ObserveRequest> = BTreeMap::new();
-    for delivery in deliveries {
-        let observations = anomaly::observe_record(&delivery.queued);
+    for record in all_records(deliveries) {
+        let observations = anomaly::observe_record(record);
         if observations.is_empty() {
             continue;
         }
-        let session = match &delivery.queued {
+        let session = match record {
             QueuedRecord::Event(event) => &event.session,
             QueuedRecord::Decision(decision) => &decision.session,
             _ => continue,
@@ -325,7 +363,7 @@ async fn archive(env: &Env, deliveries: &[Delivery]) -> Result<Vec<Archived>, St
     let bucket = env.bucket(ARCHIVE).map_err(|e| e.to_string())?;
     let keyring = archive_keyring(env)?;
     let mut archived = Vec::with_capacity(deliveries.len());
-    // A few puts at a time: a batch of a hundred records is a hundred objects.
+    // A few puts at a time: a batch holds up to a hundred messages, an object each.
     for chunk in deliveries.chunks(ARCHIVE_PUTS_AT_ONCE) {
         let stored = futures_util::future::join_all(chunk.iter().map(|d| archive_one(&bucket, &keyring, d))).await;
         for one in stored {
@@ -343,10 +381,11 @@ async fn archive_one(
     keyring: &ArchiveKeyring,
     delivery: &Delivery,
 ) -> Result<Archived, String> {
-    let object = archive_object(&delivery.queued, &delivery.text).map_err(|e| e.to_string())?;
+    let object = archive_object(&delivery.parsed).map_err(|e| e.to_string())?;
+    let first = delivery.parsed.first();
     let scope = Scope::Merchant {
-        merchant_id: delivery.queued.merchant_id(),
-        livemode: delivery.queued.livemode(),
+        merchant_id: first.merchant_id(),
+        livemode: first.livemode(),
     };
     let sealed = keyring.seal(scope, &object.key, object.plain.as_bytes(), random_nonce());
     let sha256 = sha256_hex(&sealed);
@@ -366,8 +405,8 @@ async fn archive_one(
     };
     Ok(Archived {
         key: object.key,
-        merchant_id: delivery.queued.merchant_id().to_owned(),
-        livemode: delivery.queued.livemode(),
+        merchant_id: first.merchant_id().to_owned(),
+        livemode: first.livemode(),
         size,
         sha256,
     })
@@ -472,11 +511,11 @@ pub(crate) async fn post_to_sink(url: &str, records: Vec<LogRecord>) -> SinkOutc
     }
 }
 
-/// Parks a record the sink refused for good straight in R2, byte for byte, beside its merchant's
-/// refused records (`forward::refused_letter_key`), where the cron probe never looks; acks only
-/// once it is stored, else retries (so it is never lost). Whether it was stored.
-async fn park_refused(env: &Env, message: &RawMessage, text: &str, reason: &str, base: RetrySchedule) -> bool {
-    let key = refused_letter_key(&message.id(), text);
+/// Parks a message with a record the sink refused for good straight in R2, byte for byte,
+/// beside its merchant's refused records (`forward::refused_letter_key`), where the cron probe
+/// never looks. Whether it was stored: the caller acks the message only then (so it is never lost).
+async fn park_refused(env: &Env, message_id: &str, text: &str, reason: &str) -> bool {
+    let key = refused_letter_key(message_id, text);
     let stored = match (env.bucket(ARCHIVE), archive_keyring(env)) {
         (Ok(bucket), Ok(keyring)) => bucket
             .put(&key, seal_letter(&keyring, &key, text))
@@ -493,12 +532,10 @@ async fn park_refused(env: &Env, message: &RawMessage, text: &str, reason: &str,
                 "{}",
                 serde_json::json!({ "kind": "dead_letter_parked", "key": key, "reason": reason })
             );
-            message.ack();
             true
         }
         Err(error) => {
             console_error!("{}", serde_json::json!({ "kind": "park_failed", "error": error }));
-            retry_later(message, base);
             false
         }
     }

@@ -2,6 +2,7 @@
 //! answer is classed, and how long a retried message waits. Pure; `consumer` does the I/O.
 
 use crate::log_record::hex;
+use crate::queue_message::QueuedMessage;
 use crate::records::QueuedRecord;
 use paylater_shared::CivilDate;
 use sha2::{Digest, Sha256};
@@ -62,16 +63,24 @@ pub fn archive_key(merchant_id: &str, livemode: bool, observed: CivilDate, archi
     )
 }
 
-/// The archive object of one record.
-pub fn archive_object(queued: &QueuedRecord, text: &str) -> Result<ArchiveObject, serde_json::Error> {
-    let key = archive_key(
-        queued.merchant_id(),
-        queued.livemode(),
-        utc_day(queued.observed_ms()),
-        &archive_id(queued, text),
-    );
-    let mut plain = serde_json::to_string(&queued.log_record())?;
-    plain.push('\n');
+/// The archive object of one message: its records as NDJSON, one LogRecord a line, filed under
+/// the first's merchant, mode and day (a batch is one request's events, which share them) and
+/// named by its records' ids, so a message redelivered or replayed has the one key.
+pub fn archive_object(message: &QueuedMessage) -> Result<ArchiveObject, serde_json::Error> {
+    let first = message.first();
+    let id = match message.records.as_slice() {
+        [(text, record)] => archive_id(record, text),
+        records => {
+            let ids: Vec<String> = records.iter().map(|(text, record)| archive_id(record, text)).collect();
+            format!("batch:{}", ids.join(","))
+        }
+    };
+    let key = archive_key(first.merchant_id(), first.livemode(), utc_day(first.observed_ms()), &id);
+    let mut plain = String::new();
+    for (_, record) in &message.records {
+        plain.push_str(&serde_json::to_string(&record.log_record())?);
+        plain.push('\n');
+    }
     Ok(ArchiveObject { key, plain })
 }
 
@@ -208,8 +217,11 @@ pub fn refused_letter_key(message_id: &str, text: &str) -> String {
 /// unreadable ones.
 fn parked_key(message_id: &str, text: &str, folder: fn(&str, bool) -> String) -> String {
     let id = key_safe(message_id);
-    match crate::records::QueuedRecord::from_json(text) {
-        Ok(record) => format!("{}{id}", folder(record.merchant_id(), record.livemode())),
+    match QueuedMessage::from_json(text) {
+        Ok(message) => format!(
+            "{}{id}",
+            folder(message.first().merchant_id(), message.first().livemode())
+        ),
         Err(_) => format!("{UNREADABLE_PREFIX}{id}"),
     }
 }
@@ -246,42 +258,14 @@ pub fn console_records_enabled(setting: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::{QueuedEvent, RequestFacts, SessionFacts, UaClass};
-    use paylater_shared::telemetry::{Event, EventName};
+    use crate::records::fixtures::queued_event;
 
     fn queued(merchant: &str, observed_ms: i64, seq: u32) -> QueuedRecord {
         queued_in_mode(merchant, false, observed_ms, seq)
     }
 
     fn queued_in_mode(merchant: &str, livemode: bool, observed_ms: i64, seq: u32) -> QueuedRecord {
-        QueuedRecord::Event(Box::new(QueuedEvent {
-            event: Event {
-                id: format!("0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e{seq:02x}"),
-                name: EventName::WidgetViewed,
-                ts: observed_ms - 100,
-                seq,
-                props: serde_json::Map::new(),
-            },
-            session: SessionFacts {
-                session_id: "ses_1".into(),
-                merchant_id: merchant.into(),
-                amount_minor: 100,
-                currency: "USD".into(),
-                issued_at_s: 0,
-                livemode,
-                publishable_key: "pk_test_demo".into(),
-            },
-            request: RequestFacts {
-                observed_ms,
-                network: "unknown".into(),
-                country: None,
-                asn: None,
-                ua_class: UaClass::Desktop,
-                ip_velocity: false,
-            },
-            seq_gap: 0,
-            risk_flags: vec![],
-        }))
+        QueuedRecord::Event(Box::new(queued_event(merchant, livemode, observed_ms, seq)))
     }
 
     #[test]
@@ -290,7 +274,13 @@ mod tests {
         let a = queued("m_a", nov_23 + 5, 1);
         let b = queued("m_a", nov_23 - 5, 2);
         let live = queued_in_mode("m_a", true, nov_23 + 7, 5);
-        let object = |q: &QueuedRecord| archive_object(q, "ignored: these records have ids").unwrap();
+        let in_text = |q: &QueuedRecord, text: &str| {
+            archive_object(&QueuedMessage {
+                records: vec![(text.to_owned(), q.clone())],
+            })
+            .unwrap()
+        };
+        let object = |q: &QueuedRecord| in_text(q, "ignored: these records have ids");
         let QueuedRecord::Event(first) = &a else { unreachable!() };
         let id = format!("event:m_a:ses_1:{}", first.event.id);
         assert_eq!(
@@ -304,12 +294,50 @@ mod tests {
         assert!(object(&live).key.starts_with("logs/v1/m_a/2026/11/23/live-"));
         assert!(!object(&a).key.contains(&first.event.id), "no event id in a key");
         // The same record, whatever text it came in, has one key; another record another.
-        assert_eq!(object(&a).key, archive_object(&a, "other text").unwrap().key);
+        assert_eq!(object(&a).key, in_text(&a, "other text").key);
         assert_ne!(object(&a).key, object(&queued("m_a", nov_23 + 5, 9)).key);
         let line: serde_json::Value = serde_json::from_str(object(&a).plain.trim_end()).unwrap();
         assert_eq!(line["attributes"][0]["value"]["stringValue"], first.event.id);
         assert!(object(&a).plain.ends_with('\n'));
         assert!(object(&live).plain.contains(r#""stringValue":"live""#));
+    }
+
+    #[test]
+    fn a_batch_is_one_object_of_its_records_named_by_their_ids() {
+        let nov_23 = 1_795_392_000_000;
+        let records: Vec<QueuedRecord> = (1..=3).map(|seq| queued("m_a", nov_23 + 5, seq)).collect();
+        let texts: Vec<String> = records
+            .iter()
+            .map(|r| match r {
+                QueuedRecord::Event(e) => serde_json::to_string(e).unwrap(),
+                _ => unreachable!(),
+            })
+            .collect();
+        let message = QueuedMessage::from_json(&format!("[{}]", texts.join(","))).unwrap();
+        let object = archive_object(&message).unwrap();
+        let ids: Vec<String> = records.iter().map(|r| r.record_id().unwrap()).collect();
+        let name = hex(&Sha256::digest(format!("batch:{}", ids.join(",")).as_bytes())[..16]);
+        assert_eq!(object.key, format!("logs/v1/m_a/2026/11/23/test-{name}.ndjson.enc"));
+        let lines: Vec<serde_json::Value> = object
+            .plain
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert!(object.plain.ends_with('\n'));
+        for (line, record) in lines.iter().zip(&records) {
+            let QueuedRecord::Event(event) = record else {
+                unreachable!()
+            };
+            assert_eq!(line["attributes"][0]["value"]["stringValue"], event.event.id);
+        }
+        // The same records laid out otherwise: the same object; fewer of them: another.
+        let spaced = QueuedMessage::from_json(&format!("[ {} ]", texts.join(" , "))).unwrap();
+        assert_eq!(archive_object(&spaced).unwrap().key, object.key);
+        let two = QueuedMessage::from_json(&format!("[{}]", texts[..2].join(","))).unwrap();
+        assert_ne!(archive_object(&two).unwrap().key, object.key);
+        // Parked letters of a batch file under its merchant and mode too.
+        assert!(dead_letter_key("m1", &format!("[{}]", texts.join(","))).starts_with("dead-letter/events/m_a/test/"));
     }
 
     #[test]

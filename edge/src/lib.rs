@@ -26,6 +26,7 @@
 //! - [`dashboard`]: `GET /dashboard`: the merchant dashboard's page and its CSP.
 //! - [`forward`]: the queue consumer's decisions: archive files, sink outcomes, backoff.
 //! - [`records`]: what the events queue carries (events, decisions, order changes), read back.
+//! - [`queue_message`]: a message's records: one, or a request's events batched into one.
 //! - [`secret_keys`]: the merchant server's `Authorization: Bearer sk_…`, its scopes and mode.
 //! - [`orders`]: `/v1/orders`: bodies, an order's state and changes, the `OrderBook` messages.
 //! - [`ledger`]: a customer's ledger: history, approvals not yet orders, when to wake up.
@@ -61,6 +62,7 @@ pub mod logs;
 pub mod merchant;
 pub mod orders;
 pub mod query;
+pub mod queue_message;
 pub mod reconciliation;
 pub mod records;
 pub mod route;

@@ -29,6 +29,7 @@ use {
     crate::ingest::{RequestWindow, SessionLedger, Verdict, is_high_velocity},
     crate::ledger::{CustomerRecord, PendingApproval},
     crate::orders::Registration,
+    crate::queue_message::batch_messages,
     crate::upstream,
     paylater_shared::approval::Outcome,
     std::cell::Cell,
@@ -204,7 +205,7 @@ impl SessionGuard {
         let session_velocity = is_high_velocity(in_window, admit.limit_per_minute);
         ledger.note_sent_at(admit.request.observed_ms, admit.sent_at);
         let verdicts = ledger.judge(&admit.events, &seen, &admit.session, &admit.request, session_velocity);
-        let mut messages = Vec::new();
+        let mut texts = Vec::new();
         let mut new_keys = Vec::new();
         let mut duplicates = 0u32;
         for verdict in &verdicts {
@@ -212,13 +213,17 @@ impl SessionGuard {
                 Verdict::Duplicate => duplicates += 1,
                 Verdict::Accept(queued) => {
                     // JSON text, not a JS object: what is sent is what the consumer parses.
-                    let text = json_text(queued, "queue message")?;
-                    messages.push(MessageBuilder::new(text).content_type(QueueContentType::Text).build());
+                    texts.push(json_text(queued, "queue message")?);
                     new_keys.push(event_key(&queued.event.id));
                 }
             }
         }
-        let accepted = messages.len() as u32;
+        let accepted = texts.len() as u32;
+        // The request's events in one message (or a few, if large): one archive object each.
+        let messages: Vec<_> = batch_messages(texts)
+            .into_iter()
+            .map(|text| MessageBuilder::new(text).content_type(QueueContentType::Text).build())
+            .collect();
         if !messages.is_empty() {
             // A queue that cannot be reached at all is a failed hand-off like a refused send.
             let sent = match self.env.queue(EVENTS_QUEUE) {

@@ -214,6 +214,45 @@ fn change_log_record(change: &QueuedChange) -> LogRecord {
     record
 }
 
+/// Records for the consumer's tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::ingest::{QueuedEvent, RequestFacts, SessionFacts, UaClass};
+    use paylater_shared::telemetry::{Event, EventName};
+
+    /// A `widget_viewed` of session `ses_1`, its id numbered by `seq`, observed at `observed_ms`.
+    pub fn queued_event(merchant: &str, livemode: bool, observed_ms: i64, seq: u32) -> QueuedEvent {
+        QueuedEvent {
+            event: Event {
+                id: format!("0190d2c4-6b7a-7cc2-9a1e-3f6b2a9d4e{seq:02x}"),
+                name: EventName::WidgetViewed,
+                ts: observed_ms - 100,
+                seq,
+                props: serde_json::Map::new(),
+            },
+            session: SessionFacts {
+                session_id: "ses_1".into(),
+                merchant_id: merchant.into(),
+                amount_minor: 100,
+                currency: "USD".into(),
+                issued_at_s: 0,
+                livemode,
+                publishable_key: "pk_test_demo".into(),
+            },
+            request: RequestFacts {
+                observed_ms,
+                network: "unknown".into(),
+                country: None,
+                asn: None,
+                ua_class: UaClass::Desktop,
+                ip_velocity: false,
+            },
+            seq_gap: 0,
+            risk_flags: vec![],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

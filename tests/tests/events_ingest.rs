@@ -880,8 +880,9 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
     });
     assert!(!sink.event_ids().contains(&poison));
 
-    // The parked record (refused by the sink, parked sealed by the consumer under its merchant's
-    // refused records) carries exactly the event the client sent.
+    // The parked letter (the request's message, which holds the record the sink refused, parked
+    // sealed by the consumer under its merchant's refused records) carries exactly the events
+    // the client sent, the refused one among them.
     let refused_letters = |edge: &Edge| -> Vec<String> {
         stored_objects(edge)
             .iter()
@@ -891,11 +892,20 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
     };
     let parked = refused_letters(&edge);
     assert_eq!(parked.len(), 1, "{parked:?}");
-    let queued: QueuedEvent = serde_json::from_str(&parked[0]).unwrap();
-    assert_eq!(serde_json::to_value(&queued.event).unwrap(), sent_event);
+    let letter = paylater_edge::queue_message::QueuedMessage::from_json(&parked[0]).unwrap();
+    let sent: Vec<Value> = letter
+        .records
+        .iter()
+        .map(|(text, _)| {
+            let queued: QueuedEvent = serde_json::from_str(text).unwrap();
+            serde_json::to_value(&queued.event).unwrap()
+        })
+        .collect();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[1], sent_event);
 
     // Byte for byte, against the producer's own bytes: this test produces a letter of the same
-    // record itself, laid out as no serializer of ours would (indented, fields sorted), and sends
+    // records itself, laid out as no serializer of ours would (indented, fields sorted), and sends
     // it through the queue by the replay; the sink refuses it again, and the consumer parks
     // exactly those bytes, not a re-serialisation.
     let value: Value = serde_json::from_str(&parked[0]).unwrap();
