@@ -56,7 +56,7 @@ struct Delivery {
 
 impl Delivery {
     fn records(&self) -> impl Iterator<Item = &QueuedRecord> {
-        self.parsed.records.iter().map(|(_, record)| record)
+        self.parsed.records.iter()
     }
 }
 
@@ -153,7 +153,7 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
             );
             deliveries.iter().for_each(|d| retry_later(&d.message, base));
         }
-        // The sink refused the batch: find the records it refuses one by one, deliver the rest.
+        // The sink refused the batch: find the messages and records it refuses, deliver the rest.
         SinkOutcome::Rejected(status) => {
             // A sink that refuses even an empty export refuses everyone (a token expired, a path
             // moved): not these records' fault, so they wait and retry like any outage.
@@ -165,14 +165,20 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
                 deliveries.iter().for_each(|d| retry_later(&d.message, base));
                 return;
             }
-            // The export's only record was refused already: no need to ask again.
-            let alone = records.len() == 1;
+            // Message by message, then record by record within a refused one; once the sink
+            // says "later", the rest wait too (a sink that is failing is not asked a thousand
+            // times in one run).
             let mut records = records.into_iter();
+            let mut later = false;
             for delivery in &deliveries {
                 let own: Vec<LogRecord> = records.by_ref().take(delivery.parsed.records.len()).collect();
-                if deliver_one_by_one(env, &sink, delivery, own, status, alone, &done).await {
+                // An export of this message alone was just refused: no need to ask again.
+                let known = (deliveries.len() == 1).then_some(status);
+                let done_with = !later && deliver_refused(env, &sink, delivery, own, known, &done).await;
+                if done_with {
                     delivery.message.ack();
                 } else {
+                    later = true;
                     retry_later(&delivery.message, base);
                 }
             }
@@ -180,34 +186,43 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
     }
 }
 
-/// Sends a message's records to the sink one at a time; whether the message is done with. If
-/// the sink refuses any for good, the message is parked whole, as sent (so a replay is the same
-/// message, archived once under the same key, its delivered records sent again as duplicates
-/// that share their `event.id`). A record it may take later sends the message round again.
-async fn deliver_one_by_one(
+/// One message of an export the sink refused: sent alone, then, if refused again and it holds
+/// more than one record, one record at a time. If the sink refuses any for good, the message
+/// is parked whole, as sent (so a replay is the same message, archived once under the same
+/// key; its delivered records go again, duplicates sharing their `event.id`). Whether the
+/// message is done with; not if the sink said "later" to any of it.
+async fn deliver_refused(
     env: &Env,
     sink: &str,
     delivery: &Delivery,
     records: Vec<LogRecord>,
-    status: u16,
-    alone: bool,
+    known: Option<u16>,
     done: &impl Fn(&LogRecord),
 ) -> bool {
-    let (mut retry, mut refused) = (false, Vec::new());
-    for record in records {
-        let outcome = if alone {
-            SinkOutcome::Rejected(status)
-        } else {
-            post_to_sink(sink, vec![record.clone()]).await
-        };
-        match outcome {
-            SinkOutcome::Delivered => done(&record),
-            SinkOutcome::Retryable(_) => retry = true,
-            SinkOutcome::Rejected(status) => refused.push((record, status)),
+    let mut refused = Vec::new();
+    let outcome = match known {
+        Some(status) => SinkOutcome::Rejected(status),
+        None => post_to_sink(sink, records.clone()).await,
+    };
+    match outcome {
+        SinkOutcome::Delivered => {
+            records.iter().for_each(done);
+            return true;
+        }
+        SinkOutcome::Retryable(_) => return false,
+        SinkOutcome::Rejected(status) if records.len() == 1 => refused.extend(records.into_iter().map(|r| (r, status))),
+        SinkOutcome::Rejected(_) => {
+            for record in records {
+                match post_to_sink(sink, vec![record.clone()]).await {
+                    SinkOutcome::Delivered => done(&record),
+                    SinkOutcome::Retryable(_) => return false,
+                    SinkOutcome::Rejected(status) => refused.push((record, status)),
+                }
+            }
         }
     }
-    if retry || refused.is_empty() {
-        return !retry;
+    if refused.is_empty() {
+        return true;
     }
     let statuses: Vec<String> = refused.iter().map(|(_, status)| status.to_string()).collect();
     let reason = format!("sink refused {} record(s) with {}", refused.len(), statuses.join(", "));
@@ -381,7 +396,7 @@ async fn archive_one(
     keyring: &ArchiveKeyring,
     delivery: &Delivery,
 ) -> Result<Archived, String> {
-    let object = archive_object(&delivery.parsed).map_err(|e| e.to_string())?;
+    let object = archive_object(&delivery.parsed, &delivery.text).map_err(|e| e.to_string())?;
     let first = delivery.parsed.first();
     let scope = Scope::Merchant {
         merchant_id: first.merchant_id(),

@@ -63,21 +63,22 @@ pub fn archive_key(merchant_id: &str, livemode: bool, observed: CivilDate, archi
     )
 }
 
-/// The archive object of one message: its records as NDJSON, one LogRecord a line, filed under
-/// the first's merchant, mode and day (a batch is one request's events, which share them) and
-/// named by its records' ids, so a message redelivered or replayed has the one key.
-pub fn archive_object(message: &QueuedMessage) -> Result<ArchiveObject, serde_json::Error> {
+/// The archive object of one message (`text`, as queued): its records as NDJSON, one LogRecord
+/// a line, filed under the first's merchant, mode and day (a batch is one request's events,
+/// which share them) and named by its records' ids, so a message redelivered or replayed has
+/// the one key.
+pub fn archive_object(message: &QueuedMessage, text: &str) -> Result<ArchiveObject, serde_json::Error> {
     let first = message.first();
     let id = match message.records.as_slice() {
-        [(text, record)] => archive_id(record, text),
+        [record] => archive_id(record, text),
         records => {
-            let ids: Vec<String> = records.iter().map(|(text, record)| archive_id(record, text)).collect();
+            let ids: Vec<String> = records.iter().map(|record| archive_id(record, text)).collect();
             format!("batch:{}", ids.join(","))
         }
     };
     let key = archive_key(first.merchant_id(), first.livemode(), utc_day(first.observed_ms()), &id);
     let mut plain = String::new();
-    for (_, record) in &message.records {
+    for record in &message.records {
         plain.push_str(&serde_json::to_string(&record.log_record())?);
         plain.push('\n');
     }
@@ -275,9 +276,12 @@ mod tests {
         let b = queued("m_a", nov_23 - 5, 2);
         let live = queued_in_mode("m_a", true, nov_23 + 7, 5);
         let in_text = |q: &QueuedRecord, text: &str| {
-            archive_object(&QueuedMessage {
-                records: vec![(text.to_owned(), q.clone())],
-            })
+            archive_object(
+                &QueuedMessage {
+                    records: vec![q.clone()],
+                },
+                text,
+            )
             .unwrap()
         };
         let object = |q: &QueuedRecord| in_text(q, "ignored: these records have ids");
@@ -313,8 +317,8 @@ mod tests {
                 _ => unreachable!(),
             })
             .collect();
-        let message = QueuedMessage::from_json(&format!("[{}]", texts.join(","))).unwrap();
-        let object = archive_object(&message).unwrap();
+        let batch = format!("[{}]", texts.join(","));
+        let object = archive_object(&QueuedMessage::from_json(&batch).unwrap(), &batch).unwrap();
         let ids: Vec<String> = records.iter().map(|r| r.record_id().unwrap()).collect();
         let name = hex(&Sha256::digest(format!("batch:{}", ids.join(",")).as_bytes())[..16]);
         assert_eq!(object.key, format!("logs/v1/m_a/2026/11/23/test-{name}.ndjson.enc"));
@@ -332,10 +336,15 @@ mod tests {
             assert_eq!(line["attributes"][0]["value"]["stringValue"], event.event.id);
         }
         // The same records laid out otherwise: the same object; fewer of them: another.
-        let spaced = QueuedMessage::from_json(&format!("[ {} ]", texts.join(" , "))).unwrap();
-        assert_eq!(archive_object(&spaced).unwrap().key, object.key);
-        let two = QueuedMessage::from_json(&format!("[{}]", texts[..2].join(","))).unwrap();
-        assert_ne!(archive_object(&two).unwrap().key, object.key);
+        let key_of = |text: &str| {
+            archive_object(&QueuedMessage::from_json(text).unwrap(), text)
+                .unwrap()
+                .key
+        };
+        assert_eq!(key_of(&format!("[ {} ]", texts.join(" , "))), object.key);
+        assert_ne!(key_of(&format!("[{}]", texts[..2].join(","))), object.key);
+        // A batch of one is filed as that record alone would be.
+        assert_eq!(key_of(&format!("[{}]", texts[0])), key_of(&texts[0]));
         // Parked letters of a batch file under its merchant and mode too.
         assert!(dead_letter_key("m1", &format!("[{}]", texts.join(","))).starts_with("dead-letter/events/m_a/test/"));
     }

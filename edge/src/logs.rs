@@ -10,8 +10,9 @@ use crate::query::{day_range, named_values};
 
 /// The most days one request may ask for.
 pub const MAX_DAYS: i64 = 31;
-/// The most archive objects (one record each) one answer streams: each is a read of its own,
-/// and a Worker's request has a budget of them. A busier range comes in pages: the answer's
+/// The most archive objects (a message each: one record, or one request's events, up to a
+/// hundred) one answer streams: each is a read of its own, and a Worker's request has a budget
+/// of them. A busier range comes in pages: the answer's
 /// `Paylater-Next-After` header names the key to ask `after`.
 pub const MAX_OBJECTS: usize = 800;
 

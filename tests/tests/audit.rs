@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use paylater_harness::edge::{Edge, EdgeOptions, delete_r2_object, put_r2_object};
+use paylater_harness::sink::attribute;
 use paylater_shared::archive::Envelope;
 use serde_json::Value;
 use support::*;
@@ -156,12 +157,27 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.json()["body"]["merchant_id"], "m_nordic_outdoor");
     let listed = get(&format!("/v1/audit/objects?{range}"), DEMO_KEY);
-    // The events' object, the decision's, the order's and the key uses'.
+    // The events' object, the decision's, the order's and the key uses'. The request's six
+    // events are one object, and it is listed.
     assert!(
         listed.json()["objects"].as_array().unwrap().len() >= 4,
         "{}",
         listed.body
     );
+    let events_object: Vec<String> = archived_objects_with(&edge, OLD_KEYS)
+        .into_iter()
+        .filter(|(_, records)| {
+            let ids: Vec<String> = records.iter().filter_map(|r| attribute(r, "event.id")).collect();
+            ids.contains(&event_id(0))
+        })
+        .map(|(key, records)| {
+            let ids: Vec<String> = records.iter().filter_map(|r| attribute(r, "event.id")).collect();
+            assert_eq!(ids, (0..6).map(event_id).collect::<Vec<_>>(), "{key}");
+            key
+        })
+        .collect();
+    assert_eq!(events_object.len(), 1, "{events_object:?}");
+    assert!(listed.body.contains(&events_object[0]), "{}", listed.body);
     // Objects that exist, of the live mode, of another merchant, and a parked letter: none is
     // served to the demo's test key; the other merchant's is served to its own.
     assert_eq!(
@@ -345,22 +361,31 @@ fn demo_digests(edge: &Edge) -> Vec<(String, Vec<u8>)> {
     all
 }
 
-/// Every LogRecord of the archive opened with `keys` (a rotated keyring).
-fn archived_records_with(edge: &Edge, keys: &str) -> Vec<Value> {
+/// Each archive object's LogRecords, opened with `keys` (a rotated keyring).
+fn archived_objects_with(edge: &Edge, keys: &str) -> Vec<(String, Vec<Value>)> {
     let keyring = paylater_shared::archive::ArchiveKeyring::parse(keys).unwrap();
     demo_objects(edge)
         .into_iter()
-        .flat_map(|(key, sealed)| {
+        .map(|(key, sealed)| {
             let scope = paylater_shared::archive::Scope::Merchant {
                 merchant_id: "m_nordic_outdoor",
                 livemode: false,
             };
             let plain = keyring.open(scope, &key, &sealed).unwrap();
-            String::from_utf8(plain)
+            let records = String::from_utf8(plain)
                 .unwrap()
                 .lines()
                 .map(|l| serde_json::from_str::<Value>(l).unwrap())
-                .collect::<Vec<_>>()
+                .collect();
+            (key, records)
         })
+        .collect()
+}
+
+/// Every LogRecord of the archive opened with `keys` (a rotated keyring).
+fn archived_records_with(edge: &Edge, keys: &str) -> Vec<Value> {
+    archived_objects_with(edge, keys)
+        .into_iter()
+        .flat_map(|(_, records)| records)
         .collect()
 }

@@ -201,16 +201,10 @@ fn retries_that_run_out_park_letters_the_probe_sends_back_once_the_sink_answers(
         .flat_map(|(key, sealed)| {
             assert!(!String::from_utf8_lossy(sealed).contains("0190d2c4"), "{key} sealed");
             let text = paylater_harness::letters::open(key, sealed).unwrap();
-            let message = paylater_edge::queue_message::QueuedMessage::from_json(&text).unwrap();
-            message
-                .records
-                .into_iter()
-                .map(|(text, _)| {
-                    let queued: paylater_edge::ingest::QueuedEvent = serde_json::from_str(&text).unwrap();
-                    assert_eq!(serde_json::to_string(&queued).unwrap(), text);
-                    queued.event.id
-                })
-                .collect::<Vec<_>>()
+            let events: Vec<paylater_edge::ingest::QueuedEvent> = serde_json::from_str(&text).unwrap();
+            let texts: Vec<String> = events.iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+            assert_eq!(format!("[{}]", texts.join(",")), text, "the producer's bytes");
+            events.into_iter().map(|e| e.event.id).collect::<Vec<_>>()
         })
         .collect();
     ids.sort();

@@ -892,14 +892,10 @@ fn nothing_accepted_is_lost_when_the_sink_fails() {
     };
     let parked = refused_letters(&edge);
     assert_eq!(parked.len(), 1, "{parked:?}");
-    let letter = paylater_edge::queue_message::QueuedMessage::from_json(&parked[0]).unwrap();
+    let letter: Vec<QueuedEvent> = serde_json::from_str(&parked[0]).unwrap();
     let sent: Vec<Value> = letter
-        .records
         .iter()
-        .map(|(text, _)| {
-            let queued: QueuedEvent = serde_json::from_str(text).unwrap();
-            serde_json::to_value(&queued.event).unwrap()
-        })
+        .map(|queued| serde_json::to_value(&queued.event).unwrap())
         .collect();
     assert_eq!(sent.len(), 3);
     assert_eq!(sent[1], sent_event);
