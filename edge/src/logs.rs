@@ -16,6 +16,11 @@ pub const MAX_DAYS: i64 = 31;
 /// `Paylater-Next-After` header names the key to ask `after`.
 pub const MAX_OBJECTS: usize = 800;
 
+/// The most stored bytes one answer reads and opens: objects hold up to a hundred records, so
+/// the count alone would let a page run to tens of megabytes. The page stops before the object
+/// that would pass it (the first always goes, whatever its size).
+pub const MAX_BYTES: u64 = 16 * 1024 * 1024;
+
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD[&after=KEY]`: UTC days of the edge's observation, both
 /// inclusive; `after`, the last key of the page before.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +90,31 @@ pub fn page_of<T>(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> String) -
     (items, next)
 }
 
+/// A page (as [`page_of`] cut it, with `next` where it stopped) cut again before the object
+/// that would take its stored bytes past `max_bytes`; `next` is then the last key kept.
+pub fn within_bytes<T>(
+    mut items: Vec<T>,
+    next: Option<String>,
+    max_bytes: u64,
+    size: impl Fn(&T) -> u64,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let mut total = 0u64;
+    let keep = items
+        .iter()
+        .position(|item| {
+            total = total.saturating_add(size(item));
+            total > max_bytes
+        })
+        .map_or(items.len(), |over| over.max(1));
+    if keep == items.len() {
+        return (items, next);
+    }
+    items.truncate(keep);
+    let next = items.last().map(key);
+    (items, next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +171,26 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(bad_after.field().as_deref(), Some("after"));
+    }
+
+    #[test]
+    fn a_page_stops_before_the_bytes_run_over() {
+        let items: Vec<(String, u64)> = (0..5).map(|n| (format!("k{n}"), 40)).collect();
+        let cut = |items: Vec<(String, u64)>, next: Option<&str>, max: u64| {
+            within_bytes(items, next.map(str::to_owned), max, |i| i.1, |i| i.0.clone())
+        };
+        // Under the bound: the page and its own next, untouched.
+        assert_eq!(cut(items.clone(), Some("k9"), 200), (items.clone(), Some("k9".into())));
+        assert_eq!(cut(items.clone(), None, 1_000), (items.clone(), None));
+        // Over it: cut before the object that passes it, going on after the last kept.
+        assert_eq!(cut(items.clone(), None, 100), (items[..2].to_vec(), Some("k1".into())));
+        assert_eq!(
+            cut(items.clone(), Some("k9"), 120),
+            (items[..3].to_vec(), Some("k2".into()))
+        );
+        // One object larger than the bound still goes, alone.
+        assert_eq!(cut(items.clone(), None, 10), (items[..1].to_vec(), Some("k0".into())));
+        assert_eq!(cut(Vec::new(), None, 10), (Vec::new(), None));
     }
 
     #[test]

@@ -286,14 +286,22 @@ async fn insights_anomalies(req: &Request, env: &Env) -> Result<Answer, EdgeErro
 }
 
 /// `GET /v1/logs`: the merchant's archived records of the key's mode over the days asked for,
-/// as NDJSON streamed object by object, a page of at most `logs::MAX_OBJECTS` at a time: the
-/// `Paylater-Next-After` header names where the next page starts (`after=`).
+/// as NDJSON streamed object by object, a page of at most `logs::MAX_OBJECTS` objects and
+/// `logs::MAX_BYTES` stored bytes at a time: the `Paylater-Next-After` header names where the
+/// next page starts (`after=`).
 async fn logs(req: &Request, env: &Env) -> Result<Answer, EdgeError> {
     let holder = key_holder(req, env, Scope::LogsRead).await?;
     let query = LogsQuery::parse(&query_pairs(&req.inner().url()))?;
     let bucket = env.bucket(ARCHIVE).map_err(internal("R2 binding"))?;
     let prefixes = query.prefixes(&holder.merchant_id, holder.livemode);
     let (listed, next_after) = list_keys(&bucket, prefixes, query.after.as_deref(), crate::logs::MAX_OBJECTS).await?;
+    let (listed, next_after) = crate::logs::within_bytes(
+        listed,
+        next_after,
+        crate::logs::MAX_BYTES,
+        |object| object.size,
+        |object| object.key.clone(),
+    );
     let keys: Vec<String> = listed.into_iter().map(|object| object.key).collect();
     let keyring = crate::consumer::archive_keyring(env).map_err(|detail| EdgeError::Internal { detail })?;
     let (merchant_id, livemode) = (holder.merchant_id.clone(), holder.livemode);
