@@ -738,6 +738,16 @@ Transfer/sec:    125.00KB
         assert_eq!((backlog_requests(50_001), backlog_sessions(50_001)), (501, SESSIONS));
     }
 
+    /// The event ids of an events request body.
+    fn ids_of(body: &serde_json::Value) -> Vec<&str> {
+        body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap())
+            .collect()
+    }
+
     #[test]
     fn backlog_bodies_carry_each_id_once_with_seq_counting_per_session() {
         let tokens: Vec<String> = vec!["a".into(), "b".into()];
@@ -747,16 +757,7 @@ Transfer/sec:    125.00KB
             .map(|(body, count)| (serde_json::from_str(&body).unwrap(), count))
             .collect();
         assert_eq!(bodies.iter().map(|(_, count)| count).sum::<usize>(), events);
-        let ids: std::collections::HashSet<&str> = bodies
-            .iter()
-            .flat_map(|(b, _)| {
-                b["events"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|e| e["id"].as_str().unwrap())
-            })
-            .collect();
+        let ids: std::collections::HashSet<&str> = bodies.iter().flat_map(|(b, _)| ids_of(b)).collect();
         assert_eq!(ids.len(), events);
         assert!(ids.iter().all(|id| paylater_shared::telemetry::is_uuid(id)));
         let (third, count) = &bodies[2];
@@ -765,12 +766,7 @@ Transfer/sec:    125.00KB
         assert_eq!(third["events"][0]["id"], "0190d2c5-0b10-7cc2-9a1e-0000000000c8");
         // The warm-up's ids are valid and none is a backlog's.
         let warm: serde_json::Value = serde_json::from_str(&warm_up_body("w", 7)).unwrap();
-        let warm_ids: Vec<&str> = warm["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["id"].as_str().unwrap())
-            .collect();
+        let warm_ids = ids_of(&warm);
         assert_eq!(warm_ids.len(), WARM_UP_EVENTS);
         assert!(
             warm_ids
