@@ -56,7 +56,7 @@ struct Delivery {
 
 impl Delivery {
     fn records(&self) -> impl Iterator<Item = &QueuedRecord> {
-        self.parsed.records.iter()
+        self.parsed.records().iter()
     }
 }
 
@@ -168,12 +168,12 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
             // Message by message, then record by record within a refused one; once the sink
             // says "later", the rest wait too (a sink that is failing is not asked a thousand
             // times in one run).
+            // An export of a single message was just refused: no need to ask again.
+            let known = (deliveries.len() == 1).then_some(status);
             let mut records = records.into_iter();
             let mut later = false;
             for delivery in &deliveries {
-                let own: Vec<LogRecord> = records.by_ref().take(delivery.parsed.records.len()).collect();
-                // An export of this message alone was just refused: no need to ask again.
-                let known = (deliveries.len() == 1).then_some(status);
+                let own: Vec<LogRecord> = records.by_ref().take(delivery.parsed.records().len()).collect();
                 let done_with = !later && deliver_refused(env, &sink, delivery, own, known, &done).await;
                 if done_with {
                     delivery.message.ack();

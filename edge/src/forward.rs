@@ -69,7 +69,7 @@ pub fn archive_key(merchant_id: &str, livemode: bool, observed: CivilDate, archi
 /// the one key.
 pub fn archive_object(message: &QueuedMessage, text: &str) -> Result<ArchiveObject, serde_json::Error> {
     let first = message.first();
-    let id = match message.records.as_slice() {
+    let id = match message.records() {
         [record] => archive_id(record, text),
         records => {
             let ids: Vec<String> = records.iter().map(|record| archive_id(record, text)).collect();
@@ -78,7 +78,7 @@ pub fn archive_object(message: &QueuedMessage, text: &str) -> Result<ArchiveObje
     };
     let key = archive_key(first.merchant_id(), first.livemode(), utc_day(first.observed_ms()), &id);
     let mut plain = String::new();
-    for record in &message.records {
+    for record in message.records() {
         plain.push_str(&serde_json::to_string(&record.log_record())?);
         plain.push('\n');
     }
@@ -275,15 +275,7 @@ mod tests {
         let a = queued("m_a", nov_23 + 5, 1);
         let b = queued("m_a", nov_23 - 5, 2);
         let live = queued_in_mode("m_a", true, nov_23 + 7, 5);
-        let in_text = |q: &QueuedRecord, text: &str| {
-            archive_object(
-                &QueuedMessage {
-                    records: vec![q.clone()],
-                },
-                text,
-            )
-            .unwrap()
-        };
+        let in_text = |q: &QueuedRecord, text: &str| archive_object(&QueuedMessage::one(q.clone()), text).unwrap();
         let object = |q: &QueuedRecord| in_text(q, "ignored: these records have ids");
         let QueuedRecord::Event(first) = &a else { unreachable!() };
         let id = format!("event:m_a:ses_1:{}", first.event.id);

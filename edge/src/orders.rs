@@ -664,22 +664,22 @@ impl QueuedChange {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::json_body::fingerprint;
+
     #[test]
     fn a_change_request_keeps_the_json_its_stored_fingerprints_hash() {
         let shapes = [
             (
-                super::ChangeRequest::Capture { amount: 500 },
+                ChangeRequest::Capture { amount: 500 },
                 r#"{"action":"capture","amount":500}"#,
             ),
-            (super::ChangeRequest::Void, r#"{"action":"void"}"#),
+            (ChangeRequest::Void, r#"{"action":"void"}"#),
         ];
         for (request, json) in shapes {
             assert_eq!(serde_json::to_string(&request).unwrap(), json);
         }
     }
-
-    use super::*;
-    use crate::json_body::fingerprint;
 
     const AMOUNT: u64 = 12_999;
     const T0: i64 = 1_795_420_800_000;

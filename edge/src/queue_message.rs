@@ -42,19 +42,22 @@ pub fn batch_messages(texts: Vec<String>) -> Vec<String> {
     messages
 }
 
-/// One queue message, read: its records, in order.
+/// One queue message, read: its records, in order; never none.
 #[derive(Debug)]
 pub struct QueuedMessage {
-    pub records: Vec<QueuedRecord>,
+    records: Vec<QueuedRecord>,
 }
 
 impl QueuedMessage {
+    /// A message of this record alone.
+    pub fn one(record: QueuedRecord) -> Self {
+        Self { records: vec![record] }
+    }
+
     /// Reads a message: a record, or a non-empty array of events of one merchant and mode.
     pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
         if !text.trim_start().starts_with('[') {
-            return Ok(Self {
-                records: vec![QueuedRecord::from_json(text)?],
-            });
+            return QueuedRecord::from_json(text).map(Self::one);
         }
         let events: Vec<QueuedEvent> = serde_json::from_str(text)?;
         let Some(first) = events.first() else {
@@ -71,6 +74,10 @@ impl QueuedMessage {
         Ok(Self {
             records: events.into_iter().map(|e| QueuedRecord::Event(Box::new(e))).collect(),
         })
+    }
+
+    pub fn records(&self) -> &[QueuedRecord] {
+        &self.records
     }
 
     /// The record that names the message's merchant and mode (every record shares them).
@@ -108,7 +115,7 @@ mod tests {
     fn ids(message: &str) -> Vec<String> {
         QueuedMessage::from_json(message)
             .unwrap()
-            .records
+            .records()
             .iter()
             .map(|record| match record {
                 QueuedRecord::Event(e) => e.event.id.clone(),

@@ -166,14 +166,12 @@ fn the_trail_verifies_names_every_tampering_and_holds_no_plain_text() {
     );
     let events_object: Vec<String> = archived_objects_with(&edge, OLD_KEYS)
         .into_iter()
-        .filter(|(_, records)| {
+        .filter_map(|(key, records)| {
             let ids: Vec<String> = records.iter().filter_map(|r| attribute(r, "event.id")).collect();
-            ids.contains(&event_id(0))
-        })
-        .map(|(key, records)| {
-            let ids: Vec<String> = records.iter().filter_map(|r| attribute(r, "event.id")).collect();
-            assert_eq!(ids, (0..6).map(event_id).collect::<Vec<_>>(), "{key}");
-            key
+            ids.contains(&event_id(0)).then(|| {
+                assert_eq!(ids, (0..6).map(event_id).collect::<Vec<_>>(), "{key}");
+                key
+            })
         })
         .collect();
     assert_eq!(events_object.len(), 1, "{events_object:?}");
