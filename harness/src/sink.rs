@@ -1,10 +1,12 @@
 //! A local OTLP/HTTP log receiver for tests and benchmarks: it keeps every body it accepts and
-//! can be told to fail (as a sink that is down or overloaded) or to refuse particular events.
+//! can be told to fail (as a sink that is down or overloaded), to refuse particular events, or to
+//! hold an export unanswered (as a slow sink) while a backlog builds up behind it.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::HarnessError;
 
@@ -14,11 +16,66 @@ struct SinkState {
     failing_with: AtomicU16,
     /// Bodies mentioning one of these event ids are refused with 400.
     refused_ids: Mutex<HashSet<String>>,
-    accepted: Mutex<Vec<String>>,
+    /// Accepted bodies with when each arrived, in arrival order.
+    accepted: Mutex<Vec<(Instant, String)>>,
     refusals: AtomicUsize,
     /// Bodies that were not OTLP JSON `ExportLogsServiceRequest`s, with why: any one fails the
     /// test that reads this sink next.
     malformed: Mutex<Vec<String>>,
+    gate: Gate,
+}
+
+/// While shut, the sink's one serving thread waits before it reads an export, so the edge's
+/// delivery that sent it waits too, and every later export waits behind it.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    shut: bool,
+    /// Whether an export is waiting at the gate now.
+    waiting: bool,
+}
+
+impl Gate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_shut(&self, shut: bool) {
+        self.lock().shut = shut;
+        self.changed.notify_all();
+    }
+
+    /// Waits while the gate is shut, saying so to [`Gate::wait_for_waiting`].
+    fn pass(&self) {
+        let mut state = self.lock();
+        state.waiting = state.shut;
+        self.changed.notify_all();
+        while state.shut {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.waiting = false;
+    }
+
+    fn wait_for_waiting(&self, limit: Duration) -> bool {
+        let started = Instant::now();
+        let mut state = self.lock();
+        while !state.waiting {
+            let Some(left) = limit.checked_sub(started.elapsed()) else {
+                return false;
+            };
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
 }
 
 /// A receiver on a free loopback port, stopped on drop.
@@ -73,6 +130,21 @@ impl OtlpSink {
         self.state.refused_ids.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
+    /// Holds the next export unanswered, and every one after it, until [`Self::release`].
+    pub fn hold(&self) {
+        self.state.gate.set_shut(true);
+    }
+
+    /// Waits (at most `limit`) until an export waits at the held sink; false if none came.
+    pub fn wait_for_held_export(&self, limit: Duration) -> bool {
+        self.state.gate.wait_for_waiting(limit)
+    }
+
+    /// Answers the held export, and every one after it, as usual.
+    pub fn release(&self) {
+        self.state.gate.set_shut(false);
+    }
+
     /// Requests answered with an error so far.
     pub fn refusals(&self) -> usize {
         self.state.refusals.load(Ordering::SeqCst)
@@ -81,6 +153,12 @@ impl OtlpSink {
     /// Every accepted body, in arrival order. Panics (failing the test) if the edge ever sent a
     /// body that is not an OTLP JSON export, rather than leaving it out.
     pub fn bodies(&self) -> Vec<String> {
+        self.arrivals().into_iter().map(|(_, body)| body).collect()
+    }
+
+    /// Every accepted body with when it arrived (once through a held gate), in arrival order;
+    /// panics as [`Self::bodies`] does.
+    pub fn arrivals(&self) -> Vec<(Instant, String)> {
         let malformed = self.state.malformed.lock().unwrap_or_else(|e| e.into_inner()).clone();
         assert!(
             malformed.is_empty(),
@@ -169,11 +247,18 @@ fn serve(server: &tiny_http::Server, state: &SinkState) {
                 let _ = request.respond(tiny_http::Response::from_string(answer).with_status_code(500));
                 continue;
             }
-            let bodies = state.accepted.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let bodies: Vec<String> = state
+                .accepted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .map(|(_, body)| body.clone())
+                .collect();
             let json = serde_json::Value::Array(records_of(&bodies)).to_string();
             let _ = request.respond(tiny_http::Response::from_string(json));
             continue;
         }
+        state.gate.pass();
         let mut body = String::new();
         let read = request.as_reader().read_to_string(&mut body);
         let failing = state.failing_with.load(Ordering::SeqCst);
@@ -200,7 +285,11 @@ fn serve(server: &tiny_http::Server, state: &SinkState) {
         } else if refused {
             400
         } else {
-            state.accepted.lock().unwrap_or_else(|e| e.into_inner()).push(body);
+            state
+                .accepted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((Instant::now(), body));
             200
         };
         if status != 200 {
@@ -212,6 +301,7 @@ fn serve(server: &tiny_http::Server, state: &SinkState) {
 
 impl Drop for OtlpSink {
     fn drop(&mut self) {
+        self.release();
         self.server.unblock();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -263,5 +353,30 @@ mod tests {
         let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.event_ids()));
         assert!(read.is_err(), "reading a sink that got a malformed body fails");
         assert_eq!(crate::http::get(&sink.records_url()).unwrap().status, 500);
+    }
+
+    #[test]
+    fn a_held_export_waits_unanswered_until_released() {
+        let sink = OtlpSink::start().unwrap();
+        let export = r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"1","observedTimeUnixNano":"2","attributes":[{"key":"event.id","value":{"stringValue":"e1"}}]}]}]}]}"#;
+        sink.hold();
+        assert!(
+            !sink.wait_for_held_export(Duration::from_millis(50)),
+            "nothing was sent yet"
+        );
+        let url = sink.url.clone();
+        let sender = std::thread::spawn(move || {
+            crate::http::request("POST", &url, &[("Content-Type", "application/json")], Some(export)).unwrap()
+        });
+        assert!(sink.wait_for_held_export(Duration::from_secs(10)));
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!sender.is_finished(), "a held export is not answered");
+        assert!(sink.event_ids().is_empty(), "nor kept");
+        let released = Instant::now();
+        sink.release();
+        assert_eq!(sender.join().unwrap().status, 200);
+        assert_eq!(sink.event_ids(), ["e1"]);
+        let (arrived, _) = sink.arrivals()[0];
+        assert!(arrived >= released, "it counts as arrived once let through");
     }
 }
