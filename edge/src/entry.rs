@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use paylater_shared::token::TokenError;
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{Context, Date, Env, Headers, Request, Response, console_log, event};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Context, Date, Env, Headers, Request, Response, console_log, event, js_sys, web_sys};
 
 use crate::anomaly::{Metric, RefusalTally};
 use crate::anomaly_watch::{self, ObserveRequest};
@@ -21,7 +23,6 @@ use crate::merchant::MerchantConfig;
 use crate::objects;
 use crate::route::Route;
 use crate::sessions;
-use futures_util::StreamExt;
 
 #[cfg(all(feature = "shop", feature = "office"))]
 compile_error!("build the edge with exactly one of the features `shop` and `office`");
@@ -218,13 +219,29 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, EdgeError> {
     if declared.is_some_and(|len| len > sessions::MAX_BODY_BYTES) {
         return Err(EdgeError::BodyTooLarge);
     }
-    if req.inner().body().is_none() {
+    let Some(stream) = req.inner().body() else {
         return Ok(Vec::new());
+    };
+    // A declared length within the limit bounds the body by HTTP's own framing, so the runtime
+    // reads it in one go. With a Transfer-Encoding as well, the length may not be what frames the
+    // body: it is read chunk by chunk, with the runtime's own reader (`worker`'s stream wrapper
+    // costs more), and refused once past the limit.
+    let framed_by_length = declared.is_some() && req.headers().get("Transfer-Encoding").ok().flatten().is_none();
+    if framed_by_length {
+        let body = req.bytes().await.map_err(internal("reading body"))?;
+        return json_body::within_limit(body);
     }
-    let mut stream = req.stream().map_err(internal("body stream"))?;
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        json_body::append_within_limit(&mut body, &chunk.map_err(internal("reading body"))?)?;
+    loop {
+        let step = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| internal("reading body")(e.into()))?;
+        let field = |name: &str| js_sys::Reflect::get(&step, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
+        if field("done").as_bool() != Some(false) {
+            break;
+        }
+        json_body::append_within_limit(&mut body, &js_sys::Uint8Array::new(&field("value")).to_vec())?;
     }
     Ok(body)
 }

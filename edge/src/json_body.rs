@@ -18,6 +18,14 @@ pub fn append_within_limit(body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), EdgeE
     Ok(())
 }
 
+/// A body read whole, refused (413) if it is over [`MAX_BODY_BYTES`] all the same.
+pub fn within_limit(body: Vec<u8>) -> Result<Vec<u8>, EdgeError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(EdgeError::BodyTooLarge);
+    }
+    Ok(body)
+}
+
 /// The body as a JSON object with only `known` fields.
 pub fn object_body(body: &[u8], known: &[&str]) -> Result<Map<String, Value>, EdgeError> {
     if body.len() > MAX_BODY_BYTES {
@@ -119,5 +127,18 @@ mod tests {
         assert_eq!(body.len(), MAX_BODY_BYTES, "exactly the limit is fine");
         assert_eq!(append_within_limit(&mut body, b"x"), Err(EdgeError::BodyTooLarge));
         assert_eq!(body.len(), MAX_BODY_BYTES, "nothing past the limit is kept");
+    }
+
+    #[test]
+    fn a_body_read_whole_is_refused_past_the_limit() {
+        assert_eq!(
+            within_limit(vec![b'x'; MAX_BODY_BYTES]).map(|b| b.len()),
+            Ok(MAX_BODY_BYTES)
+        );
+        assert_eq!(within_limit(Vec::new()), Ok(Vec::new()));
+        assert_eq!(
+            within_limit(vec![b'x'; MAX_BODY_BYTES + 1]),
+            Err(EdgeError::BodyTooLarge)
+        );
     }
 }

@@ -73,6 +73,8 @@ pub mod openapi;
 
 #[cfg(target_arch = "wasm32")]
 mod anomaly_watch;
+#[cfg(target_arch = "wasm32")]
+mod answer_body;
 #[cfg(all(target_arch = "wasm32", feature = "office"))]
 mod audit_seal;
 #[cfg(all(target_arch = "wasm32", feature = "office"))]

@@ -7,9 +7,11 @@ use std::cell::RefCell;
 
 use futures_util::lock::Mutex;
 
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{
-    Date, DurableObject, Env, MessageBuilder, Method, QueueContentType, Request, RequestInit, Response, Result, State,
-    Storage, durable_object,
+    Date, DurableObject, Env, MessageBuilder, QueueContentType, Request, Response, Result, State, Storage,
+    durable_object, web_sys,
 };
 
 use crate::bindings::{CUSTOMER_LEDGER, EVENTS_QUEUE};
@@ -33,7 +35,6 @@ use {
     crate::upstream,
     paylater_shared::approval::Outcome,
     std::cell::Cell,
-    wasm_bindgen::JsValue,
     worker::BatchMessageBuilder,
 };
 #[cfg(feature = "office")]
@@ -122,13 +123,18 @@ pub async fn call<Q: serde::Serialize, A: serde::de::DeserializeOwned>(
     path: &str,
     message: &Q,
 ) -> Result<A> {
-    let stub = env.durable_object(namespace)?.id_from_name(name)?.get_stub()?;
-    let body = json_text(message, "object message")?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let request = Request::new_with_init(&format!("https://object.internal{path}"), &init)?;
-    let mut response = stub.fetch_with_request(request).await?;
-    let text = response.text().await?;
+    // The runtime's own request and response, not `worker`'s wrappers: see `answer_body`.
+    let stub: worker::worker_sys::DurableObject = env
+        .durable_object(namespace)?
+        .id_from_name(name)?
+        .get_stub()?
+        .into_rpc();
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&json_text(message, "object message")?));
+    let request = web_sys::Request::new_with_str_and_init(&format!("https://object.internal{path}"), &init)?;
+    let response: web_sys::Response = JsFuture::from(stub.fetch_with_request(&request)?).await?.dyn_into()?;
+    let text = crate::answer_body::runtime_text(&response).await?;
     serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("object answer {text:?}: {e}")))
 }
 

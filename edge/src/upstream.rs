@@ -35,9 +35,9 @@ pub async fn ask(env: &Env, approve: &ApproveRequest, decide: &DecideRequest) ->
     let controller = AbortController::default();
     let signal = controller.signal();
     let exchange = Box::pin(async move {
-        let mut response = Fetch::Request(outgoing).send_with_signal(&signal).await?;
+        let response = Fetch::Request(outgoing).send_with_signal(&signal).await?;
         let status = response.status_code();
-        Ok::<_, worker::Error>((status, response.text().await?))
+        Ok::<_, worker::Error>((status, crate::answer_body::text(response).await?))
     });
     match select(exchange, Box::pin(Delay::from(UPSTREAM_TIMEOUT))).await {
         Either::Left((Ok((status, text)), _)) => Some(parse_upstream_answer(status, &text)),

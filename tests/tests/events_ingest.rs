@@ -813,6 +813,101 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
 /// sink and in the archive, duplicates only ever sharing an `event.id`. A record the sink refuses
 /// for good goes to the dead-letter queue, is parked byte for byte, and the replay command
 /// delivers it once the sink takes it.
+/// One request written by hand on a fresh connection, with framing headers as given (which an
+/// HTTP client library would not send): the answer's status and JSON body.
+fn raw_post(edge: &Edge, path: &str, framing: &str, body: &[u8]) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", edge.port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nOrigin: {ORIGIN}\r\nContent-Type: application/json\r\n\
+         Connection: close\r\n{framing}\r\n",
+        edge.port
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    // The edge may answer, and close, before it has read all of a refused body.
+    let _ = stream.write_all(body);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (head, rest) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let text = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        unchunked(rest)
+    } else {
+        rest.to_owned()
+    };
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// `body` in HTTP/1.1 chunks of 16 KiB.
+fn chunked(body: &str) -> Vec<u8> {
+    let mut framed = Vec::new();
+    for chunk in body.as_bytes().chunks(16 * 1024) {
+        framed.extend(format!("{:x}\r\n", chunk.len()).as_bytes());
+        framed.extend(chunk);
+        framed.extend(b"\r\n");
+    }
+    framed.extend(b"0\r\n\r\n");
+    framed
+}
+
+/// The payload of a chunked answer.
+fn unchunked(mut framed: &str) -> String {
+    let mut payload = String::new();
+    while let Some((size, rest)) = framed.split_once("\r\n") {
+        match usize::from_str_radix(size.trim(), 16) {
+            Ok(size) if size > 0 && rest.len() >= size => {
+                payload.push_str(&rest[..size]);
+                framed = rest[size..].strip_prefix("\r\n").unwrap_or(&rest[size..]);
+            }
+            _ => break,
+        }
+    }
+    payload
+}
+
+/// The edge reads a body whole when its declared length frames it, and as a stream otherwise:
+/// either way, nothing past 64 KiB is taken, and a body within it is.
+#[test]
+fn a_body_is_bounded_however_it_is_framed() {
+    let work = tempfile::tempdir().unwrap();
+    let sink = OtlpSink::start().unwrap();
+    let edge = start(&work, &sink);
+    let token = edge.session("pk_test_demo", 12_999, ORIGIN).unwrap();
+    let batch = |events: Value| json!({ "session_token": token, "events": events }).to_string();
+    let oversized = batch(
+        json!([{ "id": event_id(9, 1), "name": "widget_error", "ts": now_ms(), "seq": 1,
+        "props": { "code": "x".repeat(70_000) } }]),
+    );
+    let chunked_header = "Transfer-Encoding: chunked\r\n";
+    for (name, framing) in [
+        ("chunked", chunked_header.to_owned()),
+        (
+            "chunked beside a small declared length",
+            format!("Content-Length: 2\r\n{chunked_header}"),
+        ),
+    ] {
+        let (status, answer) = raw_post(&edge, "/v1/events", &framing, &chunked(&oversized));
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (413, Some("body_too_large")),
+            "{name}: {answer}"
+        );
+    }
+    let fits = batch(json!([viewed(&event_id(9, 2), 2)]));
+    let (status, answer) = raw_post(
+        &edge,
+        "/v1/events",
+        &format!("Content-Length: {}\r\n", fits.len()),
+        fits.as_bytes(),
+    );
+    assert_eq!((status, &answer["accepted"]), (202, &json!(1)), "{answer}");
+    let fits = batch(json!([viewed(&event_id(9, 3), 3)]));
+    let (status, answer) = raw_post(&edge, "/v1/events", chunked_header, &chunked(&fits));
+    assert_eq!((status, &answer["accepted"]), (202, &json!(1)), "{answer}");
+}
+
 #[test]
 fn nothing_accepted_is_lost_when_the_sink_fails() {
     let work = tempfile::tempdir().unwrap();

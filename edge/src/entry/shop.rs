@@ -391,12 +391,13 @@ async fn health(env: &Env) -> Result<Answer, EdgeError> {
 
 /// The problems the back office's `/health` names (none when it answers 200).
 async fn back_office_health(env: &Env) -> worker::Result<Vec<String>> {
-    let mut response = env
+    let response = env
         .service(BACK_OFFICE)?
         .fetch("https://back-office/health", None)
         .await?;
-    let body: serde_json::Value = response.json().await?;
-    Ok(handlers::health_problems(response.status_code(), &body))
+    let status = response.status_code();
+    let body: serde_json::Value = serde_json::from_str(&crate::answer_body::text(response).await?)?;
+    Ok(handlers::health_problems(status, &body))
 }
 
 /// A back-office route: the request goes on unread (body, headers, `CF-Connecting-IP` and all)
