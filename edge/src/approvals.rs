@@ -415,6 +415,18 @@ pub fn signers_from_secret(secret: &str) -> Result<Vec<ApprovalSigner>, EdgeErro
         .collect())
 }
 
+/// The newest key of `APPROVAL_SIGNING_KEYS`, the one that signs (deriving the others' public
+/// keys would be wasted work on every approval).
+pub fn signer_from_secret(secret: &str) -> Result<ApprovalSigner, EdgeError> {
+    let (kid, seed) = seeds_from_secret("APPROVAL_SIGNING_KEYS", secret)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| EdgeError::Internal {
+            detail: "APPROVAL_SIGNING_KEYS: no key".into(),
+        })?;
+    Ok(ApprovalSigner::from_seed(&kid, &seed))
+}
+
 /// An Ed25519 keyring secret (`APPROVAL_SIGNING_KEYS`, `DIGEST_SIGNING_KEYS`):
 /// `kid:base64url-of-a-32-byte-seed`, comma-separated, newest first; at least one.
 pub fn seeds_from_secret(name: &str, secret: &str) -> Result<Vec<(String, [u8; 32])>, EdgeError> {
@@ -974,6 +986,9 @@ mod tests {
         assert_eq!(kids, ["new", "old"]);
         for bad in ["", "nokid", "k:short", "k:!!!"] {
             assert!(signers_from_secret(bad).is_err(), "{bad}");
+            assert!(signer_from_secret(bad).is_err(), "{bad}");
         }
+        let newest = signer_from_secret(&format!("new:{seed}, old:{seed}")).unwrap();
+        assert_eq!(newest.jwk(), keys.keys[0]);
     }
 }

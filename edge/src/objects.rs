@@ -23,7 +23,7 @@ use {
     crate::approvals::{
         ApproveOutcome, ApproveRequest, AttemptLimit, DEFAULT_HUMAN_REVIEW_CONTACT, DecideRequest, Decided,
         LiveApproval, SessionAttempt, SessionStep, StoredApproval, UpstreamVerdict, apply_upstream, approval_claims,
-        build_answer, session_step, signers_from_secret,
+        build_answer, session_step, signer_from_secret,
     },
     crate::bindings::{APPROVAL_SIGNING_KEYS, HUMAN_REVIEW_CONTACT, ORDER_BOOK},
     crate::decision::{DecisionRequest, PastApproval, decide},
@@ -470,14 +470,27 @@ impl SessionGuard {
 }
 
 #[cfg(feature = "shop")]
+thread_local! {
+    /// The signing key with the secret text it came from, derived once an isolate: deriving it
+    /// costs a scalar multiplication, as much as the signature itself.
+    static APPROVAL_SIGNER: RefCell<Option<(String, paylater_shared::token::ApprovalSigner)>> =
+        const { RefCell::new(None) };
+}
+
+#[cfg(feature = "shop")]
 fn sign_approval(env: &Env, approve: &ApproveRequest, decided: &Decided, now_ms: i64) -> Result<String> {
     let secret = env.secret(APPROVAL_SIGNING_KEYS)?.to_string();
-    let signers = signers_from_secret(&secret).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let signer = signers
-        .first()
-        .ok_or_else(|| worker::Error::RustError("no approval signing key".into()))?;
     let claims = approval_claims(approve, decided, now_ms, &random_id());
-    Ok(signer.sign(&claims))
+    APPROVAL_SIGNER.with_borrow_mut(|cached| {
+        if !matches!(cached, Some((from, _)) if *from == secret) {
+            let signer = signer_from_secret(&secret).map_err(|e| worker::Error::RustError(e.to_string()))?;
+            *cached = Some((secret, signer));
+        }
+        match cached {
+            Some((_, signer)) => Ok(signer.sign(&claims)),
+            None => Err(worker::Error::RustError("no approval signing key".into())),
+        }
+    })
 }
 
 #[cfg(feature = "shop")]

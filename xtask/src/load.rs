@@ -341,8 +341,9 @@ pub fn run() -> Result<(), String> {
     }
     println!(
         "target: p99 ≤ 25 ms. Every session has one attempt and the bench merchant's velocity limits are \
-         lifted (all load comes from one loopback IP), so each answer is a full decision: the session's, \
-         the customer's and, when approved, the order book's object, the signature and the queue."
+         lifted (the load comes from 16 client IPs, so none meets the cap of 1,000 attempts an hour per IP), \
+         so each answer is a full decision: the client IP's, the session's, the customer's and, when \
+         approved, the order book's object, the signature and the queue."
     );
     cost_growth(&work)?;
     let _ = std::fs::remove_dir_all(&work);
