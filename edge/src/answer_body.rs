@@ -8,10 +8,19 @@
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::{Result, web_sys};
 
-/// The body of `response` as text.
+/// The body of `response` as text. Its stream goes into a new runtime `Response` of the default
+/// status: converting the whole `worker::Response` back would carry its status over, and the
+/// runtime refuses (and `worker` panics on) one outside 200–599, which a service may answer.
 #[cfg(feature = "shop")]
 pub async fn text(response: worker::Response) -> Result<String> {
-    runtime_text(&response.into()).await
+    match response.body() {
+        worker::ResponseBody::Stream(stream) => {
+            runtime_text(&web_sys::Response::new_with_opt_readable_stream(Some(stream))?).await
+        }
+        worker::ResponseBody::Body(bytes) => String::from_utf8(bytes.clone())
+            .map_err(|_| worker::Error::RustError("an answer's body that is not UTF-8".into())),
+        worker::ResponseBody::Empty => Ok(String::new()),
+    }
 }
 
 /// The body of the runtime's own `response` as text.

@@ -206,9 +206,9 @@ fn customer_hash_key(env: &Env) -> Result<String, EdgeError> {
     Ok(key)
 }
 
-/// Reads a request body, refusing oversized ones by their declared length before reading, and
-/// any other (no `Content-Length`: chunked) as soon as it passes the limit while it streams in,
-/// so an endless body is never held whole.
+/// Reads a request body within the limit: one whose declared length is over it is refused before
+/// reading, one its declared length frames is read whole, and any other (chunked) is refused as
+/// soon as it would pass the limit while it streams in, so an endless body is never held whole.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, EdgeError> {
     let declared = req
         .headers()
@@ -222,28 +222,45 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, EdgeError> {
     let Some(stream) = req.inner().body() else {
         return Ok(Vec::new());
     };
-    // A declared length within the limit bounds the body by HTTP's own framing, so the runtime
-    // reads it in one go. With a Transfer-Encoding as well, the length may not be what frames the
-    // body: it is read chunk by chunk, with the runtime's own reader (`worker`'s stream wrapper
-    // costs more), and refused once past the limit.
+    // A declared length within the limit bounds the body by HTTP's own framing (HTTP/2 and /3
+    // too: DATA beyond `content-length` makes the request malformed), so the runtime reads it in
+    // one go. With a Transfer-Encoding beside it, the length may not be what frames the body.
     let framed_by_length = declared.is_some() && req.headers().get("Transfer-Encoding").ok().flatten().is_none();
     if framed_by_length {
         let body = req.bytes().await.map_err(internal("reading body"))?;
         return json_body::within_limit(body);
     }
+    // Otherwise chunk by chunk with the runtime's own reader (`worker`'s stream wrapper costs
+    // more), refused before a chunk that would pass the limit is copied, and the rest cancelled.
     let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let read = read_chunks(&reader).await;
+    if read.is_err() {
+        let _ = reader.cancel();
+    }
+    read
+}
+
+async fn read_chunks(reader: &web_sys::ReadableStreamDefaultReader) -> Result<Vec<u8>, EdgeError> {
+    let failed = |detail: &str| EdgeError::Internal {
+        detail: format!("reading body: {detail}"),
+    };
     let mut body = Vec::new();
     loop {
         let step = JsFuture::from(reader.read())
             .await
             .map_err(|e| internal("reading body")(e.into()))?;
         let field = |name: &str| js_sys::Reflect::get(&step, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
-        if field("done").as_bool() != Some(false) {
-            break;
+        match field("done").as_bool() {
+            Some(true) => return Ok(body),
+            Some(false) => {}
+            None => return Err(failed("a read that says neither done nor not")),
         }
-        json_body::append_within_limit(&mut body, &js_sys::Uint8Array::new(&field("value")).to_vec())?;
+        let chunk: js_sys::Uint8Array = field("value")
+            .dyn_into()
+            .map_err(|_| failed("a chunk that is not bytes"))?;
+        json_body::room_for(body.len(), chunk.length() as usize)?;
+        body.extend_from_slice(&chunk.to_vec());
     }
-    Ok(body)
 }
 
 fn respond(answer: Answer, request_id: &str) -> worker::Result<Response> {

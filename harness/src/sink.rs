@@ -130,7 +130,8 @@ impl OtlpSink {
         self.state.refused_ids.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
-    /// Holds the next export unanswered, and every one after it, until [`Self::release`].
+    /// Holds the next export unanswered, and every one after it, until [`Self::release`]. The
+    /// sink serves one request at a time, so `GET /records` waits behind a held export too.
     pub fn hold(&self) {
         self.state.gate.set_shut(true);
     }

@@ -809,10 +809,6 @@ fn events_are_authorized_deduplicated_forwarded_and_archived() {
     assert!(conformance["checked"].as_u64().unwrap() >= 40);
 }
 
-/// The sink is down (503) for a while, then recovers: every event answered 202 arrives, at the
-/// sink and in the archive, duplicates only ever sharing an `event.id`. A record the sink refuses
-/// for good goes to the dead-letter queue, is parked byte for byte, and the replay command
-/// delivers it once the sink takes it.
 /// One request written by hand on a fresh connection, with framing headers as given (which an
 /// HTTP client library would not send): the answer's status and JSON body.
 fn raw_post(edge: &Edge, path: &str, framing: &str, body: &[u8]) -> (u16, Value) {
@@ -895,6 +891,15 @@ fn a_body_is_bounded_however_it_is_framed() {
             "{name}: {answer}"
         );
     }
+    // A declared length frames the body: what follows it is not the body (here it is not even
+    // a request, and the connection closes), so the first 100 bytes alone are read, as JSON cut
+    // short. Were the rest read as well, the answer would be 413.
+    let (status, answer) = raw_post(&edge, "/v1/events", "Content-Length: 100\r\n", oversized.as_bytes());
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (400, Some("invalid_json")),
+        "{answer}"
+    );
     let fits = batch(json!([viewed(&event_id(9, 2), 2)]));
     let (status, answer) = raw_post(
         &edge,
@@ -908,6 +913,10 @@ fn a_body_is_bounded_however_it_is_framed() {
     assert_eq!((status, &answer["accepted"]), (202, &json!(1)), "{answer}");
 }
 
+/// The sink is down (503) for a while, then recovers: every event answered 202 arrives, at the
+/// sink and in the archive, duplicates only ever sharing an `event.id`. A record the sink refuses
+/// for good goes to the dead-letter queue, is parked byte for byte, and the replay command
+/// delivers it once the sink takes it.
 #[test]
 fn nothing_accepted_is_lost_when_the_sink_fails() {
     let work = tempfile::tempdir().unwrap();

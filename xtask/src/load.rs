@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use paylater_harness::edge::{BaselineWorker, Edge, EdgeOptions};
 use paylater_harness::paths;
-use paylater_harness::sink::OtlpSink;
+use paylater_harness::sink::{OtlpSink, attribute, parse_export};
 
 use crate::runtime_cpu;
 
@@ -195,14 +195,25 @@ fn event_records_in_raw_bodies(sink: &OtlpSink) -> usize {
         .sum()
 }
 
-/// When the body that brought the sink's records with an event id to `expected` arrived: the
-/// end of a drain, as exact as the sink's clock, not as coarse as [`wait_for_sink`]'s polls.
-fn reached_at(arrivals: &[(Instant, String)], expected: usize) -> Option<Instant> {
+/// How many bodies brought the sink's records with an event id to `expected`, and when the last
+/// of them arrived: the end of a drain, as exact as the sink's clock, not as coarse as
+/// [`wait_for_sink`]'s polls.
+fn reached_at(arrivals: &[(Instant, String)], expected: usize) -> Option<(usize, Instant)> {
     let mut held = 0;
-    arrivals.iter().find_map(|(at, body)| {
+    arrivals.iter().enumerate().find_map(|(n, (at, body))| {
         held += body.matches("\"event.id\"").count();
-        (held >= expected).then_some(*at)
+        (held >= expected).then_some((n + 1, *at))
     })
+}
+
+/// Distinct `event.id`s in `bodies` (OTLP exports the sink accepted, so they parse).
+fn distinct_ids_in(bodies: &[(Instant, String)]) -> usize {
+    bodies
+        .iter()
+        .flat_map(|(_, body)| parse_export(body).unwrap_or_default())
+        .filter_map(|record| attribute(&record, "event.id"))
+        .collect::<std::collections::HashSet<_>>()
+        .len()
 }
 
 /// Waits (at most `limit`) until the sink holds `expected` records with an event id (not
@@ -612,14 +623,16 @@ fn backlog(work: &std::path::Path, events: usize) -> Result<Backlog, String> {
             limit.as_secs()
         )
     })?;
-    let drained = reached_at(&sink.arrivals(), expected).ok_or("the sink lost events it held")?;
+    let arrivals = sink.arrivals();
+    let (bodies, drained) = reached_at(&arrivals, expected).ok_or("the sink lost events it held")?;
     let drain_s = drained.duration_since(released).as_secs_f64();
-    // A delivery sent again (the plug's, held past the consumer's export timeout) would have
-    // counted twice and ended the wait early.
-    let distinct = distinct_event_ids(&sink);
+    // A delivery sent again would have counted twice and ended the wait early: the plug's, if
+    // the hold outlasted the consumer's 10 s export timeout.
+    let distinct = distinct_ids_in(&arrivals[..bodies]);
     if distinct != expected {
         return Err(format!(
-            "backlog of {events}: the sink held {distinct} distinct events of {expected}: a delivery was sent again"
+            "backlog of {events}: the sink held {distinct} distinct events of {expected} when the wait ended: a \
+             delivery was sent again (the consumer was held {post_s:.1} s; its export times out after 10 s)"
         ));
     }
     Ok(Backlog {
@@ -793,9 +806,18 @@ Transfer/sec:    125.00KB
             .enumerate()
             .map(|(n, body)| (start + Duration::from_secs(n as u64), body.to_string()))
             .collect();
-        assert_eq!(reached_at(&arrivals, 2), Some(start));
-        assert_eq!(reached_at(&arrivals, 3), Some(start + Duration::from_secs(2)));
+        assert_eq!(reached_at(&arrivals, 2), Some((1, start)));
+        assert_eq!(reached_at(&arrivals, 3), Some((3, start + Duration::from_secs(2))));
         assert_eq!(reached_at(&arrivals, 4), None);
+        let export = |id: &str| {
+            format!(
+                r#"{{"resourceLogs":[{{"scopeLogs":[{{"logRecords":[{{"timeUnixNano":"1","observedTimeUnixNano":"2","attributes":[{{"key":"event.id","value":{{"stringValue":"{id}"}}}}]}}]}}]}}]}}"#
+            )
+        };
+        let sent_twice: Vec<(Instant, String)> = ["a", "b", "a"].iter().map(|id| (start, export(id))).collect();
+        assert_eq!(distinct_ids_in(&sent_twice), 2);
+        assert_eq!(distinct_ids_in(&sent_twice[..2]), 2);
+        assert_eq!(distinct_ids_in(&[]), 0);
         assert_eq!(backlog_drain_limit(1_000), Duration::from_secs(60));
         assert_eq!(backlog_drain_limit(50_000), Duration::from_secs(600));
         assert_eq!((backlog_requests(1_000), backlog_sessions(1_000)), (10, 10));
