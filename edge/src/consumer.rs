@@ -23,8 +23,8 @@ use crate::bindings::{
     LOG_SINK_URL, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS,
 };
 use crate::forward::{
-    RetrySchedule, SinkOutcome, archive_object, classify_sink_status, console_records_enabled, dead_letter_key,
-    mode_name, refused_letter_key, retry_delay_seconds,
+    RetrySchedule, SinkOutcome, archive_object, classify_sink_status, console_line, console_records_enabled,
+    dead_letter_key, mode_name, refused_letter_key, retry_delay_seconds,
 };
 use crate::insights;
 use crate::reconciliation::{self, SqlValue};
@@ -133,7 +133,13 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
     let console = console_records_enabled(setting.as_deref());
     let done = |record: &LogRecord| {
         if console {
-            console_log!("{}", serde_json::json!({ "kind": "log_record", "record": record }));
+            match console_line(record) {
+                Ok(line) => console_log!("{line}"),
+                Err(error) => console_error!(
+                    "{}",
+                    serde_json::json!({ "kind": "log_record_unwritten", "error": error.to_string() })
+                ),
+            }
         }
     };
     let Some(sink) = sink_url(env) else {
@@ -141,7 +147,7 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         deliveries.iter().for_each(|d| d.message.ack());
         return;
     };
-    match post_to_sink(&sink, records.clone()).await {
+    match post_to_sink(&sink, &records).await {
         SinkOutcome::Delivered => {
             records.iter().for_each(done);
             deliveries.iter().for_each(|d| d.message.ack());
@@ -157,7 +163,7 @@ async fn deliver(env: &Env, messages: Vec<RawMessage>) {
         SinkOutcome::Rejected(status) => {
             // A sink that refuses even an empty export refuses everyone (a token expired, a path
             // moved): not these records' fault, so they wait and retry like any outage.
-            if post_to_sink(&sink, Vec::new()).await != SinkOutcome::Delivered {
+            if post_to_sink(&sink, &[]).await != SinkOutcome::Delivered {
                 console_log!(
                     "{}",
                     serde_json::json!({ "kind": "sink_retry", "reason": format!("sink refuses every export ({status})"), "messages": deliveries.len() })
@@ -202,7 +208,7 @@ async fn deliver_refused(
     let mut refused = Vec::new();
     let outcome = match known {
         Some(status) => SinkOutcome::Rejected(status),
-        None => post_to_sink(sink, records.clone()).await,
+        None => post_to_sink(sink, &records).await,
     };
     match outcome {
         SinkOutcome::Delivered => {
@@ -213,7 +219,7 @@ async fn deliver_refused(
         SinkOutcome::Rejected(status) if records.len() == 1 => refused.extend(records.into_iter().map(|r| (r, status))),
         SinkOutcome::Rejected(_) => {
             for record in records {
-                match post_to_sink(sink, vec![record.clone()]).await {
+                match post_to_sink(sink, std::slice::from_ref(&record)).await {
                     SinkOutcome::Delivered => done(&record),
                     SinkOutcome::Retryable(_) => return false,
                     SinkOutcome::Rejected(status) => refused.push((record, status)),
@@ -240,7 +246,7 @@ async fn deliver_refused(
 /// so a redelivered batch or a replayed dead letter changes nothing.
 async fn write_ledger(env: &Env, deliveries: &[Delivery], archived: &[Archived]) -> Result<(), String> {
     let changes: Vec<_> = all_records(deliveries).filter_map(QueuedRecord::ledger_row).collect();
-    let counted: Vec<insights::Statement> = all_records(deliveries).flat_map(insights::statements).collect();
+    let counted = insights::batch_statements(all_records(deliveries));
     let period = digest_timing(env).0;
     let db = env.d1(LEDGER_DB).map_err(|e| e.to_string())?;
     let statement = |sql: &str, values: Vec<SqlValue>| {
@@ -494,7 +500,7 @@ fn random_nonce() -> [u8; NONCE_LEN] {
     nonce
 }
 
-pub(crate) async fn post_to_sink(url: &str, records: Vec<LogRecord>) -> SinkOutcome {
+pub(crate) async fn post_to_sink(url: &str, records: &[LogRecord]) -> SinkOutcome {
     let body = match serde_json::to_string(&ExportLogsServiceRequest::new(records)) {
         Ok(body) => body,
         Err(e) => return SinkOutcome::Retryable(format!("serialize: {e}")),

@@ -250,6 +250,15 @@ pub fn send_batches(sizes: &[usize]) -> Vec<std::ops::Range<usize>> {
     runs
 }
 
+/// A record's console line for Workers Logs: `{"kind":"log_record","record":{…}}`, written
+/// straight to text (`json!` would first build the record's tree of values, once per record).
+pub fn console_line(record: &crate::log_record::LogRecord) -> Result<String, serde_json::Error> {
+    Ok(format!(
+        "{{\"kind\":\"log_record\",\"record\":{}}}",
+        serde_json::to_string(record)?
+    ))
+}
+
 /// Whether the consumer prints each record as a console line, from the `CONSOLE_RECORDS` var.
 /// Only an explicit `off` stops it: a typo keeps the copy rather than silently losing it.
 pub fn console_records_enabled(setting: Option<&str>) -> bool {
@@ -267,6 +276,18 @@ mod tests {
 
     fn queued_in_mode(merchant: &str, livemode: bool, observed_ms: i64, seq: u32) -> QueuedRecord {
         QueuedRecord::Event(Box::new(queued_event(merchant, livemode, observed_ms, seq)))
+    }
+
+    #[test]
+    fn a_console_line_is_the_record_under_its_kind() {
+        let record = queued("m_a", 1_795_392_000_000, 1).log_record();
+        let line = console_line(&record).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!({ "kind": "log_record", "record": serde_json::to_value(&record).unwrap() })
+        );
+        assert!(line.starts_with(r#"{"kind":"log_record","record":{"#), "{line}");
     }
 
     #[test]

@@ -78,9 +78,26 @@ fn event_step(name: EventName) -> Option<&'static str> {
     }
 }
 
+/// Sessions at steps an earlier record of the same D1 batch already counted and marked: a later
+/// record's count and mark for one of them would change nothing, since the batch runs in order.
+pub type StepsInBatch = std::collections::HashSet<(String, bool, String, &'static str)>;
+
+/// What a batch of records adds to the counters: each record's statements, in order, without
+/// a step its session already reached earlier in the batch. A session's events mostly repeat
+/// a step (`widget_viewed` for every widget on a page), so this is most of a batch.
+pub fn batch_statements<'a>(records: impl Iterator<Item = &'a QueuedRecord>) -> Vec<Statement> {
+    let mut reached = StepsInBatch::new();
+    records.flat_map(|record| statements_in(record, &mut reached)).collect()
+}
+
 /// What one record adds to the counters: the statements, in order, ending with the record's
 /// mark. Empty for a record that counts nowhere.
 pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
+    statements_in(record, &mut StepsInBatch::new())
+}
+
+/// [`statements`], less a step `reached` holds; the steps it counts go into `reached`.
+fn statements_in(record: &QueuedRecord, reached: &mut StepsInBatch) -> Vec<Statement> {
     let Some(record_id) = record.record_id() else {
         // Not part of the funnel.
         return Vec::new();
@@ -110,7 +127,10 @@ pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
         ]
     };
     let mut out = Vec::new();
-    let mut step = |step: &str| {
+    let mut step = |step: &'static str| {
+        if !reached.insert((merchant.clone(), livemode, session.clone(), step)) {
+            return;
+        }
         let mut values = key();
         values.extend([SqlValue::Text(step.to_owned()), SqlValue::Text(session.clone())]);
         out.push(Statement {
@@ -458,6 +478,59 @@ mod tests {
             .concat()
         );
         assert_eq!(written[3].values, [record_id, text("2026-11-30")]);
+    }
+
+    /// `event` of session `session_id`, observed `hours_later`.
+    fn event_of(session_id: &str, name: &str, hours_later: i64) -> QueuedRecord {
+        let QueuedRecord::Event(mut queued) = event(name, serde_json::json!({ "plan_id": "pay_in_4" })) else {
+            unreachable!("event makes events")
+        };
+        queued.session.session_id = session_id.into();
+        queued.request.observed_ms += hours_later * 3_600_000;
+        QueuedRecord::Event(queued)
+    }
+
+    #[test]
+    fn a_batch_counts_a_session_at_a_step_with_its_first_record_only() {
+        let records = [
+            event_of("s1", "widget_viewed", 0),
+            event_of("s1", "widget_viewed", 0),
+            event_of("s2", "widget_viewed", 0),
+            event_of("s1", "plan_selected", 0),
+            // Another hour: the first record's hour counted the session already.
+            event_of("s1", "widget_viewed", 1),
+            event_of("s1", "plan_selected", 1),
+        ];
+        let batch = batch_statements(records.iter());
+        let described: Vec<(&str, Option<&SqlValue>)> = batch
+            .iter()
+            .map(|s| (s.sql, s.values.iter().find(|v| **v == text("s2"))))
+            .collect();
+        assert_eq!(
+            described,
+            [
+                (COUNT_STEP, None),
+                (MARK_STEP, None),
+                (COUNT_STEP, Some(&text("s2"))),
+                (MARK_STEP, Some(&text("s2"))),
+                (COUNT_STEP, None),
+                (MARK_STEP, None),
+                (COUNT, None),
+                (MARK_RECORD, None),
+                // A plan choice is a counted record each time, by its id; only its step repeats.
+                (COUNT, None),
+                (MARK_RECORD, None),
+            ]
+        );
+        assert_eq!(batch[0].values[2], text("2026-11-30T14"));
+        // Record by record, each repeats its step: the batch keeps the first of each, in order.
+        let one_by_one: Vec<Statement> = records.iter().flat_map(statements).collect();
+        assert_eq!(one_by_one.len(), 16);
+        let firsts: Vec<&Statement> = [0, 1, 4, 5, 6, 7, 8, 9, 14, 15]
+            .iter()
+            .map(|&n| &one_by_one[n])
+            .collect();
+        assert_eq!(batch.iter().collect::<Vec<_>>(), firsts);
     }
 
     #[test]

@@ -322,27 +322,28 @@ struct Scope {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ScopeLogs {
+struct ScopeLogs<'a> {
     scope: Scope,
-    log_records: Vec<LogRecord>,
+    log_records: &'a [LogRecord],
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ResourceLogs {
+struct ResourceLogs<'a> {
     resource: Resource,
-    scope_logs: Vec<ScopeLogs>,
+    scope_logs: Vec<ScopeLogs<'a>>,
 }
 
-/// The body of an OTLP/HTTP JSON `POST /v1/logs`.
+/// The body of an OTLP/HTTP JSON `POST /v1/logs`, borrowing its records: a delivery's records
+/// are still needed after the export (their console copies, or a refused export's retries).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExportLogsServiceRequest {
-    resource_logs: Vec<ResourceLogs>,
+pub struct ExportLogsServiceRequest<'a> {
+    resource_logs: Vec<ResourceLogs<'a>>,
 }
 
-impl ExportLogsServiceRequest {
-    pub fn new(records: Vec<LogRecord>) -> Self {
+impl<'a> ExportLogsServiceRequest<'a> {
+    pub fn new(records: &'a [LogRecord]) -> Self {
         Self {
             resource_logs: vec![ResourceLogs {
                 resource: Resource {
@@ -411,7 +412,7 @@ mod tests {
     #[test]
     fn golden_otlp_json() {
         let record = LogRecord::new(&context(), 1_795_420_800_123, 1_795_420_800_456, SEVERITY_INFO);
-        let body = serde_json::to_value(ExportLogsServiceRequest::new(vec![record])).unwrap();
+        let body = serde_json::to_value(ExportLogsServiceRequest::new(&[record])).unwrap();
         let expected = serde_json::json!({
             "resourceLogs": [{
                 "resource": { "attributes": [ { "key": "service.name", "value": { "stringValue": "paylater-edge" } } ] },

@@ -22,7 +22,7 @@ pub async fn run(env: &Env) {
     let Some(sink) = sink_url(&env) else {
         return;
     };
-    match post_to_sink(&sink, Vec::new()).await {
+    match post_to_sink(&sink, &[]).await {
         SinkOutcome::Delivered => {}
         other => {
             console_log!(
