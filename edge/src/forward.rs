@@ -252,6 +252,7 @@ pub fn send_batches(sizes: &[usize]) -> Vec<std::ops::Range<usize>> {
 
 /// A record's console line for Workers Logs: `{"kind":"log_record","record":{…}}`, written
 /// straight to text (`json!` would first build the record's tree of values, once per record).
+/// The record's fields come in its own order, where `json!` sorted them: the same JSON value.
 pub fn console_line(record: &crate::log_record::LogRecord) -> Result<String, serde_json::Error> {
     Ok(format!(
         "{{\"kind\":\"log_record\",\"record\":{}}}",

@@ -80,7 +80,7 @@ fn event_step(name: EventName) -> Option<&'static str> {
 
 /// Sessions at steps an earlier record of the same D1 batch already counted and marked: a later
 /// record's count and mark for one of them would change nothing, since the batch runs in order.
-pub type StepsInBatch = std::collections::HashSet<(String, bool, String, &'static str)>;
+type StepsInBatch = std::collections::HashSet<(String, bool, String, &'static str)>;
 
 /// What a batch of records adds to the counters: each record's statements, in order, without
 /// a step its session already reached earlier in the batch. A session's events mostly repeat
@@ -92,7 +92,8 @@ pub fn batch_statements<'a>(records: impl Iterator<Item = &'a QueuedRecord>) -> 
 
 /// What one record adds to the counters: the statements, in order, ending with the record's
 /// mark. Empty for a record that counts nowhere.
-pub fn statements(record: &QueuedRecord) -> Vec<Statement> {
+#[cfg(test)]
+fn statements(record: &QueuedRecord) -> Vec<Statement> {
     statements_in(record, &mut StepsInBatch::new())
 }
 
@@ -480,57 +481,75 @@ mod tests {
         assert_eq!(written[3].values, [record_id, text("2026-11-30")]);
     }
 
-    /// `event` of session `session_id`, observed `hours_later`.
-    fn event_of(session_id: &str, name: &str, hours_later: i64) -> QueuedRecord {
+    /// Event `n` (its own id) of session `session_id` in `livemode`, observed `hours_later`.
+    fn event_of(n: u32, session_id: &str, livemode: bool, name: &str, hours_later: i64) -> QueuedRecord {
         let QueuedRecord::Event(mut queued) = event(name, serde_json::json!({ "plan_id": "pay_in_4" })) else {
             unreachable!("event makes events")
         };
+        queued.event.id = format!("0190d2c4-6b7a-7cc2-9a1e-{n:012x}");
         queued.session.session_id = session_id.into();
+        queued.session.livemode = livemode;
         queued.request.observed_ms += hours_later * 3_600_000;
         QueuedRecord::Event(queued)
     }
 
     #[test]
     fn a_batch_counts_a_session_at_a_step_with_its_first_record_only() {
+        let approved = || decision(Outcome::Approved, vec![]);
         let records = [
-            event_of("s1", "widget_viewed", 0),
-            event_of("s1", "widget_viewed", 0),
-            event_of("s2", "widget_viewed", 0),
-            event_of("s1", "plan_selected", 0),
+            event_of(1, "s1", false, "widget_viewed", 0),
+            event_of(2, "s1", false, "widget_viewed", 0),
+            event_of(3, "s2", false, "widget_viewed", 0),
+            // The same session id in the other mode is another session.
+            event_of(4, "s1", true, "widget_viewed", 0),
+            event_of(5, "s1", false, "plan_selected", 0),
             // Another hour: the first record's hour counted the session already.
-            event_of("s1", "widget_viewed", 1),
-            event_of("s1", "plan_selected", 1),
+            event_of(6, "s1", false, "widget_viewed", 1),
+            // A second plan choice is counted by its own id; only its step repeats.
+            event_of(7, "s1", false, "plan_selected", 1),
+            approved(),
+            approved(),
         ];
+        let one_by_one: Vec<Vec<Statement>> = records.iter().map(statements).collect();
         let batch = batch_statements(records.iter());
-        let described: Vec<(&str, Option<&SqlValue>)> = batch
+        // Record by record, less the step statements of a session already at that step.
+        let kept: Vec<&Statement> = one_by_one
             .iter()
-            .map(|s| (s.sql, s.values.iter().find(|v| **v == text("s2"))))
+            .enumerate()
+            .flat_map(|(n, written)| {
+                let repeats_step = [1, 5, 6, 8].contains(&n);
+                written
+                    .iter()
+                    .filter(move |s| !(repeats_step && [COUNT_STEP, MARK_STEP].contains(&s.sql)))
+            })
             .collect();
+        assert_eq!(batch.iter().collect::<Vec<_>>(), kept);
+        let sqls: Vec<&str> = batch.iter().map(|s| s.sql).collect();
         assert_eq!(
-            described,
+            sqls,
             [
-                (COUNT_STEP, None),
-                (MARK_STEP, None),
-                (COUNT_STEP, Some(&text("s2"))),
-                (MARK_STEP, Some(&text("s2"))),
-                (COUNT_STEP, None),
-                (MARK_STEP, None),
-                (COUNT, None),
-                (MARK_RECORD, None),
-                // A plan choice is a counted record each time, by its id; only its step repeats.
-                (COUNT, None),
-                (MARK_RECORD, None),
+                COUNT_STEP,
+                MARK_STEP, // s1 viewed
+                COUNT_STEP,
+                MARK_STEP, // s2 viewed
+                COUNT_STEP,
+                MARK_STEP, // s1 viewed, live
+                COUNT_STEP,
+                MARK_STEP,
+                COUNT,
+                MARK_RECORD, // s1 plan
+                COUNT,
+                MARK_RECORD, // s1 plan again
+                COUNT_STEP,
+                MARK_STEP,
+                COUNT,
+                MARK_RECORD, // approved
+                COUNT,
+                MARK_RECORD, // approved again: its decision still counts
             ]
         );
+        assert_eq!(batch[4].values[1], SqlValue::Int(1), "the live session");
         assert_eq!(batch[0].values[2], text("2026-11-30T14"));
-        // Record by record, each repeats its step: the batch keeps the first of each, in order.
-        let one_by_one: Vec<Statement> = records.iter().flat_map(statements).collect();
-        assert_eq!(one_by_one.len(), 16);
-        let firsts: Vec<&Statement> = [0, 1, 4, 5, 6, 7, 8, 9, 14, 15]
-            .iter()
-            .map(|&n| &one_by_one[n])
-            .collect();
-        assert_eq!(batch.iter().collect::<Vec<_>>(), firsts);
     }
 
     #[test]
