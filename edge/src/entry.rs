@@ -248,7 +248,7 @@ async fn read_chunks(reader: &web_sys::ReadableStreamDefaultReader) -> Result<Ve
     loop {
         let step = JsFuture::from(reader.read())
             .await
-            .map_err(|e| internal("reading body")(e.into()))?;
+            .map_err(|e| failed(&worker::Error::from(e).to_string()))?;
         let field = |name: &str| js_sys::Reflect::get(&step, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
         match field("done").as_bool() {
             Some(true) => return Ok(body),

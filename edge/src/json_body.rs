@@ -20,9 +20,7 @@ pub fn room_for(held: usize, more: usize) -> Result<(), EdgeError> {
 
 /// A body read whole, refused (413) if it is over [`MAX_BODY_BYTES`] all the same.
 pub fn within_limit(body: Vec<u8>) -> Result<Vec<u8>, EdgeError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(EdgeError::BodyTooLarge);
-    }
+    room_for(0, body.len())?;
     Ok(body)
 }
 

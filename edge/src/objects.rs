@@ -482,14 +482,14 @@ fn sign_approval(env: &Env, approve: &ApproveRequest, decided: &Decided, now_ms:
     let secret = env.secret(APPROVAL_SIGNING_KEYS)?.to_string();
     let claims = approval_claims(approve, decided, now_ms, &random_id());
     APPROVAL_SIGNER.with_borrow_mut(|cached| {
-        if !matches!(cached, Some((from, _)) if *from == secret) {
-            let signer = signer_from_secret(&secret).map_err(|e| worker::Error::RustError(e.to_string()))?;
-            *cached = Some((secret, signer));
-        }
-        match cached {
-            Some((_, signer)) => Ok(signer.sign(&claims)),
-            None => Err(worker::Error::RustError("no approval signing key".into())),
-        }
+        let (_, signer) = match cached.take() {
+            Some((from, signer)) if from == secret => cached.insert((from, signer)),
+            _ => {
+                let signer = signer_from_secret(&secret).map_err(|e| worker::Error::RustError(e.to_string()))?;
+                cached.insert((secret, signer))
+            }
+        };
+        Ok(signer.sign(&claims))
     })
 }
 
